@@ -1,0 +1,186 @@
+"""GAN training throughput: the lecture's loop, transcribed faithfully, beside ``train_gan``.
+
+Same model, optimizer, hyperparameters, images and number of epochs for both. The lecture's loop
+(Raschka et al. ch. 17) reads MNIST through ``torchvision.datasets.MNIST`` with the
+``ToTensor() + Normalize(0.5, 0.5)`` transform and a shuffled ``DataLoader`` (batch 64,
+``drop_last=True``), computes Sigmoid + ``BCELoss`` and calls ``.item()`` on every batch.
+
+    python benchmarks/gan_throughput.py                 # 10k images, 3 epochs each, this device
+    python benchmarks/gan_throughput.py --epochs 5 --repeats 3 --device cpu
+
+Images: MNIST's 10k test set from --data-root if it is there (e.g. ../shared/data/mnist), else
+whatever ``load_mnist`` finds. The images are written once in torchvision's raw layout to a
+temporary folder so that the lecture's loop reads them through torchvision exactly as it does
+with the real files. Reports images/s for both and the ratio (best of --repeats, runs interleaved
+so that background load hits both alike).
+"""
+from __future__ import annotations
+
+import argparse
+import struct
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torchvision
+from torch.utils.data import DataLoader
+from torchvision import transforms
+
+from course_utils.data import load_mnist
+from course_utils.device import get_device
+from course_utils.gan import train_gan
+from course_utils.networks import make_discriminator_network, make_generator_network
+
+Z_SIZE, MODE_Z, BATCH_SIZE = 20, "uniform", 64
+IMAGE_SIZE = (28, 28)
+
+
+def lecture_loop(image_path: str, num_epochs: int, device: torch.device) -> float:
+    """The lecture's training code, as in the notebook (globals turned into locals). Returns images/s."""
+    def create_noise(batch_size, z_size, mode_z):
+        if mode_z == "uniform":
+            input_z = torch.rand(batch_size, z_size) * 2 - 1
+        elif mode_z == "normal":
+            input_z = torch.randn(batch_size, z_size)
+        return input_z
+
+    transform = transforms.Compose([
+        transforms.ToTensor(),
+        transforms.Normalize(mean=(0.5), std=(0.5)),
+    ])
+    mnist_dataset = torchvision.datasets.MNIST(root=image_path, train=True, transform=transform,
+                                               download=False)
+    batch_size = BATCH_SIZE
+    torch.manual_seed(1)
+    np.random.seed(1)
+    mnist_dl = DataLoader(mnist_dataset, batch_size=batch_size, shuffle=True, drop_last=True)
+
+    gen_model = make_generator_network(input_size=Z_SIZE, num_hidden_layers=1, num_hidden_units=100,
+                                       num_output_units=np.prod(IMAGE_SIZE)).to(device)
+    disc_model = make_discriminator_network(input_size=np.prod(IMAGE_SIZE), num_hidden_layers=1,
+                                            num_hidden_units=100).to(device)
+    loss_fn = nn.BCELoss()
+    g_optimizer = torch.optim.Adam(gen_model.parameters())
+    d_optimizer = torch.optim.Adam(disc_model.parameters())
+    z_size, mode_z = Z_SIZE, MODE_Z
+
+    def d_train(x):
+        disc_model.zero_grad()
+        # Train discriminator with a real batch
+        batch_size = x.size(0)
+        x = x.view(batch_size, -1).to(device)
+        d_labels_real = torch.ones(batch_size, 1, device=device)
+        d_proba_real = disc_model(x)
+        d_loss_real = loss_fn(d_proba_real, d_labels_real)
+        # Train discriminator on a fake batch
+        input_z = create_noise(batch_size, z_size, mode_z).to(device)
+        g_output = gen_model(input_z)
+        d_proba_fake = disc_model(g_output)
+        d_labels_fake = torch.zeros(batch_size, 1, device=device)
+        d_loss_fake = loss_fn(d_proba_fake, d_labels_fake)
+        # gradient backprop & optimize ONLY D's parameters
+        d_loss = d_loss_real + d_loss_fake
+        d_loss.backward()
+        d_optimizer.step()
+        return d_loss.data.item(), d_proba_real.detach(), d_proba_fake.detach()
+
+    def g_train(x):
+        gen_model.zero_grad()
+        batch_size = x.size(0)
+        input_z = create_noise(batch_size, z_size, mode_z).to(device)
+        g_labels_real = torch.ones(batch_size, 1, device=device)
+        g_output = gen_model(input_z)
+        d_proba_fake = disc_model(g_output)
+        g_loss = loss_fn(d_proba_fake, g_labels_real)
+        # gradient backprop & optimize ONLY G's parameters
+        g_loss.backward()
+        g_optimizer.step()
+        return g_loss.data.item()
+
+    fixed_z = create_noise(batch_size, z_size, mode_z).to(device)
+
+    def create_samples(g_model, input_z):
+        g_output = g_model(input_z)
+        images = torch.reshape(g_output, (batch_size, *IMAGE_SIZE))
+        return (images + 1) / 2.0
+
+    epoch_samples = []
+    all_d_losses, all_g_losses, all_d_real, all_d_fake = [], [], [], []
+    torch.manual_seed(1)
+    start = time.perf_counter()
+    for epoch in range(1, num_epochs + 1):
+        d_losses, g_losses = [], []
+        d_vals_real, d_vals_fake = [], []
+        for i, (x, _) in enumerate(mnist_dl):
+            d_loss, d_proba_real, d_proba_fake = d_train(x)
+            d_losses.append(d_loss)
+            g_losses.append(g_train(x))
+            d_vals_real.append(d_proba_real.mean().cpu())
+            d_vals_fake.append(d_proba_fake.mean().cpu())
+        all_d_losses.append(torch.tensor(d_losses).mean())
+        all_g_losses.append(torch.tensor(g_losses).mean())
+        all_d_real.append(torch.tensor(d_vals_real).mean())
+        all_d_fake.append(torch.tensor(d_vals_fake).mean())
+        epoch_samples.append(create_samples(gen_model, fixed_z).detach().cpu().numpy())
+    seconds = time.perf_counter() - start
+    return len(mnist_dl) * batch_size * num_epochs / seconds
+
+
+def ours(images: torch.Tensor, num_epochs: int, device: torch.device) -> float:
+    torch.manual_seed(1)
+    gen_model = make_generator_network(input_size=Z_SIZE).to(device)
+    disc_model = make_discriminator_network(input_size=784).to(device)
+    history = train_gan(gen_model, disc_model, images, num_epochs, batch_size=BATCH_SIZE,
+                        z_size=Z_SIZE, mode_z=MODE_Z, device=device, progress=False)
+    return history["images_per_second"]
+
+
+def write_torchvision_layout(images: torch.Tensor, labels: torch.Tensor, root: Path) -> None:
+    """Write ``images`` in [-1, 1] back to uint8 IDX files in the layout torchvision's MNIST reads."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    pixels = ((images.reshape(-1, 28, 28) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+    # torchvision wants all four files, uncompressed; the same images serve as both splits.
+    for split in ("train", "t10k"):
+        (raw / f"{split}-images-idx3-ubyte").write_bytes(
+            struct.pack(">iiii", 2051, len(pixels), 28, 28) + pixels.tobytes())
+        (raw / f"{split}-labels-idx1-ubyte").write_bytes(
+            struct.pack(">ii", 2049, len(labels)) + labels.numpy().astype(np.uint8).tobytes())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    here = Path(__file__).resolve().parent
+    parser.add_argument("--data-root", default=str(here.parent.parent / "shared" / "data" / "mnist"))
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--device", default=None)
+    args = parser.parse_args(argv)
+    device = get_device(args.device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_mnist(root=args.data_root, train=False)
+    images, labels = data.tensors
+    print(f"{len(images):,} images ({data.source}), {args.epochs} epochs, batch {BATCH_SIZE}, "
+          f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    lecture, fast = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        write_torchvision_layout(images, labels, Path(tmp))
+        for r in range(args.repeats):
+            lecture.append(lecture_loop(tmp, args.epochs, device))
+            fast.append(ours(images, args.epochs, device))
+            print(f"  run {r + 1}: lecture {lecture[-1]:8,.0f} images/s | ours {fast[-1]:8,.0f} images/s")
+    best_lecture, best_fast = max(lecture), max(fast)
+    print(f"lecture loop : {best_lecture:8,.0f} images/s")
+    print(f"train_gan    : {best_fast:8,.0f} images/s")
+    print(f"ratio        : {best_fast / best_lecture:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Command line for instructors: pretrain before class, sample later.
+
+    python -m course_utils train gan --epochs 100 --out gan.pt [--data-root DIR] [--device D]
+    python -m course_utils sample gan.pt -n 64 -o samples.npy
+
+``sample`` writes float32 images in [0, 1] of shape (N, 28, 28) with ``numpy.save``.
+Each model family registers how to add its ``train`` options, how to train from them, and how
+to sample a checkpoint of its ``kind``; this file only dispatches.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .checkpoints import CheckpointError, load_checkpoint
+from .device import get_device
+
+# model name -> (module, function adding its options, function training from the parsed args).
+# The trainer returns (path written, images trained on per second or None).
+TRAINERS: dict[str, tuple[str, str, str]] = {
+    "gan": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),
+}
+# checkpoint kind -> (module, function(payload, n, device, seed, args) -> images in [0, 1], (N, 28, 28))
+SAMPLERS: dict[str, tuple[str, str]] = {
+    "gan": ("course_utils.cli", "sample_gan_checkpoint"),
+}
+
+
+class CliError(Exception):
+    """A mistake in the command line or its inputs: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        raise CliError(f"{message} (see: {self.prog} --help)")
+
+
+def _resolve(module: str, name: str) -> Callable[..., Any]:
+    return getattr(importlib.import_module(module), name)
+
+
+# --- the lecture's GAN -------------------------------------------------------------------
+
+
+def add_gan_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=_positive_int, required=True, help="training epochs")
+    parser.add_argument("--batch-size", type=_positive_int, default=64)
+    parser.add_argument("--z-size", type=_positive_int, default=20)
+    parser.add_argument("--mode-z", choices=("uniform", "normal"), default="uniform")
+    parser.add_argument("--n-train", type=_positive_int, default=None,
+                        help="use only the first N training images (default: all)")
+
+
+def train_gan_from_args(args: argparse.Namespace, device: torch.device) -> tuple[Path, float]:
+    from .data import load_mnist
+    from .device import seed_everything
+    from .gan import build_gan, gan_config, save_gan, train_gan
+
+    data = load_mnist(root=args.data_root, train=True, n=args.n_train)
+    print(f"data: {len(data):,} images, {data.source}")
+    seed_everything(args.seed)
+    config = gan_config(z_size=args.z_size, mode_z=args.mode_z)
+    gen_model, disc_model = build_gan(config, device)
+    history = train_gan(gen_model, disc_model, data, args.epochs, batch_size=args.batch_size,
+                        z_size=args.z_size, mode_z=args.mode_z, device=device, seed=args.seed)
+    return save_gan(args.out, gen_model, disc_model, config, history), history["images_per_second"]
+
+
+def sample_gan_checkpoint(payload: dict[str, Any], n: int, device: torch.device, seed: int,
+                          args: argparse.Namespace) -> torch.Tensor:
+    from .gan import build_gan, sample_gan
+
+    config = payload["config"]
+    gen_model, _ = build_gan(config, device)
+    gen_model.load_state_dict(payload["state_dicts"]["gen_model"])
+    return sample_gan(gen_model, n, config["z_size"], config["mode_z"], device, seed)
+
+
+# --- parser and dispatch -----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m course_utils", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a model and save a checkpoint")
+    models = train.add_subparsers(dest="model", required=True, parser_class=_Parser)
+    for name, (module, add_args, _) in TRAINERS.items():
+        sub = models.add_parser(name, help=f"train the {name} model")
+        _resolve(module, add_args)(sub)
+        sub.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $COURSE_DATA or ./data)")
+        sub.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
+        sub.add_argument("--seed", type=int, default=1)
+        sub.add_argument("--out", required=True, help="checkpoint file to write, e.g. gan.pt")
+
+    sample = commands.add_parser("sample", help="draw images from a checkpoint into a .npy file")
+    sample.add_argument("checkpoint")
+    sample.add_argument("-n", type=_positive_int, required=True, help="number of images")
+    sample.add_argument("-o", "--output", required=True, help="output .npy file")
+    sample.add_argument("--device", default=None)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--steps", type=_positive_int, default=None,
+                        help="sampling steps for diffusion models (e.g. DDIM steps)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    warnings.showwarning = _one_line_warning
+    try:
+        args = build_parser().parse_args(argv)
+        device = get_device(args.device)
+        if args.command == "train":
+            return _train(args, device)
+        return _sample(args, device)
+    except (CliError, ValueError, FileNotFoundError, CheckpointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _train(args: argparse.Namespace, device: torch.device) -> int:
+    out = Path(args.out)
+    if out.exists() and out.is_dir():
+        raise CliError(f"--out {out} is a folder; give a file name such as {out / (args.model + '.pt')}")
+    module, _, trainer = TRAINERS[args.model]
+    print(f"training {args.model} on {device}")
+    start = time.perf_counter()
+    path, images_per_second = _resolve(module, trainer)(args, device)
+    print(f"saved {path} after {time.perf_counter() - start:.1f} s")
+    if images_per_second is not None:
+        print(f"throughput: {images_per_second:,.0f} images/s")
+    return 0
+
+
+def _sample(args: argparse.Namespace, device: torch.device) -> int:
+    output = Path(args.output)
+    if output.suffix != ".npy":
+        raise CliError(f"-o {output}: the output must be a .npy file")
+    payload = load_checkpoint(args.checkpoint)
+    kind = payload["kind"]
+    if kind not in SAMPLERS:
+        raise CliError(f"{args.checkpoint} holds a {kind!r} model, which cannot be sampled here")
+    images = _resolve(*SAMPLERS[kind])(payload, args.n, device, args.seed, args)
+    images = images.detach().float().cpu().reshape(args.n, 28, 28).clamp_(0, 1).numpy()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    np.save(output, images.astype(np.float32))
+    print(f"wrote {output}: {images.shape[0]} images of 28x28 in [0, 1] from a {kind} checkpoint")
+    return 0
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value

@@ -1,0 +1,67 @@
+"""Device choice and reproducibility.
+
+The lecture's code calls ``.cuda()`` and so never runs on a laptop. Here the device is picked
+once, in the order ``cuda`` -> ``mps`` -> ``cpu``, and passed explicitly to every function that
+needs one. GPU and CPU runs take the same code path; only the device differs.
+"""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+DeviceLike = str | torch.device | None
+
+
+def get_device(preferred: DeviceLike = None) -> torch.device:
+    """Return the device to compute on.
+
+    ``preferred`` (e.g. ``"cpu"`` or ``"cuda:1"``) or the environment variable ``COURSE_DEVICE``
+    wins when given; otherwise the first available of ``cuda``, ``mps``, ``cpu``.
+    A requested device that this machine does not have is a clear ``ValueError``.
+    """
+    choice = preferred if preferred is not None else os.environ.get("COURSE_DEVICE") or None
+    if choice is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(choice)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(
+            f"Unknown device {choice!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'."
+        ) from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"Device {choice!r} was requested but CUDA is not available here; use 'cpu'.")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"Device {choice!r} was requested but only {torch.cuda.device_count()} GPU(s) exist."
+        )
+    if device.type == "mps" and not _mps_available():
+        raise ValueError(f"Device {choice!r} was requested but MPS is not available here; use 'cpu'.")
+    if device.type not in {"cpu", "cuda", "mps"}:
+        raise ValueError(f"Device {choice!r} is not supported: use 'cpu', 'cuda' or 'mps'.")
+    return device
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (all devices) and return a CPU generator seeded alike.
+
+    Results are reproducible for a fixed seed on a fixed device and torch version; CPU and GPU
+    draw different random numbers, so a GPU run is reproducible but not equal to a CPU run.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA and MPS device
+    return torch.Generator().manual_seed(seed)

@@ -1,0 +1,62 @@
+"""Run profiles: one environment variable, ``COURSE_PROFILE``, picks the sizes of every run.
+
+* ``smoke``  -- CI: seconds per notebook, tiny subsets, one or two epochs.
+* ``laptop`` -- the default: minutes on a 2-core CPU.
+* ``full``   -- the lecture's settings (100 epochs on all of MNIST); a GPU is advised.
+
+The code path is the same in all three; only the numbers in ``SIZES`` change. A notebook asks
+``get_profile()`` for its sizes and prints which profile it runs, e.g. ``P.gan_epochs``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+PROFILE_NAMES = ("smoke", "laptop", "full")
+DEFAULT_PROFILE = "laptop"
+
+# One row per size: (smoke, laptop, full). ``None`` for a number of images means "all of them".
+SIZES: dict[str, tuple[Any, Any, Any]] = {
+    # --- GAN (notebooks 02-04, lecture section 3) ---
+    "gan_epochs": (2, 50, 100),
+    "gan_n_train": (1_024, 10_000, None),
+    "gan_batch_size": (64, 64, 64),
+    "gan_sample_epochs": ((1, 2), (1, 2, 4, 10, 25, 50), (1, 2, 4, 10, 50, 100)),
+    "gan_toy_steps": (300, 3_000, 3_000),  # 1-D Gaussian demo in notebook 01
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The sizes of one profile; read them as attributes: ``get_profile().gan_epochs``."""
+
+    name: str
+    sizes: dict[str, Any] = field(repr=False)
+
+    def __getattr__(self, key: str) -> Any:
+        sizes = self.__dict__.get("sizes", {})
+        if key in sizes:
+            return sizes[key]
+        raise AttributeError(
+            f"Profile {self.__dict__.get('name')!r} has no size {key!r}; known: {', '.join(sorted(sizes))}"
+        )
+
+    def __str__(self) -> str:
+        return f"profile {self.name!r}"
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile ``name``, else ``$COURSE_PROFILE``, else ``laptop``.
+
+    An unknown name is a ``ValueError`` that lists the valid ones.
+    """
+    chosen = name if name is not None else (os.environ.get("COURSE_PROFILE") or DEFAULT_PROFILE)
+    chosen = chosen.strip().lower()
+    if chosen not in PROFILE_NAMES:
+        raise ValueError(
+            f"Unknown profile {chosen!r} (from COURSE_PROFILE or the argument): "
+            f"choose one of {', '.join(PROFILE_NAMES)}."
+        )
+    column = PROFILE_NAMES.index(chosen)
+    return Profile(chosen, {key: row[column] for key, row in SIZES.items()})
