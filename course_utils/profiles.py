@@ -19,11 +19,11 @@ DEFAULT_PROFILE = "laptop"
 # One row per size: (smoke, laptop, full). ``None`` for a number of images means "all of them".
 SIZES: dict[str, tuple[Any, Any, Any]] = {
     # --- GAN (notebooks 02-04, lecture section 3) ---
-    "gan_epochs": (2, 50, 100),
-    "gan_n_train": (1_024, 10_000, None),
+    "gan_epochs": (2, 100, 100),
+    "gan_n_train": (1_024, 20_000, None),
     "gan_batch_size": (64, 64, 64),
-    "gan_sample_epochs": ((1, 2), (1, 2, 4, 10, 25, 50), (1, 2, 4, 10, 50, 100)),
-    "gan_toy_steps": (300, 3_000, 3_000),  # 1-D Gaussian demo in notebook 01
+    "gan_sample_epochs": ((1, 2), (1, 2, 4, 10, 50, 100), (1, 2, 4, 10, 50, 100)),
+    "gan_toy_steps": (300, 3_000, 3_000),  # 1-D Gaussian GAN in notebook 01
 }
 
 

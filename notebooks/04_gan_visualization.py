@@ -1,0 +1,117 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Looking at the trained GAN
+#
+# **What this notebook teaches.** How to read a GAN's training curves, and what the generator
+# makes as training goes on: the lecture's two figures, then a walk through the noise space.
+#
+# **Run time.** Seconds when notebook 03 has run in the same profile (its checkpoint is loaded);
+# otherwise it first trains a GAN as notebook 03 does (see 03 for times).
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from course_utils import get_device, get_profile, seed_everything
+from course_utils.data import load_mnist
+from course_utils.gan import build_gan, create_noise, gan_config, load_gan, save_gan, train_gan
+from course_utils.paths import artifacts_dir
+from course_utils.plotting import plot_epoch_samples, plot_gan_history, show_images
+
+P = get_profile()
+device = get_device()
+checkpoint = artifacts_dir() / P.name / "gan_mlp.pt"
+print(P, "| device:", device, "| checkpoint:", checkpoint)
+
+# %% [markdown]
+# Load notebook 03's checkpoint if it exists; otherwise train one now with the same settings.
+
+# %%
+if checkpoint.exists():
+    gen_model, disc_model, config, history = load_gan(checkpoint, device)
+    print(f"loaded {checkpoint}: {len(history['epoch'])} epochs")
+else:
+    print("no checkpoint from notebook 03 in this profile: training one now")
+    seed_everything(1)
+    config = gan_config()
+    gen_model, disc_model = build_gan(config, device)
+    history = train_gan(gen_model, disc_model, load_mnist(n=P.gan_n_train), P.gan_epochs,
+                        batch_size=P.gan_batch_size, device=device, sample_epochs=P.gan_sample_epochs)
+    save_gan(checkpoint, gen_model, disc_model, config, history)
+
+# %% [markdown]
+# ## 1. Losses and discriminator outputs
+#
+# Left, the generator loss $-\log d(g(\mathbf z))$ and half the discriminator loss (the mean of
+# its real and fake terms). Right, the mean of $d(\mathbf x)$ on real digits and of
+# $d(g(\mathbf z))$ on generated ones. If the game reached its solution $p_g = p_\text{data}$,
+# the discriminator could do no better than $d\equiv 1/2$ and both losses would settle at
+# $\log 2$ (dotted lines). In practice the curves level off with the discriminator still ahead:
+# $d(\mathbf x) > 1/2 > d(g(\mathbf z))$.
+
+# %%
+plot_gan_history(history)
+plt.show()
+
+# %% [markdown]
+# ## 2. Samples from the same noise over the epochs
+#
+# Each row is one epoch (the lecture shows 1, 2, 4, 10, 50 and 100; the `smoke` and `laptop`
+# profiles show what they trained), each column one fixed noise vector $\mathbf z$. Early rows
+# are blobs; digit shapes appear within a few epochs and sharpen slowly. The one-hidden-layer
+# MLP never gets crisp digits; convolutional generators (DCGAN) do much better.
+
+# %%
+plot_epoch_samples(history)
+plt.show()
+
+# %% [markdown]
+# ## 3. A walk through noise space
+#
+# The generator is a continuous function of $\mathbf z$, so walking on a straight line from one
+# noise vector to another morphs one digit into another. (With uniform noise the line stays
+# inside the cube $[-1, 1]^{20}$ the generator was trained on.)
+
+# %%
+torch.manual_seed(3)
+z_start, z_end = create_noise(2, config["z_size"], config["mode_z"]).to(device)
+alphas = torch.linspace(0, 1, 10, device=device)[:, None]
+with torch.no_grad():
+    walk = gen_model.eval()((1 - alphas) * z_start + alphas * z_end).reshape(-1, 28, 28)
+show_images((walk.cpu() + 1) / 2, nrow=10, title=r"g((1 - a) z0 + a z1), a = 0 ... 1")
+plt.show()
+assert walk.shape == (10, 28, 28) and torch.isfinite(walk).all()
+
+# %% [markdown]
+# ## 4. How sure is the discriminator?
+#
+# The final discriminator's outputs on held-out real digits and on fresh generated ones. The
+# overlap of the two histograms is what is left of the game: where they overlap, the
+# discriminator cannot tell.
+
+# %%
+held_out = load_mnist(train=False, n=1_000).tensors[0].to(device)
+disc_model.eval()
+with torch.no_grad():
+    d_real = disc_model(held_out.reshape(len(held_out), -1)).squeeze(1).cpu()
+    fake = gen_model(create_noise(len(held_out), config["z_size"], config["mode_z"]).to(device))
+    d_fake = disc_model(fake).squeeze(1).cpu()
+fig, ax = plt.subplots(figsize=(7, 3.5))
+ax.hist(d_real, bins=40, range=(0, 1), alpha=0.6, label="held-out real digits")
+ax.hist(d_fake, bins=40, range=(0, 1), alpha=0.6, label="generated digits")
+ax.set_xlabel("d(x)")
+ax.legend()
+plt.show()
+print(f"mean d on held-out real: {d_real.mean():.3f} | on generated: {d_fake.mean():.3f}")
+assert d_real.mean() > d_fake.mean(), "the discriminator should still rate real digits higher"
