@@ -10,14 +10,13 @@ Same model, optimizer, hyperparameters, images and number of epochs for both. Th
 
 Images: MNIST's 10k test set from --data-root if it is there (e.g. ../shared/data/mnist), else
 whatever ``load_mnist`` finds. The images are written once in torchvision's raw layout to a
-temporary folder so that the lecture's loop reads them through torchvision exactly as it does
-with the real files. Reports images/s for both and the ratio (best of --repeats, runs interleaved
+temporary folder (uncompressed, as torchvision reads them) so that the lecture's loop reads
+them through torchvision exactly as it does with the real files. Reports images/s for both and the ratio (best of --repeats, runs interleaved
 so that background load hits both alike).
 """
 from __future__ import annotations
 
 import argparse
-import struct
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ import torchvision
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from course_utils.data import load_mnist
+from course_utils.data import load_mnist, write_mnist_raw
 from course_utils.device import get_device
 from course_utils.gan import train_gan
 from course_utils.networks import make_discriminator_network, make_generator_network
@@ -140,19 +139,6 @@ def ours(images: torch.Tensor, num_epochs: int, device: torch.device) -> float:
     return history["images_per_second"]
 
 
-def write_torchvision_layout(images: torch.Tensor, labels: torch.Tensor, root: Path) -> None:
-    """Write ``images`` in [-1, 1] back to uint8 IDX files in the layout torchvision's MNIST reads."""
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    pixels = ((images.reshape(-1, 28, 28) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
-    # torchvision wants all four files, uncompressed; the same images serve as both splits.
-    for split in ("train", "t10k"):
-        (raw / f"{split}-images-idx3-ubyte").write_bytes(
-            struct.pack(">iiii", 2051, len(pixels), 28, 28) + pixels.tobytes())
-        (raw / f"{split}-labels-idx1-ubyte").write_bytes(
-            struct.pack(">ii", 2049, len(labels)) + labels.numpy().astype(np.uint8).tobytes())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = Path(__file__).resolve().parent
@@ -170,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
           f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     lecture, fast = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        write_torchvision_layout(images, labels, Path(tmp))
+        # torchvision's MNIST wants both splits on disk; the same images serve as both.
+        pixels = ((images.reshape(-1, 28, 28) + 1) * 127.5).round().to(torch.uint8).numpy()
+        for train in (True, False):
+            write_mnist_raw(tmp, pixels, labels.numpy(), train=train)
         for r in range(args.repeats):
             lecture.append(lecture_loop(tmp, args.epochs, device))
             fast.append(ours(images, args.epochs, device))

@@ -29,7 +29,9 @@ from torch.utils.data import TensorDataset
 
 from .paths import data_root
 
-__all__ = ["DataError", "MnistFallbackWarning", "load_mnist", "to_unit_range", "split_of"]
+__all__ = [
+    "DataError", "MnistFallbackWarning", "load_mnist", "to_unit_range", "split_of", "write_mnist_raw",
+]
 
 _FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60_000),
@@ -190,6 +192,35 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
             f"{len(blob) - offset:,}: it is truncated or corrupt. Delete it and download MNIST again."
         )
     return np.frombuffer(blob, dtype=np.uint8, offset=offset).reshape(dims).copy()
+
+
+def write_mnist_raw(
+    root: str | Path, images: np.ndarray, labels: np.ndarray, train: bool = True, compress: bool = False
+) -> Path:
+    """Write uint8 images ``(N, 28, 28)`` and labels ``(N,)`` as torchvision's raw MNIST files.
+
+    The inverse of what ``load_mnist`` reads: ``<root>/MNIST/raw/{train,t10k}-...-ubyte[.gz]``.
+    Used by the benchmarks (which feed the same images to the lecture's torchvision loader) and
+    by the tests. Returns the ``raw`` folder.
+    """
+    images = np.asarray(images, dtype=np.uint8)
+    labels = np.asarray(labels).astype(np.uint8)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
+        raise ValueError(f"expected images (N, 28, 28) and N labels, got {images.shape} and {labels.shape}")
+    raw = Path(root) / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    images_name, labels_name, _ = _FILES[bool(train)]
+    blobs = {
+        images_name: struct.pack(">iiii", 0x0803, len(images), 28, 28) + images.tobytes(),
+        labels_name: struct.pack(">ii", 0x0801, len(labels)) + labels.tobytes(),
+    }
+    for name, blob in blobs.items():
+        if compress:
+            with gzip.open(raw / f"{name}.gz", "wb") as fh:
+                fh.write(blob)
+        else:
+            (raw / name).write_bytes(blob)
+    return raw
 
 
 # --- download and fallback ------------------------------------------------------------------

@@ -67,12 +67,12 @@ def simultaneous_gradient_play(
     """
     path = torch.empty(steps + 1, 2, dtype=torch.float64)
     x, y = x0, y0
-    path[0] = torch.tensor([x, y])
+    path[0] = torch.tensor([x, y], dtype=torch.float64)
     for k in range(1, steps + 1):
         x_new = x - lr * y
         y = y + lr * (x_new if alternating else x)
         x = x_new
-        path[k] = torch.tensor([x, y])
+        path[k] = torch.tensor([x, y], dtype=torch.float64)
     return path
 
 

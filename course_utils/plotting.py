@@ -67,7 +67,7 @@ def plot_epoch_samples(
     for row, epoch in zip(axes, epochs):
         images = samples[kept.index(epoch)]
         for j, ax in enumerate(row):
-            ax.imshow(images[j].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+            ax.imshow(torch.as_tensor(images[j]).reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
         row[0].set_ylabel(f"Epoch {epoch}", color="tab:red", size=12)
@@ -89,7 +89,7 @@ def show_images(
     if n == 0:
         raise ValueError("show_images needs at least one image")
     side = int(round(images[0].numel() ** 0.5))
-    images = images.reshape(n, side, side)
+    images = images.reshape(n, side, side).numpy()
     ncol = min(nrow, n)
     nrows = -(-n // ncol)
     fig, axes = plt.subplots(nrows, ncol, figsize=(1.1 * ncol, 1.1 * nrows + (0.4 if title else 0)),

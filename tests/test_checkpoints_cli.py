@@ -1,0 +1,79 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from course_utils.cli import main
+from course_utils.gan import build_gan, gan_config, load_gan, save_gan
+
+
+def test_gan_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    config = gan_config(mode_z="normal")
+    gen, disc = build_gan(config, "cpu")
+    history = {"epoch": [1, 2], "d_loss": [1.0, 0.9], "samples": torch.rand(2, 3, 28, 28),
+               "sample_epochs": [1, 2], "fixed_z": torch.randn(3, 20), "np": np.float32(0.5)}
+    path = save_gan(tmp_path / "sub" / "gan.pt", gen, disc, config, history)
+    # A plain weights-only load works: nothing but tensors and plain containers inside.
+    raw = torch.load(path, weights_only=True)
+    assert raw["kind"] == "gan"
+    gen2, disc2, config2, history2 = load_gan(path, "cpu")
+    z = torch.randn(4, 20)
+    gen.eval(), disc.eval()
+    assert torch.equal(gen(z), gen2(z)) and torch.equal(disc(gen(z)), disc2(gen(z)))
+    assert config2 == config and history2["epoch"] == [1, 2]
+    assert torch.equal(history2["samples"], history["samples"]) and history2["np"] == 0.5
+    assert not gen2.training
+
+
+def test_checkpoint_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"definitely not a checkpoint")
+    with pytest.raises(CheckpointError):
+        load_checkpoint(junk)
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="not a course_utils checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    save_checkpoint(tmp_path / "vae.pt", "vae", {"m": torch.nn.Linear(2, 2)}, {})
+    with pytest.raises(ValueError, match="not the lecture's GAN"):
+        load_gan(tmp_path / "vae.pt")
+
+
+def test_cli_train_then_sample(tmp_path, capsys):
+    ckpt = tmp_path / "gan.pt"
+    assert main(["train", "gan", "--epochs", "1", "--n-train", "256", "--device", "cpu",
+                 "--out", str(ckpt)]) == 0
+    out = capsys.readouterr().out
+    assert "images/s" in out and ckpt.exists()
+    assert main(["sample", str(ckpt), "-n", "7", "-o", str(tmp_path / "s.npy")]) == 0
+    images = np.load(tmp_path / "s.npy")
+    assert images.shape == (7, 28, 28) and images.dtype == np.float32
+    assert images.min() >= 0 and images.max() <= 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "gan", "--epochs", "0", "--out", "x.pt"], "positive whole number"),
+    (["train", "gan", "--epochs", "1"], "--out"),
+    (["train", "gam", "--epochs", "1", "--out", "x.pt"], "invalid choice"),
+    (["train", "gan", "--epochs", "1", "--out", "x.pt", "--device", "tpu"], "Unknown device"),
+    (["sample", "missing.pt", "-n", "3", "-o", "s.npy"], "No checkpoint"),
+    (["sample", "missing.pt", "-n", "3", "-o", "s.png"], ".npy"),
+    ([], "required"),
+])
+def test_cli_bad_arguments_are_one_line_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    if argv[:1] == ["sample"] and argv[-1] == "s.png":
+        save_gan("missing.pt", *build_gan(gan_config(), "cpu"), gan_config())
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith("error:")
+
+
+def test_python_dash_m_entry_point():
+    result = subprocess.run([sys.executable, "-m", "course_utils", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "train" in result.stdout and "sample" in result.stdout

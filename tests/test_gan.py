@@ -1,0 +1,153 @@
+import copy
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils.gan import (
+    build_gan, create_noise, d_train, g_train, gan_config, make_optimizers, sample_gan, train_gan,
+)
+from course_utils.networks import make_discriminator_network, make_generator_network
+
+
+def test_create_noise_modes():
+    torch.manual_seed(0)
+    u = create_noise(20_000, 20, "uniform")
+    n = create_noise(20_000, 20, "normal")
+    assert u.shape == n.shape == (20_000, 20)
+    assert u.min() >= -1 and u.max() < 1 and abs(u.mean()) < 0.01 and abs(u.var() - 1 / 3) < 0.01
+    assert abs(n.mean()) < 0.01 and abs(n.std() - 1) < 0.01 and n.abs().max() > 3
+
+
+@pytest.mark.parametrize("mode_z", ["Uniform", "gaussian", None])
+def test_create_noise_rejects_unknown_modes(mode_z):
+    with pytest.raises(ValueError, match="'uniform' or 'normal'"):
+        create_noise(4, 20, mode_z)
+
+
+def _lecture_models(seed=0):
+    torch.manual_seed(seed)
+    return make_generator_network(), make_discriminator_network(784)
+
+
+def test_d_train_and_g_train_take_the_lectures_steps():
+    """Same weights, same random numbers: our steps must update the weights as the lecture's do.
+
+    The lecture's d_train / g_train (Sigmoid + BCELoss, gradients through G in the D step and
+    through D's weights in the G step) are transcribed here as the ground truth.
+    """
+    gen, disc = _lecture_models()
+    gen_ref, disc_ref = copy.deepcopy(gen), copy.deepcopy(disc)
+    g_opt, d_opt = make_optimizers(gen, disc)
+    g_opt_ref, d_opt_ref = torch.optim.Adam(gen_ref.parameters()), torch.optim.Adam(disc_ref.parameters())
+    loss_fn = nn.BCELoss()
+    x = torch.rand(64, 784) * 2 - 1
+
+    def lecture_d_train(x):
+        disc_ref.zero_grad()
+        d_proba_real = disc_ref(x)
+        d_loss_real = loss_fn(d_proba_real, torch.ones(64, 1))
+        g_output = gen_ref(torch.rand(64, 20) * 2 - 1)
+        d_proba_fake = disc_ref(g_output)
+        d_loss = d_loss_real + loss_fn(d_proba_fake, torch.zeros(64, 1))
+        d_loss.backward()
+        d_opt_ref.step()
+        return d_loss.item(), d_proba_real.detach(), d_proba_fake.detach()
+
+    def lecture_g_train():
+        gen_ref.zero_grad()
+        d_proba_fake = disc_ref(gen_ref(torch.rand(64, 20) * 2 - 1))
+        g_loss = loss_fn(d_proba_fake, torch.ones(64, 1))
+        g_loss.backward()
+        g_opt_ref.step()
+        return g_loss.item()
+
+    for step in range(3):
+        torch.manual_seed(100 + step)
+        d_ref = lecture_d_train(x)
+        g_ref = lecture_g_train()
+        torch.manual_seed(100 + step)
+        d_loss, p_real, p_fake = d_train(x, gen, disc, d_opt, z_size=20, mode_z="uniform")
+        g_loss = g_train(64, gen, disc, g_opt, z_size=20, mode_z="uniform")
+        assert math.isclose(d_loss.item(), d_ref[0], rel_tol=1e-5)
+        assert torch.allclose(p_real, d_ref[1], atol=1e-6) and torch.allclose(p_fake, d_ref[2], atol=1e-6)
+        assert math.isclose(g_loss.item(), g_ref, rel_tol=1e-5)
+    for ours, ref in zip(list(gen.parameters()) + list(disc.parameters()),
+                         list(gen_ref.parameters()) + list(disc_ref.parameters())):
+        assert torch.allclose(ours, ref, atol=1e-5)
+    assert all(p.requires_grad for p in disc.parameters()), "g_train must give D its gradients back"
+
+
+def _train(data, epochs=2, seed=1, **kwargs):
+    torch.manual_seed(seed)
+    gen, disc = build_gan(gan_config(), "cpu")
+    return gen, disc, train_gan(gen, disc, data, epochs, device="cpu", progress=False, seed=seed, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def digits(fallback_digits):
+    images, labels = fallback_digits
+    x = torch.from_numpy(images[:1024]).float().div(127.5).sub(1).unsqueeze(1)
+    return x, torch.from_numpy(labels[:1024])
+
+
+def test_short_training_teaches_the_discriminator(digits):
+    _, _, history = _train(digits, epochs=2, sample_epochs=(1, 2))
+    assert history["epoch"] == [1, 2]
+    # Before training d = 1/2 everywhere; after two epochs it tells real from fake.
+    assert history["d_real"][-1] > 0.6 and history["d_fake"][-1] < history["d_real"][-1] - 0.2
+    assert all(math.isfinite(v) for key in ("g_loss", "d_loss") for v in history[key])
+    assert history["samples"].shape == (2, 64, 28, 28)
+    assert 0 <= history["samples"].min() and history["samples"].max() <= 1
+    assert history["images_per_second"] > 0 and len(history["seconds"]) == 2
+
+
+def test_training_is_reproducible_under_a_seed(digits):
+    _, _, a = _train(digits, epochs=1)
+    _, _, b = _train(digits, epochs=1)
+    assert a["d_loss"] == b["d_loss"] and torch.equal(a["samples"], b["samples"])
+    _, _, c = _train(digits, epochs=1, seed=2)
+    assert c["d_loss"] != a["d_loss"]
+
+
+def test_sample_epochs_and_callback(digits):
+    calls = []
+
+    def on_epoch_end(epoch, gen):
+        calls.append(epoch)
+        return {"mean_pixel": sample_gan(gen, 16, device="cpu").mean().item()}
+
+    _, _, history = _train(digits[0][:256], epochs=3, sample_epochs=(2, 50), on_epoch_end=on_epoch_end,
+                           num_samples=10)
+    assert history["sample_epochs"] == [2, 3]  # 50 was never reached; the last epoch is always kept
+    assert history["samples"].shape == (2, 10, 28, 28)
+    assert calls == [1, 2, 3] and len(history["mean_pixel"]) == 3
+
+
+def test_bad_inputs_are_clear_errors(digits):
+    x, y = digits
+    gen, disc = build_gan(gan_config(), "cpu")
+    with pytest.raises(ValueError, match="mode_z"):
+        train_gan(gen, disc, digits, 1, mode_z="gauss")
+    with pytest.raises(ValueError, match="batch_size"):
+        train_gan(gen, disc, x[:10], 1, batch_size=64)
+    with pytest.raises(ValueError, match="num_epochs"):
+        train_gan(gen, disc, digits, 0)
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        train_gan(gen, disc, (x + 1) * 127.5, 1)
+    with pytest.raises(ValueError, match="discriminator expects 784"):
+        train_gan(gen, disc, x[:, :, :14, :14].contiguous(), 1)
+    with pytest.raises(ValueError, match="z_size=10"):
+        train_gan(gen, disc, digits, 1, z_size=10)
+    with pytest.raises(ValueError, match="float image tensor"):
+        train_gan(gen, disc, y, 1)
+
+
+def test_sample_gan_shape_range_and_seed():
+    gen, _ = build_gan(gan_config(mode_z="normal"), "cpu")
+    a = sample_gan(gen, 5, mode_z="normal", seed=3)
+    assert a.shape == (5, 28, 28) and a.min() >= 0 and a.max() <= 1
+    assert torch.equal(a, sample_gan(gen, 5, mode_z="normal", seed=3))
+    with pytest.raises(ValueError):
+        sample_gan(gen, 0)
