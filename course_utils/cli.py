@@ -2,6 +2,7 @@
 
     python -m course_utils train gan --epochs 100 --out gan.pt [--data-root DIR] [--device D]
     python -m course_utils sample gan.pt -n 64 -o samples.npy
+    python -m course_utils scoreboard [CKPT ...] [-n 1000] [--out DIR]
 
 ``sample`` writes float32 images in [0, 1] of shape (N, 28, 28) with ``numpy.save``.
 Each model family registers how to add its ``train`` options, how to train from them, and how
@@ -27,7 +28,9 @@ from .device import get_device
 # model name -> (module, function adding its options, function training from the parsed args).
 # The trainer returns (path written, images trained on per second or None).
 TRAINERS: dict[str, tuple[str, str, str]] = {
-    "gan": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),
+    "gan": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),  # the lecture's MLP GAN
+    "dcgan": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),
+    "wgan-gp": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),
 }
 # checkpoint kind -> (module, function(payload, n, device, seed, args) -> images in [0, 1], (N, 28, 28))
 SAMPLERS: dict[str, tuple[str, str]] = {
@@ -54,7 +57,8 @@ def _resolve(module: str, name: str) -> Callable[..., Any]:
 def add_gan_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=_positive_int, required=True, help="training epochs")
     parser.add_argument("--batch-size", type=_positive_int, default=64)
-    parser.add_argument("--z-size", type=_positive_int, default=20)
+    parser.add_argument("--z-size", type=_positive_int, default=None,
+                        help="noise size (default: 20 for gan, 100 for dcgan and wgan-gp)")
     parser.add_argument("--mode-z", choices=("uniform", "normal"), default="uniform")
     parser.add_argument("--n-train", type=_positive_int, default=None,
                         help="use only the first N training images (default: all)")
@@ -63,15 +67,15 @@ def add_gan_args(parser: argparse.ArgumentParser) -> None:
 def train_gan_from_args(args: argparse.Namespace, device: torch.device) -> tuple[Path, float]:
     from .data import load_mnist
     from .device import seed_everything
-    from .gan import build_gan, gan_config, save_gan, train_gan
+    from .gan import fit_gan, gan_config, save_gan
 
     data = load_mnist(root=args.data_root, train=True, n=args.n_train)
     print(f"data: {len(data):,} images, {data.source}")
     seed_everything(args.seed)
-    config = gan_config(z_size=args.z_size, mode_z=args.mode_z)
-    gen_model, disc_model = build_gan(config, device)
-    history = train_gan(gen_model, disc_model, data, args.epochs, batch_size=args.batch_size,
-                        z_size=args.z_size, mode_z=args.mode_z, device=device, seed=args.seed)
+    architecture = "mlp" if args.model == "gan" else args.model
+    config = gan_config(z_size=args.z_size, mode_z=args.mode_z, architecture=architecture)
+    gen_model, disc_model, history = fit_gan(config, data, args.epochs, device, seed=args.seed,
+                                             batch_size=args.batch_size)
     return save_gan(args.out, gen_model, disc_model, config, history), history["images_per_second"]
 
 
@@ -110,6 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--steps", type=_positive_int, default=None,
                         help="sampling steps for diffusion models (e.g. DDIM steps)")
+
+    board = commands.add_parser("scoreboard", help="score checkpoints side by side (table + figure)")
+    board.add_argument("checkpoints", nargs="*",
+                       help="checkpoint files (default: every .pt in build/artifacts/<profile>/)")
+    board.add_argument("-n", type=_positive_int, default=1000,
+                       help="samples per model and held-out real digits (default 1000)")
+    board.add_argument("--out", default=None, help="folder for scoreboard.md/.json/.png "
+                       "(default: the artifacts folder of the profile)")
+    board.add_argument("--data-root", default=None)
+    board.add_argument("--device", default=None)
+    board.add_argument("--seed", type=int, default=0)
+    board.add_argument("--steps", type=_positive_int, default=None,
+                       help="sampling steps for diffusion models")
     return parser
 
 
@@ -120,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         device = get_device(args.device)
         if args.command == "train":
             return _train(args, device)
+        if args.command == "scoreboard":
+            return _scoreboard(args, device)
         return _sample(args, device)
     except (CliError, ValueError, FileNotFoundError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -151,11 +170,40 @@ def _sample(args: argparse.Namespace, device: torch.device) -> int:
     kind = payload["kind"]
     if kind not in SAMPLERS:
         raise CliError(f"{args.checkpoint} holds a {kind!r} model, which cannot be sampled here")
-    images = _resolve(*SAMPLERS[kind])(payload, args.n, device, args.seed, args)
-    images = images.detach().float().cpu().reshape(args.n, 28, 28).clamp_(0, 1).numpy()
+    images = sample_checkpoint(payload, args.n, device, args.seed, args.steps).numpy()
     output.parent.mkdir(parents=True, exist_ok=True)
     np.save(output, images.astype(np.float32))
     print(f"wrote {output}: {images.shape[0]} images of 28x28 in [0, 1] from a {kind} checkpoint")
+    return 0
+
+
+def sample_checkpoint(payload: dict[str, Any], n: int, device: torch.device, seed: int = 0,
+                      steps: int | None = None) -> torch.Tensor:
+    """``n`` images in [0, 1], shape (n, 28, 28), float32 on the CPU, from any loaded checkpoint."""
+    kind = payload["kind"]
+    if kind not in SAMPLERS:
+        raise CliError(f"a {kind!r} checkpoint cannot be sampled (known kinds: {', '.join(SAMPLERS)})")
+    images = _resolve(*SAMPLERS[kind])(payload, n, device, seed, argparse.Namespace(steps=steps))
+    images = torch.as_tensor(images).detach().float().cpu()
+    return images.reshape(n, 28, 28).clamp_(0, 1)
+
+
+def _scoreboard(args: argparse.Namespace, device: torch.device) -> int:
+    from .paths import artifacts_dir
+    from .profiles import get_profile
+    from .scoreboard import format_table, score_checkpoints, write_scoreboard
+
+    profile_dir = artifacts_dir() / get_profile().name
+    paths = [Path(p) for p in args.checkpoints] or sorted(profile_dir.glob("*.pt"))
+    if not paths:
+        raise CliError(f"no checkpoints given and none found in {profile_dir}: run the notebooks "
+                       "(make run) or `python -m course_utils train ...` first")
+    print(f"scoring {len(paths)} checkpoint(s) with {args.n} samples each on {device}")
+    board = score_checkpoints(paths, n=args.n, data_root=args.data_root, device=device,
+                              seed=args.seed, steps=args.steps)
+    written = write_scoreboard(board, args.out or profile_dir)
+    print(format_table(board))
+    print("wrote " + ", ".join(str(p) for p in written.values()))
     return 0
 
 

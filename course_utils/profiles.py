@@ -24,6 +24,12 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "gan_batch_size": (64, 64, 64),
     "gan_sample_epochs": ((1, 2), (1, 2, 4, 10, 50, 100), (1, 2, 4, 10, 50, 100)),
     "gan_toy_steps": (300, 3_000, 3_000),  # 1-D Gaussian GAN in notebook 01
+    # --- GAN zoo and scoreboard (notebook 08) ---
+    # Training budgets in images seen, so a run takes the same time with 4,000 or 60,000 digits.
+    "zoo_train_images": (2_048, 240_000, 1_500_000),  # DCGAN and WGAN-GP
+    "zoo_n_filters": (8, 32, 32),
+    "zoo_compare_epochs": (2, 30, 100),  # non-saturating vs minimax, the lecture's MLP GAN
+    "zoo_n_score": (256, 1_000, 1_000),  # samples per model and held-out real digits
 }
 
 

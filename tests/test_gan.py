@@ -151,3 +151,55 @@ def test_sample_gan_shape_range_and_seed():
     assert torch.equal(a, sample_gan(gen, 5, mode_z="normal", seed=3))
     with pytest.raises(ValueError):
         sample_gan(gen, 0)
+
+
+def test_gradient_penalty_of_a_linear_critic():
+    """f(x) = w.x has gradient w everywhere, so the penalty is exactly (|w| - 1)^2."""
+    from course_utils.gan import gradient_penalty
+
+    critic = nn.Linear(784, 1, bias=False)
+    with torch.no_grad():
+        critic.weight.copy_(torch.full((1, 784), 3.0 / 28))  # |w| = 3
+    gp = gradient_penalty(critic, torch.rand(16, 784), torch.rand(16, 784))
+    assert math.isclose(gp.item(), (3.0 - 1.0) ** 2, rel_tol=1e-5)
+
+
+def test_generator_losses_match_their_formulas():
+    torch.manual_seed(0)
+    gen, disc = make_generator_network(), make_discriminator_network(784)
+    disc.eval()  # no dropout, so the loss can be recomputed
+    expected = {}
+    for loss in ("bce", "minimax"):
+        torch.manual_seed(5)
+        z = torch.rand(32, 20) * 2 - 1
+        with torch.no_grad():
+            d = disc(gen(z))
+        expected[loss] = (-torch.log(d).mean() if loss == "bce" else torch.log1p(-d).mean()).item()
+        g_copy = copy.deepcopy(gen)
+        torch.manual_seed(5)
+        got = g_train(32, g_copy, disc, torch.optim.SGD(g_copy.parameters(), lr=0.0), loss=loss)
+        assert math.isclose(got.item(), expected[loss], rel_tol=1e-5), loss
+    with pytest.raises(ValueError, match="loss must be one of"):
+        g_train(32, gen, disc, torch.optim.SGD(gen.parameters(), lr=0.0), loss="hinge")
+
+
+def test_dcgan_and_wgan_gp_train_through_the_same_loop(digits):
+    x = digits[0][:384]  # 6 batches of 64: one generator step after 5 critic steps
+    for architecture in ("dcgan", "wgan-gp"):
+        config = gan_config(architecture=architecture, n_filters=4)
+        torch.manual_seed(0)
+        gen, disc = build_gan(config, "cpu")
+        g_opt, d_opt = make_optimizers(gen, disc, config["lr"], config["betas"])
+        before = [p.detach().clone() for p in gen.parameters()]
+        history = train_gan(gen, disc, x, 1, z_size=config["z_size"], device="cpu", progress=False,
+                            g_optimizer=g_opt, d_optimizer=d_opt, loss=config["loss"],
+                            n_critic=config["n_critic"])
+        assert all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"])
+        assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters())), architecture
+        assert sample_gan(gen, 3, config["z_size"]).shape == (3, 28, 28)
+    with pytest.raises(ValueError, match="never"):
+        train_gan(gen, disc, x[:128], 1, z_size=100, loss="wgan-gp", n_critic=5, progress=False)
+    with pytest.raises(ValueError, match="WGAN-GP loss goes with"):
+        gan_config(architecture="dcgan", loss="wgan-gp")
+    with pytest.raises(ValueError, match="z_size=20 but the generator expects noise of size 100"):
+        train_gan(gen, disc, x, 1, z_size=20, progress=False)
