@@ -30,6 +30,26 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "zoo_n_filters": (8, 32, 32),
     "zoo_compare_epochs": (2, 30, 100),  # non-saturating vs minimax, the lecture's MLP GAN
     "zoo_n_score": (256, 1_000, 1_000),  # samples per model and held-out real digits
+    # --- diffusion (notebooks 06-07) ---
+    "diff_toy_steps": (300, 3_000, 3_000),  # 2-D MLP denoiser in notebook 06
+    "diff_T": (1_000, 1_000, 1_000),  # diffusion steps T (same chain in every profile)
+    "ddpm_n_train": (512, None, None),  # MNIST digits (None = all; 4,000 offline)
+    "ddpm_train_steps": (40, 2_000, 20_000),  # optimiser steps, batch ddpm_batch_size
+    "ddpm_batch_size": (32, 128, 128),
+    "ddpm_channels": ((8, 16), (16, 32), (32, 64)),
+    "ddpm_n_samples": (16, 500, 1_000),  # samples scored
+    "ddpm_ddim_steps": (5, 50, 50),
+    # --- summary: KL, VAE, RBM, score (notebooks 00, 00b) ---
+    "kl_mc_samples": (10_000, 200_000, 1_000_000),  # Monte Carlo KL check
+    "vae_epochs": (2, 30, 50),
+    "vae_n_train": (1_024, None, None),
+    "vae_2d_epochs": (2, 20, 50),  # the 2-D latent VAE for the latent-space plot
+    "vae_n_score": (256, 1_000, 1_000),
+    "rbm_hidden": (16, 16, 16),  # small enough to enumerate 2^H hidden states: exact log Z
+    "rbm_epochs": (2, 20, 50),
+    "rbm_gibbs_steps": (100, 1_000, 1_000),
+    "score_steps": (300, 4_000, 8_000),
+    "langevin_steps": (20, 100, 200),  # per noise level
 }
 
 
