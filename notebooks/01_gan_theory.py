@@ -10,7 +10,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · Generative adversarial networks: the game and its solution
 #
 # **What this notebook teaches.** A GAN is two networks playing a zero-sum game. We write down
@@ -20,8 +20,13 @@
 # such games are hard to converge. Everything is checked numerically on 1-D Gaussians.
 #
 # **Run time.** `smoke`: ~10 s · `laptop` (default): ~30 s · `full`: ~30 s (CPU is enough).
+#
+# Where GANs sit among deep generative models: they are *implicit* models (a sampler, no
+# density), trained by a game instead of by maximum likelihood.
+#
+# ![A taxonomy of deep generative models](../figures/generative_overview.png)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import math
 
 import matplotlib.pyplot as plt
@@ -36,7 +41,7 @@ from course_utils.game import (
 P = get_profile()
 print(P, "| toy GAN steps:", P.gan_toy_steps)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Two players
 #
 # * The **generator** $g(\mathbf z;\theta_g)$ maps noise $\mathbf z\sim p_z$ (uniform or normal,
@@ -44,6 +49,8 @@ print(P, "| toy GAN steps:", P.gan_toy_steps)
 #   $p_g$ that nobody writes down: the generator is an *implicit* model.
 # * The **discriminator** $d(\mathbf x;\theta_d)\in(0,1)$ is a classifier: the probability that
 #   $\mathbf x$ came from the data rather than from the generator.
+#
+# ![The generator turns noise into fakes; the discriminator judges real and fake images](../figures/discriminator_vs_generator.png)
 #
 # ## 2. The zero-sum game and its value function
 #
@@ -62,7 +69,7 @@ print(P, "| toy GAN steps:", P.gan_toy_steps)
 # Note that $-v$ is exactly the binary cross-entropy of the discriminator with label 1 for data
 # and 0 for fakes: training the discriminator is ordinary logistic-regression-style classification.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The optimal discriminator
 #
 # Write the second expectation over $\mathbf x = g(\mathbf z)\sim p_g$. Then
@@ -75,7 +82,7 @@ print(P, "| toy GAN steps:", P.gan_toy_steps)
 # Let us check that on a grid, with $p_\text{data}=\mathcal N(0,1)$ and a poor generator
 # $p_g=\mathcal N(1.5, 0.7^2)$: no perturbation of $D^*$ should increase $v$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 x = torch.linspace(-8, 8, 20_001, dtype=torch.float64)
 p_data, p_g = normal_pdf(x, 0.0, 1.0), normal_pdf(x, 1.5, 0.7)
 d_star = optimal_discriminator(p_data, p_g)
@@ -88,7 +95,7 @@ for _ in range(5):
     assert value_function(d_other, p_data, p_g, x) < v_star, "D* should maximise v"
 print(f"v(g, D*) = {v_star:.6f}; every perturbed discriminator scores lower")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(8, 3.5))
 ax.plot(x, p_data, label=r"$p_\mathrm{data}=\mathcal{N}(0,1)$")
 ax.plot(x, p_g, label=r"$p_g=\mathcal{N}(1.5,0.7^2)$")
@@ -98,7 +105,7 @@ ax.set_xlabel("x")
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Where only the data have mass, $D^*=1$; where only the generator has mass, $D^*=0$; where the
 # two densities are equal, $D^* = 1/2$.
 #
@@ -126,7 +133,7 @@ assert abs(v_star - (-math.log(4) + 2 * js)) < 1e-6
 # As the generator moves its mean onto the data, the divergence and the value fall to their
 # minimum, $-\log 4$, reached at $p_g = p_\text{data}$:
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 shifts = torch.linspace(-3, 3, 61)
 values = [value_function(optimal_discriminator(p_data, q), p_data, q, x)
           for q in (normal_pdf(x, float(m), 1.0) for m in shifts)]
@@ -139,7 +146,7 @@ ax.legend()
 plt.show()
 assert abs(min(values) - (-math.log(4))) < 1e-6
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The non-saturating generator loss
 #
 # Goodfellow et al. (2014), in the paper that introduced GANs:
@@ -161,7 +168,7 @@ assert abs(min(values) - (-math.log(4))) < 1e-6
 # of size $d\approx 0$, the non-saturating loss one of size $1-d\approx 1$. This is why the
 # lecture's `g_train` uses BCE with label 1 on fakes, $L_G = -\log d(g(\mathbf z))$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 d = torch.linspace(0.001, 0.999, 500)
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
 ax1.plot(d, torch.log1p(-d), label=r"minimax: minimise $\log(1-d)$")
@@ -176,7 +183,7 @@ ax2.set_ylabel("gradient size w.r.t. the logit")
 ax2.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Both losses have the same fixed point, but the game is no longer exactly zero-sum.
 #
 # ## 6. Why convergence is hard
@@ -189,7 +196,7 @@ plt.show()
 # for a too-good discriminator, and no loss value that tells you how far you are from the
 # solution.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 simultaneous = simultaneous_gradient_play(1.0, 0.0, lr=0.1, steps=300)
 alternating = simultaneous_gradient_play(1.0, 0.0, lr=0.1, steps=300, alternating=True)
 fig, ax = plt.subplots(figsize=(5, 5))
@@ -206,7 +213,7 @@ print(f"simultaneous: distance to the equilibrium grew {growth:.2f}x = (1 + 0.1^
 assert abs(growth - 1.01 ** 150) < 1e-6, "simultaneous play should spiral out at the predicted rate"
 assert float(alternating.norm(dim=1).max()) < 1.1, "alternating play should stay on a bounded orbit"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. A GAN on 1-D data
 #
 # Now the real thing, small enough to watch: the lecture's networks and its `d_train` /
@@ -221,7 +228,7 @@ runs = {
     "Adam(2e-4, beta1=0.5), DCGAN's": train_toy_gan(MU, SIGMA, P.gan_toy_steps, lr=2e-4, betas=(0.5, 0.999)),
 }
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, (ax_m, ax_s) = plt.subplots(1, 2, figsize=(12, 3.5))
 for name, (_, _, trace) in runs.items():
     ax_m.plot(trace["step"], trace["mean"], label=name)
@@ -242,7 +249,7 @@ plt.show()
 # settings it settles near the data. Below: the trained generator's histogram, the
 # discriminator it faces, and the optimal discriminator $D^*$ for that generator.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 gen, disc, trace = runs["Adam(2e-4, beta1=0.5), DCGAN's"]
 with torch.no_grad():
     fake = gen(torch.randn(50_000, 4)).squeeze()

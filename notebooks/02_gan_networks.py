@@ -10,7 +10,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Building the lecture's generator and discriminator
 #
 # **What this notebook teaches.** The steps in building a GAN, as in the lecture: choose the
@@ -25,8 +25,10 @@
 # 3. a generator $g(\mathbf z)$ whose last layer (tanh) puts pixels in $[-1,1]$, like the data;
 # 4. a discriminator $d(\mathbf x)$ whose last layer (sigmoid) gives a probability;
 # 5. losses: binary cross-entropy for both players, and one optimizer each (Adam).
+#
+# ![Steps in building a GAN](../figures/gan_steps.png)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import math
 
 import matplotlib.pyplot as plt
@@ -45,7 +47,7 @@ device = get_device()
 seed_everything(1)
 print(P, "| device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The data
 #
 # `load_mnist` returns all images as one tensor, already transformed as the lecture's
@@ -60,17 +62,17 @@ print(data.source)
 print("images:", tuple(images.shape), images.dtype, f"range [{images.min():.0f}, {images.max():.0f}]")
 assert images.shape[1:] == (1, 28, 28) and images.min() >= -1 and images.max() <= 1
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 show_images((images[:16] + 1) / 2, nrow=8, labels=labels[:16].tolist())
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The noise
 #
 # `create_noise(batch_size, z_size, mode_z)` draws $\mathbf z$ uniformly on $[-1, 1)$
 # (`mode_z='uniform'`, the lecture's choice) or from $\mathcal N(0, I)$ (`'normal'`).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 z_size = 20
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
 for ax, mode_z in zip(axes, ("uniform", "normal")):
@@ -79,12 +81,14 @@ for ax, mode_z in zip(axes, ("uniform", "normal")):
     ax.set_title(f"mode_z = {mode_z!r}: z.shape = {tuple(z.shape)}")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The networks
 #
 # Both are the lecture's multilayer perceptrons with one hidden layer of 100 units and leaky
 # ReLU. The discriminator's hidden layer has no bias and is followed by dropout ($p=0.5$), which
 # keeps it from memorising the training set and from getting too far ahead of the generator.
+#
+# ![The lecture's generator and discriminator, layer by layer](../figures/gan_networks.png)
 
 # %%
 gen_model = make_generator_network(input_size=z_size, num_hidden_layers=1,
@@ -106,13 +110,13 @@ print(f"discriminator: {n_parameters(disc_model):,} parameters (784*100 + 100*1 
 assert n_parameters(gen_model) == 20 * 100 + 100 + 100 * 784 + 784
 assert n_parameters(disc_model) == 784 * 100 + 100 + 1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. One forward pass
 #
 # A batch of 64 noise vectors becomes 64 images; the discriminator gives each real and each
 # generated image one probability.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 batch_size = 64
 x = images[:batch_size].reshape(batch_size, -1).to(device)
 input_z = create_noise(batch_size, z_size, "uniform").to(device)
@@ -124,11 +128,11 @@ print("d(x):", tuple(d_proba_real.shape), f"mean {d_proba_real.mean():.3f}",
       "| d(g(z)):", tuple(d_proba_fake.shape), f"mean {d_proba_fake.mean():.3f}")
 assert g_output.shape == (batch_size, 784) and d_proba_real.shape == (batch_size, 1)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 show_images((g_output[:16].detach().cpu() + 1) / 2, nrow=8, title="an untrained generator: noise")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The first losses
 #
 # With binary cross-entropy $\mathrm{BCE}(p, y) = -[y\log p + (1-y)\log(1-p)]$:
@@ -147,7 +151,7 @@ print(f"L_D = {d_loss:.4f}  (log 4 = {math.log(4):.4f})")
 print(f"L_G = {g_loss:.4f}  (log 2 = {math.log(2):.4f})")
 assert abs(d_loss.item() - math.log(4)) < 0.3 and abs(g_loss.item() - math.log(2)) < 0.3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Sigmoid + BCE, or BCE on logits?
 #
 # `course_utils.gan` computes the same losses from the discriminator's *logits* (the network
@@ -156,7 +160,7 @@ assert abs(d_loss.item() - math.log(4)) < 0.3 and abs(g_loss.item() - math.log(2
 # does not round to $\log 0$ when the discriminator is very sure. (`BCELoss` clamps $\log p$ at
 # $-100$ and loses the gradient there.)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 logits = discriminator_logits(disc_model)  # the same weights, without the Sigmoid
 disc_model.eval()  # switch dropout off so that both calls see the same network
 with torch.no_grad():

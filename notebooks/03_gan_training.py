@@ -10,7 +10,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · Training the GAN on MNIST
 #
 # **What this notebook teaches.** The lecture's training loop: for every batch, one
@@ -22,7 +22,7 @@
 # ~2 min with full MNIST (100 epochs on 20,000 images; ~30 s on the 4,000 offline digits) ·
 # `full` ~6 min (the lecture: 100 epochs on all 60,000 images; a GPU is faster).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import time
 
 import matplotlib.pyplot as plt
@@ -37,7 +37,7 @@ P = get_profile()
 device = get_device()
 print(P, "| device:", device, "| epochs:", P.gan_epochs, "| images:", P.gan_n_train or "all")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The two steps
 #
 # One iteration of the lecture's loop, in `course_utils.gan`, with $m$ = 64 images per batch:
@@ -58,7 +58,7 @@ print(P, "| device:", device, "| epochs:", P.gan_epochs, "| images:", P.gan_n_tr
 data = load_mnist(n=P.gan_n_train)
 print(f"{len(data):,} training images: {data.source}")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 seed_everything(1)
 config = gan_config(z_size=20, mode_z="uniform")  # the lecture's hyperparameters
 gen_model, disc_model = build_gan(config, device)
@@ -70,7 +70,7 @@ history = train_gan(
 )
 print(f"{sum(history['seconds']):.1f} s, {history['images_per_second']:,.0f} images/s")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the numbers say
 #
 # The lecture prints one line per epoch: the mean generator and discriminator losses and the mean
@@ -95,12 +95,12 @@ print(f"last epoch: mean d(x) = {d_real:.3f} on real digits, mean d(g(z)) = {d_f
 assert d_real > d_fake, "the discriminator should rate real digits higher than generated ones"
 assert 0.02 < d_fake < 0.98 and 0.02 < d_real < 0.98, "neither player should have won outright"
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 last = history["samples"][-1]
 show_images(last[:32], nrow=8, title=f"generated digits after epoch {history['epoch'][-1]} (fixed noise)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Save for notebooks 04 and 05
 #
 # The checkpoint holds both networks' `state_dict`s, the configuration that rebuilds them and the

@@ -10,7 +10,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · Looking at the trained GAN
 #
 # **What this notebook teaches.** How to read a GAN's training curves, and what the generator
@@ -19,12 +19,13 @@
 # **Run time.** Seconds when notebook 03 has run in the same profile (its checkpoint is loaded);
 # otherwise it first trains a GAN as notebook 03 does (see 03 for times).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import torch
 
 from course_utils import get_device, get_profile, seed_everything
 from course_utils.data import load_mnist
+from course_utils.figures import show_gif, write_samples_gif
 from course_utils.gan import build_gan, create_noise, gan_config, load_gan, save_gan, train_gan
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import plot_epoch_samples, plot_gan_history, show_images
@@ -37,7 +38,7 @@ print(P, "| device:", device, "| checkpoint:", checkpoint)
 # %% [markdown]
 # Load notebook 03's checkpoint if it exists; otherwise train one now with the same settings.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 if checkpoint.exists():
     gen_model, disc_model, config, history = load_gan(checkpoint, device)
     print(f"loaded {checkpoint}: {len(history['epoch'])} epochs")
@@ -50,7 +51,7 @@ else:
                         batch_size=P.gan_batch_size, device=device, sample_epochs=P.gan_sample_epochs)
     save_gan(checkpoint, gen_model, disc_model, config, history)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Losses and discriminator outputs
 #
 # Left, the generator loss $-\log d(g(\mathbf z))$ and half the discriminator loss (the mean of
@@ -60,11 +61,11 @@ else:
 # $\log 2$ (dotted lines). In practice the curves level off with the discriminator still ahead:
 # $d(\mathbf x) > 1/2 > d(g(\mathbf z))$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_gan_history(history)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Samples from the same noise over the epochs
 #
 # Each row is one epoch (the lecture shows 1, 2, 4, 10, 50 and 100; the `smoke` and `laptop`
@@ -72,18 +73,26 @@ plt.show()
 # are blobs; digit shapes appear within a few epochs and sharpen slowly. The one-hidden-layer
 # MLP never gets crisp digits; convolutional generators (DCGAN) do much better.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plot_epoch_samples(history)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The same fixed noise as an animation, one frame per kept epoch (the GIF is saved next to the
+# checkpoint):
+
+# %%
+gif = write_samples_gif(history, artifacts_dir() / P.name / "gan_mlp_samples.gif", n=32)
+show_gif(gif, width=480)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. A walk through noise space
 #
 # The generator is a continuous function of $\mathbf z$, so walking on a straight line from one
 # noise vector to another morphs one digit into another. (With uniform noise the line stays
 # inside the cube $[-1, 1]^{20}$ the generator was trained on.)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(3)
 z_start, z_end = create_noise(2, config["z_size"], config["mode_z"]).to(device)
 alphas = torch.linspace(0, 1, 10, device=device)[:, None]
@@ -93,14 +102,14 @@ show_images((walk.cpu() + 1) / 2, nrow=10, title=r"g((1 - a) z0 + a z1), a = 0 .
 plt.show()
 assert walk.shape == (10, 28, 28) and torch.isfinite(walk).all()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. How sure is the discriminator?
 #
 # The final discriminator's outputs on held-out real digits and on fresh generated ones. The
 # overlap of the two histograms is what is left of the game: where they overlap, the
 # discriminator cannot tell.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 held_out = load_mnist(train=False, n=1_000).tensors[0].to(device)
 disc_model.eval()
 with torch.no_grad():
