@@ -1,0 +1,190 @@
+"""Score-based models on 2-D data: denoising score matching, Langevin and annealed Langevin (notebook 00b).
+
+Lecture summary section "Score-based models".
+
+* The score of a density is s(x) = grad_x log p(x). For an energy model p = exp(-E)/Z,
+  s(x) = -grad_x E(x): log Z does not depend on x, so the intractable Z drops out.
+* Denoising score matching (Vincent 2011): perturb x with fixed Gaussian noise,
+  x~ = x + sigma eps. The score of the noised density p_sigma is the minimiser of
+  E ||s(x~, sigma) - grad log q(x~|x)||^2 = E ||s(x~, sigma) + eps / sigma||^2,
+  so no knowledge of p is needed. Weighting by sigma^2 over a ladder of sigmas gives the
+  noise-conditional loss of Song & Ermon (2019): E_sigma E ||sigma s(x + sigma eps, sigma) + eps||^2.
+* Langevin dynamics  x <- x + eta grad log p(x) + sqrt(2 eta) z,  z ~ N(0, I), samples p as
+  eta -> 0 and steps -> infinity (for a Gaussian with variance s^2 the chain's stationary variance is
+  s^2 / (1 - eta / (2 s^2)): a small step bias).
+* Annealed Langevin runs Langevin at sigma_1 > ... > sigma_L with step eta_i = eps sigma_i^2 / sigma_L^2.
+* Tweedie's formula: E[x | x~] = x~ + sigma^2 grad log p_sigma(x~); the denoiser of a diffusion
+  model is a score model in disguise (notebooks 06-07).
+The noising is a fixed process with no parameters: only the score network is learned.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+__all__ = [
+    "gmm_params", "gmm_sample", "gmm_log_prob", "gmm_score", "ScoreNet", "noise_levels", "dsm_loss",
+    "train_score_model", "langevin", "annealed_langevin", "tweedie_denoise",
+]
+
+ScoreFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def gmm_params(n_modes: int = 3, radius: float = 3.0, std: float = 0.35,
+               weights: tuple[float, ...] | None = None) -> dict[str, torch.Tensor]:
+    """A 2-D Gaussian mixture: ``n_modes`` isotropic modes on a circle, with the given weights."""
+    if not isinstance(n_modes, int) or n_modes < 1:
+        raise ValueError(f"n_modes must be a positive integer, got {n_modes!r}")
+    if std <= 0:
+        raise ValueError(f"std must be positive, got {std}")
+    w = torch.full((n_modes,), 1.0 / n_modes) if weights is None else torch.tensor(weights, dtype=torch.float32)
+    if len(w) != n_modes or bool((w <= 0).any()) or abs(float(w.sum()) - 1) > 1e-5:
+        raise ValueError(f"weights must be {n_modes} positive numbers summing to 1, got {weights}")
+    angles = torch.arange(n_modes) * (2 * math.pi / n_modes) + math.pi / 2
+    means = radius * torch.stack([angles.cos(), angles.sin()], dim=1)
+    return {"weights": w, "means": means, "std": torch.tensor(float(std))}
+
+
+def gmm_sample(params: dict[str, torch.Tensor], n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """``n`` samples (n, 2) of the mixture."""
+    k = torch.multinomial(params["weights"], n, replacement=True, generator=generator)
+    return params["means"][k] + params["std"] * torch.randn(n, 2, generator=generator)
+
+
+def _variance(params: dict[str, torch.Tensor], sigma: float | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """s^2 + sigma^2 as a scalar, or (N, 1) for one sigma per point: p_sigma = p * N(0, sigma^2 I)
+    is again a mixture whose modes have that variance."""
+    sigma = torch.as_tensor(sigma, dtype=x.dtype)
+    if sigma.ndim:
+        if sigma.numel() != len(x):
+            raise ValueError(f"sigma must be a number or one value per point ({len(x)}), got {sigma.numel()} values")
+        sigma = sigma.reshape(-1, 1)
+    return params["std"].to(x.dtype) ** 2 + sigma**2
+
+
+def _log_joint(params: dict[str, torch.Tensor], x: torch.Tensor, var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if x.ndim != 2 or x.shape[1] != params["means"].shape[1]:
+        raise ValueError(f"x must be (N, {params['means'].shape[1]}) points, got shape {tuple(x.shape)}")
+    diff = x[:, None, :] - params["means"].to(x.dtype)[None]  # (N, K, 2)
+    log_comp = -0.5 * (diff**2).sum(-1) / var - torch.log(2 * math.pi * var)  # 2-D isotropic normal
+    return log_comp + params["weights"].to(x.dtype).log(), diff
+
+
+def gmm_log_prob(params: dict[str, torch.Tensor], x: torch.Tensor, sigma: float | torch.Tensor = 0.0) -> torch.Tensor:
+    """log p_sigma(x) of the mixture convolved with N(0, sigma^2 I): (N,)."""
+    log_joint, _ = _log_joint(params, x, _variance(params, sigma, x))
+    return torch.logsumexp(log_joint, dim=1)
+
+
+def gmm_score(params: dict[str, torch.Tensor], x: torch.Tensor, sigma: float | torch.Tensor = 0.0) -> torch.Tensor:
+    """The exact score grad_x log p_sigma(x) = sum_k r_k(x) (mu_k - x) / (s^2 + sigma^2): (N, 2).
+
+    r_k(x) are the posterior mode probabilities; ``sigma`` is a number or one value per point.
+    """
+    var = _variance(params, sigma, x)
+    log_joint, diff = _log_joint(params, x, var)
+    r = torch.softmax(log_joint, dim=1)
+    return -(r[..., None] * diff).sum(1) / var
+
+
+class ScoreNet(nn.Module):
+    """A noise-conditional score network s(x, sigma): an MLP on (x, log sigma), output / sigma.
+
+    Dividing by sigma builds in the right scale (the true score of p_sigma is ~ -eps / sigma).
+    """
+
+    def __init__(self, hidden: int = 128, dim: int = 2) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim + 1, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
+                                 nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, dim))
+
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
+        sigma = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).reshape(-1, 1).expand(len(x), 1)
+        return self.net(torch.cat([x, sigma.log()], dim=1)) / sigma
+
+
+def noise_levels(sigma_max: float = 3.0, sigma_min: float = 0.05, n: int = 10) -> torch.Tensor:
+    """A geometric ladder sigma_1 = sigma_max > ... > sigma_n = sigma_min (Song & Ermon 2019)."""
+    if not (sigma_max > sigma_min > 0) or n < 2:
+        raise ValueError(f"need sigma_max > sigma_min > 0 and n >= 2, got {sigma_max}, {sigma_min}, {n}")
+    return torch.logspace(math.log10(sigma_max), math.log10(sigma_min), n)
+
+
+def dsm_loss(model: nn.Module, x: torch.Tensor, sigmas: torch.Tensor,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """E_{sigma, eps} || sigma s(x + sigma eps, sigma) + eps ||^2 / 2 (the sigma^2-weighted DSM loss)."""
+    idx = torch.randint(len(sigmas), (len(x),), generator=generator)
+    sigma = sigmas[idx].to(x).reshape(-1, 1)
+    eps = torch.randn(x.shape, generator=generator).to(x)
+    return 0.5 * ((sigma * model(x + sigma * eps, sigma) + eps) ** 2).sum(dim=1).mean()
+
+
+def train_score_model(model: nn.Module, data: torch.Tensor, sigmas: torch.Tensor, steps: int,
+                      batch_size: int = 256, lr: float = 1e-3, seed: int = 0,
+                      progress: bool = True) -> dict[str, Any]:
+    """Adam on ``dsm_loss`` with minibatches of ``data`` (N, 2). History: ``loss`` per step, ``seconds``."""
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if data.ndim != 2:
+        raise ValueError(f"data must be (N, dim) points, got shape {tuple(data.shape)}")
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    losses = []
+    start = time.perf_counter()
+    model.train()
+    for _ in tqdm(range(steps), desc="score matching", disable=not progress):
+        batch = data[torch.randint(len(data), (batch_size,), generator=gen)]
+        loss = dsm_loss(model, batch, sigmas, gen)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+    model.eval()
+    return {"loss": losses, "seconds": time.perf_counter() - start}
+
+
+@torch.no_grad()
+def langevin(score: ScoreFn, x0: torch.Tensor, step_size: float, n_steps: int,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """Unadjusted Langevin: x <- x + eta s(x) + sqrt(2 eta) z, ``n_steps`` times, from ``x0``."""
+    if not step_size > 0:
+        raise ValueError(f"step_size must be positive, got {step_size}")
+    if not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+    x = x0.clone()
+    for _ in range(n_steps):
+        x = x + step_size * score(x) + math.sqrt(2 * step_size) * torch.randn(x.shape, generator=generator).to(x)
+    return x
+
+
+@torch.no_grad()
+def annealed_langevin(score: Callable[[torch.Tensor, float], torch.Tensor], x0: torch.Tensor,
+                      sigmas: torch.Tensor, steps_per_level: int, eps: float = 0.01,
+                      generator: torch.Generator | None = None) -> list[torch.Tensor]:
+    """Annealed Langevin (Song & Ermon 2019, Alg. 1): Langevin on p_{sigma_i} with
+    eta_i = eps sigma_i^2 / sigma_L^2, from the largest sigma to the smallest.
+
+    ``score(x, sigma)``; returns the particles after each level (a list of L tensors).
+    """
+    if len(sigmas) < 1 or not bool((sigmas[:-1] >= sigmas[1:]).all()):
+        raise ValueError("sigmas must be a non-empty, decreasing sequence of noise levels")
+    x, path = x0.clone(), []
+    for sigma in sigmas.tolist():
+        eta = eps * sigma**2 / float(sigmas[-1]) ** 2
+        x = langevin(lambda y, s=sigma: score(y, s), x, eta, steps_per_level, generator)
+        path.append(x.clone())
+    return path
+
+
+def tweedie_denoise(score: Callable[[torch.Tensor, float], torch.Tensor], x_noisy: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Tweedie: E[x | x~] = x~ + sigma^2 grad log p_sigma(x~)."""
+    with torch.no_grad():
+        return x_noisy + sigma**2 * score(x_noisy, sigma)

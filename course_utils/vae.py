@@ -1,0 +1,273 @@
+"""The variational autoencoder (VAE): an MLP encoder q(h|x) and decoder p(x|h) on MNIST (notebook 00).
+
+Lecture summary section "Variational autoencoders". For every x and any q(h|x),
+
+    log p(x) = ELBO(x) + KL(q(h|x) || p(h|x)),      ELBO(x) = E_q[log p(x|h)] - KL(q(h|x) || p(h)),
+
+so ELBO <= log p(x) (the KL is >= 0). We maximise the ELBO, i.e. minimise the loss
+``recon + kl`` (nats per image) with
+
+* recon = -E_q[log p(x|h)], one sample h = mu + sigma * eps, eps ~ N(0, I) (reparameterisation:
+  the randomness sits in eps, so gradients flow through mu and sigma), Bernoulli decoder on the
+  pixel intensities in [0, 1]: -log p(x|h) = sum_pixels BCE(x, sigmoid(logits));
+* kl = KL(N(mu, diag sigma^2) || N(0, I)) = -1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2).
+
+Training returns a history (per-epoch recon, kl, loss, seconds); nothing here plots.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .checkpoints import load_checkpoint, save_checkpoint
+from .device import DeviceLike, get_device
+from .divergences import kl_diag_normal_standard
+
+__all__ = [
+    "VAE", "vae_config", "build_vae", "reparameterize", "vae_loss_terms", "elbo_terms", "train_vae",
+    "sample_vae", "reconstruct", "encode_mean", "save_vae", "load_vae",
+    "add_vae_args", "train_vae_from_args", "sample_vae_checkpoint",
+]
+
+N_PIXELS = 28 * 28
+
+
+class VAE(nn.Module):
+    """784 -> hidden -> (mu, log sigma^2) of size ``latent_dim``; latent -> hidden -> 784 logits."""
+
+    def __init__(self, latent_dim: int = 20, hidden: int = 400) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(N_PIXELS, hidden), nn.ReLU())
+        self.to_mu = nn.Linear(hidden, latent_dim)
+        self.to_logvar = nn.Linear(hidden, latent_dim)
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, N_PIXELS))
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """q(h|x) = N(mu(x), diag exp(logvar(x))): returns (mu, logvar)."""
+        e = self.encoder(x)
+        return self.to_mu(e), self.to_logvar(e)
+
+    def decode(self, h: torch.Tensor) -> torch.Tensor:
+        """Bernoulli logits of p(x|h), shape (N, 784)."""
+        return self.decoder(h)
+
+    def forward(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        mu, logvar = self.encode(x)
+        h = reparameterize(mu, logvar, eps)
+        return self.decode(h), mu, logvar
+
+
+def vae_config(latent_dim: int = 20, hidden: int = 400, lr: float = 1e-3) -> dict[str, Any]:
+    """Everything needed to rebuild a VAE (stored in its checkpoint)."""
+    for name, value in (("latent_dim", latent_dim), ("hidden", hidden)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    return {"latent_dim": latent_dim, "hidden": hidden, "lr": lr}
+
+
+def build_vae(config: dict[str, Any], device: DeviceLike = None) -> VAE:
+    device = device if isinstance(device, torch.device) else get_device(device)
+    return VAE(config["latent_dim"], config["hidden"]).to(device)
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
+    """h = mu + sigma * eps, sigma = exp(logvar / 2), eps ~ N(0, I) (drawn unless given)."""
+    if eps is None:
+        eps = torch.randn_like(mu)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def _as_unit_images(x: torch.Tensor) -> torch.Tensor:
+    """Images in [-1, 1] (as ``load_mnist`` returns them) -> flat targets in [0, 1]."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise ValueError("images must be a float tensor of shape (N, 1, 28, 28) or (N, 784) in [-1, 1]")
+    if x[0].numel() != N_PIXELS:
+        raise ValueError(f"the VAE takes 28x28 images; got {x[0].numel()} values per image")
+    if float(x.min()) < -1.001 or float(x.max()) > 1.001:
+        raise ValueError(f"images must lie in [-1, 1] (as load_mnist returns them), got "
+                         f"[{float(x.min()):.3g}, {float(x.max()):.3g}]")
+    return ((x.reshape(len(x), N_PIXELS) + 1) / 2).clamp(0, 1)
+
+
+def vae_loss_terms(target: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor,
+                   logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two ELBO terms, averaged over the batch, in nats per image.
+
+    recon = mean_n sum_pixels [-x log sigmoid(l) - (1 - x) log(1 - sigmoid(l))]  (-log p(x|h))
+    kl    = mean_n KL(N(mu_n, diag exp(logvar_n)) || N(0, I))
+    ``target`` (N, 784) in [0, 1], ``logits`` (N, 784). Loss = recon + kl = -ELBO.
+    """
+    recon = F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=1).mean()
+    kl = kl_diag_normal_standard(mu, logvar).mean()
+    return recon, kl
+
+
+def elbo_terms(model: VAE, images: torch.Tensor, eps: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(recon, kl) of ``images`` in [-1, 1] with one reparameterised sample per image."""
+    target = _as_unit_images(images)
+    logits, mu, logvar = model(target, eps)
+    return vae_loss_terms(target, logits, mu, logvar)
+
+
+def train_vae(
+    model: VAE,
+    images: torch.Tensor,
+    epochs: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    device: DeviceLike = None,
+    seed: int = 1,
+    test_images: torch.Tensor | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Minimise recon + kl with Adam. ``images`` (N, 1, 28, 28) in [-1, 1].
+
+    Returns the history: per-epoch lists ``recon``, ``kl``, ``loss`` (= -ELBO, nats per image,
+    averaged over the epoch's batches), ``test_loss`` (if ``test_images``), ``seconds``; and
+    ``images_per_second`` and ``train_seconds``.
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    device = device if isinstance(device, torch.device) else get_device(device)
+    data = _as_unit_images(images) * 2 - 1  # validated once, kept flat
+    model.to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    history: dict[str, Any] = {"recon": [], "kl": [], "loss": [], "test_loss": [], "seconds": []}
+    for _ in tqdm(range(epochs), desc="VAE epochs", disable=not progress):
+        start = time.perf_counter()
+        sums = torch.zeros(2)
+        batches = 0
+        for idx in torch.randperm(len(data), generator=gen).split(batch_size):
+            recon, kl = elbo_terms(model, data[idx].to(device))
+            opt.zero_grad()
+            (recon + kl).backward()
+            opt.step()
+            sums += torch.stack([recon.detach(), kl.detach()]).cpu()
+            batches += 1
+        history["seconds"].append(time.perf_counter() - start)
+        recon_mean, kl_mean = (sums / batches).tolist()
+        history["recon"].append(recon_mean)
+        history["kl"].append(kl_mean)
+        history["loss"].append(recon_mean + kl_mean)
+        if test_images is not None:
+            history["test_loss"].append(evaluate_loss(model, test_images, device))
+    model.eval()
+    history["train_seconds"] = sum(history["seconds"])
+    history["images_per_second"] = epochs * len(data) / max(history["train_seconds"], 1e-9)
+    return history
+
+
+@torch.no_grad()
+def evaluate_loss(model: VAE, images: torch.Tensor, device: DeviceLike = None, seed: int = 0) -> float:
+    """-ELBO (nats per image) of ``images`` in [-1, 1], one fixed-seed sample of eps per image."""
+    device = device if isinstance(device, torch.device) else get_device(device)
+    was_training = model.training
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    total = 0.0
+    for batch in images.split(500):
+        eps = torch.randn(len(batch), model.latent_dim, generator=gen).to(device)
+        recon, kl = elbo_terms(model, batch.to(device), eps)
+        total += float(recon + kl) * len(batch)
+    model.train(was_training)
+    return total / len(images)
+
+
+@torch.no_grad()
+def sample_vae(model: VAE, n: int, device: DeviceLike = None, seed: int | None = 0) -> torch.Tensor:
+    """Ancestral samples h ~ N(0, I), x = E[x|h] = sigmoid(decoder(h)): (n, 28, 28) in [0, 1] on the CPU.
+
+    We show the decoder's mean image, as is customary, rather than a Bernoulli draw of pixels.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    device = device if isinstance(device, torch.device) else get_device(device)
+    model = model.to(device).eval()
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    h = torch.randn(n, model.latent_dim, generator=gen).to(device)
+    return torch.sigmoid(model.decode(h)).reshape(n, 28, 28).cpu()
+
+
+@torch.no_grad()
+def reconstruct(model: VAE, images: torch.Tensor) -> torch.Tensor:
+    """sigmoid(decoder(mu(x))): the mean reconstruction, (N, 28, 28) in [0, 1] on the CPU."""
+    device = next(model.parameters()).device
+    mu, _ = model.eval().encode(_as_unit_images(images).to(device))
+    return torch.sigmoid(model.decode(mu)).reshape(len(images), 28, 28).cpu()
+
+
+@torch.no_grad()
+def encode_mean(model: VAE, images: torch.Tensor) -> torch.Tensor:
+    """mu(x) of every image (N, latent_dim) on the CPU: where the encoder puts each digit."""
+    device = next(model.parameters()).device
+    model.eval()
+    return torch.cat([model.encode(_as_unit_images(b).to(device))[0].cpu() for b in images.split(1000)])
+
+
+def save_vae(path: str | Path, model: VAE, config: dict[str, Any], history: dict[str, Any] | None = None) -> Path:
+    """Checkpoint of kind ``"vae"`` (``course_utils.checkpoints``)."""
+    return save_checkpoint(path, "vae", {"vae": model}, config, history)
+
+
+def load_vae(path_or_payload: str | Path | dict[str, Any], device: DeviceLike = None) -> tuple[VAE, dict[str, Any], dict[str, Any]]:
+    """Rebuild a VAE from a checkpoint file or an already loaded payload: (model in eval mode, config, history)."""
+    payload = path_or_payload if isinstance(path_or_payload, dict) else load_checkpoint(path_or_payload)
+    if payload.get("kind") != "vae":
+        raise ValueError(f"expected a 'vae' checkpoint, got kind {payload.get('kind')!r}")
+    model = build_vae(payload["config"], device)
+    model.load_state_dict(payload["state_dicts"]["vae"])
+    return model.eval(), payload["config"], payload.get("history", {})
+
+
+# --- command line: python -m course_utils train vae ... -----------------------------------
+
+
+def add_vae_args(parser: argparse.ArgumentParser) -> None:
+    """Options of ``python -m course_utils train vae``."""
+    from .cli import _positive_int
+
+    parser.add_argument("--epochs", type=_positive_int, required=True, help="training epochs")
+    parser.add_argument("--batch-size", type=_positive_int, default=128)
+    parser.add_argument("--latent-dim", type=_positive_int, default=20)
+    parser.add_argument("--hidden", type=_positive_int, default=400)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--n-train", type=_positive_int, default=None,
+                        help="use only the first N training images (default: all)")
+
+
+def train_vae_from_args(args: argparse.Namespace, device: torch.device) -> tuple[Path, float]:
+    """Train on MNIST from the parsed options and save ``args.out``; returns (path, images/s)."""
+    from .data import load_mnist, split_of
+    from .device import seed_everything
+
+    data = load_mnist(root=args.data_root, train=True, n=args.n_train)
+    print(f"data: {len(data):,} images, {data.source}")
+    seed_everything(args.seed)
+    config = vae_config(args.latent_dim, args.hidden, args.lr)
+    model = build_vae(config, device)
+    images, _ = split_of(data)
+    history = train_vae(model, images, args.epochs, args.batch_size, args.lr, device, seed=args.seed)
+    print(f"final loss (-ELBO): {history['loss'][-1]:.1f} nats per image "
+          f"(recon {history['recon'][-1]:.1f} + KL {history['kl'][-1]:.1f})")
+    return save_vae(args.out, model, config, history), history["images_per_second"]
+
+
+def sample_vae_checkpoint(payload: dict[str, Any], n: int, device: torch.device, seed: int,
+                          args: argparse.Namespace) -> torch.Tensor:
+    """Images in [0, 1], (n, 28, 28), from a ``"vae"`` checkpoint (``args.steps`` is ignored)."""
+    model, _, _ = load_vae(payload, device)
+    return sample_vae(model, n, device, seed)

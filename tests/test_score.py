@@ -1,0 +1,81 @@
+"""Score-based models: Langevin on a Gaussian, exact mixture scores, Tweedie, denoising score matching."""
+import math
+
+import pytest
+import torch
+
+from course_utils.score import (
+    ScoreNet, annealed_langevin, dsm_loss, gmm_log_prob, gmm_params, gmm_sample, gmm_score, langevin,
+    noise_levels, train_score_model, tweedie_denoise,
+)
+
+
+def test_langevin_on_a_gaussian_reaches_its_mean_and_variance():
+    mu, s, eta = torch.tensor([1.0, -2.0]), 0.5, 0.01
+    score = lambda x: -(x - mu) / s**2  # noqa: E731 - grad log N(mu, s^2 I)
+    x = langevin(score, torch.zeros(20_000, 2), eta, 500, torch.Generator().manual_seed(0))
+    assert torch.allclose(x.mean(0), mu, atol=0.02)
+    stationary = s**2 / (1 - eta / (2 * s**2))  # the step's known bias: 2% here
+    assert torch.allclose(x.var(0), torch.full((2,), stationary), rtol=0.05)
+
+
+def test_gmm_score_is_the_gradient_of_the_log_density():
+    params = gmm_params(3, 3.0, 0.4, (0.5, 0.3, 0.2))
+    x = torch.randn(50, 2, dtype=torch.float64, requires_grad=True) * 3
+    (grad,) = torch.autograd.grad(gmm_log_prob(params, x, 0.7).sum(), x)
+    assert torch.allclose(gmm_score(params, x.detach(), 0.7), grad, atol=1e-8)
+    z = gmm_log_prob(params, torch.zeros(1, 2, dtype=torch.float64), 0.0)
+    assert torch.isfinite(z).all()
+
+
+def test_tweedie_with_the_exact_score_is_the_posterior_mean():
+    """One Gaussian mode x ~ N(m, s^2): E[x | x~] = m + s^2 / (s^2 + sigma^2) (x~ - m)."""
+    params = gmm_params(1, 2.0, 0.5)
+    m, s, sigma = params["means"][0], 0.5, 0.8
+    x_noisy = torch.randn(10, 2)
+    denoised = tweedie_denoise(lambda y, sg: gmm_score(params, y, sg), x_noisy, sigma)
+    assert torch.allclose(denoised, m + s**2 / (s**2 + sigma**2) * (x_noisy - m), atol=1e-5)
+
+
+def test_the_exact_score_minimises_denoising_score_matching():
+    params = gmm_params(3, 3.0, 0.4)
+    data = gmm_sample(params, 4000, torch.Generator().manual_seed(0))
+    sigmas = noise_levels(2.0, 0.2, 4)
+    exact = lambda x, sigma: gmm_score(params, x, sigma)  # noqa: E731
+    wrong = lambda x, sigma: 0.8 * gmm_score(params, x, sigma)  # noqa: E731
+    loss_exact = float(dsm_loss(exact, data, sigmas, torch.Generator().manual_seed(1)))
+    loss_wrong = float(dsm_loss(wrong, data, sigmas, torch.Generator().manual_seed(1)))
+    assert loss_exact < loss_wrong
+
+
+def test_annealed_langevin_with_the_exact_score_recovers_the_mode_weights():
+    params = gmm_params(3, 3.0, 0.3, (0.6, 0.3, 0.1))
+    sigmas = noise_levels(6.0, 0.05, 10)  # sigma_1 larger than the distance between modes
+    gen = torch.Generator().manual_seed(0)
+    path = annealed_langevin(lambda x, sg: gmm_score(params, x, sg), 6.0 * torch.randn(6000, 2, generator=gen),
+                             sigmas, 100, eps=5e-4, generator=gen)
+    nearest = torch.cdist(path[-1], params["means"]).argmin(1)
+    fractions = torch.bincount(nearest, minlength=3).float() / len(nearest)
+    assert torch.allclose(fractions, params["weights"], atol=0.03)
+
+
+def test_training_the_score_net_lowers_the_loss():
+    params = gmm_params(2, 2.0, 0.3)
+    data = gmm_sample(params, 2000, torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    model = ScoreNet(hidden=32)
+    history = train_score_model(model, data, noise_levels(2.0, 0.1, 5), steps=300, batch_size=128, progress=False)
+    assert sum(history["loss"][-50:]) / 50 < sum(history["loss"][:50]) / 50
+
+
+def test_bad_inputs_give_clear_errors():
+    with pytest.raises(ValueError, match="step_size"):
+        langevin(lambda x: x, torch.zeros(2, 2), -0.1, 10)
+    with pytest.raises(ValueError, match="decreasing"):
+        annealed_langevin(lambda x, s: x, torch.zeros(2, 2), torch.tensor([0.1, 1.0]), 5)
+    with pytest.raises(ValueError, match="sigma_max"):
+        noise_levels(0.1, 1.0, 5)
+    with pytest.raises(ValueError, match="weights"):
+        gmm_params(2, weights=(0.5, 0.6))
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        gmm_score(gmm_params(2), torch.zeros(3, 3))
