@@ -1,0 +1,295 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · Beyond the lecture's GAN: DCGAN, WGAN-GP and one scoreboard
+#
+# **What this notebook teaches.** What makes GANs work better than the lecture's one-hidden-layer
+# MLP (Raschka et al., ch. 17, part 2): convolutions (DCGAN), and a critic that estimates the
+# Wasserstein distance (WGAN-GP). How to *see and measure* mode collapse with a classifier. Why
+# the generator minimises $-\log d(g(\mathbf z))$ and not the value function's
+# $\log(1 - d(g(\mathbf z)))$. And one honest scoreboard for every model of the course.
+#
+# **Run time** on a 2-core CPU: `smoke` ~30 s · `laptop` (default) ~12 min (DCGAN ~5 min,
+# WGAN-GP ~6 min, each 240,000 images seen) · `full` 1.5 million images per model (GPU advised).
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from IPython.display import Markdown, display
+
+from course_utils import get_device, get_profile
+from course_utils.data import load_mnist
+from course_utils.gan import (build_gan, create_noise, d_train, fit_gan, gan_config, load_gan,
+                              make_optimizers, save_gan)
+from course_utils.paths import artifacts_dir
+from course_utils.plotting import plot_gan_history, show_images
+from course_utils.scoreboard import (classifier_monitor, format_table, plot_class_histograms,
+                                     plot_scoreboard, score_checkpoints, write_scoreboard)
+
+P = get_profile()
+device = get_device()
+out = artifacts_dir() / P.name
+print(P, "| device:", device)
+
+# %%
+data = load_mnist(n=P.gan_n_train)
+epochs = max(1, round(P.zoo_train_images / len(data)))
+print(f"{len(data):,} training images ({data.source}); {epochs} epochs = "
+      f"{epochs * len(data):,} images seen per model")
+
+# %% [markdown]
+# ## 1. DCGAN: convolutions instead of dense layers
+#
+# The lecture's generator maps $\mathbf z$ to 784 pixels through one dense layer: it must learn
+# separately, for every pixel, what a stroke looks like. A convolution shares one small filter
+# over the whole image, so a stroke learned in one place works everywhere. The DCGAN recipe
+# (Radford et al., 2016):
+#
+# * generator: $\mathbf z \in \mathbb R^{100}$ → transposed convolutions that double the size
+#   (1 → 4 → 7 → 14 → 28 pixels), batch norm and leaky ReLU between, $\tanh$ at the end;
+# * discriminator: the mirror image, strided convolutions that halve the size, one logit;
+# * Adam with learning rate $2\cdot10^{-4}$ and $\beta_1 = 0.5$ (less momentum: the target
+#   moves, because the other player learns too).
+#
+# The loss is the lecture's: BCE for $d$, the non-saturating $-\log d(g(\mathbf z))$ for $g$.
+# Only the networks change, so `train_gan` runs unchanged (`fit_gan` builds the networks and the
+# optimizers that the configuration names, then calls it).
+
+# %%
+dc_config = gan_config(architecture="dcgan", n_filters=P.zoo_n_filters)
+print(dc_config)
+
+# %%
+dc_gen, dc_disc, dc_history = fit_gan(
+    dc_config, data, epochs, device, on_epoch_end=classifier_monitor(dc_config),
+    sample_epochs=sorted({1, max(1, epochs // 4), max(1, epochs // 2), epochs}),
+)
+save_gan(out / "dcgan.pt", dc_gen, dc_disc, dc_config, dc_history)
+print(f"{sum(dc_history['seconds']):.0f} s, {dc_history['images_per_second']:,.0f} images/s")
+
+# %%
+plot_gan_history(dc_history)
+plt.show()
+show_images(dc_history["samples"][-1][:32], nrow=8, title=f"DCGAN after {epochs} epochs (fixed noise)")
+plt.show()
+
+# %% [markdown]
+# ## 2. WGAN-GP: a critic instead of a judge
+#
+# At the optimum of the lecture's game the generator minimises $2\,\mathrm{JS}(p_\text{data}\,\|\,p_g)
+# - 2\log 2$ (notebook 01). When the two distributions barely overlap, as two sets of images in a
+# 784-dimensional space do early in training, the JS divergence is stuck at $\log 2$ and its
+# gradient is zero. The Wasserstein-1 ("earth mover's") distance keeps a useful gradient: by the
+# Kantorovich-Rubinstein duality
+#
+# $$W_1(p_\text{data}, p_g) = \sup_{\|f\|_L \le 1}\; \mathbb E_{\mathbf x\sim p_\text{data}}[f(\mathbf x)]
+#   - \mathbb E_{\mathbf z}[f(g(\mathbf z))],$$
+#
+# a supremum over 1-Lipschitz functions $f$, the **critic** (no sigmoid: its output is a score,
+# not a probability). Gulrajani et al. (2017) keep $f$ close to 1-Lipschitz with a gradient
+# penalty on random points $\hat{\mathbf x} = \epsilon\mathbf x + (1-\epsilon)g(\mathbf z)$:
+#
+# $$L_f = \mathbb E[f(g(\mathbf z))] - \mathbb E[f(\mathbf x)]
+#   + \lambda\,\mathbb E\big[(\|\nabla_{\hat{\mathbf x}} f(\hat{\mathbf x})\|_2 - 1)^2\big],
+#   \qquad L_g = -\mathbb E[f(g(\mathbf z))],$$
+#
+# with $\lambda = 10$, $n_\text{critic} = 5$ critic steps per generator step, Adam
+# $(10^{-4}, \beta = (0.5, 0.9))$, and instance norm instead of batch norm in the critic (the
+# penalty is per sample). In `course_utils.gan` this is `train_gan(..., loss="wgan-gp",
+# n_critic=5)` and `gradient_penalty`: a parameter of the same loop, not a copy of it.
+
+# %%
+wgan_config = gan_config(architecture="wgan-gp", n_filters=P.zoo_n_filters)
+wgan_gen, wgan_critic, wgan_history = fit_gan(
+    wgan_config, data, epochs, device, on_epoch_end=classifier_monitor(wgan_config),
+)
+save_gan(out / "wgan_gp.pt", wgan_gen, wgan_critic, wgan_config, wgan_history)
+print(f"{sum(wgan_history['seconds']):.0f} s, {wgan_history['images_per_second']:,.0f} images/s")
+
+# %% [markdown]
+# The critic's mean scores on real and generated digits, $\mathbb E f(\mathbf x)$ and
+# $\mathbb E f(g(\mathbf z))$, are stored where the lecture stores $d(\mathbf x)$ and
+# $d(g(\mathbf z))$. Their difference is the critic's estimate of $W_1$: unlike the BCE losses,
+# it is a number that goes down as the samples get better.
+
+# %%
+w_estimate = [r - f for r, f in zip(wgan_history["d_real"], wgan_history["d_fake"])]
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
+ax1.plot(wgan_history["epoch"], w_estimate)
+ax1.set(xlabel="epoch", ylabel=r"$E f(x) - E f(g(z))$", title="critic's estimate of $W_1$")
+ax2.plot(wgan_history["epoch"], wgan_history["confidence"], label="WGAN-GP")
+ax2.plot(dc_history["epoch"], dc_history["confidence"], label="DCGAN")
+ax2.set(xlabel="epoch", ylabel="mean classifier confidence", title="do the samples look like digits?",
+        ylim=(0, 1.02))
+ax2.legend()
+plt.show()
+show_images(wgan_history["samples"][-1][:32], nrow=8, title=f"WGAN-GP after {epochs} epochs (fixed noise)")
+plt.show()
+
+# %% [markdown]
+# ## 3. Mode collapse, seen and measured
+#
+# A generator can fool the discriminator with a few kinds of digit only: **mode collapse**. The
+# discriminator then learns to reject those, the generator hops to others, and the game may never
+# settle. Looking at 32 samples hides it; a classifier measures it. The project's small MNIST
+# classifier (98.8% on MNIST's test set, `course_utils.classifier`) reads 1,000 samples of each
+# model; we count how often it sees each digit. Real digits give a flat histogram (10% each). The
+# **class spread**, the histogram's entropy divided by $\log 10$, is 1 for a flat histogram and 0
+# when every sample is the same digit. (In the `smoke` profile the barely trained generators make
+# grey blobs that the classifier reads, with great confidence, as one digit: total collapse, and
+# a reminder that a classifier's confidence alone can be fooled.)
+
+# %%
+mlp_path = out / "gan_mlp.pt"
+if mlp_path.exists():  # written by notebook 03 in the same profile
+    mlp_gen, _, mlp_config, mlp_history = load_gan(mlp_path, device)
+else:  # train it as notebook 03 does
+    mlp_config = gan_config()
+    mlp_gen, mlp_disc, mlp_history = fit_gan(mlp_config, data, P.gan_epochs, device,
+                                             sample_epochs=P.gan_sample_epochs)
+    save_gan(mlp_path, mlp_gen, mlp_disc, mlp_config, mlp_history)
+print("the lecture's MLP GAN:", mlp_path)
+
+# %%
+others = [out / name for name in ("vae.pt", "ddpm.pt") if (out / name).exists()]  # notebooks 00, 07
+board = score_checkpoints([mlp_path, out / "dcgan.pt", out / "wgan_gp.pt", *others],
+                          n=P.zoo_n_score, device=device)
+histograms = {row["name"]: row["histogram"] for row in board["rows"]}
+plot_class_histograms(histograms)
+plt.show()
+
+# %% [markdown]
+# Mode collapse is rarely all or nothing: some digits are over-produced, some are rare. The
+# spread of every model can also be followed during training (it was recorded after every epoch
+# by `classifier_monitor`): dips are the generator hopping between favourite digits.
+
+# %%
+plt.figure(figsize=(6, 3.5))
+for name, history in (("DCGAN", dc_history), ("WGAN-GP", wgan_history)):
+    plt.plot(history["epoch"], history["class_spread"], label=name)
+plt.axhline(board["rows"][0]["class_spread"], color="0.6", ls=":", label="real digits")
+plt.xlabel("epoch")
+plt.ylabel("class spread")
+plt.legend()
+plt.show()
+
+# %%
+for row in board["rows"][1:]:
+    rare = [d for d, c in enumerate(row["histogram"]) if c < 0.5 * P.zoo_n_score / 10]
+    print(f"{row['name']:>18}: class spread {row['class_spread']:.3f}; digits at less than half "
+          f"their share: {rare or 'none'}")
+assert board["rows"][0]["class_spread"] > 0.98, "real digits should cover all ten classes evenly"
+
+# %% [markdown]
+# ## 4. The non-saturating generator loss, measured
+#
+# The value function asks the generator to *minimise* $\mathbb E\log(1 - d(g(\mathbf z)))$ (the
+# "minimax" loss). Early in training the discriminator easily rejects the generator's blobs,
+# $d(g(\mathbf z)) \approx 0$, and there $\log(1 - d)$ is flat: with $d = \sigma(l)$ for the
+# logit $l$,
+#
+# $$\frac{\partial}{\partial l}\log(1 - \sigma(l)) = -\sigma(l) \approx 0, \qquad
+#   \frac{\partial}{\partial l}\big(-\log\sigma(l)\big) = -(1 - \sigma(l)) \approx -1 .$$
+#
+# Goodfellow et al. therefore let the generator maximise $\log d(g(\mathbf z))$ instead: same
+# fixed point, strong gradients exactly when the generator is bad. We check both claims: the
+# gradient that reaches the generator's weights right after a few discriminator steps, and
+# two runs of the lecture's MLP GAN that differ only in the generator loss.
+
+# %%
+torch.manual_seed(0)
+gen, disc = build_gan(gan_config(), device)
+_, d_opt = make_optimizers(gen, disc)
+x_real = data.tensors[0][:64].to(device)
+for _ in range(50):  # let the discriminator get ahead, as it does in early training
+    d_train(x_real, gen, disc, d_opt)
+logits = disc[:-1](gen(create_noise(256, 20, "uniform", device=device)))  # d's logits: drop its Sigmoid
+norms = {}
+for name, loss in (("minimax  log(1 - d)", -F.softplus(logits).mean()),
+                   ("non-saturating  -log d", F.softplus(-logits).mean())):
+    grads = torch.autograd.grad(loss, list(gen.parameters()), retain_graph=True)
+    norms[name] = torch.sqrt(sum((g ** 2).sum() for g in grads)).item()
+    print(f"{name:>24}: gradient norm {norms[name]:.2e}")
+print(f"mean d(g(z)) = {torch.sigmoid(logits).mean().item():.4f}")
+assert norms["non-saturating  -log d"] > 10 * norms["minimax  log(1 - d)"], "the minimax loss should saturate"
+
+# %%
+runs = {}
+for loss in ("bce", "minimax"):
+    config = gan_config(loss=loss)
+    gen_l, _, hist_l = fit_gan(config, data, P.zoo_compare_epochs, device, on_epoch_end=classifier_monitor(config))
+    runs[loss] = (gen_l, hist_l)
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
+for loss, label in (("bce", "non-saturating  -log d(g(z))"), ("minimax", "minimax  log(1 - d(g(z)))")):
+    history = runs[loss][1]
+    ax1.plot(history["epoch"], history["d_fake"], label=label)
+    ax2.plot(history["epoch"], history["confidence"], label=label)
+ax1.set(xlabel="epoch", ylabel="mean d(g(z))", title="how often the generator fools d")
+ax2.set(xlabel="epoch", ylabel="mean classifier confidence", title="do the samples look like digits?",
+        ylim=(0, 1.02))
+ax1.legend()
+plt.show()
+for loss in ("bce", "minimax"):
+    history = runs[loss][1]
+    print(f"{loss:>8}: last epoch d(g(z)) = {history['d_fake'][-1]:.3f}, classifier confidence "
+          f"{history['confidence'][-1]:.3f}, class spread {history['class_spread'][-1]:.3f}")
+
+# %% [markdown]
+# Adam divides every step by a running estimate of the gradient's size, which hides part of the
+# saturation: a small but consistent gradient still moves the weights. The gap shows mostly at
+# the start, while $d(g(\mathbf z))$ is small; plain SGD would show it more starkly.
+
+# %% [markdown]
+# ## 5. The scoreboard
+#
+# Every model of the course, scored the same way: the same held-out real digits (never seen in
+# training), the same number of samples, the same measures (`course_utils.scoreboard`):
+# unbiased MMD² in the classifier's 64 features and in pixels, the Fréchet distance in the
+# classifier's features (FID with our classifier in place of Inception), the classifier's mean
+# confidence, the class spread, and the seconds to train and to sample on this machine. The
+# first row scores real training digits: the best any model can do with this many samples. The
+# VAE (notebook 00) and the diffusion model (notebook 07) join when their notebooks have run in
+# the same profile (section 3 scored them all).
+
+# %%
+display(Markdown(format_table(board)))
+
+# %%
+plot_scoreboard(board)
+plt.show()
+print("written:", *write_scoreboard(board, out).values())
+
+# %% [markdown]
+# The same table and figure from the command line, for any checkpoints:
+#
+# ```
+# python -m course_utils scoreboard build/artifacts/laptop/*.pt -n 1000 --out scoreboard/
+# ```
+#
+# With enough training the convolutional GAN should beat the lecture's MLP on every quality
+# measure; in the `smoke` profile nothing has trained long enough to say.
+
+# %%
+rows = {row["name"]: row for row in board["rows"]}
+dcgan, mlp = rows["DCGAN"], rows["MLP GAN (lecture)"]
+better = {"mmd2_features": dcgan["mmd2_features"] < mlp["mmd2_features"],
+          "mmd2_pixels": dcgan["mmd2_pixels"] < mlp["mmd2_pixels"],
+          "fd_features": dcgan["fd_features"] < mlp["fd_features"],
+          "confidence": dcgan["confidence"] > mlp["confidence"],
+          "class_spread": dcgan["class_spread"] > mlp["class_spread"]}
+print("DCGAN better than the MLP GAN on:", better)
+if P.name != "smoke":
+    assert all(better.values()), "the DCGAN should beat the lecture's MLP GAN on every quality score"
