@@ -12,7 +12,11 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.py))
 export COURSE_DATA ?= $(CURDIR)/data
 export COURSE_ARTIFACTS ?= $(CURDIR)/build/artifacts
 
-.PHONY: help venv run test unit nbval lab notebooks benchmarks clean
+# Executed notebooks that slides and site are built from (make run writes build/executed).
+EXECUTED ?= build/executed-smoke
+SMOKE_STAMP := build/executed-smoke/.stamp
+
+.PHONY: help venv run test unit nbval lab notebooks benchmarks figures slides site clean
 
 help:
 	@echo "make run        execute every notebook (COURSE_PROFILE=$${COURSE_PROFILE:-laptop}) into build/executed/"
@@ -20,6 +24,9 @@ help:
 	@echo "make lab        open JupyterLab on notebooks/"
 	@echo "make notebooks  regenerate the paired notebooks/*.ipynb from the .py sources"
 	@echo "make benchmarks run the speed and memory benchmarks (minutes)"
+	@echo "make figures    redraw the lecture's four diagrams into figures/"
+	@echo "make slides     reveal.js slides per notebook into build/slides/ (EXECUTED=$(EXECUTED))"
+	@echo "make site       static course site into build/site/ (python -m http.server -d build/site)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +53,10 @@ test: $(STAMP)
 	cd build/nbval && ../../$(BIN)/jupytext --quiet --to ipynb --set-kernel python3 *.py
 	COURSE_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider \
 	  tests build/nbval/*.ipynb --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+	rm -rf build/figures && $(BIN)/python -m course_utils figures --out build/figures
+	$(MAKE) --no-print-directory slides site EXECUTED=build/executed-smoke
+	COURSE_SITE=build/site $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_site.py \
+	  -k built_course_site
 
 unit: $(STAMP)
 	COURSE_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider tests
@@ -59,6 +70,29 @@ notebooks: $(STAMP)
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/gan_throughput.py
+	$(BIN)/python benchmarks/mmd.py
+	$(BIN)/python benchmarks/diffusion.py
+
+figures: $(STAMP)
+	$(BIN)/python -m course_utils figures --out figures
+
+# The smoke-executed notebooks (seconds each) that make test builds slides and site from.
+$(SMOKE_STAMP): $(STAMP) $(NOTEBOOKS)
+	rm -rf build/smoke-src build/executed-smoke && mkdir -p build/smoke-src build/executed-smoke
+	cp $(NOTEBOOKS) build/smoke-src/
+	cd build/smoke-src && ../../$(BIN)/jupytext --quiet --to ipynb --set-kernel python3 *.py
+	for nb in build/smoke-src/*.ipynb; do \
+	  COURSE_PROFILE=smoke $(BIN)/jupyter nbconvert --to notebook --execute \
+	    --ExecutePreprocessor.timeout=900 --output-dir build/executed-smoke "$$nb" || exit 1; \
+	done
+	@touch $@
+
+slides: $(STAMP) $(if $(filter build/executed-smoke,$(EXECUTED)),$(SMOKE_STAMP))
+	$(BIN)/python -m course_utils slides --executed $(EXECUTED) --source notebooks --out build/slides
+
+site: $(STAMP) $(if $(filter build/executed-smoke,$(EXECUTED)),$(SMOKE_STAMP))
+	$(BIN)/python -m course_utils site --executed $(EXECUTED) --source notebooks --out build/site
+	@echo "view: $(BIN)/python -m http.server -d build/site 8000, then open http://localhost:8000"
 
 clean:
 	rm -rf build

@@ -2,7 +2,10 @@
 
     python -m course_utils train gan --epochs 100 --out gan.pt [--data-root DIR] [--device D]
     python -m course_utils sample gan.pt -n 64 -o samples.npy
+    python -m course_utils train ddpm --train-steps 2000 --out ddpm.pt    (also: vae, dcgan, wgan-gp)
     python -m course_utils scoreboard [CKPT ...] [-n 1000] [--out DIR]
+    python -m course_utils figures [--out figures]
+    python -m course_utils slides|site [--executed DIR] [--out DIR]
 
 ``sample`` writes float32 images in [0, 1] of shape (N, 28, 28) with ``numpy.save``.
 Each model family registers how to add its ``train`` options, how to train from them, and how
@@ -31,10 +34,23 @@ TRAINERS: dict[str, tuple[str, str, str]] = {
     "gan": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),  # the lecture's MLP GAN
     "dcgan": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),
     "wgan-gp": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),
+    "vae": ("course_utils.vae", "add_vae_args", "train_vae_from_args"),
+    "ddpm": ("course_utils.diffusion", "add_ddpm_args", "train_ddpm_from_args"),
 }
 # checkpoint kind -> (module, function(payload, n, device, seed, args) -> images in [0, 1], (N, 28, 28))
 SAMPLERS: dict[str, tuple[str, str]] = {
     "gan": ("course_utils.cli", "sample_gan_checkpoint"),
+    "vae": ("course_utils.vae", "sample_vae_checkpoint"),
+    "ddpm": ("course_utils.diffusion", "sample_ddpm_checkpoint"),
+}
+# commands that need no device: name -> (module, add-options function, main(args) -> exit status)
+TOOLS: dict[str, tuple[str, str, str, str]] = {
+    "figures": ("course_utils.figures", "add_figures_args", "figures_main",
+                "draw the lecture's four diagrams into figures/"),
+    "slides": ("course_utils.site", "add_slides_args", "slides_main",
+               "reveal.js slides from executed notebooks"),
+    "site": ("course_utils.site", "add_site_args", "site_main",
+             "static HTML course site from executed notebooks"),
 }
 
 
@@ -127,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--seed", type=int, default=0)
     board.add_argument("--steps", type=_positive_int, default=None,
                        help="sampling steps for diffusion models")
+
+    for name, (module, add_args, _, help_text) in TOOLS.items():
+        _resolve(module, add_args)(commands.add_parser(name, help=help_text))
     return parser
 
 
@@ -134,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _one_line_warning
     try:
         args = build_parser().parse_args(argv)
+        if args.command in TOOLS:
+            module, _, run, _ = TOOLS[args.command]
+            return _resolve(module, run)(args)
         device = get_device(args.device)
         if args.command == "train":
             return _train(args, device)

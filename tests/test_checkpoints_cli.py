@@ -77,3 +77,26 @@ def test_cli_bad_arguments_are_one_line_errors(argv, message, capsys, tmp_path, 
 def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "course_utils", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "train" in result.stdout and "sample" in result.stdout
+
+
+@pytest.mark.parametrize("model, options", [
+    ("vae", ["--epochs", "1", "--latent-dim", "2", "--hidden", "16"]),
+    ("ddpm", ["--train-steps", "3", "--batch-size", "8", "--T", "20", "--channels", "8", "8"]),
+    ("dcgan", ["--epochs", "1", "--batch-size", "32"]),
+])
+def test_every_model_trains_and_samples_through_the_same_commands(model, options, tmp_path, capsys):
+    ckpt = tmp_path / f"{model}.pt"
+    assert main(["train", model, *options, "--n-train", "64", "--device", "cpu", "--out", str(ckpt)]) == 0
+    assert "images/s" in capsys.readouterr().out
+    assert load_checkpoint(ckpt)["kind"] == ("gan" if model == "dcgan" else model)
+    assert main(["sample", str(ckpt), "-n", "3", "-o", str(tmp_path / "s.npy"), "--steps", "4"]) == 0
+    images = np.load(tmp_path / "s.npy")
+    assert images.shape == (3, 28, 28) and 0 <= images.min() and images.max() <= 1
+
+
+def test_figures_command_draws_the_four_diagrams(tmp_path, capsys):
+    assert main(["figures", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "discriminator_vs_generator.png", "gan_networks.png", "gan_steps.png", "generative_overview.png"]
+    assert main(["site", "--executed", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.startswith("error:")
