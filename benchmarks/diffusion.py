@@ -34,9 +34,9 @@ def main() -> None:
     f_real = classifier_features(real)
     rows = []
     for name, run in [
-        (f"DDPM-{schedule.T}", lambda: ddpm_sample(model, (args.n, 1, 28, 28), schedule, seed=0, progress=False)),
-        ("DDIM-50", lambda: ddim_sample(model, (args.n, 1, 28, 28), schedule, 50, seed=0, progress=False)),
-        ("DDIM-20", lambda: ddim_sample(model, (args.n, 1, 28, 28), schedule, 20, seed=0, progress=False)),
+        (f"DDPM-{schedule.T}", lambda: ddpm_sample(model, (args.n, 1, 28, 28), schedule, seed=0, progress=False, clip=1.0)),
+        ("DDIM-50", lambda: ddim_sample(model, (args.n, 1, 28, 28), schedule, 50, seed=0, progress=False, clip=1.0)),
+        ("DDIM-20", lambda: ddim_sample(model, (args.n, 1, 28, 28), schedule, 20, seed=0, progress=False, clip=1.0)),
     ]:
         start = time.perf_counter()
         x = run().clamp(-1, 1)

@@ -2,11 +2,14 @@
 
 * ``SmallUNet`` -- a small UNet for 28x28 images: two resolutions (28 -> 14 -> 7), residual
   blocks with GroupNorm and SiLU, skip connections from the down path to the up path, and a
-  sinusoidal time embedding added inside every block.
+  sinusoidal time embedding added inside every block. Optionally class-conditional
+  (``num_classes``): a learned label embedding is added to the time embedding, and the extra
+  label ``-1`` means "no label", so one network is both eps_theta(x_t, t, y) and eps_theta(x_t, t)
+  (classifier-free guidance, Ho & Salimans 2022).
 * ``MLPDenoiser`` -- a small MLP for 2-D toy data (two moons, swiss roll).
 
 Both take ``(x_t, t)`` with ``t`` an integer tensor of shape (N,) and return a tensor shaped
-like ``x_t`` (the predicted noise epsilon).
+like ``x_t`` (the predicted noise epsilon); a conditional ``SmallUNet`` also takes labels ``y``.
 """
 from __future__ import annotations
 
@@ -53,13 +56,19 @@ class ResBlock(nn.Module):
 class SmallUNet(nn.Module):
     """UNet for (N, 1, 28, 28) images: 28x28 (c1) -> 14x14 (c2) -> 7x7 (c2) and back, with skips."""
 
-    def __init__(self, channels: tuple[int, int] = (32, 64), t_dim: int = 128, in_channels: int = 1) -> None:
+    def __init__(self, channels: tuple[int, int] = (32, 64), t_dim: int = 128, in_channels: int = 1,
+                 num_classes: int | None = None) -> None:
         super().__init__()
         c1, c2 = channels
         if c1 % 8 or c2 % 8 or c1 < 8:
             raise ValueError(f"UNet channels must be multiples of 8 (GroupNorm uses 8 groups), got {tuple(channels)}")
+        if num_classes is not None and num_classes < 1:
+            raise ValueError(f"num_classes must be a positive number of classes or None, got {num_classes}")
         self.t_dim = t_dim
+        self.num_classes = num_classes
         self.time_mlp = nn.Sequential(nn.Linear(t_dim, t_dim), nn.SiLU(), nn.Linear(t_dim, t_dim))
+        # Row num_classes of the table is the learned "no label" embedding.
+        self.label_emb = nn.Embedding(num_classes + 1, t_dim) if num_classes else None
         self.inc = nn.Conv2d(in_channels, c1, 3, padding=1)
         self.down1 = ResBlock(c1, c1, t_dim)                       # 28x28
         self.pool1 = nn.Conv2d(c1, c1, 3, stride=2, padding=1)     # -> 14x14
@@ -72,16 +81,32 @@ class SmallUNet(nn.Module):
         self.dec1 = ResBlock(c1 + c1, c1, t_dim)                   # skip from down1
         self.out = nn.Sequential(nn.GroupNorm(8, c1), nn.SiLU(), nn.Conv2d(c1, in_channels, 3, padding=1))
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """eps_theta(x_t, t) or, for a conditional UNet, eps_theta(x_t, t, y); y = -1 or None: no label."""
         if x.dim() != 4 or tuple(x.shape[2:]) != (28, 28):
             raise ValueError(f"SmallUNet expects images of shape (N, C, 28, 28), got {tuple(x.shape)}")
         temb = self.time_mlp(timestep_embedding(t, self.t_dim))
+        if self.label_emb is not None:
+            temb = temb + self.label_emb(self._label_index(y, len(x), x.device))
+        elif y is not None:
+            raise ValueError("This UNet was built without num_classes, so it cannot take labels y.")
         h1 = self.down1(self.inc(x), temb)
         h2 = self.down2(self.pool1(h1), temb)
         h = self.mid(self.pool2(h2), temb)
         h = self.dec2(torch.cat([self.up2(h), h2], dim=1), temb)
         h = self.dec1(torch.cat([self.up1(h), h1], dim=1), temb)
         return self.out(h)
+
+    def _label_index(self, y: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor:
+        if y is None:
+            return torch.full((n,), self.num_classes, dtype=torch.long, device=device)
+        y = torch.as_tensor(y, device=device)
+        if y.shape != (n,) or y.dtype.is_floating_point or y.dtype == torch.bool:
+            raise ValueError(f"y must hold one integer label per image, shape ({n},), got {y.dtype} {tuple(y.shape)}")
+        if len(y) and (int(y.min()) < -1 or int(y.max()) >= self.num_classes):
+            raise ValueError(f"labels must lie in 0..{self.num_classes - 1} (or -1 for 'no label'), "
+                             f"got values in {int(y.min())}..{int(y.max())}")
+        return torch.where(y < 0, torch.full_like(y, self.num_classes), y).long()
 
 
 class MLPDenoiser(nn.Module):
@@ -103,11 +128,11 @@ class MLPDenoiser(nn.Module):
         return self.net(torch.cat([x, timestep_embedding(t, self.t_dim)], dim=1))
 
 
-def unet_config(channels: tuple[int, int] = (32, 64), t_dim: int = 128) -> dict:
+def unet_config(channels: tuple[int, int] = (32, 64), t_dim: int = 128, num_classes: int | None = None) -> dict:
     """The plain-data description of a SmallUNet stored in checkpoints."""
-    return {"channels": list(channels), "t_dim": int(t_dim)}
+    return {"channels": list(channels), "t_dim": int(t_dim), "num_classes": num_classes}
 
 
 def build_unet(config: dict, device: torch.device | str = "cpu") -> SmallUNet:
     """Rebuild a SmallUNet from ``unet_config(...)``."""
-    return SmallUNet(tuple(config["channels"]), config["t_dim"]).to(device)
+    return SmallUNet(tuple(config["channels"]), config["t_dim"], num_classes=config.get("num_classes")).to(device)

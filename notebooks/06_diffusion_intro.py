@@ -10,7 +10,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Diffusion models: the forward chain and a 2-D denoiser
 #
 # This notebook teaches the **forward Markov chain** of a diffusion model, on a 2-D toy set (two
@@ -19,24 +19,24 @@
 #
 # **Run time:** smoke ≈ 10 s, laptop ≈ 1 min, full ≈ 1 min (2 CPU cores).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import torch
 from matplotlib import animation
 from IPython.display import HTML
-from sklearn.datasets import make_moons
 
 from course_utils.data import load_mnist, split_of
 from course_utils.device import seed_everything
 from course_utils.diffusion import ddpm_sample, make_schedule, q_sample, train_diffusion
 from course_utils.profiles import get_profile
+from course_utils.toy_data import standardise, two_moons
 from course_utils.unet import MLPDenoiser
 
 P = get_profile()
 print(P, "| toy training steps:", P.diff_toy_steps, "| T =", P.diff_T)
 seed_everything(0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The forward chain
 # A diffusion model fixes a Markov chain that adds a little Gaussian noise at every step,
 # $$q(x_t \mid x_{t-1}) = \mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big),\qquad t = 1,\dots,T,$$
@@ -47,7 +47,7 @@ seed_everything(0)
 # \qquad x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon .$$
 # Since $\bar\alpha_T \approx 0$, $x_T$ is (almost) pure noise $\mathcal N(0, I)$.
 
-# %%
+# %% tags=["hide-input"]
 schedule = make_schedule(P.diff_T, "linear")
 cosine = make_schedule(P.diff_T, "cosine")
 plt.plot(schedule.alpha_bars, label=r"linear: $\bar\alpha_t$")
@@ -55,9 +55,8 @@ plt.plot(cosine.alpha_bars, label=r"cosine: $\bar\alpha_t$")
 plt.xlabel("t"); plt.legend(); plt.title("How much signal is left"); plt.show()
 assert schedule.alpha_bars[-1] < 1e-3, "x_T should be almost pure noise"
 
-# %%
-moons = torch.tensor(make_moons(2_000, noise=0.05, random_state=0)[0], dtype=torch.float32)
-moons = (moons - moons.mean(0)) / moons.std(0)  # standardise: the chain shrinks towards N(0, I)
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
+moons = standardise(two_moons(2_000, noise=0.05, seed=0))  # mean 0, std 1: the chain ends at N(0, I)
 times = [0, 50, 100, 200, 400, 999]
 fig, axes = plt.subplots(1, len(times), figsize=(15, 2.6))
 for ax, t in zip(axes, times):
@@ -65,10 +64,10 @@ for ax, t in zip(axes, times):
     ax.scatter(xt[:, 0], xt[:, 1], s=1); ax.set_title(f"t = {t}"); ax.set_xlim(-3, 3); ax.set_ylim(-3, 3)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same chain on digits (pixels in $[-1, 1]$): structure fades into noise.
 
-# %%
+# %% tags=["hide-input"]
 digits, _ = split_of(load_mnist(n=8))
 fig, axes = plt.subplots(4, len(times), figsize=(10, 7))
 for j, t in enumerate(times):
@@ -78,12 +77,12 @@ for j, t in enumerate(times):
     axes[0, j].set_title(f"t = {t}")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The closed form, checked numerically
 # Run the chain step by step from $x_0 = 1.5$ (many copies) and compare mean and variance at
 # step $t$ with $\sqrt{\bar\alpha_t}\,x_0$ and $1-\bar\alpha_t$.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 x0 = torch.full((100_000, 1), 1.5)
 x, t_check = x0.clone(), 300
 for i in range(t_check + 1):
@@ -93,13 +92,13 @@ print(f"chain:       mean {x.mean():.4f}  var {x.var():.4f}")
 print(f"closed form: mean {abar.sqrt() * 1.5:.4f}  var {1 - abar:.4f}")
 assert abs(x.mean() - abar.sqrt() * 1.5) < 0.02 and abs(x.var() - (1 - abar)) < 0.02
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning to reverse the chain
 # A network $\varepsilon_\theta(x_t, t)$ learns to predict the noise that was added,
 # $\min_\theta \mathbb E\,\|\varepsilon - \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon, t)\|^2$
 # (notebook 07 derives why). For 2-D points a small MLP with a sinusoidal embedding of $t$ is enough.
 
-# %%
+# %% tags=["hide-input"]
 denoiser = MLPDenoiser(dim=2, hidden=128)
 ema, history = train_diffusion(denoiser, moons, schedule, steps=P.diff_toy_steps, batch_size=256,
                                lr=2e-3, warmup=50, ema_decay=0.995, seed=0)
@@ -107,19 +106,19 @@ plt.plot(history["step"], history["loss"]); plt.xlabel("step"); plt.ylabel("loss
 print(f"trained in {history['seconds']:.1f} s")
 assert history["loss"][-1] < history["loss"][0], "the loss should go down"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The reverse chain
 # Start from $x_T \sim \mathcal N(0, I)$ and step back with the learned
 # $p_\theta(x_{t-1}\mid x_t)$ (ancestral sampling): noise flows back onto the two moons.
 
-# %%
+# %% tags=["hide-input"]
 points, chain = ddpm_sample(ema.model, (2_000, 2), schedule, seed=0, return_chain=6)
 fig, axes = plt.subplots(1, len(chain), figsize=(15, 2.6))
 for ax, (t, xt) in zip(axes, chain):
     ax.scatter(xt[:, 0], xt[:, 1], s=1, c="C1"); ax.set_title(f"t = {t}"); ax.set_xlim(-3, 3); ax.set_ylim(-3, 3)
 plt.show()
 
-# %%
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 _, frames = ddpm_sample(ema.model, (1_000, 2), schedule, seed=1, return_chain=25, progress=False)
 fig, ax = plt.subplots(figsize=(4, 4))
 scatter = ax.scatter(*frames[0][1].T, s=2, c="C1"); ax.set_xlim(-3, 3); ax.set_ylim(-3, 3)
@@ -130,6 +129,15 @@ anim = animation.FuncAnimation(fig, show, frames=len(frames), interval=150)
 plt.close(fig)
 HTML(anim.to_jshtml())
 
-# %%
-print("sample mean", points.mean(0).numpy().round(2), "std", points.std(0).numpy().round(2))
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Did the reverse chain land on the moons? For each generated point, the distance to the nearest
+# training point; the data themselves are about 0.05 / 0.5 = 0.1 thick after standardising.
+
+# %% slideshow={"slide_type": "fragment"}
+nearest = torch.cdist(points, moons).min(dim=1).values
+print(f"sample mean {points.mean(0).numpy().round(2)}, std {points.std(0).numpy().round(2)} (data: 0 and 1)")
+print(f"median distance to the nearest data point {nearest.median():.3f}; "
+      f"{(nearest < 0.2).float().mean():.0%} of the points lie within 0.2 of the data")
 assert torch.isfinite(points).all()
+if P.name != "smoke":  # 300 smoke steps are too few to fit the moons
+    assert nearest.median() < 0.1 and (points.std(0) - 1).abs().max() < 0.15, "samples should lie on the moons"
