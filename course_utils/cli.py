@@ -129,7 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--device", default=None)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--steps", type=_positive_int, default=None,
-                        help="sampling steps for diffusion models (e.g. DDIM steps)")
+                        help="sampling steps for diffusion models (DDIM steps, default 50)")
+    sample.add_argument("--eta", type=_unit_float, default=None,
+                        help="DDIM noise for diffusion models: 0 deterministic (default), 1 DDPM-like")
+    sample.add_argument("--digit", type=int, default=None,
+                        help="a conditional diffusion model draws this digit (classifier-free guidance)")
+    sample.add_argument("--guidance", type=float, default=None,
+                        help="guidance weight w with --digit (default 3; 1 = plain conditional)")
 
     board = commands.add_parser("scoreboard", help="score checkpoints side by side (table + figure)")
     board.add_argument("checkpoints", nargs="*",
@@ -142,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--device", default=None)
     board.add_argument("--seed", type=int, default=0)
     board.add_argument("--steps", type=_positive_int, default=None,
-                       help="sampling steps for diffusion models")
+                       help="DDIM steps for diffusion models (default 50)")
+    board.add_argument("--eta", type=_unit_float, default=1.0,
+                       help="DDIM noise for diffusion models (default 1; 0 is deterministic)")
 
     for name, (module, add_args, _, help_text) in TOOLS.items():
         _resolve(module, add_args)(commands.add_parser(name, help=help_text))
@@ -150,7 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    warnings.showwarning = _one_line_warning
+    from .data import DataError
+
+    previous_showwarning, warnings.showwarning = warnings.showwarning, _one_line_warning
     try:
         args = build_parser().parse_args(argv)
         if args.command in TOOLS:
@@ -162,12 +172,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "scoreboard":
             return _scoreboard(args, device)
         return _sample(args, device)
-    except (CliError, ValueError, FileNotFoundError, CheckpointError) as err:
+    except (CliError, ValueError, CheckpointError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a missing input, an unwritable --out or -o, a full disk
+        print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = previous_showwarning
 
 
 def _train(args: argparse.Namespace, device: torch.device) -> int:
@@ -192,7 +207,10 @@ def _sample(args: argparse.Namespace, device: torch.device) -> int:
     kind = payload["kind"]
     if kind not in SAMPLERS:
         raise CliError(f"{args.checkpoint} holds a {kind!r} model, which cannot be sampled here")
-    images = sample_checkpoint(payload, args.n, device, args.seed, args.steps).numpy()
+    if kind != "ddpm" and (args.digit is not None or args.eta is not None or args.guidance is not None):
+        raise CliError(f"--digit, --eta and --guidance are for diffusion checkpoints; {args.checkpoint} is a {kind}")
+    images = sample_checkpoint(payload, args.n, device, args.seed, args.steps,
+                               eta=args.eta, digit=args.digit, guidance=args.guidance).numpy()
     output.parent.mkdir(parents=True, exist_ok=True)
     np.save(output, images.astype(np.float32))
     print(f"wrote {output}: {images.shape[0]} images of 28x28 in [0, 1] from a {kind} checkpoint")
@@ -200,12 +218,15 @@ def _sample(args: argparse.Namespace, device: torch.device) -> int:
 
 
 def sample_checkpoint(payload: dict[str, Any], n: int, device: torch.device, seed: int = 0,
-                      steps: int | None = None) -> torch.Tensor:
-    """``n`` images in [0, 1], shape (n, 28, 28), float32 on the CPU, from any loaded checkpoint."""
+                      steps: int | None = None, **options: Any) -> torch.Tensor:
+    """``n`` images in [0, 1], shape (n, 28, 28), float32 on the CPU, from any loaded checkpoint.
+
+    ``steps`` and ``options`` (``eta``, ``digit``, ``guidance``) go to samplers that use them
+    (diffusion); the others ignore them."""
     kind = payload["kind"]
     if kind not in SAMPLERS:
         raise CliError(f"a {kind!r} checkpoint cannot be sampled (known kinds: {', '.join(SAMPLERS)})")
-    images = _resolve(*SAMPLERS[kind])(payload, n, device, seed, argparse.Namespace(steps=steps))
+    images = _resolve(*SAMPLERS[kind])(payload, n, device, seed, argparse.Namespace(steps=steps, **options))
     images = torch.as_tensor(images).detach().float().cpu()
     return images.reshape(n, 28, 28).clamp_(0, 1)
 
@@ -222,7 +243,7 @@ def _scoreboard(args: argparse.Namespace, device: torch.device) -> int:
                        "(make run) or `python -m course_utils train ...` first")
     print(f"scoring {len(paths)} checkpoint(s) with {args.n} samples each on {device}")
     board = score_checkpoints(paths, n=args.n, data_root=args.data_root, device=device,
-                              seed=args.seed, steps=args.steps)
+                              seed=args.seed, steps=args.steps, eta=args.eta)
     written = write_scoreboard(board, args.out or profile_dir)
     print(format_table(board))
     print("wrote " + ", ".join(str(p) for p in written.values()))
@@ -231,6 +252,16 @@ def _scoreboard(args: argparse.Namespace, device: torch.device) -> int:
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
     print(f"warning: {message}", file=sys.stderr)
+
+
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:

@@ -39,12 +39,14 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "ddpm_channels": ((8, 16), (16, 32), (32, 64)),
     "ddpm_n_samples": (16, 500, 1_000),  # samples scored
     "ddpm_ddim_steps": (5, 50, 50),
+    "ddpm_n_per_digit": (2, 50, 100),  # guided samples per requested digit
     # --- summary: KL, VAE, RBM, score (notebooks 00, 00b) ---
     "kl_mc_samples": (10_000, 200_000, 1_000_000),  # Monte Carlo KL check
     "vae_epochs": (2, 30, 50),
     "vae_n_train": (1_024, None, None),
     "vae_2d_epochs": (2, 20, 50),  # the 2-D latent VAE for the latent-space plot
     "vae_n_score": (256, 1_000, 1_000),
+    "rbm_n_train": (2_048, None, None),  # binarised digits (None = all; 4,000 offline)
     "rbm_hidden": (16, 16, 16),  # small enough to enumerate 2^H hidden states: exact log Z
     "rbm_epochs": (2, 20, 50),
     "rbm_gibbs_steps": (100, 1_000, 1_000),

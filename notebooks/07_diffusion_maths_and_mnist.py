@@ -10,17 +10,18 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 07 · The mathematics of diffusion models, and digits from noise
 #
 # This notebook teaches the maths the lecture promised (the ELBO of the Markov hierarchical
 # latent model, the Gaussian posterior, the noise-prediction loss, Tweedie's formula, score
-# matching and Langevin dynamics, the SDE view, DDIM), then trains a small UNet on MNIST, samples
-# with DDPM and DDIM, shows the reverse chain and scores the samples with the same numbers as the GAN.
+# matching and Langevin dynamics, the SDE view, DDIM, classifier-free guidance), then trains a
+# small UNet on MNIST, samples with DDPM and DDIM, with and without a chosen digit, shows the
+# reverse chain and scores the samples with the same numbers as the GAN.
 #
-# **Run time:** smoke ≈ 20 s, laptop ≈ 10 min on 2 CPU cores, full ≈ 1-2 h on CPU (a GPU is advised).
+# **Run time:** RUNTIME_LINE
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import torch
 
@@ -30,16 +31,18 @@ from course_utils.device import get_device, seed_everything
 from course_utils.diffusion import ddim_sample, ddpm_config, ddpm_sample, load_ddpm, make_schedule, train_diffusion
 from course_utils.figures import show_gif, write_frames_gif
 from course_utils.paths import artifacts_dir
+from course_utils.plotting import show_images
 from course_utils.profiles import get_profile
-from course_utils.scoring import classifier_features, classify_samples, frechet_distance, mmd2
+from course_utils.scoreboard import score_images
+from course_utils.scoring import classify_samples
 from course_utils.unet import build_unet
 
 P = get_profile()
 device = get_device()
 print(P, "| device", device, "| steps", P.ddpm_train_steps, "| batch", P.ddpm_batch_size, "| channels", P.ddpm_channels)
-seed_everything(0)
+generator = seed_everything(0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A Markov hierarchical latent variable model
 # Data $x_0$, latents $x_1,\dots,x_T$ of the same size. The **forward** (encoder) chain is fixed,
 # $q(x_{1:T}\mid x_0) = \prod_t q(x_t\mid x_{t-1})$ with $q(x_t\mid x_{t-1}) = \mathcal N(\sqrt{\alpha_t}x_{t-1}, \beta_t I)$;
@@ -54,7 +57,7 @@ seed_everything(0)
 # - \underbrace{D_{KL}\big(q(x_T\mid x_0)\,\|\,p(x_T)\big)}_{\text{prior matching (no parameters)}}
 # - \sum_{t=2}^T \underbrace{\mathbb E_{q(x_t|x_0)} D_{KL}\big(q(x_{t-1}\mid x_t,x_0)\,\|\,p_\theta(x_{t-1}\mid x_t)\big)}_{\text{denoising matching}} .$$
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The Gaussian posterior
 # Both factors in Bayes' rule are Gaussian, so $q(x_{t-1}\mid x_t,x_0) = \mathcal N(\tilde\mu_t, \tilde\beta_t I)$ with
 # $$\tilde\mu_t(x_t,x_0) = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}x_0 + \frac{\sqrt{\alpha_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x_t,
@@ -72,8 +75,10 @@ seed_everything(0)
 # ## 4. Tweedie's formula, scores and Langevin dynamics
 # For $x_t\sim\mathcal N(\sqrt{\bar\alpha_t}x_0,(1-\bar\alpha_t)I)$ Tweedie's formula gives the posterior mean
 # $\mathbb E[\sqrt{\bar\alpha_t}x_0\mid x_t] = x_t + (1-\bar\alpha_t)\nabla_{x_t}\log q(x_t)$. Comparing with the
-# closed form shows $\nabla_{x_t}\log q(x_t) = -\varepsilon_\theta(x_t,t)/\sqrt{1-\bar\alpha_t}$: **the noise predictor
-# is a scaled score**, and $L_{\text{simple}}$ is denoising score matching. Sampling then resembles
+# closed form, $\sqrt{\bar\alpha_t}x_0 = x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon$, shows
+# $\nabla_{x_t}\log q(x_t) = -\mathbb E[\varepsilon\mid x_t]/\sqrt{1-\bar\alpha_t} \approx -\varepsilon_\theta(x_t,t)/\sqrt{1-\bar\alpha_t}$
+# (the best predictor in mean square *is* the conditional mean): **the noise predictor is a scaled
+# score**, and $L_{\text{simple}}$ is denoising score matching. Sampling then resembles
 # annealed Langevin dynamics, $x \leftarrow x + \frac{\eta}{2}\nabla\log p(x) + \sqrt{\eta}\,z$, run from
 # high to low noise.
 #
@@ -85,86 +90,137 @@ seed_everything(0)
 #
 # ## 6. DDIM
 # DDIM (Song et al. 2021) keeps the marginals $q(x_t\mid x_0)$ but uses a non-Markov forward
-# process, so the same trained $\varepsilon_\theta$ can jump over steps. With $\eta=0$:
+# process, so the same trained $\varepsilon_\theta$ can jump over steps $t > s$:
 # $$\hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta(x_t,t)}{\sqrt{\bar\alpha_t}},\qquad
-# x_{s} = \sqrt{\bar\alpha_{s}}\,\hat x_0 + \sqrt{1-\bar\alpha_{s}}\,\varepsilon_\theta(x_t,t),\quad s<t,$$
-# a discretisation of the probability flow ODE: deterministic, and 50 steps instead of 1000.
+# x_{s} = \sqrt{\bar\alpha_{s}}\,\hat x_0 + \sqrt{1-\bar\alpha_{s}-\sigma^2}\,\varepsilon_\theta(x_t,t) + \sigma z,
+# \qquad \sigma = \eta\sqrt{\tfrac{1-\bar\alpha_s}{1-\bar\alpha_t}}\sqrt{1-\tfrac{\bar\alpha_t}{\bar\alpha_s}} .$$
+# With $\eta = 0$ the update is deterministic, a discretisation of the probability flow ODE: the
+# same $x_T$ always gives the same digit, in 50 steps instead of 1000. With $\eta = 1$ it adds the
+# ancestral sampler's noise back (on all $T$ steps it *is* DDPM).
 
-# %% [markdown]
-# ## 7. Train a UNet on MNIST
-# A small UNet (28→14→7 and back, skip connections, GroupNorm, SiLU, sinusoidal time embedding),
-# Adam with warm-up, and an **exponential moving average** of the weights for sampling.
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 7. Classifier-free guidance: one network, with and without a label
+# Give the network the digit as well, $\varepsilon_\theta(x_t, t, y)$, and replace the label by "none"
+# on a random 10% of the training images: the same network then also learns the unconditional
+# $\varepsilon_\theta(x_t, t)$. Since $\varepsilon_\theta \approx -\sqrt{1-\bar\alpha_t}\,\nabla\log p$ (section 4), and
+# $\nabla\log p(x_t\mid y) = \nabla\log p(x_t) + \nabla\log p(y\mid x_t)$, the combination
+# $$\tilde\varepsilon = \varepsilon_\theta(x_t,t) + w\,\big(\varepsilon_\theta(x_t,t,y) - \varepsilon_\theta(x_t,t)\big)$$
+# is (up to the same factor) the score of $p(x_t)\,p(y\mid x_t)^w$ (Ho & Salimans 2022): $w = 1$ samples
+# $p(x\mid y)$, $w > 1$ pushes towards images that are unmistakably a $y$ (clearer digits, less
+# variety), and the label "none" gives the plain unconditional model. No separate classifier is
+# trained, hence the name.
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 8. Train a UNet on MNIST
+# A small UNet (28→14→7 and back, skip connections, GroupNorm, SiLU, sinusoidal time embedding,
+# a learned embedding of the digit or of "no label"), Adam with warm-up, and an **exponential
+# moving average** of the weights for sampling: the EMA averages out the noise of the last
+# few hundred steps, which matters a lot in a run this short.
 
 # %%
 images, labels = split_of(load_mnist(n=P.ddpm_n_train))
 schedule = make_schedule(P.diff_T, "linear")
-config = ddpm_config(P.diff_T, "linear", P.ddpm_channels)
+config = ddpm_config(P.diff_T, "linear", P.ddpm_channels, num_classes=10)
 model = build_unet(config["unet"], device)
 print(f"{len(images):,} digits, UNet with {sum(p.numel() for p in model.parameters()):,} parameters")
 
-# %%
+# %% tags=["hide-input"]
 ema, history = train_diffusion(model, images, schedule, P.ddpm_train_steps, P.ddpm_batch_size,
                                lr=2e-3, warmup=min(100, P.ddpm_train_steps), ema_decay=0.999, device=device, seed=0,
-                               log_every=max(1, P.ddpm_train_steps // 40))
+                               log_every=max(1, P.ddpm_train_steps // 40), labels=labels, p_uncond=0.1)
 print(f"trained in {history['seconds'] / 60:.1f} min ({history['images_per_second']:.0f} images/s)")
-plt.plot(history["step"], history["loss"]); plt.xlabel("step"); plt.ylabel(r"$L_{simple}$"); plt.show()
+plt.plot(history["step"], history["loss"])
+plt.xlabel("step")
+plt.ylabel(r"$L_{simple}$")
+plt.show()
 assert history["loss"][-1] < history["loss"][0], "the loss should decrease"
 
-# %%
+# %% [markdown]
+# The loss flattens early and says little about the samples (most of it is the irreducible
+# noise at large $t$): judge a diffusion model by its samples and their scores, below.
+
+# %% slideshow={"slide_type": "skip"}
 path = save_checkpoint(artifacts_dir() / P.name / "ddpm.pt", "ddpm", {"model": model, "ema_model": ema.model}, config, history)
 ema_model, schedule, _ = load_ddpm(path, device)  # the same model the CLI and the scoreboard load
 print("saved", path)
 
-# %% [markdown]
-# ## 8. Sampling: DDIM and the reverse chain
-# DDIM with a few dozen steps; then the ancestral DDPM chain on a few digits, shown at several $t$.
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 9. Sampling without a label: DDIM, deterministic and stochastic
+# The unconditional model ("no label"), as the GANs are: DDIM with 50 steps, $\eta = 0$ (the ODE)
+# and $\eta = 1$ (with noise), from the same $x_T$. The estimate $\hat x_0$ is clipped to the
+# data range $[-1, 1]$ at every step. A small, briefly trained model usually draws cleaner
+# strokes with $\eta = 1$: the fresh noise corrects the errors of earlier steps instead of
+# carrying them along.
 
-# %%
-def show_grid(x, title, n=32):
-    x = ((x[:n].clamp(-1, 1) + 1) / 2).cpu()
-    fig, axes = plt.subplots(4, n // 4, figsize=(n // 4 * 1.1, 4.6))
-    for ax, img in zip(axes.flat, x):
-        ax.imshow(img[0], cmap="gray", vmin=0, vmax=1); ax.axis("off")
-    fig.suptitle(title); plt.show()
+# %% tags=["hide-input"]
+n, steps = P.ddpm_n_samples, P.ddpm_ddim_steps
+x_T = torch.randn((n, 1, 28, 28), generator=generator)
+samples = {eta: ddim_sample(ema_model, (n, 1, 28, 28), schedule, steps, device, x_T=x_T, clip=1.0, eta=eta)
+           for eta in (0.0, 1.0)}
+for eta, x in samples.items():
+    show_images(x[:32].cpu(), nrow=16, title=f"DDIM, {steps} steps, eta = {eta:g}, no label", value_range=(-1, 1))
+    plt.show()
 
-samples = ddim_sample(ema_model, (P.ddpm_n_samples, 1, 28, 28), schedule, P.ddpm_ddim_steps, device, seed=0)
-show_grid(samples, f"DDIM, {P.ddpm_ddim_steps} steps")
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The ancestral DDPM chain (all $T$ steps) on a few digits, shown at several $t$, and as an
+# animation of its 21 snapshots, noise at $t = T$ turning into digits at $t = 0$ (saved as
+# `reverse_chain.gif` next to the checkpoint).
 
-# %%
+# %% tags=["hide-input"]
 n_chain = 8 if P.name != "smoke" else 2
-x, chain = ddpm_sample(ema_model, (n_chain, 1, 28, 28), schedule, device, seed=1, return_chain=21)
+x, chain = ddpm_sample(ema_model, (n_chain, 1, 28, 28), schedule, device, seed=1, return_chain=21, clip=1.0)
 shown = [chain[j] for j in (0, 3, 7, 10, 13, 17, 20)]  # 7 of the 21 snapshots, x_T ... x_0
 fig, axes = plt.subplots(n_chain, len(shown), figsize=(len(shown) * 1.2, n_chain * 1.2), squeeze=False)
 for j, (t, xt) in enumerate(shown):
     for i in range(n_chain):
-        axes[i, j].imshow(xt[i, 0].clamp(-1, 1), cmap="gray", vmin=-1, vmax=1); axes[i, j].axis("off")
+        axes[i, j].imshow(xt[i, 0].clamp(-1, 1), cmap="gray", vmin=-1, vmax=1)
+        axes[i, j].axis("off")
     axes[0, j].set_title(f"t = {t}")
-plt.suptitle("Ancestral DDPM: the reverse chain"); plt.show()
-
-# %% [markdown]
-# The same chain as an animation: all 21 snapshots, noise at $t = T$ turning into digits at $t = 0$
-# (saved as `reverse_chain.gif` next to the checkpoint).
+plt.suptitle("Ancestral DDPM: the reverse chain")
+plt.show()
 
 # %%
 gif = write_frames_gif([xt.clamp(-1, 1) for _, xt in chain], artifacts_dir() / P.name / "reverse_chain.gif",
                        labels=[f"t = {t}" for t, _ in chain], nrow=n_chain, value_range=(-1, 1), duration_ms=250)
 show_gif(gif, width=120 * n_chain)
 
-# %% [markdown]
-# ## 9. Scores, comparable with the GAN
-# The project's MNIST classifier: mean confidence of its prediction on the samples and the class
-# histogram; MMD² and Fréchet distance in its 64-D feature space against held-out real digits.
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 10. Scores, comparable with the GAN
+# The same numbers as the scoreboard of notebook 08 (`score_images`): MMD² and Fréchet distance in
+# the 64 features of the project's MNIST classifier and MMD² in pixels, against held-out real
+# digits (lower is better), and the classifier's mean confidence and class spread (higher is
+# better). The first row scores real training digits: the floor for this many samples.
 
 # %%
-summary = classify_samples(samples.clamp(-1, 1))
-real, _ = split_of(load_mnist(train=False, n=P.ddpm_n_samples))
-f_fake, f_real = classifier_features(samples.clamp(-1, 1)), classifier_features(real)
-print(f"mean confidence {summary.mean_confidence:.3f}")
-print(f"MMD^2 (classifier features) {float(mmd2(f_real, f_fake)):.4f}")
-print(f"Frechet distance (classifier features) {float(frechet_distance(f_real, f_fake)):.2f}")
-plt.bar(range(10), summary.histogram); plt.xlabel("predicted digit"); plt.show()
+real, _ = split_of(load_mnist(train=False))
+real = real[torch.randperm(len(real), generator=generator)[:n]]
+reference = images[torch.randperm(len(images), generator=generator)[:n]]
+rows = {"real training digits": score_images(reference, real)}
+rows.update({f"DDIM-{steps}, eta = {eta:g}": score_images(x.clamp(-1, 1).cpu(), real) for eta, x in samples.items()})
+print(f"{'':>22} {'MMD2 feat':>10} {'MMD2 pix':>9} {'FD feat':>8} {'confidence':>10} {'spread':>7}")
+for name, r in rows.items():
+    print(f"{name:>22} {r['mmd2_features']:10.4f} {r['mmd2_pixels']:9.4f} {r['fd_features']:8.2f} "
+          f"{r['confidence']:10.3f} {r['class_spread']:7.3f}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 11. Digits on demand: classifier-free guidance
+# The same network, now told which digit to draw: each row asks for one digit, with guidance
+# $w = 3$ (section 7). The classifier checks that the samples are the digits that were asked for.
+
+# %% tags=["hide-input"]
+per_digit = P.ddpm_n_per_digit
+wanted = torch.arange(10).repeat_interleave(per_digit)
+guided = ddim_sample(ema_model, (len(wanted), 1, 28, 28), schedule, steps, device, seed=2, clip=1.0, eta=1.0,
+                     labels=wanted, guidance=3.0)
+show_images(guided.reshape(10, per_digit, 1, 28, 28)[:, :10].reshape(-1, 1, 28, 28).cpu(),
+            nrow=min(per_digit, 10), title="one row per requested digit, w = 3", value_range=(-1, 1))
+plt.show()
+asked = classify_samples(guided.clamp(-1, 1).cpu(), labels=wanted)
+print(f"the classifier reads the requested digit in {asked.accuracy:.1%} of {len(wanted)} samples "
+      f"(mean confidence {asked.mean_confidence:.3f})")
 
 # %%
+unguided = rows[f"DDIM-{steps}, eta = 1"]
 if P.name != "smoke":  # a few seconds of training cannot make digits
-    assert summary.mean_confidence >= 0.8, "the classifier should recognise the samples as digits"
-assert torch.isfinite(samples).all()
+    assert unguided["confidence"] >= 0.8, "the classifier should recognise the unconditional samples as digits"
+    assert asked.accuracy >= 0.9, "guided samples should be the digits that were asked for"
+assert all(torch.isfinite(x).all() for x in samples.values())

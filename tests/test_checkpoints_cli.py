@@ -64,11 +64,21 @@ def test_cli_train_then_sample(tmp_path, capsys):
     (["sample", "missing.pt", "-n", "3", "-o", "s.npy"], "No checkpoint"),
     (["sample", "missing.pt", "-n", "3", "-o", "s.png"], ".npy"),
     ([], "required"),
+    (["train", "gan", "--epochs", "1", "--out", "x.pt", "--data-root", "corrupt"], "train-images-idx3-ubyte"),
+    (["sample", "gan.pt", "-n", "3", "-o", "blocked/s.npy"], "blocked"),
 ])
 def test_cli_bad_arguments_are_one_line_errors(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     if argv[:1] == ["sample"] and argv[-1] == "s.png":
         save_gan("missing.pt", *build_gan(gan_config(), "cpu"), gan_config())
+    if "corrupt" in argv:  # a truncated image file under the data root
+        raw = tmp_path / "corrupt" / "MNIST" / "raw"
+        raw.mkdir(parents=True)
+        (raw / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 20)
+        (raw / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + b"\x00" * 20)
+    if "blocked/s.npy" in argv:  # -o inside a path whose parent is a file: cannot be written
+        save_gan("gan.pt", *build_gan(gan_config(), "cpu"), gan_config())
+        (tmp_path / "blocked").write_text("a file, not a folder")
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("error:")
@@ -81,14 +91,15 @@ def test_python_dash_m_entry_point():
 
 @pytest.mark.parametrize("model, options", [
     ("vae", ["--epochs", "1", "--latent-dim", "2", "--hidden", "16"]),
-    ("ddpm", ["--train-steps", "3", "--batch-size", "8", "--T", "20", "--channels", "8", "8"]),
+    ("ddpm", ["--train-steps", "3", "--batch-size", "8", "--T", "50", "--channels", "8", "8"]),
     ("dcgan", ["--epochs", "1", "--batch-size", "32"]),
+    ("wgan-gp", ["--epochs", "1", "--batch-size", "8"]),  # 8 batches: enough for n_critic = 5
 ])
 def test_every_model_trains_and_samples_through_the_same_commands(model, options, tmp_path, capsys):
     ckpt = tmp_path / f"{model}.pt"
     assert main(["train", model, *options, "--n-train", "64", "--device", "cpu", "--out", str(ckpt)]) == 0
     assert "images/s" in capsys.readouterr().out
-    assert load_checkpoint(ckpt)["kind"] == ("gan" if model == "dcgan" else model)
+    assert load_checkpoint(ckpt)["kind"] == ("gan" if model in ("dcgan", "wgan-gp") else model)
     assert main(["sample", str(ckpt), "-n", "3", "-o", str(tmp_path / "s.npy"), "--steps", "4"]) == 0
     images = np.load(tmp_path / "s.npy")
     assert images.shape == (3, 28, 28) and 0 <= images.min() and images.max() <= 1
@@ -100,3 +111,26 @@ def test_figures_command_draws_the_four_diagrams(tmp_path, capsys):
         "discriminator_vs_generator.png", "gan_networks.png", "gan_steps.png", "generative_overview.png"]
     assert main(["site", "--executed", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.startswith("error:")
+
+
+def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tmp_path, capsys):
+    ckpt = tmp_path / "ddpm.pt"
+    assert main(["train", "ddpm", "--train-steps", "2", "--batch-size", "8", "--T", "50", "--channels", "8", "8",
+                 "--n-train", "32", "--device", "cpu", "--out", str(ckpt)]) == 0
+    out = tmp_path / "sevens.npy"
+    assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--steps", "3", "--digit", "7",
+                 "--guidance", "2", "--eta", "1"]) == 0
+    assert np.load(out).shape == (2, 28, 28)
+    capsys.readouterr()
+    assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "12"]) == 2
+    assert "0..9" in capsys.readouterr().err
+    plain = tmp_path / "plain.pt"
+    assert main(["train", "ddpm", "--no-conditional", "--train-steps", "1", "--batch-size", "8", "--T", "50",
+                 "--channels", "8", "8", "--n-train", "16", "--device", "cpu", "--out", str(plain)]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(plain), "-n", "2", "-o", str(out), "--digit", "3"]) == 2
+    assert "without labels" in capsys.readouterr().err
+    gan = tmp_path / "gan.pt"
+    save_gan(gan, *build_gan(gan_config(), "cpu"), gan_config())
+    assert main(["sample", str(gan), "-n", "2", "-o", str(out), "--digit", "3"]) == 2
+    assert "diffusion" in capsys.readouterr().err
