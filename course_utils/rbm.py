@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 __all__ = [
     "RBM", "energy", "free_energy", "hidden_probs", "visible_probs", "gibbs_step", "gibbs_chain",
     "all_states", "log_partition", "log_likelihood", "exact_gradient", "cd_gradient", "train_rbm",
-    "binarize",
+    "binarize", "init_visible_bias",
 ]
 
 MAX_ENUMERATED = 22  # 2^22 states is ~4 million: the most log_partition will enumerate
@@ -69,6 +69,21 @@ def _check_v(rbm: RBM, v: torch.Tensor) -> torch.Tensor:
     if not bool(((v == 0) | (v == 1)).all()):
         raise ValueError("visible units must be binary (0 or 1); binarize images first, e.g. with binarize(images)")
     return v.to(rbm.W.dtype)
+
+
+@torch.no_grad()
+def init_visible_bias(rbm: RBM, v: torch.Tensor, eps: float = 1e-3) -> RBM:
+    """Set b_i = log(p_i / (1 - p_i)), p_i the fraction of rows of ``v`` with v_i = 1 (clipped to [eps, 1 - eps]).
+
+    Hinton (2010), "A practical guide to training RBMs", section 8.1. With W = 0 the RBM is then exactly
+    the independent-pixel model p(v) = prod_i p_i^v_i (1 - p_i)^(1 - v_i) (the hidden units only add a
+    constant factor 2^H to every p(v, .), which Z cancels), so training starts from that baseline and the
+    hidden units only have to model what the pixel frequencies miss. Returns ``rbm`` (changed in place).
+    """
+    v = _check_v(rbm, v)
+    p = v.mean(0).clamp(eps, 1 - eps)
+    rbm.b.copy_(torch.log(p / (1 - p)))
+    return rbm
 
 
 def binarize(images: torch.Tensor, threshold: float = 0.0) -> torch.Tensor:
@@ -200,21 +215,37 @@ def train_rbm(
     seed: int = 0,
     exact_every_epoch: bool = False,
     progress: bool = True,
+    held_out: torch.Tensor | None = None,
 ) -> dict[str, Any]:
     """Gradient ascent on the log-likelihood with CD-k (or PCD-k if ``persistent``): theta += lr * grad.
 
-    ``v`` (N, D) binary. History: per-epoch ``recon_error`` (mean squared error of one Gibbs
-    reconstruction, a cheap but weak signal), ``free_energy`` (mean F of the data), ``seconds``,
-    and if ``exact_every_epoch`` the exact mean ``log_likelihood`` (small H only).
+    ``v`` (N, D) binary. History, one entry per epoch measured after it: ``recon_error`` (mean
+    squared error of the mean-field reconstruction p(v|p(h|v)), a cheap but weak signal),
+    ``free_energy`` (mean F(v) of the training data), ``seconds``. With ``held_out`` (M, D) binary
+    digits not trained on, also ``free_energy_held_out``: since log p(v) = -F(v) - log Z, the gap
+    mean F(held out) - mean F(train) is the log-likelihood gap between the two sets, with Z cancelled
+    (Hinton 2010, "A practical guide to training RBMs", section 6: a growing gap means overfitting).
+    With ``exact_every_epoch`` (small H only), the exact mean ``log_likelihood`` (with one more entry,
+    before training) and, with ``held_out``, ``log_likelihood_held_out`` (same length).
     """
     v = _check_v(rbm, v)
+    held_out = None if held_out is None else _check_v(rbm, held_out)
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     gen = torch.Generator().manual_seed(seed)
     chain = torch.bernoulli(torch.full((batch_size, rbm.n_visible), 0.5), generator=gen) if persistent else None
     history: dict[str, Any] = {"recon_error": [], "free_energy": [], "log_likelihood": [], "seconds": []}
+    if held_out is not None:
+        history.update(free_energy_held_out=[], log_likelihood_held_out=[])
+
+    def record_log_likelihoods() -> None:
+        log_z = log_partition(rbm)
+        history["log_likelihood"].append(log_likelihood(rbm, v, log_z))
+        if held_out is not None:
+            history["log_likelihood_held_out"].append(log_likelihood(rbm, held_out, log_z))
+
     if exact_every_epoch:
-        history["log_likelihood"].append(log_likelihood(rbm, v))  # before training, epoch 0
+        record_log_likelihoods()  # before training, epoch 0
     for _ in tqdm(range(epochs), desc=f"{'PCD' if persistent else 'CD'}-{k} epochs", disable=not progress):
         start = time.perf_counter()
         errors = []
@@ -232,6 +263,8 @@ def train_rbm(
         history["recon_error"].append(sum(errors) / len(errors))
         with torch.no_grad():
             history["free_energy"].append(float(free_energy(rbm, v).mean()))
+            if held_out is not None:
+                history["free_energy_held_out"].append(float(free_energy(rbm, held_out).mean()))
         if exact_every_epoch:
-            history["log_likelihood"].append(log_likelihood(rbm, v))
+            record_log_likelihoods()
     return history

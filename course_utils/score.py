@@ -9,10 +9,13 @@ Lecture summary section "Score-based models".
   E ||s(x~, sigma) - grad log q(x~|x)||^2 = E ||s(x~, sigma) + eps / sigma||^2,
   so no knowledge of p is needed. Weighting by sigma^2 over a ladder of sigmas gives the
   noise-conditional loss of Song & Ermon (2019): E_sigma E ||sigma s(x + sigma eps, sigma) + eps||^2.
-* Langevin dynamics  x <- x + eta grad log p(x) + sqrt(2 eta) z,  z ~ N(0, I), samples p as
-  eta -> 0 and steps -> infinity (for a Gaussian with variance s^2 the chain's stationary variance is
-  s^2 / (1 - eta / (2 s^2)): a small step bias).
-* Annealed Langevin runs Langevin at sigma_1 > ... > sigma_L with step eta_i = eps sigma_i^2 / sigma_L^2.
+* Langevin dynamics (the convention of Welling & Teh 2011 and Song & Ermon 2019, used in every
+  notebook):  x <- x + (eta/2) grad log p(x) + sqrt(eta) z,  z ~ N(0, I). It samples p as eta -> 0
+  and steps -> infinity; for a Gaussian with variance s^2 the chain's stationary variance is
+  s^2 / (1 - eta / (4 s^2)) (a small step bias), and the chain diverges for eta >= 4 s^2.
+* Annealed Langevin (Song & Ermon 2019, Alg. 1) runs T Langevin steps on each p_{sigma_i},
+  sigma_1 > ... > sigma_L, with step alpha_i = eps sigma_i^2 / sigma_L^2; it is stable for every
+  data distribution when eps < 4 sigma_L^2 (see ``annealed_langevin``).
 * Tweedie's formula: E[x | x~] = x~ + sigma^2 grad log p_sigma(x~); the denoiser of a diffusion
   model is a score model in disguise (notebooks 06-07).
 The noising is a fixed process with no parameters: only the score network is learned.
@@ -30,7 +33,7 @@ from tqdm.auto import tqdm
 
 __all__ = [
     "gmm_params", "gmm_sample", "gmm_log_prob", "gmm_score", "ScoreNet", "noise_levels", "dsm_loss",
-    "train_score_model", "langevin", "annealed_langevin", "tweedie_denoise",
+    "train_score_model", "langevin", "annealed_langevin", "max_stable_eps", "tweedie_denoise",
 ]
 
 ScoreFn = Callable[[torch.Tensor], torch.Tensor]
@@ -154,32 +157,62 @@ def train_score_model(model: nn.Module, data: torch.Tensor, sigmas: torch.Tensor
 @torch.no_grad()
 def langevin(score: ScoreFn, x0: torch.Tensor, step_size: float, n_steps: int,
              generator: torch.Generator | None = None) -> torch.Tensor:
-    """Unadjusted Langevin: x <- x + eta s(x) + sqrt(2 eta) z, ``n_steps`` times, from ``x0``."""
+    """Unadjusted Langevin: x <- x + (eta/2) s(x) + sqrt(eta) z, z ~ N(0, I), ``n_steps`` times from ``x0``.
+
+    ``step_size`` is eta. On N(mu, s^2 I) the chain converges to N(mu, s^2 / (1 - eta / (4 s^2)))
+    for eta < 4 s^2 and diverges for larger steps.
+    """
     if not step_size > 0:
         raise ValueError(f"step_size must be positive, got {step_size}")
     if not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
     x = x0.clone()
     for _ in range(n_steps):
-        x = x + step_size * score(x) + math.sqrt(2 * step_size) * torch.randn(x.shape, generator=generator).to(x)
+        x = x + 0.5 * step_size * score(x) + math.sqrt(step_size) * torch.randn(x.shape, generator=generator).to(x)
     return x
+
+
+def max_stable_eps(sigmas: torch.Tensor) -> float:
+    """The largest stable base step of ``annealed_langevin``: eps < 4 sigma_L^2 (see its docstring)."""
+    return 4.0 * float(sigmas[-1]) ** 2
 
 
 @torch.no_grad()
 def annealed_langevin(score: Callable[[torch.Tensor, float], torch.Tensor], x0: torch.Tensor,
-                      sigmas: torch.Tensor, steps_per_level: int, eps: float = 0.01,
+                      sigmas: torch.Tensor, steps_per_level: int, eps: float = 5e-4,
                       generator: torch.Generator | None = None) -> list[torch.Tensor]:
-    """Annealed Langevin (Song & Ermon 2019, Alg. 1): Langevin on p_{sigma_i} with
-    eta_i = eps sigma_i^2 / sigma_L^2, from the largest sigma to the smallest.
+    """Annealed Langevin dynamics, Song & Ermon (2019), Algorithm 1, as written there:
+    for i = 1..L, alpha_i = eps sigma_i^2 / sigma_L^2, then T = ``steps_per_level`` steps
+    x <- x + (alpha_i / 2) s(x, sigma_i) + sqrt(alpha_i) z, from the largest sigma to the smallest.
+
+    Stability: the drift is a gradient step of size alpha_i / 2 on -log p_{sigma_i}. For any data
+    distribution, p_sigma = p * N(0, sigma^2 I) has Hessian -grad^2 log p_sigma = I / sigma^2 -
+    Cov[x | x~] / sigma^4 <= I / sigma^2, and the bound is reached where the data look like a point
+    at that noise level (at sigma_1, or off a data manifold). A gradient step on curvature 1/sigma^2 is
+    stable iff alpha_i / 2 < 2 sigma_i^2, i.e. alpha_i < 4 sigma_i^2. As alpha_i / sigma_i^2 = eps / sigma_L^2
+    at every level, the condition is the same at all levels: eps < 4 sigma_L^2 (``max_stable_eps``;
+    exact for the true score, a learned score can be rougher).
+    A larger ``eps`` is a ``ValueError``. The default 5e-4 with sigma_L = 0.05 gives eps / sigma_L^2 = 0.2,
+    the ratio of the paper's CIFAR-10 settings (eps = 2e-5, sigma_L = 0.01).
 
     ``score(x, sigma)``; returns the particles after each level (a list of L tensors).
     """
-    if len(sigmas) < 1 or not bool((sigmas[:-1] >= sigmas[1:]).all()):
-        raise ValueError("sigmas must be a non-empty, decreasing sequence of noise levels")
+    if len(sigmas) < 1 or not bool((sigmas[:-1] >= sigmas[1:]).all()) or not bool((sigmas > 0).all()):
+        raise ValueError("sigmas must be a non-empty, decreasing sequence of positive noise levels")
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    sigma_1, sigma_l = float(sigmas[0]), float(sigmas[-1])
+    if eps >= max_stable_eps(sigmas):
+        alpha_1 = eps * sigma_1**2 / sigma_l**2
+        raise ValueError(
+            f"eps={eps:g} is unstable: the first step alpha_1 = eps sigma_1^2 / sigma_L^2 = {alpha_1:.3g} is not "
+            f"below 4 sigma_1^2 = {4 * sigma_1**2:.3g} (the curvature of -log p_sigma reaches 1/sigma^2), so the "
+            f"particles would blow up; use eps < 4 sigma_L^2 = {max_stable_eps(sigmas):.3g}, "
+            f"e.g. eps = {0.2 * sigma_l**2:.2g}")
     x, path = x0.clone(), []
     for sigma in sigmas.tolist():
-        eta = eps * sigma**2 / float(sigmas[-1]) ** 2
-        x = langevin(lambda y, s=sigma: score(y, s), x, eta, steps_per_level, generator)
+        alpha = eps * sigma**2 / sigma_l**2
+        x = langevin(lambda y, s=sigma: score(y, s), x, alpha, steps_per_level, generator)
         path.append(x.clone())
     return path
 

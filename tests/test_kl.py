@@ -29,6 +29,14 @@ def test_kl_is_nonnegative_and_asymmetric():
     assert float(kl_normal(0, 1, 0, 1)) == pytest.approx(0.0, abs=1e-12)
     assert float(kl_normal(0, 1, 1, 2)) > 0
     assert float(kl_normal(0, 1, 1, 2)) != pytest.approx(float(kl_normal(1, 2, 0, 1)))
+    gen = torch.Generator().manual_seed(0)
+    mu1, mu2 = (3 * torch.randn(10_000, generator=gen) for _ in range(2))
+    s1, s2 = (torch.exp(torch.randn(10_000, generator=gen)) for _ in range(2))
+    forward, reverse = kl_normal(mu1, s1, mu2, s2), kl_normal(mu2, s2, mu1, s1)
+    assert float(forward.min()) > 0 and float(reverse.min()) > 0
+    assert float((forward - reverse).abs().median()) > 0.1  # asymmetric for a typical pair
+    dirichlet = torch.distributions.Dirichlet(torch.ones(5, dtype=torch.float64))
+    assert all(kl_discrete(p, q) >= 0 for p, q in zip(dirichlet.sample((500,)), dirichlet.sample((500,))))
 
 
 def test_vae_kl_term_is_sum_of_univariate_kls():

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from course_utils.rbm import (
-    RBM, all_states, binarize, cd_gradient, energy, exact_gradient, free_energy, gibbs_chain,
+    RBM, all_states, binarize, cd_gradient, energy, exact_gradient, free_energy, gibbs_chain, init_visible_bias,
     log_likelihood, log_partition, train_rbm,
 )
 
@@ -80,6 +80,26 @@ def test_cd_and_pcd_training_raise_the_exact_log_likelihood():
         assert history["log_likelihood"][-1] > history["log_likelihood"][0] + 0.5
         # the exact best is the data's entropy: 3 distinct patterns with frequencies 1/2, 1/4, 1/4
         assert history["log_likelihood"][-1] < -(0.5 * math.log(2) + 0.5 * math.log(4)) + 1e-6
+
+
+def test_free_energy_gap_is_the_log_likelihood_gap():
+    """log p(v) = -F(v) - log Z: mean F(held out) - mean F(train) = loglik(train) - loglik(held out), Z cancels."""
+    train, held_out = DATA.float().repeat(8, 1), torch.tensor([[0, 1, 1, 0], [1, 0, 0, 1.0]])
+    history = train_rbm(RBM(4, 3, seed=0), train, epochs=5, batch_size=8, lr=0.1, exact_every_epoch=True,
+                        held_out=held_out, progress=False)
+    assert len(history["free_energy"]) == len(history["free_energy_held_out"]) == 5
+    assert len(history["log_likelihood"]) == len(history["log_likelihood_held_out"]) == 6  # and epoch 0
+    f_gap = torch.tensor(history["free_energy_held_out"]) - torch.tensor(history["free_energy"])
+    ll_gap = torch.tensor(history["log_likelihood"][1:]) - torch.tensor(history["log_likelihood_held_out"][1:])
+    assert torch.allclose(f_gap.double(), ll_gap.double(), atol=1e-4)
+    assert float(ll_gap[-1]) > 0  # patterns never seen are less likely than the training patterns
+
+
+def test_visible_bias_init_with_zero_weights_is_the_independent_pixel_model():
+    rbm = init_visible_bias(RBM(4, 3, init_std=0.0).double(), DATA)
+    p = DATA.mean(0).clamp(1e-3, 1 - 1e-3)
+    independent = float((DATA * p.log() + (1 - DATA) * (1 - p).log()).sum(1).mean())
+    assert log_likelihood(rbm, DATA) == pytest.approx(independent, rel=1e-10)
 
 
 def test_gibbs_chain_samples_the_model():

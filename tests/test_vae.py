@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from course_utils.checkpoints import load_checkpoint
+from course_utils.divergences import kl_normal
 from course_utils.vae import (
-    VAE, build_vae, elbo_terms, load_vae, reparameterize, sample_vae, sample_vae_checkpoint, save_vae,
-    train_vae, vae_config, vae_loss_terms,
+    VAE, build_vae, elbo_terms, linear_gaussian_elbo, linear_gaussian_log_evidence, linear_gaussian_posterior,
+    load_vae, reparameterize, sample_vae, sample_vae_checkpoint, save_vae, train_vae, vae_config, vae_loss_terms,
 )
 
 
@@ -33,6 +34,44 @@ def test_reparameterization_is_mu_plus_sigma_eps_and_differentiable():
     h.sum().backward()
     assert torch.allclose(mu.grad, torch.ones(2))  # gradients reach mu and sigma through the sample
     assert torch.allclose(logvar.grad, torch.tensor([0.5 * 2.0 * 0.5, 0.5 * 1.0 * -1.0]))
+
+
+def test_log_evidence_is_elbo_plus_kl_to_the_posterior_for_any_q():
+    """h ~ N(0, 1), x | h ~ N(w h + b, s^2): log p(x) = ELBO(q) + KL(q || p(h|x)) exactly, ELBO <= log p(x)."""
+    gen = torch.Generator().manual_seed(0)
+    x, w, b, q_mean = (3 * torch.randn(1000, generator=gen, dtype=torch.float64) for _ in range(4))
+    s, q_std = (torch.exp(torch.randn(1000, generator=gen, dtype=torch.float64)) for _ in range(2))
+    post_mean, post_std = linear_gaussian_posterior(x, w, b, s)
+    log_px = linear_gaussian_log_evidence(x, w, b, s)
+    elbo = linear_gaussian_elbo(x, w, b, s, q_mean, q_std)
+    assert torch.allclose(elbo + kl_normal(q_mean, q_std, post_mean, post_std), log_px, atol=1e-10, rtol=0)
+    assert bool((elbo < log_px).all())
+    assert torch.allclose(linear_gaussian_elbo(x, w, b, s, post_mean, post_std), log_px, atol=1e-10, rtol=0)
+
+
+def test_linear_gaussian_closed_forms_match_quadrature_and_monte_carlo():
+    x, w, b, s = 1.3, 0.8, -0.2, 0.5
+    x_t = torch.tensor(x, dtype=torch.float64)
+    h = torch.linspace(-12, 12, 200_001, dtype=torch.float64)
+    normal = torch.distributions.Normal
+    joint = (normal(0.0, 1.0).log_prob(h) + normal(w * h + b, s).log_prob(x_t)).exp()
+    evidence = torch.trapezoid(joint, h)  # p(x) = int p(h) p(x|h) dh
+    assert float(linear_gaussian_log_evidence(x, w, b, s)) == pytest.approx(math.log(evidence), abs=1e-9)
+    post = joint / evidence  # Bayes: p(h|x) = p(h) p(x|h) / p(x)
+    mean = torch.trapezoid(h * post, h)
+    std = torch.sqrt(torch.trapezoid((h - mean) ** 2 * post, h))
+    post_mean, post_std = linear_gaussian_posterior(x, w, b, s)
+    assert float(post_mean) == pytest.approx(float(mean), abs=1e-8)
+    assert float(post_std) == pytest.approx(float(std), abs=1e-8)
+    q_mean, q_std = 0.4, 0.9  # ELBO = E_q[log p(x, h) - log q(h)] by reparameterised samples
+    hq = q_mean + q_std * torch.randn(400_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    terms = normal(w * hq + b, s).log_prob(x_t) + normal(0.0, 1.0).log_prob(hq) - normal(q_mean, q_std).log_prob(hq)
+    stderr = float(terms.std()) / math.sqrt(len(terms))
+    assert float(linear_gaussian_elbo(x, w, b, s, q_mean, q_std)) == pytest.approx(float(terms.mean()), abs=4 * stderr)
+    with pytest.raises(ValueError, match="q_std"):
+        linear_gaussian_elbo(x, w, b, s, 0.0, -1.0)
+    with pytest.raises(ValueError, match="s must be positive"):
+        linear_gaussian_posterior(x, w, b, 0.0)
 
 
 def test_training_lowers_the_loss_and_round_trips(tmp_path, mnist_digits):
