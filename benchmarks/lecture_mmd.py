@@ -13,6 +13,10 @@ Two differences between the lecture and GAN-Metrics are the lecture's and kept: 
 round-off), and its ``compute_score`` takes ``(fake, real)`` where GAN-Metrics takes
 ``(real, fake, ...)`` (and also computes a Wasserstein distance and a k-NN score). In both, the
 real set gives ``Mxx``, and so the bandwidth ``scale = Mxx.mean()``.
+
+Kept as in the original as well: ``distance`` computes on the device but copies each n x m matrix
+into ``M = torch.zeros(nX, nY)``, a host tensor, so on CUDA the three matrices and their kernels
+live in host memory (``benchmarks/mmd.py`` counts device and host memory there).
 """
 import math
 

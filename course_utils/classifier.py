@@ -131,7 +131,7 @@ def train_classifier(
         total_loss, correct = 0.0, 0
         for start in range(0, len(images), batch_size):
             idx = perm[start:start + batch_size]
-            x = augment(images[idx], g).to(device)
+            x = augment(images[idx], g).to(device=device, dtype=torch.float32)
             y = labels[idx].to(device)
             logits = model(x)
             loss = F.cross_entropy(logits, y)
@@ -154,7 +154,7 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     device = next(model.parameters()).device
     correct = 0
     for start in range(0, len(images), batch_size):
-        x = images[start:start + batch_size].reshape(-1, 1, 28, 28).to(device)
+        x = images[start:start + batch_size].reshape(-1, 1, 28, 28).to(device=device, dtype=torch.float32)
         correct += int((model(x).argmax(1).cpu() == labels[start:start + batch_size]).sum())
     return correct / len(images)
 

@@ -17,9 +17,13 @@ Images come back as ``(N, 1, 28, 28)`` float32 in [-1, 1], the lecture's
 """
 from __future__ import annotations
 
+import functools
 import gzip
+import queue
 import socket
 import struct
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -68,6 +72,10 @@ def load_mnist(
     ``dataset.tensors`` is ``(images, labels)``: float32 ``(N, 1, 28, 28)`` in [-1, 1] and int64 ``(N,)``.
     ``dataset.source`` says where the digits came from.
     """
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise ValueError(
+            f"n must be a positive whole number of images (or None for all of them), got {n!r}"
+        )
     root = Path(root) if root is not None else data_root()
     raw = root / "MNIST" / "raw"
     images_name, labels_name, _ = _FILES[bool(train)]
@@ -109,8 +117,6 @@ def load_mnist(
             )
 
     if n is not None:
-        if n < 1:
-            raise ValueError(f"n must be a positive number of images, got {n}")
         images, labels = images[:n], labels[:n]
     x = torch.from_numpy(images).float().div_(127.5).sub_(1.0).unsqueeze(1)
     y = torch.from_numpy(labels.astype(np.int64))
@@ -226,14 +232,34 @@ def write_mnist_raw(
 # --- download and fallback ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=None)
 def _network_available(timeout: float = 2.0) -> bool:
-    """A quick TCP probe of torchvision's MNIST mirrors, so offline machines fail fast."""
-    for host in _MIRROR_HOSTS:
+    """Whether one of torchvision's MNIST mirrors accepts a TCP connection within ``timeout`` seconds.
+
+    The mirrors are probed at once, each in a daemon thread, and we wait at most ``timeout`` in
+    all: a socket's timeout does not cover the DNS lookup, which can hang much longer on a
+    machine without a network, so the lookup happens inside the thread we stop waiting for. The
+    answer is cached for the session, so repeated offline ``load_mnist`` calls do not each wait
+    again; ``_network_available.cache_clear()`` probes afresh.
+    """
+    answers: queue.SimpleQueue[bool] = queue.SimpleQueue()
+
+    def probe(host: str) -> None:
         try:
             with socket.create_connection((host, 443), timeout=timeout):
-                return True
+                answers.put(True)
         except OSError:
-            continue
+            answers.put(False)
+
+    for host in _MIRROR_HOSTS:
+        threading.Thread(target=probe, args=(host,), daemon=True, name=f"probe-{host}").start()
+    deadline = time.monotonic() + timeout
+    for _ in _MIRROR_HOSTS:
+        try:
+            if answers.get(timeout=max(0.0, deadline - time.monotonic())):
+                return True
+        except queue.Empty:
+            return False
     return False
 
 

@@ -195,6 +195,15 @@ class MMDScorer:
         self._real = prepare(x, self.kernel, self.device, self.dtype, self._center)
         self._sxx = kernel_sum(self.kernel, self._real, progress=progress, **self._opts)
 
+    @property
+    def real_kernel_mean(self) -> float:
+        """Mean of k(x_i, x_j) over pairs of distinct reals: the estimate of E k(x, x') that sets
+        the biased score's floor, E[MMD^2_b] = MMD^2 + (1 - E k(x, x')) / n + (1 - E k(y, y')) / m.
+
+        Free: it comes from the real-real sum cached in ``__init__``.
+        """
+        return (self._sxx.total - self._sxx.diagonal) / (self.n_real * (self.n_real - 1))
+
     def _sums(self, fake: Any, estimator: str) -> float:
         need, why = _min_samples(estimator)
         y = as_samples(fake, "fake", need, why)
@@ -291,7 +300,8 @@ def mmd_permutation_test(
     check_ranges(value_range(x), value_range(y), "X (real)", "Y (fake)")
     device = _device_of(x, device)
     dt = compute_dtype(device, dtype)
-    pooled = torch.cat([x.to(device), y.to(device)])
+    # Cast and move in one step: float64 input cannot even land on MPS, which has no float64.
+    pooled = torch.cat([x.to(device=device, dtype=dt), y.to(device=device, dtype=dt)])
     spec = make_kernel(kernel, bandwidth, pooled, seed)
     z = prepare(pooled, spec, device, dt, column_mean(pooled) if spec.uses_distances else None)
     n, m = len(x), len(y)

@@ -102,7 +102,10 @@ def check_ranges(
     * a scale mismatch: the largest magnitudes differ by more than a factor of 10, as with
       [0, 255] against [0, 1].
 
-    An untrained generator with small outputs of both signs is not flagged. Returns whether it warned.
+    So an untrained generator whose outputs have both signs is not flagged as long as its
+    largest magnitude reaches a tenth of the reals' (a tanh output layer usually does); one whose
+    outputs all stay below 0.1x the reals' magnitude *is* flagged, as a scale mismatch: its score
+    would then measure mostly how small the outputs are. Returns whether it warned.
     """
     (r_lo, r_hi), (f_lo, f_hi) = real_range, fake_range
     r_width, f_width = max(r_hi - r_lo, 1e-12), max(f_hi - f_lo, 1e-12)

@@ -108,7 +108,8 @@ def one_nn_accuracy(
     check_ranges(value_range(x), value_range(y), "X (real)", "Y (fake)")
     device = torch.device(device) if device is not None else x.device
     dt = compute_dtype(device, dtype)
-    pooled = torch.cat([x.to(device), y.to(device)])
+    # Cast and move in one step: float64 input cannot even land on MPS, which has no float64.
+    pooled = torch.cat([x.to(device=device, dtype=dt), y.to(device=device, dtype=dt)])
     spec = Kernel("gaussian", (1.0,))  # only its distance tiles are used
     z = prepare(pooled, spec, device, dt, column_mean(pooled))
     big = len(pooled)

@@ -10,19 +10,22 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 05 · Scoring samples with the MMD
 #
 # **What this notebook teaches.** The maximum mean discrepancy (MMD) as a distance between kernel
-# mean embeddings; why the lecture's (biased) estimator never reaches 0; what comparing fakes in
-# [0, 1] with reals in [-1, 1] does to the score; MMD over the training epochs of notebook 03 with
-# `MMDScorer`; a permutation test; pixel space vs classifier features; and how many samples give a
-# stable number.
+# mean embeddings; why the lecture's (biased) estimator never reaches 0, and how high its floor
+# is; what comparing fakes in [0, 1] with reals in [-1, 1] does to the score; MMD over the
+# training epochs of notebook 03's GAN with `MMDScorer`; a permutation test; pixel space vs
+# classifier features; and how many samples give a stable number.
 #
-# **Run time** on a 2-core CPU: `smoke` ~20 s · `laptop` (default) ~3 min (trains the MLP GAN of
-# notebook 03 with an MMD after every epoch) · `full` ~8 min.
+# **Run time** on a 2-core CPU: `smoke` ~20 s · `laptop` (default) ~3 min (retrains the MLP GAN
+# of notebook 03 with an MMD after every epoch) · `full` ~8 min.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
+import math
+import warnings
+
 import matplotlib.pyplot as plt
 import torch
 
@@ -34,10 +37,9 @@ from course_utils.scoring import (MMDScorer, classifier_features, compute_score,
 
 P = get_profile()
 device = get_device()
-torch.set_num_threads(min(2, torch.get_num_threads()))
 print(P, "| device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## MMD: the distance between two mean embeddings
 #
 # A kernel $k(\mathbf x, \mathbf y) = \exp(-\|\mathbf x - \mathbf y\|^2 / (2h^2))$ maps each
@@ -47,65 +49,98 @@ print(P, "| device:", device)
 # $$\mathrm{MMD}^2(p, q) = \|\mu_p - \mu_q\|^2
 #   = \mathbb E\,k(\mathbf x, \mathbf x') + \mathbb E\,k(\mathbf y, \mathbf y') - 2\,\mathbb E\,k(\mathbf x, \mathbf y).$$
 #
-# For the Gaussian kernel it is 0 exactly when $p = q$. From samples $x_{1..n}$, $y_{1..m}$ the
-# **unbiased** estimator averages $k(x_i, x_j)$ over $i \ne j$ only; the **biased** one (the
-# lecture's) also includes the diagonal $k(x_i, x_i) = 1$, which adds about $1/n + 1/m$.
-
-# %%
-real, _ = split_of(load_mnist(n=P.gan_n_train))
-held_out, _ = split_of(load_mnist(train=False))
-n_real = min(len(real), 2_000)
-real = real[:n_real]
-print(f"{n_real} reals, {len(held_out)} held-out images")
+# For the Gaussian kernel it is 0 exactly when $p = q$. From reals $x_{1..n}$ and fakes
+# $y_{1..m}$ the **unbiased** estimator averages $k(x_i, x_j)$ over $i \ne j$ only; the
+# **biased** one (the lecture's) also keeps the $n$ diagonal terms $k(x_i, x_i) = 1$, so its
+# real-real mean is $\frac1n + \frac{n-1}{n}\,\overline{k}_{xx}$ instead of $\overline{k}_{xx}$,
+# and likewise for the fakes. On average that adds
+#
+# $$\mathbb E\big[\mathrm{MMD}^2_b\big] - \mathrm{MMD}^2
+#   = \frac{1 - \mathbb E\,k(\mathbf x, \mathbf x')}{n} + \frac{1 - \mathbb E\,k(\mathbf y, \mathbf y')}{m}.$$
 
 # %% [markdown]
+# The reals: the first training digits. The next 1,024 training digits, never among the reals,
+# play a *perfect generator*: fakes drawn from the very distribution of the reals.
+
+# %% slideshow={"slide_type": "skip"}
+n_real = min(P.gan_n_train or 2_000, 2_000)
+train_digits, _ = split_of(load_mnist(n=n_real + 1_024))
+real, same_source = train_digits[:n_real], train_digits[n_real:]
+held_out, _ = split_of(load_mnist(train=False))
+print(f"{n_real} reals, {len(same_source)} more training digits, {len(held_out)} held-out digits")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The bias: a perfect generator does not score 0
 #
-# Take 64 *real held-out* digits as the "fakes": a perfect generator. The lecture's score
-# (biased, square-rooted) stays well above 0, because the diagonal term $1/m$ with $m = 64$
-# dominates; the unbiased $\mathrm{MMD}^2_u$ fluctuates around 0 as it should.
+# Score 64 of those extra training digits as "fakes". The lecture's score (biased,
+# square-rooted) stays well above 0; the unbiased $\mathrm{MMD}^2_u$ fluctuates around 0 as it
+# should.
 
-# %%
-perfect = held_out[:64]
+# %% slideshow={"slide_type": "fragment"}
+perfect = same_source[:64]
 lecture = compute_score(perfect, real)
-unbiased = mmd2(real, perfect, bandwidth="mean")
+unbiased = mmd2(real, perfect, bandwidth="mean")  # the lecture's kernel, unbiased estimator
 print(f"lecture's score (biased, sqrt): {lecture:.3f}   unbiased MMD^2: {unbiased:+.4f}")
-assert lecture > 0.05, "the biased estimator has a floor well above 0 at 64 samples"
-assert abs(unbiased) < 0.02, "the unbiased estimator is centred on 0 for equal distributions"
+assert lecture > 0.05, "the biased estimator should have a floor well above 0 at 64 samples"
+assert abs(unbiased) < 0.02, "the unbiased estimator should be centred on 0 for equal distributions"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### How high is the floor?
+#
+# For a perfect generator $\mathrm{MMD}^2 = 0$ and $\mathbb E\,k(\mathbf y, \mathbf y') =
+# \mathbb E\,k(\mathbf x, \mathbf x')$, so the expected squared score is
+# $(1 - \mathbb E\,k)(\frac1n + \frac1m)$. With many reals the $1/n$ part is small and the floor
+# is about $\sqrt{(1 - \mathbb E\,k)/m}$. It is *not* $\sqrt{1/m} = 0.125$: the diagonal adds
+# $1/m$, but the $m(m-1)$ off-diagonal pairs are then weighted by $1/m^2$ instead of
+# $1/(m(m-1))$, which takes back $\mathbb E\,k/m$. `MMDScorer` has the real-real mean
+# $\mathbb E\,k$ of the lecture's kernel cached; we compare the prediction with the root mean
+# square of the scores of 16 disjoint batches of 64 perfect fakes.
+
+# %% slideshow={"slide_type": "fragment"}
+scorer = MMDScorer(real)  # the lecture's kernel; everything that depends on the reals is cached
+Ek = scorer.real_kernel_mean  # E k(x, x') over pairs of distinct reals
+predicted = math.sqrt((1 - Ek) * (1 / n_real + 1 / 64))
+scores = torch.tensor([scorer.score(batch) for batch in same_source.split(64)])
+observed = scores.pow(2).mean().sqrt().item()
+print(f"E k = {Ek:.3f}: predicted floor {predicted:.4f}, observed {observed:.4f} "
+      f"({len(scores)} batches, spread {scores.std():.4f})")
+assert abs(observed - predicted) < 0.1 * predicted, "the bias formula should predict the floor within 10%"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The range mistake
 #
 # The lecture compares generator outputs in [0, 1] with reals normalised to [-1, 1]. The same
 # perfect digits, shifted to [0, 1], suddenly look very different (the library warns):
 
-# %%
-import warnings
-
+# %% slideshow={"slide_type": "fragment"}
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     wrong = compute_score((perfect + 1) / 2, real)
 print(f"same digits in [0, 1] vs reals in [-1, 1]: {wrong:.3f} (was {lecture:.3f})")
 print("warning:", caught[0].message if caught else None)
-assert wrong > 2 * lecture
+assert caught, "scoring [0, 1] fakes against [-1, 1] reals should warn"
+assert wrong > 2 * lecture, "the shift of range alone should swamp the score"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## MMD over the training epochs of notebook 03
 #
-# We train notebook 03's MLP GAN with the profile's sizes and score 500 fixed-noise samples after
-# every epoch. `MMDScorer` caches everything that depends on the reals only, so each call costs
-# one $n_\text{real} \times n_\text{fake}$ matrix product.
+# Notebook 03's checkpoint holds only the final weights, so here we **retrain the same GAN** (the
+# lecture's MLP, Adam, batch 64, the profile's images and epochs, same seed) and hand
+# `train_gan` a callback that scores 500 fixed-noise samples after every epoch. `MMDScorer`
+# caches everything that depends on the reals only, so each call costs one
+# $n_\text{real} \times n_\text{fake}$ matrix product: milliseconds, not the lecture's seconds.
 
-# %%
-scorer = MMDScorer(real)
-config = gan_config(z_size=20, mode_z="uniform")
+# %% slideshow={"slide_type": "fragment"}
+config = gan_config(z_size=20, mode_z="uniform")  # the lecture's hyperparameters, as in 03
 
 
 def score_epoch(epoch, gen_model):
+    """train_gan calls this after every epoch and keeps what it returns in the history."""
     fake = sample_gan(gen_model, 500, config["z_size"], config["mode_z"], device, seed=0) * 2 - 1
-    return {"mmd": scorer.score(fake)}
+    return {"mmd": scorer.score(fake)}  # same 500 noise vectors every epoch (seed=0)
 
 
+# %% slideshow={"slide_type": "skip"}
 seed_everything(1)
 gen_model, disc_model = build_gan(config, device)
 g_optimizer, d_optimizer = make_optimizers(gen_model, disc_model)
@@ -114,54 +149,98 @@ history = train_gan(gen_model, disc_model, load_mnist(n=P.gan_n_train), num_epoc
                     device=device, g_optimizer=g_optimizer, d_optimizer=d_optimizer,
                     on_epoch_end=score_epoch)
 
-# %%
-floor = compute_score(held_out[:500], real)
-plt.plot(range(1, len(history["mmd"]) + 1), history["mmd"], marker="o", label="generator")
-plt.axhline(floor, color="grey", ls="--", label="500 real held-out digits (the floor)")
-plt.xlabel("epoch"); plt.ylabel("lecture's MMD score"); plt.legend(); plt.show()
-assert history["mmd"][-1] > floor, "a GAN this small does not beat real digits"
-
 # %% [markdown]
+# The dashed line is what a perfect generator scores with 500 samples: 500 more training digits.
+# The generator's curve can approach it but, with a GAN this small, not reach it.
+
+# %% slideshow={"slide_type": "subslide"}
+floor = compute_score(same_source[:500], real)
+plt.plot(range(1, len(history["mmd"]) + 1), history["mmd"], marker="o", label="generator")
+plt.axhline(floor, color="grey", ls="--", label="500 more real digits (the floor)")
+plt.xlabel("epoch")
+plt.ylabel("lecture's MMD score (500 samples)")
+plt.legend()
+plt.show()
+assert history["mmd"][-1] > floor, "a GAN this small should not beat real digits"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A permutation test: real held-out digits vs generated ones
 #
 # Under $H_0: p = q$ the labels "real"/"fake" are exchangeable; shuffling them gives the null
 # distribution of $\mathrm{MMD}^2_u$, and $p = (1 + \#\{\text{null} \ge \text{observed}\})/(1 + B)$.
 
-# %%
-fake = sample_gan(gen_model, 200, 20, "uniform", device, seed=1) * 2 - 1
-B = 200
+# %% slideshow={"slide_type": "fragment"}
+def generated(m, seed):
+    """m samples of the trained generator, mapped to the reals' [-1, 1]."""
+    return sample_gan(gen_model, m, config["z_size"], config["mode_z"], device, seed=seed) * 2 - 1
+
+
+fake, B = generated(200, seed=1), 200
 t_fake = mmd_permutation_test(held_out[:200], fake, n_permutations=B, seed=0)
 t_real = mmd_permutation_test(held_out[:200], held_out[200:400], n_permutations=B, seed=0)
 print(f"held-out vs generated: MMD^2_u = {t_fake.statistic:.4f}, p = {t_fake.p_value:.3f}")
 print(f"held-out vs held-out:  MMD^2_u = {t_real.statistic:.4f}, p = {t_real.p_value:.3f}")
-assert t_fake.p_value < 0.05 and t_real.p_value > 0.01
+assert t_fake.p_value < 0.05, "the test should tell generated digits from real ones"
+assert t_real.p_value > 0.01, "two batches of real digits should look alike to the test"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Pixel space vs classifier features
 #
-# Pixel distances weigh every pixel equally; the penultimate layer (64 features) of the project's
-# MNIST classifier measures what matters for digits. We compare the unbiased $\mathrm{MMD}^2$ of
-# held-out reals and of the generator in both spaces (median-heuristic bandwidth).
+# * **Pixels** (784 numbers): the kernel compares images pixel by pixel. The same 7 moved two
+#   pixels to the side can be as far from itself as from a 1, and the GAN's grey speckle counts
+#   as much as its shapes.
+# * **Classifier features** (64 numbers): the penultimate layer of the project's MNIST
+#   classifier, trained to name digits despite small shifts, rotations and changes of size. Two
+#   7s land close together; a shape that is not quite any digit lands away from all of them.
+#
+# MMD$^2$ values from two different spaces (and median-heuristic bandwidths) are not on one
+# scale, so each is measured against its own permutation null: how many null standard
+# deviations the observed $\mathrm{MMD}^2_u$ lies above the null mean.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
+z_scores = {}
 for name, feats in [("pixels", pixel_features), ("classifier", classifier_features)]:
     ref, other, gen = feats(held_out[:300]), feats(held_out[300:600]), feats(fake)
-    print(f"{name:10s}  real vs real {mmd2(ref, other, bandwidth='median'):+.4f}"
-          f"   real vs generated {mmd2(ref, gen, bandwidth='median'):+.4f}")
+    tests = [mmd_permutation_test(ref, s, n_permutations=B, seed=0) for s in (other, gen)]
+    z_scores[name] = [(t.statistic - t.null.mean().item()) / t.null.std().item() for t in tests]
+    print(f"{name:10s}  real vs real {tests[0].statistic:+.4f} ({z_scores[name][0]:+5.1f} null sd)"
+          f"   real vs generated {tests[1].statistic:+.4f} ({z_scores[name][1]:+5.1f} null sd)")
 
 # %% [markdown]
+# Real vs real sits inside the null in both spaces. Both spaces tell these generated digits from
+# real ones, but once the generator draws digit-like shapes (every profile but `smoke`, whose
+# two epochs give blobs that any space spots) the classifier's space sees the flaws more
+# clearly: the remaining differences are in *what* is drawn, not in the grey levels of pixels.
+
+# %% slideshow={"slide_type": "fragment"}
+(pix_real, pix_gen), (cls_real, cls_gen) = z_scores["pixels"], z_scores["classifier"]
+assert abs(pix_real) < 4 and abs(cls_real) < 4, "real vs real should stay within the null's noise"
+assert pix_gen > 4 and cls_gen > 4, "both spaces should tell these generated digits from real ones"
+if P.name != "smoke":
+    assert cls_gen > pix_gen, "classifier features should separate generated digits more clearly"
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## How many samples give a stable number?
 #
-# The estimator's spread over 5 random draws of $m$ generated samples shrinks like
-# $1/\sqrt m$; the biased score also drifts down as its $1/m$ floor shrinks.
+# The spread of the lecture's score over 5 random draws of $m$ generated samples shrinks like
+# $1/\sqrt m$, and its mean drifts down because its floor $\sqrt{(1 - \mathbb E\,k)(1/n + 1/m)}$
+# (dashed: a perfect generator) shrinks with $m$. Compare generators only at the same $m$.
 
-# %%
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 sizes = [32, 64, 128, 256, 512]
 spread = []
 for m in sizes:
-    values = torch.tensor([scorer.score(sample_gan(gen_model, m, 20, "uniform", device, seed=s) * 2 - 1)
-                           for s in range(5)])
+    values = torch.tensor([scorer.score(generated(m, seed)) for seed in range(5)])
     spread.append((values.mean().item(), values.std().item()))
-plt.errorbar(sizes, [s[0] for s in spread], yerr=[s[1] for s in spread], marker="o", capsize=3)
-plt.xscale("log"); plt.xlabel("generated samples m"); plt.ylabel("lecture's MMD score"); plt.show()
-assert spread[-1][1] < spread[0][1], "more samples give a steadier number"
+plt.errorbar(sizes, [s[0] for s in spread], yerr=[s[1] for s in spread], marker="o", capsize=3,
+             label="generator: mean and spread of 5 draws")
+plt.plot(sizes, [math.sqrt((1 - Ek) * (1 / n_real + 1 / m)) for m in sizes], "k--",
+         label="a perfect generator (predicted floor)")
+plt.xscale("log")
+plt.xticks(sizes, [str(m) for m in sizes])
+plt.minorticks_off()
+plt.xlabel("generated samples m")
+plt.ylabel("lecture's MMD score")
+plt.legend()
+plt.show()
+assert spread[-1][1] < spread[0][1], "more samples should give a steadier number"

@@ -1,4 +1,6 @@
 import gzip
+import socket
+import time
 
 import numpy as np
 import pytest
@@ -6,6 +8,8 @@ import torch
 
 import course_utils.data as data
 from course_utils.data import DataError, MnistFallbackWarning, load_mnist, split_of, write_mnist_raw
+
+REAL_PROBE = data._network_available  # conftest replaces it in every test; keep the real one
 
 
 def _small_split(fallback_digits, n=200):
@@ -46,11 +50,13 @@ def test_reads_torchvision_layout_exactly(tmp_path, fallback_digits, compress):
     assert torch.allclose(x.squeeze(1), expected, atol=1e-6)
 
 
-def test_real_mnist_file_headers_are_understood(tmp_path, fallback_digits):
-    """The layout torchvision writes after a download is the one we read (train split here)."""
+def test_test_split_is_written_under_torchvision_names_and_read_back(tmp_path, fallback_digits):
+    """The test split uses torchvision's t10k-* names and IDX headers, and load_mnist reads it."""
     images, labels = _small_split(fallback_digits, 50)
     raw = write_mnist_raw(tmp_path, images, labels, train=False)
     assert sorted(p.name for p in raw.iterdir()) == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    header = (raw / "t10k-images-idx3-ubyte").read_bytes()[:16]
+    assert [int.from_bytes(header[i:i + 4], "big") for i in range(0, 16, 4)] == [2051, 50, 28, 28]
     assert len(load_mnist(root=tmp_path, train=False, download=False)) == 50
 
 
@@ -121,9 +127,13 @@ def test_default_root_is_course_data(monkeypatch, tmp_path, fallback_digits):
     assert len(load_mnist()) == 20
 
 
-def test_bad_n_and_split_of(tmp_path):
-    with pytest.raises(ValueError, match="positive"), pytest.warns(MnistFallbackWarning):
-        load_mnist(root=tmp_path, n=0)
+@pytest.mark.parametrize("n", [0, -3, 2.5, True, "100"])
+def test_bad_n_is_a_clear_error_before_any_loading(tmp_path, n):
+    with pytest.raises(ValueError, match="positive whole number"):
+        load_mnist(root=tmp_path, n=n)
+
+
+def test_split_of():
     x = torch.zeros(3, 1, 28, 28)
     assert split_of((x, torch.zeros(3)))[0] is x and split_of(x)[1] is None
     with pytest.raises(TypeError, match="load_mnist"):
@@ -131,6 +141,32 @@ def test_bad_n_and_split_of(tmp_path):
 
 
 def test_gzip_round_trip_matches_uncompressed(tmp_path, fallback_digits):
-    raw = write_mnist_raw(tmp_path, *_small_split(fallback_digits), compress=True)
+    images, labels = _small_split(fallback_digits)
+    raw = write_mnist_raw(tmp_path / "gz", images, labels, compress=True)
+    write_mnist_raw(tmp_path / "plain", images, labels, compress=False)
     with gzip.open(raw / "train-images-idx3-ubyte.gz") as fh:
         assert int.from_bytes(fh.read(4), "big") == 2051  # MNIST's image magic number
+    zipped = load_mnist(root=tmp_path / "gz", download=False).tensors
+    plain = load_mnist(root=tmp_path / "plain", download=False).tensors
+    assert all(torch.equal(a, b) for a, b in zip(zipped, plain))
+
+
+def test_network_probe_is_cached_and_bounded_by_its_timeout(monkeypatch):
+    """Offline, the probe waits at most its timeout once, however slow DNS is, then remembers."""
+    calls = []
+
+    def hanging_connect(address, timeout=None):
+        calls.append(address[0])
+        time.sleep(1.0)  # a DNS lookup that hangs far beyond the probe's timeout
+        raise socket.gaierror("no DNS")
+
+    monkeypatch.setattr(data.socket, "create_connection", hanging_connect)
+    REAL_PROBE.cache_clear()
+    try:
+        t0 = time.perf_counter()
+        assert REAL_PROBE(timeout=0.1) is False
+        assert time.perf_counter() - t0 < 0.5
+        assert REAL_PROBE(timeout=0.1) is False  # cached: no new connection attempts
+        assert sorted(calls) == sorted(data._MIRROR_HOSTS)
+    finally:
+        REAL_PROBE.cache_clear()

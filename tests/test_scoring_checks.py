@@ -22,6 +22,8 @@ from course_utils.scoring import (
 g = torch.Generator().manual_seed(0)
 REAL = torch.rand(40, 1, 28, 28, generator=g) * 2 - 1   # like load_mnist: [-1, 1]
 FAKE = torch.rand(20, 1, 28, 28, generator=g) * 2 - 1
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (
+    ["mps"] if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available() else [])
 
 ALL_SCORES = [
     lambda x, y: compute_score(y, x),
@@ -94,6 +96,12 @@ def test_matching_ranges_do_not_warn():
         mmd2((REAL + 1) / 2, (FAKE + 1) / 2)  # both in [0, 1]
 
 
+def test_outputs_below_a_tenth_of_the_reals_magnitude_are_flagged():
+    """What check_ranges' docstring promises: tiny outputs of both signs are a scale mismatch."""
+    with pytest.warns(RangeMismatchWarning, match="range"):
+        compute_score(FAKE * 0.05, REAL)
+
+
 def test_tensors_that_require_grad_are_detached():
     fake = FAKE.clone().requires_grad_(True)
     scorer = MMDScorer(REAL)
@@ -138,6 +146,16 @@ def test_bad_sigma_subset_size_and_permutations():
 def test_not_a_tensor():
     with pytest.raises(ValueError, match="Tensor"):
         compute_score([[0.0, 1.0]], REAL)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_float64_numpy_input_is_cast_before_it_moves(device):
+    """NumPy gives float64, which MPS cannot hold: the pooled tests cast and move in one step."""
+    x64, y64 = REAL.double().numpy(), FAKE.double().numpy()
+    t64 = mmd_permutation_test(x64, y64, n_permutations=20, device=device)
+    t32 = mmd_permutation_test(REAL, FAKE, n_permutations=20, device=device)
+    assert t64.statistic == pytest.approx(t32.statistic, rel=1e-5) and t64.p_value == t32.p_value
+    assert one_nn_accuracy(x64, y64, device=device) == one_nn_accuracy(REAL, FAKE, device=device)
 
 
 def test_float64_is_refused_on_mps_only():

