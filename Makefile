@@ -24,7 +24,7 @@ help:
 	@echo "make lab        open JupyterLab on notebooks/"
 	@echo "make notebooks  regenerate the paired notebooks/*.ipynb from the .py sources"
 	@echo "make benchmarks run the speed and memory benchmarks (minutes)"
-	@echo "make figures    redraw the lecture's four diagrams into figures/"
+	@echo "make figures    redraw the lecture's four diagrams (and, after make run, the GIFs) into figures/"
 	@echo "make slides     reveal.js slides per notebook into build/slides/ (EXECUTED=$(EXECUTED))"
 	@echo "make site       static course site into build/site/ (python -m http.server -d build/site)"
 
@@ -40,12 +40,14 @@ run: $(STAMP)
 	rm -rf build/run && mkdir -p build/run build/executed
 	cp $(NOTEBOOKS) build/run/
 	cd build/run && ../../$(BIN)/jupytext --quiet --to ipynb --set-kernel python3 *.py
+	: > build/executed/times.txt
 	for nb in build/run/*.ipynb; do \
-	  echo "== $$nb (profile $${COURSE_PROFILE:-laptop})"; \
+	  echo "== $$nb (profile $${COURSE_PROFILE:-laptop})"; start=$$(date +%s); \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=-1 \
 	    --output-dir build/executed "$$nb" || exit 1; \
+	  echo "$$(basename $$nb .ipynb) $$(( $$(date +%s) - start )) s" | tee -a build/executed/times.txt; \
 	done
-	@echo "executed notebooks are in build/executed/"
+	@echo "executed notebooks are in build/executed/; wall times in build/executed/times.txt"
 
 test: $(STAMP)
 	rm -rf build/nbval && mkdir -p build/nbval
@@ -73,8 +75,10 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/mmd.py
 	$(BIN)/python benchmarks/diffusion.py
 
+# The four diagrams; after `make run`, also the README's GIFs from the laptop checkpoints.
 figures: $(STAMP)
-	$(BIN)/python -m course_utils figures --out figures
+	$(BIN)/python -m course_utils figures --out figures \
+	  $(if $(wildcard build/artifacts/laptop/gan_mlp.pt build/artifacts/laptop/ddpm.pt),--gifs-from build/artifacts/laptop)
 
 # The smoke-executed notebooks (seconds each) that make test builds slides and site from.
 $(SMOKE_STAMP): $(STAMP) $(NOTEBOOKS)

@@ -18,6 +18,8 @@ epochs; ``write_frames_gif`` animates any list of image batches (e.g. a diffusio
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,10 +31,13 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.text import Text
+
+from .networks import make_discriminator_network, make_generator_network
 
 __all__ = [
     "generative_overview", "discriminator_vs_generator", "gan_steps", "gan_networks", "DIAGRAMS",
-    "write_figures", "image_grid", "write_frames_gif", "write_samples_gif", "show_gif", "add_figures_args",
+    "write_figures", "write_gifs_from", "figure_texts", "render_versions", "image_grid", "write_frames_gif", "write_samples_gif", "show_gif", "add_figures_args",
     "figures_main",
 ]
 
@@ -205,8 +210,11 @@ def gan_networks() -> Figure:
         boxes = [_box(ax, x, y, 1.35, 0.85, text, c, 9.5) for x, (text, c) in zip(xs, layers)]
         for left, right in zip(boxes, boxes[1:]):
             _arrow(ax, (left[1], y), (right[0], y))
-    ax.text(5.5, 2.15, "generator: 20·100 + 100 + 100·784 + 784 = 80,984 parameters  ·  "
-            "discriminator: 784·100 + 100 + 1 = 78,501 (hidden layer without bias)",
+    # Counted from the networks themselves, so the caption cannot drift from the code.
+    n_gen = sum(p.numel() for p in make_generator_network().parameters())
+    n_disc = sum(p.numel() for p in make_discriminator_network(784).parameters())
+    ax.text(5.5, 2.15, f"generator: 20·100 + 100 + 100·784 + 784 = {n_gen:,} parameters  ·  "
+            f"discriminator: 784·100 + 100·1 + 1 = {n_disc:,} (hidden layer without bias)",
             ha="center", size=9, color="#555555")
     ax.text(5.5, 0.3, "the training code drops the final Sigmoid and uses BCE on logits (same loss, "
             "no $\\log 0$); fakes are fed to D as the 784 pixels G produced", ha="center", size=9,
@@ -222,12 +230,26 @@ DIAGRAMS: dict[str, Callable[[], Figure]] = {
 }
 
 
+def figure_texts(fig: Figure) -> list[str]:
+    """Every piece of text a figure shows, in drawing order: what a reader sees, whatever the font."""
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text().strip()]
+
+
+def render_versions() -> dict[str, str]:
+    """The versions that decide the exact pixels of a PNG (text rendering differs between them)."""
+    from matplotlib import ft2font
+
+    return {"matplotlib": matplotlib.__version__, "freetype": ft2font.__freetype_version__}
+
+
 def write_figures(out_dir: str | Path = "figures", formats: Sequence[str] = ("png",),
                   dpi: int = 110) -> list[Path]:
     """Draw every diagram in ``DIAGRAMS`` and save it as ``out_dir/<name>.<format>``.
 
     PNG files are written without a timestamp, so regenerating them leaves git clean unless a
-    drawing changed. Returns the written paths.
+    drawing changed. Beside them goes ``manifest.json``: each figure's texts and PNG checksum and
+    the versions that rendered it, so a test can tell a stale figure from a new font renderer.
+    Returns the written paths (the manifest not included).
     """
     unknown = [f for f in formats if f not in ("png", "svg", "pdf")]
     if unknown:
@@ -235,15 +257,48 @@ def write_figures(out_dir: str | Path = "figures", formats: Sequence[str] = ("pn
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    manifest: dict[str, Any] = {"rendered_with": render_versions(), "figures": {}}
     with matplotlib.rc_context({"svg.hashsalt": "genlab", "svg.fonttype": "path"}):
         for name, draw in DIAGRAMS.items():
             fig = draw()
+            entry: dict[str, Any] = {"texts": figure_texts(fig)}
             for fmt in formats:
                 path = out / f"{name}.{fmt}"
                 # Fixed metadata so that regenerating the figures does not change the files.
                 metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
                 fig.savefig(path, dpi=dpi, metadata=metadata)
                 written.append(path)
+                if fmt == "png":
+                    entry["png_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+            manifest["figures"][name] = entry
+            plt.close(fig)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    return written
+
+
+def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> list[Path]:
+    """Redraw the README's animations from the checkpoints that ``make run`` leaves in ``artifacts``.
+
+    ``gan_mlp_samples.gif``: the fixed-noise samples of notebook 03's GAN across its epochs (from
+    the history in ``gan_mlp.pt``). ``diffusion_reverse_chain.gif``: notebook 07's ancestral DDPM
+    chain from ``ddpm.pt`` (8 digits, 21 snapshots, seed 1, as the notebook draws it).
+    """
+    from .checkpoints import load_checkpoint
+    from .diffusion import ddpm_sample, load_ddpm
+
+    artifacts, out = Path(artifacts), Path(out_dir)
+    written = []
+    if (artifacts / "gan_mlp.pt").is_file():
+        history = load_checkpoint(artifacts / "gan_mlp.pt")["history"]
+        written.append(write_samples_gif(history, out / "gan_mlp_samples.gif"))
+    if (artifacts / "ddpm.pt").is_file():
+        model, schedule, _ = load_ddpm(artifacts / "ddpm.pt")
+        _, chain = ddpm_sample(model, (8, 1, 28, 28), schedule, seed=1, return_chain=21, clip=1.0)
+        written.append(write_frames_gif([x for _, x in chain], out / "diffusion_reverse_chain.gif",
+                                        labels=[f"t = {t}" for t, _ in chain], nrow=8,
+                                        value_range=(-1, 1), duration_ms=250))
+    if not written:
+        raise ValueError(f"No gan_mlp.pt or ddpm.pt in {artifacts}: run the notebooks first (make run).")
     return written
 
 
@@ -363,12 +418,18 @@ def add_figures_args(parser: argparse.ArgumentParser) -> None:
     """Options of ``python -m course_utils figures``."""
     parser.add_argument("--out", default="figures", help="folder for the diagrams (default: figures)")
     parser.add_argument("--formats", default="png", help="comma-separated: png, svg, pdf (default: png)")
+    parser.add_argument("--gifs-from", default=None, metavar="DIR",
+                        help="also redraw the sample GIFs from the checkpoints in DIR "
+                             "(e.g. build/artifacts/laptop after make run)")
 
 
 def figures_main(args: argparse.Namespace) -> int:
     """Write the four diagrams and print where they went."""
     for path in write_figures(args.out, formats=[f.strip() for f in args.formats.split(",") if f.strip()]):
         print(path)
+    if args.gifs_from:
+        for path in write_gifs_from(args.gifs_from, args.out):
+            print(path)
     plt.close("all")
     return 0
 

@@ -364,7 +364,7 @@ def train_gan(
     history: dict[str, Any] = {
         key: [] for key in ("epoch", "g_loss", "d_loss", "d_real", "d_fake", "seconds")
     }
-    history.update(sample_epochs=[], samples=[], fixed_z=fixed_z.cpu(), mode_z=mode_z, z_size=z_size)
+    history.update(sample_epochs=[], samples=[], fixed_z=fixed_z.cpu(), mode_z=mode_z, z_size=z_size, loss=loss)
     bar = tqdm(range(1, num_epochs + 1), desc="GAN epochs", unit="epoch", disable=not progress)
     started = time.perf_counter()
     for epoch in bar:
@@ -432,9 +432,10 @@ def fit_gan(
 @torch.no_grad()
 def _samples(gen_model: nn.Module, fixed_z: torch.Tensor) -> torch.Tensor:
     """The lecture's ``create_samples``: g(fixed_z) reshaped to images and mapped to [0, 1]."""
+    was_training = gen_model.training
     gen_model.eval()
     images = gen_model(fixed_z).reshape(len(fixed_z), *IMAGE_SIZE)
-    gen_model.train()
+    gen_model.train(was_training)
     return ((images + 1) / 2).cpu()
 
 

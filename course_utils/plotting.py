@@ -27,6 +27,17 @@ def plot_gan_history(history: dict[str, Any], figsize: tuple[float, float] = (14
     _require(history, "epoch", "g_loss", "d_loss", "d_real", "d_fake")
     epochs = history["epoch"]
     fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=figsize)
+    if history.get("loss") == "wgan-gp":  # a critic's scores are not probabilities: no 1/2, no log 2
+        ax_loss.plot(epochs, history["g_loss"], label=r"Generator loss $-E f(G(z))$")
+        ax_loss.plot(epochs, history["d_loss"], label="Critic loss (with gradient penalty)")
+        ax_d.plot(epochs, history["d_real"], label=r"Real: $f(\mathbf{x})$")
+        ax_d.plot(epochs, history["d_fake"], label=r"Fake: $f(G(\mathbf{z}))$")
+        for ax, ylabel in ((ax_loss, "Loss"), (ax_d, "Critic score")):
+            ax.set_xlabel("Epoch")
+            ax.set_ylabel(ylabel)
+            ax.legend()
+        fig.tight_layout()
+        return fig
     ax_loss.plot(epochs, history["g_loss"], label="Generator loss")
     ax_loss.plot(epochs, [d / 2 for d in history["d_loss"]], label="Discriminator loss / 2")
     ax_loss.axhline(torch.log(torch.tensor(2.0)).item(), ls=":", c="grey", label=r"$\log 2$")
@@ -53,7 +64,8 @@ def plot_epoch_samples(
 
     ``epochs`` defaults to every epoch whose samples the history kept (the lecture's 1, 2, 4, 10,
     50, 100 in the ``full`` profile). The same noise vectors give every row, so a column shows
-    how one ``z`` is turned into a digit as training goes on.
+    how one ``z`` is turned into a digit as training goes on. ``n_per_epoch`` can be at most the
+    number of samples kept per epoch (a ``ValueError`` says how many there are).
     """
     _require(history, "sample_epochs", "samples")
     kept = list(history["sample_epochs"])
@@ -62,6 +74,16 @@ def plot_epoch_samples(
     if missing:
         raise ValueError(f"No samples were kept for epoch(s) {missing}; the history has {kept}.")
     samples = history["samples"]
+    if not epochs:
+        raise ValueError(f"No epochs to plot: pass some of {kept}, or epochs=None for all of them.")
+    available = min(len(samples[kept.index(e)]) for e in epochs)
+    if isinstance(n_per_epoch, bool) or not isinstance(n_per_epoch, int) or n_per_epoch < 1:
+        raise ValueError(f"n_per_epoch must be a positive whole number, got {n_per_epoch!r}")
+    if n_per_epoch > available:
+        raise ValueError(
+            f"n_per_epoch={n_per_epoch}, but the history kept only {available} samples per epoch: "
+            f"pass n_per_epoch <= {available} (train_gan keeps one sample per fixed noise vector)."
+        )
     fig, axes = plt.subplots(len(epochs), n_per_epoch, figsize=(1.6 * n_per_epoch, 1.7 * len(epochs)),
                              squeeze=False)
     for row, epoch in zip(axes, epochs):

@@ -37,6 +37,7 @@ __all__ = [
     "build_site", "build_slides", "add_site_args", "site_main", "add_slides_args", "slides_main",
 ]
 
+HIDE_INPUT_TAG = "hide-input"
 _IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?P<title>\s+\"[^\"]*\")?\)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$", re.MULTILINE)
 
@@ -200,15 +201,20 @@ def build_slides(executed_dir: str | Path, out_dir: str | Path = "build/slides",
                  source_dir: str | Path | None = None, reveal_url: str | None = None) -> list[Path]:
     """``jupyter nbconvert --to slides`` for every executed notebook into ``out_dir``.
 
-    Notebooks without slide metadata get ``add_default_slide_metadata``. reveal.js is loaded from
+    Notebooks without slide metadata get ``add_default_slide_metadata``. Code cells tagged
+    ``hide-input`` show only their output on the slides (the site shows the code). reveal.js is loaded from
     a CDN by default (nbconvert's choice); pass ``reveal_url`` to point at a local copy.
     Returns the written ``*.slides.html`` paths.
     """
     from nbconvert import SlidesExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     exporter = SlidesExporter(embed_images=True)
+    # A long code cell whose plot matters is tagged "hide-input": the slide shows the plot only.
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={HIDE_INPUT_TAG}, enabled=True),
+                                   enabled=True)
     if reveal_url:
         exporter.reveal_url_prefix = reveal_url
     written = []

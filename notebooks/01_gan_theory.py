@@ -82,7 +82,7 @@ print(P, "| toy GAN steps:", P.gan_toy_steps)
 # Let us check that on a grid, with $p_\text{data}=\mathcal N(0,1)$ and a poor generator
 # $p_g=\mathcal N(1.5, 0.7^2)$: no perturbation of $D^*$ should increase $v$.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 x = torch.linspace(-8, 8, 20_001, dtype=torch.float64)
 p_data, p_g = normal_pdf(x, 0.0, 1.0), normal_pdf(x, 1.5, 0.7)
 d_star = optimal_discriminator(p_data, p_g)
@@ -133,7 +133,7 @@ assert abs(v_star - (-math.log(4) + 2 * js)) < 1e-6
 # As the generator moves its mean onto the data, the divergence and the value fall to their
 # minimum, $-\log 4$, reached at $p_g = p_\text{data}$:
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 shifts = torch.linspace(-3, 3, 61)
 values = [value_function(optimal_discriminator(p_data, q), p_data, q, x)
           for q in (normal_pdf(x, float(m), 1.0) for m in shifts)]
@@ -168,7 +168,7 @@ assert abs(min(values) - (-math.log(4))) < 1e-6
 # of size $d\approx 0$, the non-saturating loss one of size $1-d\approx 1$. This is why the
 # lecture's `g_train` uses BCE with label 1 on fakes, $L_G = -\log d(g(\mathbf z))$.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 d = torch.linspace(0.001, 0.999, 500)
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
 ax1.plot(d, torch.log1p(-d), label=r"minimax: minimise $\log(1-d)$")
@@ -196,7 +196,7 @@ plt.show()
 # for a too-good discriminator, and no loss value that tells you how far you are from the
 # solution.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 simultaneous = simultaneous_gradient_play(1.0, 0.0, lr=0.1, steps=300)
 alternating = simultaneous_gradient_play(1.0, 0.0, lr=0.1, steps=300, alternating=True)
 fig, ax = plt.subplots(figsize=(5, 5))
@@ -228,7 +228,7 @@ runs = {
     "Adam(2e-4, beta1=0.5), DCGAN's": train_toy_gan(MU, SIGMA, P.gan_toy_steps, lr=2e-4, betas=(0.5, 0.999)),
 }
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 fig, (ax_m, ax_s) = plt.subplots(1, 2, figsize=(12, 3.5))
 for name, (_, _, trace) in runs.items():
     ax_m.plot(trace["step"], trace["mean"], label=name)
@@ -249,7 +249,7 @@ plt.show()
 # settings it settles near the data. Below: the trained generator's histogram, the
 # discriminator it faces, and the optimal discriminator $D^*$ for that generator.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 gen, disc, trace = runs["Adam(2e-4, beta1=0.5), DCGAN's"]
 with torch.no_grad():
     fake = gen(torch.randn(50_000, 4)).squeeze()

@@ -160,7 +160,7 @@ assert abs(d_loss.item() - math.log(4)) < 0.3 and abs(g_loss.item() - math.log(2
 # does not round to $\log 0$ when the discriminator is very sure. (`BCELoss` clamps $\log p$ at
 # $-100$ and loses the gradient there.)
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 logits = discriminator_logits(disc_model)  # the same weights, without the Sigmoid
 disc_model.eval()  # switch dropout off so that both calls see the same network
 with torch.no_grad():

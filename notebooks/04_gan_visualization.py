@@ -38,7 +38,7 @@ print(P, "| device:", device, "| checkpoint:", checkpoint)
 # %% [markdown]
 # Load notebook 03's checkpoint if it exists; otherwise train one now with the same settings.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 if checkpoint.exists():
     gen_model, disc_model, config, history = load_gan(checkpoint, device)
     print(f"loaded {checkpoint}: {len(history['epoch'])} epochs")
@@ -109,7 +109,7 @@ assert walk.shape == (10, 28, 28) and torch.isfinite(walk).all()
 # overlap of the two histograms is what is left of the game: where they overlap, the
 # discriminator cannot tell.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 held_out = load_mnist(train=False, n=1_000).tensors[0].to(device)
 disc_model.eval()
 with torch.no_grad():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from course_utils.figures import (
     DIAGRAMS, image_grid, write_figures, write_frames_gif, write_samples_gif,
 )
 
-STALE = "run `python -m course_utils.figures --out figures`"
+STALE = "run `make figures` (python -m course_utils figures --out figures)"
 
 
 def test_the_four_diagrams_build_as_png_and_svg(tmp_path):
@@ -39,17 +40,37 @@ def test_regenerating_the_figures_gives_identical_files(tmp_path):
 
 
 def test_the_committed_figures_are_the_ones_the_code_draws(tmp_path):
+    """Two checks. The texts of every diagram (labels, equations, parameter counts) must equal the
+    committed manifest's, whatever renders them: a changed label cannot hide. The PNG bytes must
+    equal the committed files when this machine renders with the same matplotlib and FreeType as
+    the committed ones; other renderers move text by a pixel, so there only the texts are compared."""
     committed = Path(__file__).resolve().parents[1] / "figures"
     if not committed.is_dir():
         pytest.skip("no figures/ folder next to the package (installed without the repository)")
+    manifest = json.loads((committed / "manifest.json").read_text())
     write_figures(tmp_path)
+    fresh = json.loads((tmp_path / "manifest.json").read_text())
+    assert sorted(manifest["figures"]) == sorted(DIAGRAMS)
     for name in DIAGRAMS:
-        # Pixel-close rather than byte-equal: another FreeType or matplotlib renders text slightly
-        # differently, but a changed drawing moves far more pixels.
-        with Image.open(committed / f"{name}.png") as old, Image.open(tmp_path / f"{name}.png") as new:
-            assert old.size == new.size, f"figures/{name}.png is out of date: {STALE}"
-            diff = np.abs(np.asarray(old.convert("L"), float) - np.asarray(new.convert("L"), float))
-            assert diff.mean() < 2.0, f"figures/{name}.png is out of date: {STALE}"
+        assert fresh["figures"][name]["texts"] == manifest["figures"][name]["texts"], \
+            f"the texts of figures/{name}.png changed: {STALE}"
+        on_disk = hashlib.sha256((committed / f"{name}.png").read_bytes()).hexdigest()
+        assert on_disk == manifest["figures"][name]["png_sha256"], \
+            f"figures/{name}.png does not match figures/manifest.json: {STALE}"
+    if fresh["rendered_with"] != manifest["rendered_with"]:
+        pytest.skip(f"texts match; pixels not compared: figures/ was rendered with "
+                    f"{manifest['rendered_with']}, this machine has {fresh['rendered_with']}")
+    for name in DIAGRAMS:
+        assert fresh["figures"][name]["png_sha256"] == manifest["figures"][name]["png_sha256"], \
+            f"figures/{name}.png is out of date: {STALE}"
+
+
+def test_figure_texts_see_a_changed_label():
+    from course_utils.figures import figure_texts, gan_networks
+
+    texts = figure_texts(gan_networks())
+    assert any("81,284 parameters" in t for t in texts)  # 20*100 + 100 + 100*784 + 784
+    assert any("78,501" in t for t in texts)  # 784*100 + 100*1 + 1 (hidden layer without bias)
 
 
 def test_unknown_format_is_refused(tmp_path):

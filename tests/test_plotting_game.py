@@ -24,6 +24,13 @@ def test_history_figure_has_the_lectures_two_panels():
     assert list(fig.axes[1].get_lines()[0].get_ydata()) == HISTORY["d_real"]
 
 
+def test_a_wgan_history_is_plotted_as_critic_scores_not_probabilities():
+    fig = plot_gan_history({**HISTORY, "d_real": [3.0, 2.0, 1.5], "d_fake": [-4.0, -2.0, -1.0], "loss": "wgan-gp"})
+    assert fig.axes[1].get_ylabel() == "Critic score"
+    assert [line.get_ydata()[0] for line in fig.axes[1].get_lines()] == [3.0, -4.0]  # no 1/2 line
+    assert fig.axes[1].get_ylim()[0] < -3.9, "scores below 0 must stay visible"
+
+
 def test_sample_grid_one_row_per_epoch():
     fig = plot_epoch_samples(HISTORY, n_per_epoch=5)
     assert len(fig.axes) == 2 * 5
@@ -31,6 +38,17 @@ def test_sample_grid_one_row_per_epoch():
         plot_epoch_samples(HISTORY, epochs=[1, 2])
     with pytest.raises(ValueError, match="lacks"):
         plot_gan_history({"epoch": [1]})
+
+
+def test_sample_grid_asks_for_at_most_the_kept_samples():
+    assert len(plot_epoch_samples(HISTORY, n_per_epoch=8).axes) == 2 * 8  # all 8 kept samples
+    with pytest.raises(ValueError, match="only 8 samples per epoch"):
+        plot_epoch_samples(HISTORY, n_per_epoch=9)
+    with pytest.raises(ValueError, match="positive"):
+        plot_epoch_samples(HISTORY, n_per_epoch=0)
+    as_lists = dict(HISTORY, samples=[s.numpy() for s in HISTORY["samples"]])  # what load_gan may give
+    with pytest.raises(ValueError, match="n_per_epoch <= 8"):
+        plot_epoch_samples(as_lists, n_per_epoch=20)
 
 
 def test_show_images_accepts_flat_and_channel_shapes():

@@ -111,6 +111,18 @@ def test_slides_are_reveal_js_pages(course):
     assert "reveal" in text.lower() and text.count("<section") >= 3  # title, diagram, details
 
 
+def test_slides_hide_the_code_of_cells_tagged_hide_input(course):
+    nb = nbformat.read(course["executed"] / "01_game.ipynb", as_version=4)
+    nb.cells[3].metadata["tags"] = ["hide-input"]  # the plotting cell: keep the plot, drop the code
+    nbformat.write(nb, course["executed"] / "01_game.ipynb")
+    slides = build_slides(course["executed"], course["root"] / "slides", source_dir=course["source"])[1].read_text()
+    assert "imshow" not in slides and slides.count("data:image/png;base64,") >= 2
+    assert "numpy" in slides, "untagged code cells stay on the slides"
+    site = (build_site(course["executed"], course["root"] / "site", source_dir=course["source"]).parent
+            / "01_game.html").read_text()
+    assert "imshow" in site, "the site shows all the code"
+
+
 # --- the browser test ---------------------------------------------------------------------------
 
 CHECKER = """<!DOCTYPE html><html><body><script>
@@ -233,12 +245,13 @@ def test_the_built_course_site_in_headless_chromium(serve, tmp_path):
     site = tmp_path / "site"
     shutil.copytree(folder, site)  # the checker page goes into a copy, not into the build
     found = check_in_browser(site, serve(site), chromium, tmp_path / "chromium-profile")
-    expected = sorted(p.name for p in Path(folder).glob("*.html")
-                      if p.name != "index.html" and not p.name.startswith("_"))
+    # Every notebook of the course, from the sources, not from what happened to be built.
+    expected = sorted(f"{p.stem}.html" for p in (Path(__file__).resolve().parents[1] / "notebooks").glob("*.py"))
     assert sorted(h for h in found["index"]["links"] if h.endswith(".html")) == expected
     for page in found["pages"]:
         assert "error" not in page, f"{page['url']} did not load: {page}"
         assert page["broken"] == [], f"broken images on {page['url']}: {page['broken']}"
+        assert page["images"] > 0, f"{page['url']} shows no figure at all"
     shot = Path(folder).parent / "site-index.png"
     subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
                     "--window-size=1100,700", f"--screenshot={shot}", f"{serve(site)}index.html"],
