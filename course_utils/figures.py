@@ -280,10 +280,13 @@ def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> l
     """Redraw the README's animations from the checkpoints that ``make run`` leaves in ``artifacts``.
 
     ``gan_mlp_samples.gif``: the fixed-noise samples of notebook 03's GAN across its epochs (from
-    the history in ``gan_mlp.pt``). ``diffusion_reverse_chain.gif``: notebook 07's ancestral DDPM
-    chain from ``ddpm.pt`` (8 digits, 21 snapshots, seed 1, as the notebook draws it).
+    the history in ``gan_mlp.pt``). ``diffusion_reverse_chain.gif``: an ancestral DDPM chain from
+    notebook 07's ``ddpm.pt`` (8 images, 21 snapshots, seed 1); a class-conditional model is asked
+    for the digits 0 to 7 with guidance weight 3, so the reader sees noise turn into a known digit.
     """
     from .checkpoints import load_checkpoint
+    import torch
+
     from .diffusion import ddpm_sample, load_ddpm
 
     artifacts, out = Path(artifacts), Path(out_dir)
@@ -293,9 +296,12 @@ def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> l
         written.append(write_samples_gif(history, out / "gan_mlp_samples.gif"))
     if (artifacts / "ddpm.pt").is_file():
         model, schedule, _ = load_ddpm(artifacts / "ddpm.pt")
-        _, chain = ddpm_sample(model, (8, 1, 28, 28), schedule, seed=1, return_chain=21, clip=1.0)
+        digits = torch.arange(8) if getattr(model, "num_classes", None) else None
+        _, chain = ddpm_sample(model, (8, 1, 28, 28), schedule, seed=1, return_chain=21, clip=1.0,
+                               labels=digits, guidance=3.0 if digits is not None else 1.0)
+        title = "digits 0-7, guidance 3, " if digits is not None else ""
         written.append(write_frames_gif([x for _, x in chain], out / "diffusion_reverse_chain.gif",
-                                        labels=[f"t = {t}" for t, _ in chain], nrow=8,
+                                        labels=[f"{title}t = {t}" for t, _ in chain], nrow=8,
                                         value_range=(-1, 1), duration_ms=250))
     if not written:
         raise ValueError(f"No gan_mlp.pt or ddpm.pt in {artifacts}: run the notebooks first (make run).")

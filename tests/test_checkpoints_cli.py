@@ -4,6 +4,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from course_utils.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from course_utils.cli import main
@@ -134,3 +135,22 @@ def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tm
     save_gan(gan, *build_gan(gan_config(), "cpu"), gan_config())
     assert main(["sample", str(gan), "-n", "2", "-o", str(out), "--digit", "3"]) == 2
     assert "diffusion" in capsys.readouterr().err
+
+
+def test_figures_gifs_from_checkpoints(tmp_path, capsys):
+    """`figures --gifs-from DIR` redraws the README's two GIFs from the checkpoints of `make run`."""
+    arts = tmp_path / "artifacts"
+    gen, disc = build_gan(gan_config(), "cpu")
+    history = {"g_loss": [1.0, 0.9], "samples": {1: torch.rand(8, 784) * 2 - 1, 2: torch.rand(8, 784) * 2 - 1}}
+    save_gan(arts / "gan_mlp.pt", gen, disc, gan_config(), history)
+    assert main(["train", "ddpm", "--train-steps", "1", "--batch-size", "8", "--T", "50", "--channels", "8", "8",
+                 "--n-train", "16", "--device", "cpu", "--out", str(arts / "ddpm.pt")]) == 0
+    out = tmp_path / "figs"
+    assert main(["figures", "--out", str(out), "--gifs-from", str(arts)]) == 0
+    with Image.open(out / "gan_mlp_samples.gif") as gif:
+        assert gif.n_frames == 2
+    with Image.open(out / "diffusion_reverse_chain.gif") as gif:
+        assert gif.n_frames == 21
+    capsys.readouterr()
+    assert main(["figures", "--out", str(out), "--gifs-from", str(tmp_path / "empty")]) == 2
+    assert "make run" in capsys.readouterr().err
