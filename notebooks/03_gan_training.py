@@ -18,9 +18,11 @@
 # noise of size 20; the mean losses and discriminator outputs per epoch; and a checkpoint that
 # notebooks 04 and 05 (and the command line) reuse.
 #
-# **Run time** on a 2-core CPU: `smoke` ~5 s (2 epochs on 1,024 images) · `laptop` (default)
-# ~2 min with full MNIST (100 epochs on 20,000 images; ~30 s on the 4,000 offline digits) ·
-# `full` ~6 min (the lecture: 100 epochs on all 60,000 images; a GPU is faster).
+# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): `smoke` ~10 s (2 epochs on 1,024 images) · `laptop` (default)
+# ~32 s (100 epochs on the 4,000 digits) · `full` not timed here. With full MNIST, `laptop`
+# trains on 20,000 images (2 million seen: 1.5 to 2 min at the 18,000 to 24,000 images/s that
+# `benchmarks/gan_throughput.py` measured) and `full` on all 60,000, the lecture's run (6 million
+# seen: 4 to 6 min).
 
 # %% slideshow={"slide_type": "skip"}
 import time

@@ -19,8 +19,9 @@
 # training epochs of notebook 03's GAN with `MMDScorer`; a permutation test; pixel space vs
 # classifier features; and how many samples give a stable number.
 #
-# **Run time** on a 2-core CPU: `smoke` ~20 s · `laptop` (default) ~3 min (retrains the MLP GAN
-# of notebook 03 with an MMD after every epoch) · `full` ~8 min.
+# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): `smoke` ~12 s · `laptop` (default) ~33 s (retrains the MLP GAN of
+# notebook 03 with an MMD after every epoch, so with full MNIST it takes as long as 03) · `full`
+# not timed here.
 
 # %% slideshow={"slide_type": "skip"}
 import math
