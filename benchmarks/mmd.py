@@ -303,18 +303,16 @@ def main(argv: list[str] | None = None) -> int:
           f"device {lec['device']}, {lec['threads']} torch threads; best of {args.repeats} processes.")
     print(f"Scores: lecture {lec['value']:.6f}, compute_score {one['value']:.6f}, "
           f"MMDScorer {cac['value']:.6f} (relative difference {abs(one['value'] / lec['value'] - 1):.1e})")
+    rows = [("lecture compute_score", lec, lec["seconds"]), ("course_utils compute_score", one, one["seconds"]),
+            ("MMDScorer(real) (once)", cac, cac["init_seconds"])]
     if cuda:
         print(f"{'':34s}{'seconds':>12s}{'CUDA peak (+)':>15s}{'CUDA peak':>12s}{'host (+RSS)':>13s}")
-        rows = [("lecture compute_score", lec, lec["seconds"]), ("course_utils compute_score", one, one["seconds"]),
-                ("MMDScorer(real) (once)", cac, cac["init_seconds"])]
         for label, r, sec in rows:
             print(f"{label:34s}{sec:12.3f}{fmt_mb(r['cuda_delta']):>15s}{fmt_mb(r['cuda_total']):>12s}"
                   f"{fmt_mb(r['peak_delta']):>13s}")
         print(f"{'MMDScorer.score(fake) (per call)':34s}{cac['seconds']:12.4f}{fmt_mb(cac['call_cuda_delta']):>15s}")
     else:
         print(f"{'':34s}{'seconds':>12s}{'peak (+RSS)':>14s}{'process peak':>14s}")
-        rows = [("lecture compute_score", lec, lec["seconds"]), ("course_utils compute_score", one, one["seconds"]),
-                ("MMDScorer(real) (once)", cac, cac["init_seconds"])]
         for label, r, sec in rows:
             print(f"{label:34s}{sec:12.3f}{fmt_mb(r['peak_delta']):>14s}{fmt_mb(r['peak_total']):>14s}")
         print(f"{'MMDScorer.score(fake) (per call)':34s}{cac['seconds']:12.4f}{fmt_mb(cac['call_peak_delta']):>14s}")

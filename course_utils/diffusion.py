@@ -174,7 +174,8 @@ def guided_eps(model: nn.Module, x: torch.Tensor, t: torch.Tensor, labels: torch
     return eps_uncond + guidance * (eps_cond - eps_uncond)
 
 
-def _check_labels(labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
+def _check_labels(labels: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor | None:
+    """One class per sample (a single class is repeated), as int64 on the sampling device."""
     if labels is None:
         return None
     labels = torch.as_tensor(labels)
@@ -182,7 +183,7 @@ def _check_labels(labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
         labels = labels.expand(n)
     if labels.shape != (n,):
         raise ValueError(f"labels must hold one class per sample, shape ({n},), got shape {tuple(labels.shape)}")
-    return labels.long()
+    return labels.to(device=device, dtype=torch.long)
 
 
 def _noise(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
@@ -201,8 +202,8 @@ def ddpm_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, de
     does this; it helps small models a lot). Leave ``clip=None`` for data with no fixed range.
     ``labels`` and ``guidance``: classifier-free guidance for a conditional model (``guided_eps``).
     Returns x_0, or (x_0, chain) with ``return_chain`` snapshots when return_chain > 0."""
-    labels = _check_labels(labels, shape[0])
     device = torch.device(device)
+    labels = _check_labels(labels, shape[0], device)
     schedule = schedule.to(device)
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     x = _noise(tuple(shape), generator, device)
@@ -243,10 +244,10 @@ def ddim_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, st
     same x_0. ``eta = 1`` is ancestral sampling on the sub-sequence (DDPM when steps = T).
     ``clip=1.0`` clips the x0-estimate to [-1, 1] (for images), as in ``ddpm_sample``; ``labels`` and
     ``guidance`` as there."""
-    labels = _check_labels(labels, shape[0])
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must lie in [0, 1] (0: deterministic DDIM, 1: DDPM-like), got {eta}")
     device = torch.device(device)
+    labels = _check_labels(labels, shape[0], device)
     schedule = schedule.to(device)
     taus = _ddim_steps(schedule.T, steps)
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -262,11 +263,10 @@ def ddim_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, st
         t = torch.full((x.shape[0],), i, device=device, dtype=torch.long)
         eps = guided_eps(model, x, t, labels, guidance)
         x0_hat = predict_x0(x, eps, t, schedule)
+        abar_t = schedule.alpha_bars[i]
         if clip is not None:
             x0_hat = x0_hat.clamp(-clip, clip)
-            abar_t = schedule.alpha_bars[i]
             eps = (x - abar_t.sqrt() * x0_hat) / (1 - abar_t).sqrt()
-        abar_t = schedule.alpha_bars[i]
         abar_prev = schedule.alpha_bars[taus[k + 1]] if k + 1 < len(taus) else torch.tensor(1.0, device=device)
         sigma = eta * ((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)).clamp(min=0).sqrt()
         x = abar_prev.sqrt() * x0_hat + (1 - abar_prev - sigma**2).clamp(min=0).sqrt() * eps

@@ -284,9 +284,9 @@ def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> l
     notebook 07's ``ddpm.pt`` (8 images, 21 snapshots, seed 1); a class-conditional model is asked
     for the digits 0 to 7 with guidance weight 3, so the reader sees noise turn into a known digit.
     """
-    from .checkpoints import load_checkpoint
     import torch
 
+    from .checkpoints import load_checkpoint
     from .diffusion import ddpm_sample, load_ddpm
 
     artifacts, out = Path(artifacts), Path(out_dir)

@@ -27,30 +27,24 @@ def plot_gan_history(history: dict[str, Any], figsize: tuple[float, float] = (14
     _require(history, "epoch", "g_loss", "d_loss", "d_real", "d_fake")
     epochs = history["epoch"]
     fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=figsize)
-    if history.get("loss") == "wgan-gp":  # a critic's scores are not probabilities: no 1/2, no log 2
+    critic = history.get("loss") == "wgan-gp"  # a critic's scores are not probabilities: no 1/2, no log 2
+    if critic:
         ax_loss.plot(epochs, history["g_loss"], label=r"Generator loss $-E f(G(z))$")
         ax_loss.plot(epochs, history["d_loss"], label="Critic loss (with gradient penalty)")
-        ax_d.plot(epochs, history["d_real"], label=r"Real: $f(\mathbf{x})$")
-        ax_d.plot(epochs, history["d_fake"], label=r"Fake: $f(G(\mathbf{z}))$")
-        for ax, ylabel in ((ax_loss, "Loss"), (ax_d, "Critic score")):
-            ax.set_xlabel("Epoch")
-            ax.set_ylabel(ylabel)
-            ax.legend()
-        fig.tight_layout()
-        return fig
-    ax_loss.plot(epochs, history["g_loss"], label="Generator loss")
-    ax_loss.plot(epochs, [d / 2 for d in history["d_loss"]], label="Discriminator loss / 2")
-    ax_loss.axhline(torch.log(torch.tensor(2.0)).item(), ls=":", c="grey", label=r"$\log 2$")
-    ax_loss.set_xlabel("Epoch")
-    ax_loss.set_ylabel("Loss")
-    ax_loss.legend()
-    ax_d.plot(epochs, history["d_real"], label=r"Real: $D(\mathbf{x})$")
-    ax_d.plot(epochs, history["d_fake"], label=r"Fake: $D(G(\mathbf{z}))$")
-    ax_d.axhline(0.5, ls=":", c="grey", label="1/2")
-    ax_d.set_xlabel("Epoch")
-    ax_d.set_ylabel("Discriminator output")
-    ax_d.set_ylim(0, 1)
-    ax_d.legend()
+    else:
+        ax_loss.plot(epochs, history["g_loss"], label="Generator loss")
+        ax_loss.plot(epochs, [d / 2 for d in history["d_loss"]], label="Discriminator loss / 2")
+        ax_loss.axhline(torch.log(torch.tensor(2.0)).item(), ls=":", c="grey", label=r"$\log 2$")
+    d = "f" if critic else "D"
+    ax_d.plot(epochs, history["d_real"], label=rf"Real: ${d}(\mathbf{{x}})$")
+    ax_d.plot(epochs, history["d_fake"], label=rf"Fake: ${d}(G(\mathbf{{z}}))$")
+    if not critic:
+        ax_d.axhline(0.5, ls=":", c="grey", label="1/2")
+        ax_d.set_ylim(0, 1)
+    for ax, ylabel in ((ax_loss, "Loss"), (ax_d, "Critic score" if critic else "Discriminator output")):
+        ax.set_xlabel("Epoch")
+        ax.set_ylabel(ylabel)
+        ax.legend()
     fig.tight_layout()
     return fig
 
