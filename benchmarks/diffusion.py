@@ -23,8 +23,9 @@ import warnings
 
 import torch
 
+from course_utils import models
 from course_utils.data import MnistFallbackWarning, load_mnist, split_of
-from course_utils.diffusion import ddim_sample, ddpm_sample, load_ddpm
+from course_utils.diffusion import ddim_sample, ddpm_sample
 from course_utils.paths import artifacts_dir
 from course_utils.profiles import get_profile
 from course_utils.scoring import classifier_features, classify_samples, frechet_distance, mmd2
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ddim-steps", type=int, nargs="+", default=[50, 20], help="DDIM step counts to run")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    model, schedule, _ = load_ddpm(args.checkpoint, "cpu")
+    ddpm = models.load(args.checkpoint, "cpu", family="ddpm").model
+    model, schedule = ddpm.ema_model, ddpm.schedule
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MnistFallbackWarning)
         test = load_mnist(root=args.data_root, train=False)

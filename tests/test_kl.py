@@ -1,10 +1,10 @@
-"""KL and JS divergences: closed forms against Monte Carlo and enumeration (course_utils.divergences)."""
+"""KL and JS divergences: closed forms against Monte Carlo and enumeration (course_utils.summary.divergences)."""
 import math
 
 import pytest
 import torch
 
-from course_utils.divergences import (
+from course_utils.summary.divergences import (
     fit_gaussian_kl, js_discrete, kl_diag_normal_standard, kl_discrete, kl_monte_carlo, kl_normal,
     mixture_log_prob, mixture_sample,
 )

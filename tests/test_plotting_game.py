@@ -4,7 +4,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from course_utils.game import (
+from course_utils.gan.game import (
     js_divergence, normal_pdf, optimal_discriminator, simultaneous_gradient_play, value_function,
 )
 from course_utils.plotting import plot_epoch_samples, plot_gan_history, show_images
@@ -12,7 +12,7 @@ from course_utils.plotting import plot_epoch_samples, plot_gan_history, show_ima
 HISTORY = {
     "epoch": [1, 2, 3], "g_loss": [1.0, 0.9, 0.8], "d_loss": [1.2, 1.3, 1.3],
     "d_real": [0.7, 0.6, 0.6], "d_fake": [0.3, 0.4, 0.4],
-    "sample_epochs": [1, 3], "samples": torch.rand(2, 8, 28, 28),
+    "sample_epochs": [1, 3], "samples": torch.rand(2, 8, 1, 28, 28) * 2 - 1,
 }
 
 
@@ -46,7 +46,7 @@ def test_sample_grid_asks_for_at_most_the_kept_samples():
         plot_epoch_samples(HISTORY, n_per_epoch=9)
     with pytest.raises(ValueError, match="positive"):
         plot_epoch_samples(HISTORY, n_per_epoch=0)
-    as_lists = dict(HISTORY, samples=[s.numpy() for s in HISTORY["samples"]])  # what load_gan may give
+    as_lists = dict(HISTORY, samples=[s.numpy() for s in HISTORY["samples"]])  # what an older history may hold
     with pytest.raises(ValueError, match="n_per_epoch <= 8"):
         plot_epoch_samples(as_lists, n_per_epoch=20)
 

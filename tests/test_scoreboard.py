@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from course_utils.cli import main
-from course_utils.gan import fit_gan, gan_config, save_gan
+from course_utils import models
+from course_utils.gan import gan_config
 from course_utils.scoreboard import (REFERENCE, class_spread, classifier_monitor, format_table,
                                      score_images, score_checkpoints, write_scoreboard)
 
@@ -41,9 +42,9 @@ def two_checkpoints(tmp_path, mnist_digits):
     x = mnist_digits[0][:256]
     paths = []
     for architecture, name in (("mlp", "gan_mlp.pt"), ("dcgan", "dcgan.pt")):
-        config = gan_config(architecture=architecture, n_filters=4)
-        gen, disc, history = fit_gan(config, x, 1, "cpu", progress=False)
-        paths.append(save_gan(tmp_path / name, gen, disc, config, history))
+        config = gan_config(architecture=architecture, n_filters=4, epochs=1)
+        trained = models.fit(models.family_of(config), config, x, "cpu", progress=False)
+        paths.append(models.save(tmp_path / name, trained))
     return paths
 
 
@@ -81,9 +82,9 @@ def test_scoreboard_command(two_checkpoints, tmp_path, capsys, monkeypatch):
 
 
 def test_classifier_monitor_records_per_epoch(mnist_digits):
-    config = gan_config()
-    gen, disc, history = fit_gan(config, mnist_digits[0][:128], 2, "cpu", progress=False,
-                                 on_epoch_end=classifier_monitor(config, n=50))
+    config = gan_config(epochs=2)
+    history = models.fit("mlp-gan", config, mnist_digits[0][:128], "cpu", progress=False,
+                         monitor=classifier_monitor(config, n=50)).history
     assert len(history["class_spread"]) == 2 and all(0 <= s <= 1 for s in history["class_spread"])
     assert all(0.1 <= c <= 1 for c in history["confidence"])
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.blocks import compute_dtype
+from course_utils.scoring.tiling import compute_dtype
 from course_utils.scoring import (
     MMDScorer,
     RangeMismatchWarning,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_utils import kernels
-from course_utils.blocks import DEFAULT_MEMORY_BUDGET
+from course_utils.scoring import kernels
+from course_utils.scoring.tiling import DEFAULT_MEMORY_BUDGET
 from course_utils.scoring import MMDScorer, compute_score, mmd2
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import kernels
+from course_utils.scoring import kernels
 from course_utils.scoring import (
     RangeMismatchWarning,
     frechet_distance,

@@ -1,15 +1,16 @@
-"""The VAE: loss terms against a hand computation, training, checkpoint and CLI (course_utils.vae)."""
+"""The VAE: loss terms against a hand computation, training, checkpoint and CLI (course_utils.summary.vae)."""
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from course_utils.checkpoints import load_checkpoint
-from course_utils.divergences import kl_normal
-from course_utils.vae import (
+from course_utils import models
+from course_utils.checkpoints import CheckpointError
+from course_utils.summary.divergences import kl_normal
+from course_utils.summary.vae import (
     VAE, build_vae, elbo_terms, linear_gaussian_elbo, linear_gaussian_log_evidence, linear_gaussian_posterior,
-    load_vae, reparameterize, sample_vae, sample_vae_checkpoint, save_vae, train_vae, vae_config, vae_loss_terms,
+    reparameterize, sample_vae, train_vae, vae_config, vae_loss_terms,
 )
 
 
@@ -84,14 +85,13 @@ def test_training_lowers_the_loss_and_round_trips(tmp_path, mnist_digits):
     history = train_vae(model, images, epochs=3, batch_size=64, device="cpu", progress=False)
     assert len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0] < before
     assert all(k >= 0 for k in history["kl"])
-    path = save_vae(tmp_path / "vae.pt", model, config, history)
-    loaded, config2, history2 = load_vae(path, "cpu")
-    assert config2 == config and history2["loss"] == pytest.approx(history["loss"])
-    samples = sample_vae(loaded, 8, "cpu", seed=3)
-    assert samples.shape == (8, 28, 28) and 0 <= float(samples.min()) and float(samples.max()) <= 1
+    path = models.save(tmp_path / "vae.pt", models.wrap(model, config, history))
+    loaded = models.load(path, "cpu", family="vae")
+    assert loaded.config == config and loaded.history["loss"] == pytest.approx(history["loss"])
+    samples = sample_vae(loaded.model, 8, "cpu", seed=3)
+    assert samples.shape == (8, 1, 28, 28) and -1 <= float(samples.min()) and float(samples.max()) <= 1
     assert torch.equal(samples, sample_vae(model, 8, "cpu", seed=3))
-    from_payload = sample_vae_checkpoint(load_checkpoint(path), 8, torch.device("cpu"), 3, None)
-    assert torch.equal(from_payload, samples)
+    assert torch.equal(loaded.sample(8, "cpu", seed=3), samples)
 
 
 def test_bad_inputs_give_clear_errors(tmp_path):
@@ -104,21 +104,20 @@ def test_bad_inputs_give_clear_errors(tmp_path):
         train_vae(model, torch.zeros(4, 1, 28, 28), epochs=0)
     with pytest.raises(ValueError, match="latent_dim"):
         vae_config(latent_dim=0)
-    with pytest.raises(ValueError, match="'vae'"):
-        load_vae({"kind": "gan", "config": {}, "state_dicts": {}})
+    models.save(tmp_path / "gan.pt", models.build("dcgan", device="cpu"))
+    with pytest.raises(CheckpointError, match="holds a dcgan model, not a vae one"):
+        models.load(tmp_path / "gan.pt", family="vae")
 
 
-def test_cli_train_and_sample_vae(tmp_path):
-    import argparse
+def test_cli_train_and_sample_vae(tmp_path, capsys):
+    from course_utils.cli import main
 
-    from course_utils.vae import add_vae_args, train_vae_from_args
-
-    parser = argparse.ArgumentParser()
-    add_vae_args(parser)
-    args = parser.parse_args(["--epochs", "1", "--n-train", "256", "--latent-dim", "3", "--hidden", "32"])
-    args.out, args.data_root, args.seed = str(tmp_path / "v.pt"), None, 0
-    with pytest.warns(UserWarning):
-        path, rate = train_vae_from_args(args, torch.device("cpu"))
-    assert rate > 0
-    images = sample_vae_checkpoint(load_checkpoint(path), 5, torch.device("cpu"), 0, argparse.Namespace(steps=None))
-    assert np.asarray(images).shape == (5, 28, 28)
+    out = tmp_path / "v.pt"
+    assert main(["train", "vae", "--epochs", "1", "--n-train", "256", "--latent-dim", "3", "--hidden", "32",
+                 "--device", "cpu", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "images/s" in captured.out
+    assert "warning: Full MNIST was not found" in captured.err  # offline: said once, on one line
+    assert models.load(out).config.latent_dim == 3
+    assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (5, 28, 28)

@@ -2,7 +2,7 @@
 
 * ``pixel_features``: every image as its 784 pixel values (what the lecture's MMD compares).
 * ``classifier_features``: the 64 penultimate-layer features of the shipped classifier
-  (``course_utils.classifier``), in which two images of the same digit are close even when their
+  (``course_utils.scoring.classifier``), in which two images of the same digit are close even when their
   pixels are not. Extracted in batches under ``torch.inference_mode()``.
 * ``classifier_probabilities`` and ``classify_samples``: what the classifier thinks the samples
   are: per-sample class probabilities, predicted classes, the mean confidence (mean of the
@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from .classifier import load_classifier
-from .device import DeviceLike, get_device
-from .sample_checks import RangeMismatchWarning, as_samples
+from ..device import DeviceLike, get_device
+from .checks import RangeMismatchWarning, as_samples
 
 __all__ = [
     "pixel_features",

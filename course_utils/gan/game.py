@@ -12,6 +12,10 @@ from __future__ import annotations
 import math
 
 import torch
+from tqdm.auto import trange
+
+from .losses import create_noise, d_train, g_train
+from .networks import make_discriminator_network, make_generator_network
 
 __all__ = [
     "normal_pdf", "integrate", "value_function", "optimal_discriminator", "js_divergence",
@@ -95,27 +99,31 @@ def train_toy_gan(
     ``hidden`` units) and its ``d_train`` / ``g_train`` steps, on the CPU. Returns the generator,
     the discriminator and a trace of the generated samples' mean and standard deviation.
     """
-    from tqdm.auto import trange
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):  # initial weights and dropout: seeded, caller's state kept
+        torch.manual_seed(seed)
+        gen = make_generator_network(input_size=z_size, num_hidden_units=hidden, num_output_units=1)
+        disc = make_discriminator_network(input_size=1, num_hidden_units=hidden)
+        trace = _play(gen, disc, mu, sigma, steps, batch_size, z_size, lr, betas, trace_every, progress, generator)
+    return gen.eval(), disc.eval(), trace
 
-    from .gan import create_noise, d_train, g_train
-    from .networks import make_discriminator_network, make_generator_network
 
-    torch.manual_seed(seed)
-    gen = make_generator_network(input_size=z_size, num_hidden_units=hidden, num_output_units=1)
-    disc = make_discriminator_network(input_size=1, num_hidden_units=hidden)
+def _play(gen: torch.nn.Module, disc: torch.nn.Module, mu: float, sigma: float, steps: int, batch_size: int,
+          z_size: int, lr: float, betas: tuple[float, float], trace_every: int, progress: bool,
+          generator: torch.Generator) -> dict[str, list[float]]:
     g_opt = torch.optim.Adam(gen.parameters(), lr=lr, betas=betas)
     d_opt = torch.optim.Adam(disc.parameters(), lr=lr, betas=betas)
     trace: dict[str, list[float]] = {"step": [], "mean": [], "std": []}
     for step in trange(steps + 1, desc="1-D GAN", disable=not progress):
         if step % trace_every == 0:
             with torch.no_grad():
-                fake = gen(create_noise(2_000, z_size, "normal"))
+                fake = gen(create_noise(2_000, z_size, "normal", generator=generator))
             trace["step"].append(step)
             trace["mean"].append(fake.mean().item())
             trace["std"].append(fake.std().item())
         if step == steps:
             break
-        x = mu + sigma * torch.randn(batch_size, 1)
-        d_train(x, gen, disc, d_opt, z_size=z_size, mode_z="normal")
-        g_train(batch_size, gen, disc, g_opt, z_size=z_size, mode_z="normal", device="cpu")
-    return gen.eval(), disc.eval(), trace
+        x = mu + sigma * torch.randn(batch_size, 1, generator=generator)
+        d_train(x, gen, disc, d_opt, z_size=z_size, mode_z="normal", generator=generator)
+        g_train(batch_size, gen, disc, g_opt, z_size=z_size, mode_z="normal", device="cpu", generator=generator)
+    return trace

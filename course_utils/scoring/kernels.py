@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .blocks import Accumulator, chunks, square_tile, tile_shape, to_float64
+from .tiling import Accumulator, chunks, square_tile, tile_shape, to_float64
 
 __all__ = [
     "KERNELS",

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .blocks import DEFAULT_MEMORY_BUDGET, chunks, compute_dtype
+from .tiling import DEFAULT_MEMORY_BUDGET, chunks, compute_dtype
 from .kernels import (
     Kernel,
     Samples,
@@ -40,7 +40,7 @@ from .kernels import (
     mean_squared_distance,
     prepare,
 )
-from .sample_checks import as_samples, check_pair, check_ranges, value_range
+from .checks import as_samples, check_pair, check_ranges, value_range
 
 __all__ = [
     "ESTIMATORS",

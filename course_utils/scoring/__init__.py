@@ -1,6 +1,6 @@
 """Scoring generated samples: one import for everything notebook 05 and the other notebooks use.
 
-The lecture's score, fixed (``course_utils.mmd``):
+The lecture's score, fixed (``course_utils.scoring.mmd``):
 
 * ``compute_score(fake, real, sigma=1)`` -- the lecture's number exactly (biased MMD with the
   Gaussian kernel of bandwidth^2 = sigma^2 * mean squared real-real distance, square-rooted),
@@ -8,7 +8,7 @@ The lecture's score, fixed (``course_utils.mmd``):
 * ``MMDScorer(real, sigma=1).score(fake)`` -- the same number with the reals' part cached:
   milliseconds per call, for scoring after every epoch.
 
-Estimators a careful user needs (``course_utils.mmd``, ``course_utils.two_sample``):
+Estimators a careful user needs (``course_utils.scoring.mmd``, ``course_utils.scoring.two_sample``):
 
 * ``mmd2(X, Y, kernel, bandwidth, estimator)`` -- MMD^2, unbiased or biased, Gaussian
   (number / list / ``"median"`` / ``"mean"`` bandwidth), polynomial or linear kernel;
@@ -17,8 +17,8 @@ Estimators a careful user needs (``course_utils.mmd``, ``course_utils.two_sample
 * ``frechet_distance(X, Y)`` -- the FD of FID, float64, eigenvalue form;
 * ``one_nn_accuracy(X, Y)`` -- balanced 1-NN two-sample accuracy (0.5 is ideal).
 
-Feature spaces (``course_utils.features``): ``pixel_features``, ``classifier_features`` (the
-project's small MNIST classifier, ``course_utils.classifier``), and ``classify_samples`` (mean
+Feature spaces (``course_utils.scoring.features``): ``pixel_features``, ``classifier_features`` (the
+project's small MNIST classifier, ``course_utils.scoring.classifier``), and ``classify_samples`` (mean
 confidence and class histogram of samples).
 
 Conventions: X / ``real`` first in every estimator except ``compute_score(fake, real)``, which
@@ -26,7 +26,7 @@ keeps the lecture's order. Inputs are tensors or arrays (N, ...) of the same val
 """
 from __future__ import annotations
 
-from .blocks import DEFAULT_MEMORY_BUDGET
+from .tiling import DEFAULT_MEMORY_BUDGET
 from .features import (
     ClassifierSummary,
     classifier_features,
@@ -43,7 +43,7 @@ from .mmd import (
     mmd2,
     mmd_permutation_test,
 )
-from .sample_checks import RangeMismatchWarning
+from .checks import RangeMismatchWarning
 from .two_sample import OneNNResult, frechet_distance, frechet_distance_from_moments, one_nn_accuracy
 
 __all__ = [

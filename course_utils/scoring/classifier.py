@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .device import DeviceLike, get_device
+from ..device import DeviceLike, get_device
 
 __all__ = [
     "WEIGHTS_DIR",
@@ -188,16 +188,22 @@ def classifier_info(directory: str | Path = WEIGHTS_DIR) -> dict[str, Any]:
 
 
 def load_classifier(device: DeviceLike = None, directory: str | Path | None = None) -> MnistClassifier:
-    """The shipped classifier on ``device``, in eval mode, after checking the file's sha256.
+    """A new copy of the shipped classifier on ``device``, in eval mode, its weights frozen.
 
-    The model is cached per device and directory: treat it as read-only (don't train it).
+    The file is read and its sha256 checked once per process (``_verified_weights``); every call
+    builds its own model from those weights, so no caller can change another caller's classifier.
     """
     device = get_device(device) if not isinstance(device, torch.device) else device
-    return _load(str(device), str(Path(directory) if directory is not None else WEIGHTS_DIR))
+    model = MnistClassifier()
+    model.load_state_dict(_verified_weights(str(Path(directory) if directory is not None else WEIGHTS_DIR)))
+    model.requires_grad_(False)
+    return model.to(device).eval()
 
 
-@lru_cache(maxsize=8)
-def _load(device: str, directory: str) -> MnistClassifier:
+@lru_cache(maxsize=4)
+def _verified_weights(directory: str) -> dict[str, torch.Tensor]:
+    """The classifier's state dict read from ``directory`` after checking its sha256 (read-only:
+    ``load_state_dict`` copies it into each new model)."""
     info = classifier_info(directory)
     path = Path(directory) / info.get("file", WEIGHTS_FILE)
     if not path.is_file():
@@ -209,7 +215,4 @@ def _load(device: str, directory: str) -> MnistClassifier:
             "file is corrupt or was replaced. Reinstall course_utils or retrain with "
             "python scripts/train_classifier.py."
         )
-    model = MnistClassifier()
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    model.requires_grad_(False)
-    return model.to(device).eval()
+    return torch.load(path, map_location="cpu", weights_only=True)

@@ -24,10 +24,9 @@ Training returns a history (per-epoch recon, kl, loss, seconds); nothing here pl
 """
 from __future__ import annotations
 
-import argparse
 import math
 import time
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -35,14 +34,13 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checkpoints import load_checkpoint, save_checkpoint
-from .device import DeviceLike, get_device
+from ..device import DeviceLike, get_device
+from ..images import to_model_range
 from .divergences import kl_diag_normal_standard, kl_normal
 
 __all__ = [
-    "VAE", "vae_config", "build_vae", "reparameterize", "vae_loss_terms", "elbo_terms", "train_vae",
-    "sample_vae", "reconstruct", "encode_mean", "save_vae", "load_vae",
-    "add_vae_args", "train_vae_from_args", "sample_vae_checkpoint",
+    "VAE", "VAEConfig", "vae_config", "build_vae", "reparameterize", "vae_loss_terms", "elbo_terms", "train_vae",
+    "evaluate_loss", "sample_vae", "reconstruct", "encode_mean",
     "linear_gaussian_log_evidence", "linear_gaussian_posterior", "linear_gaussian_elbo",
 ]
 
@@ -75,19 +73,37 @@ class VAE(nn.Module):
         return self.decode(h), mu, logvar
 
 
-def vae_config(latent_dim: int = 20, hidden: int = 400, lr: float = 1e-3) -> dict[str, Any]:
-    """Everything needed to rebuild a VAE (stored in its checkpoint)."""
-    for name, value in (("latent_dim", latent_dim), ("hidden", hidden)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    return {"latent_dim": latent_dim, "hidden": hidden, "lr": lr}
+@dataclass(frozen=True)
+class VAEConfig:
+    """The VAE's sizes and its training recipe (stored in its checkpoint)."""
+
+    latent_dim: int = 20
+    hidden: int = 400
+    lr: float = 1e-3
+    epochs: int = field(default=30, metadata={"help": "training epochs"})
+    batch_size: int = 128
+    n_train: int | None = field(default=None, metadata={"help": "use only the first N training images (default: all)"})
+
+    def __post_init__(self) -> None:
+        for name in ("latent_dim", "hidden", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
 
 
-def build_vae(config: dict[str, Any], device: DeviceLike = None) -> VAE:
+def vae_config(latent_dim: int = 20, hidden: int = 400, lr: float = 1e-3, **training: Any) -> VAEConfig:
+    """Everything needed to rebuild and retrain a VAE; ``training``: ``epochs``, ``batch_size``, ``n_train``."""
+    return VAEConfig(latent_dim=latent_dim, hidden=hidden, lr=lr, **training)
+
+
+def build_vae(config: VAEConfig, device: DeviceLike = None) -> VAE:
+    """A fresh VAE of ``config`` on ``device``."""
     device = device if isinstance(device, torch.device) else get_device(device)
-    return VAE(config["latent_dim"], config["hidden"]).to(device)
+    model = VAE(config.latent_dim, config.hidden).to(device)
+    model.config = config
+    return model
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
@@ -151,30 +167,33 @@ def train_vae(
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     device = device if isinstance(device, torch.device) else get_device(device)
-    data = _as_unit_images(images) * 2 - 1  # validated once, kept flat
+    data = to_model_range(_as_unit_images(images))  # validated once, kept flat
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
     history: dict[str, Any] = {"recon": [], "kl": [], "loss": [], "test_loss": [], "seconds": []}
-    for _ in tqdm(range(epochs), desc="VAE epochs", disable=not progress):
-        start = time.perf_counter()
-        sums = torch.zeros(2)
-        batches = 0
-        for idx in torch.randperm(len(data), generator=gen).split(batch_size):
-            recon, kl = elbo_terms(model, data[idx].to(device))
-            opt.zero_grad()
-            (recon + kl).backward()
-            opt.step()
-            sums += torch.stack([recon.detach(), kl.detach()]).cpu()
-            batches += 1
-        history["seconds"].append(time.perf_counter() - start)
-        recon_mean, kl_mean = (sums / batches).tolist()
-        history["recon"].append(recon_mean)
-        history["kl"].append(kl_mean)
-        history["loss"].append(recon_mean + kl_mean)
-        if test_images is not None:
-            history["test_loss"].append(evaluate_loss(model, test_images, device))
+    # eps of the reparameterisation comes from torch's global generator: seed a fork of it, so the
+    # run is reproducible and the caller's random state is left as it was.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        for _ in tqdm(range(epochs), desc="VAE epochs", disable=not progress):
+            start = time.perf_counter()
+            sums = torch.zeros(2)
+            batches = 0
+            for idx in torch.randperm(len(data), generator=gen).split(batch_size):
+                recon, kl = elbo_terms(model, data[idx].to(device))
+                opt.zero_grad()
+                (recon + kl).backward()
+                opt.step()
+                sums += torch.stack([recon.detach(), kl.detach()]).cpu()
+                batches += 1
+            history["seconds"].append(time.perf_counter() - start)
+            recon_mean, kl_mean = (sums / batches).tolist()
+            history["recon"].append(recon_mean)
+            history["kl"].append(kl_mean)
+            history["loss"].append(recon_mean + kl_mean)
+            if test_images is not None:
+                history["test_loss"].append(evaluate_loss(model, test_images, device))
     model.eval()
     history["train_seconds"] = sum(history["seconds"])
     history["images_per_second"] = epochs * len(data) / max(history["train_seconds"], 1e-9)
@@ -199,7 +218,8 @@ def evaluate_loss(model: VAE, images: torch.Tensor, device: DeviceLike = None, s
 
 @torch.no_grad()
 def sample_vae(model: VAE, n: int, device: DeviceLike = None, seed: int | None = 0) -> torch.Tensor:
-    """Ancestral samples h ~ N(0, I), x = E[x|h] = sigmoid(decoder(h)): (n, 28, 28) in [0, 1] on the CPU.
+    """Ancestral samples h ~ N(0, I), x = E[x|h] = sigmoid(decoder(h)), in the model range:
+    (n, 1, 28, 28) in [-1, 1] on the CPU.
 
     We show the decoder's mean image, as is customary, rather than a Bernoulli draw of pixels.
     """
@@ -209,15 +229,15 @@ def sample_vae(model: VAE, n: int, device: DeviceLike = None, seed: int | None =
     model = model.to(device).eval()
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     h = torch.randn(n, model.latent_dim, generator=gen).to(device)
-    return torch.sigmoid(model.decode(h)).reshape(n, 28, 28).cpu()
+    return to_model_range(torch.sigmoid(model.decode(h))).reshape(n, 1, 28, 28).cpu()
 
 
 @torch.no_grad()
 def reconstruct(model: VAE, images: torch.Tensor) -> torch.Tensor:
-    """sigmoid(decoder(mu(x))): the mean reconstruction, (N, 28, 28) in [0, 1] on the CPU."""
+    """sigmoid(decoder(mu(x))): the mean reconstruction, (N, 1, 28, 28) in [-1, 1] on the CPU."""
     device = next(model.parameters()).device
     mu, _ = model.eval().encode(_as_unit_images(images).to(device))
-    return torch.sigmoid(model.decode(mu)).reshape(len(images), 28, 28).cpu()
+    return to_model_range(torch.sigmoid(model.decode(mu))).reshape(len(images), 1, 28, 28).cpu()
 
 
 @torch.no_grad()
@@ -226,21 +246,6 @@ def encode_mean(model: VAE, images: torch.Tensor) -> torch.Tensor:
     device = next(model.parameters()).device
     model.eval()
     return torch.cat([model.encode(_as_unit_images(b).to(device))[0].cpu() for b in images.split(1000)])
-
-
-def save_vae(path: str | Path, model: VAE, config: dict[str, Any], history: dict[str, Any] | None = None) -> Path:
-    """Checkpoint of kind ``"vae"`` (``course_utils.checkpoints``)."""
-    return save_checkpoint(path, "vae", {"vae": model}, config, history)
-
-
-def load_vae(path_or_payload: str | Path | dict[str, Any], device: DeviceLike = None) -> tuple[VAE, dict[str, Any], dict[str, Any]]:
-    """Rebuild a VAE from a checkpoint file or an already loaded payload: (model in eval mode, config, history)."""
-    payload = path_or_payload if isinstance(path_or_payload, dict) else load_checkpoint(path_or_payload)
-    if payload.get("kind") != "vae":
-        raise ValueError(f"expected a 'vae' checkpoint, got kind {payload.get('kind')!r}")
-    model = build_vae(payload["config"], device)
-    model.load_state_dict(payload["state_dicts"]["vae"])
-    return model.eval(), payload["config"], payload.get("history", {})
 
 
 # --- a latent-variable model where everything is exact -------------------------------------
@@ -284,44 +289,3 @@ def linear_gaussian_elbo(x: Any, w: Any, b: Any, s: Any, q_mean: Any, q_std: Any
     _check_std("q_std", q_std)
     expected_log_lik = -0.5 * torch.log(2 * math.pi * s**2) - ((x - b - w * q_mean) ** 2 + w**2 * q_std**2) / (2 * s**2)
     return expected_log_lik - kl_normal(q_mean, q_std, 0.0, 1.0)
-
-
-# --- command line: python -m course_utils train vae ... -----------------------------------
-
-
-def add_vae_args(parser: argparse.ArgumentParser) -> None:
-    """Options of ``python -m course_utils train vae``."""
-    from .cli import _positive_int
-
-    parser.add_argument("--epochs", type=_positive_int, required=True, help="training epochs")
-    parser.add_argument("--batch-size", type=_positive_int, default=128)
-    parser.add_argument("--latent-dim", type=_positive_int, default=20)
-    parser.add_argument("--hidden", type=_positive_int, default=400)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--n-train", type=_positive_int, default=None,
-                        help="use only the first N training images (default: all)")
-
-
-def train_vae_from_args(args: argparse.Namespace, device: torch.device) -> tuple[Path, float]:
-    """Train on MNIST from the parsed options and save ``args.out``; returns (path, images/s)."""
-    from .data import load_mnist, split_of
-    from .device import seed_everything
-
-    data = load_mnist(root=args.data_root, train=True, n=args.n_train)
-    print(f"data: {len(data):,} images, {data.source}")
-    seed_everything(args.seed)
-    config = vae_config(args.latent_dim, args.hidden, args.lr)
-    model = build_vae(config, device)
-    images, _ = split_of(data)
-    history = train_vae(model, images, args.epochs, args.batch_size, args.lr, device, seed=args.seed)
-    print(f"final loss (-ELBO): {history['loss'][-1]:.1f} nats per image "
-          f"(recon {history['recon'][-1]:.1f} + KL {history['kl'][-1]:.1f}; Bernoulli BCE on grey pixels: "
-          "comparable between runs, not a normalised log-likelihood)")
-    return save_vae(args.out, model, config, history), history["images_per_second"]
-
-
-def sample_vae_checkpoint(payload: dict[str, Any], n: int, device: torch.device, seed: int,
-                          args: argparse.Namespace) -> torch.Tensor:
-    """Images in [0, 1], (n, 28, 28), from a ``"vae"`` checkpoint (``args.steps`` is ignored)."""
-    model, _, _ = load_vae(payload, device)
-    return sample_vae(model, n, device, seed)

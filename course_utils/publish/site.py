@@ -15,26 +15,24 @@ installs:
 Markdown images with a relative path (``![..](../figures/gan_steps.png)``) are resolved against
 ``source_dir`` (the folder of the ``.py`` sources, ``notebooks/``) and inlined as data URIs.
 
-Command line (no wiring needed): ``python -m course_utils.site site|slides --executed DIR
---out DIR [--source notebooks]``.
+Command line: ``python -m course_utils site|slides --executed DIR --out DIR [--source notebooks]``
+(``course_utils.cli``).
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import copy
 import html
 import mimetypes
 import re
 import shutil
-from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
 
 __all__ = [
     "notebook_title", "run_time_line", "add_default_slide_metadata", "inline_markdown_images",
-    "build_site", "build_slides", "add_site_args", "site_main", "add_slides_args", "slides_main",
+    "build_site", "build_slides",
 ]
 
 HIDE_INPUT_TAG = "hide-input"
@@ -227,51 +225,3 @@ def build_slides(executed_dir: str | Path, out_dir: str | Path = "build/slides",
         target.write_text(body, encoding="utf-8")
         written.append(target)
     return written
-
-
-# --- command line ------------------------------------------------------------------------------
-
-def _common_args(parser: argparse.ArgumentParser, out_default: str) -> None:
-    parser.add_argument("--executed", default="build/executed-smoke",
-                        help="folder of executed .ipynb (default: build/executed-smoke)")
-    parser.add_argument("--out", default=out_default, help=f"output folder (default: {out_default})")
-    parser.add_argument("--source", default="notebooks",
-                        help="where relative Markdown image links resolve (default: notebooks)")
-
-
-def add_site_args(parser: argparse.ArgumentParser) -> None:
-    """Options of ``site``: --executed, --out (build/site), --source."""
-    _common_args(parser, "build/site")
-
-
-def site_main(args: argparse.Namespace) -> int:
-    index = build_site(args.executed, args.out, source_dir=args.source)
-    print(f"site: {index}  (view: python -m http.server -d {index.parent})")
-    return 0
-
-
-def add_slides_args(parser: argparse.ArgumentParser) -> None:
-    """Options of ``slides``: --executed, --out (build/slides), --source."""
-    _common_args(parser, "build/slides")
-
-
-def slides_main(args: argparse.Namespace) -> int:
-    for path in build_slides(args.executed, args.out, source_dir=args.source):
-        print(path)
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.site", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    add_site_args(commands.add_parser("site", help="static HTML site with an index page"))
-    add_slides_args(commands.add_parser("slides", help="reveal.js slides per notebook"))
-    args = parser.parse_args(argv)
-    try:
-        return site_main(args) if args.command == "site" else slides_main(args)
-    except ValueError as err:
-        parser.exit(2, f"error: {err}\n")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -17,7 +17,6 @@ epochs; ``write_frames_gif`` animates any list of image batches (e.g. a diffusio
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -28,16 +27,19 @@ import matplotlib
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.text import Text
 
-from .networks import make_discriminator_network, make_generator_network
+from .. import models
+from ..diffusion import ddpm_sample
+from ..gan import make_discriminator_network, make_generator_network
 
 __all__ = [
     "generative_overview", "discriminator_vs_generator", "gan_steps", "gan_networks", "DIAGRAMS",
-    "write_figures", "write_gifs_from", "figure_texts", "render_versions", "image_grid", "write_frames_gif", "write_samples_gif", "show_gif", "add_figures_args",
+    "write_figures", "write_gifs_from", "figure_texts", "render_versions", "image_grid", "write_frames_gif", "write_samples_gif", "show_gif",
     "figures_main",
 ]
 
@@ -185,7 +187,7 @@ def gan_steps() -> Figure:
 
 
 def gan_networks() -> Figure:
-    """The lecture's networks (``course_utils.networks``), one box per layer.
+    """The lecture's networks (``course_utils.gan.networks``), one box per layer.
 
     Generator: z (20) -> Linear(20, 100) -> LeakyReLU -> Linear(100, 784) -> Tanh -> 784 pixels.
     Discriminator: 784 -> Linear(784, 100, bias=False) -> LeakyReLU -> Dropout(0.5)
@@ -284,20 +286,15 @@ def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> l
     notebook 07's ``ddpm.pt`` (8 images, 21 snapshots, seed 1); a class-conditional model is asked
     for the digits 0 to 7 with guidance weight 3, so the reader sees noise turn into a known digit.
     """
-    import torch
-
-    from .checkpoints import load_checkpoint
-    from .diffusion import ddpm_sample, load_ddpm
-
     artifacts, out = Path(artifacts), Path(out_dir)
     written = []
     if (artifacts / "gan_mlp.pt").is_file():
-        history = load_checkpoint(artifacts / "gan_mlp.pt")["history"]
+        history = models.load(artifacts / "gan_mlp.pt").history
         written.append(write_samples_gif(history, out / "gan_mlp_samples.gif"))
     if (artifacts / "ddpm.pt").is_file():
-        model, schedule, _ = load_ddpm(artifacts / "ddpm.pt")
-        digits = torch.arange(8) if getattr(model, "num_classes", None) else None
-        _, chain = ddpm_sample(model, (8, 1, 28, 28), schedule, seed=1, return_chain=21, clip=1.0,
+        ddpm = models.load(artifacts / "ddpm.pt").model
+        digits = torch.arange(8) if ddpm.config.conditional else None
+        _, chain = ddpm_sample(ddpm.ema_model, (8, 1, 28, 28), ddpm.schedule, "cpu", seed=1, return_chain=21, clip=1.0,
                                labels=digits, guidance=3.0 if digits is not None else 1.0)
         title = "digits 0-7, guidance 3, " if digits is not None else ""
         written.append(write_frames_gif([x for _, x in chain], out / "diffusion_reverse_chain.gif",
@@ -310,13 +307,13 @@ def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> l
 
 # --- animations -----------------------------------------------------------------------------
 
-def image_grid(images: Any, nrow: int = 8, value_range: tuple[float, float] | None = None,
+def image_grid(images: Any, nrow: int = 8, value_range: tuple[float, float] = (-1.0, 1.0),
                padding: int = 2, scale: int = 2) -> np.ndarray:
     """Tile a batch of images (N, 28, 28), (N, 1, 28, 28) or (N, 784) into one uint8 array.
 
-    ``value_range`` is the range of the input (``(-1, 1)`` for the data and the generator's raw
-    output, ``(0, 1)`` for ``history['samples']``); ``None`` guesses it from the minimum (below 0
-    means [-1, 1]). Digits are drawn dark on white, like the lecture's figures.
+    ``value_range`` is the range of the input: the model range (-1, 1) of every sampler and of
+    ``history['samples']`` by default (``course_utils.images``). Digits are drawn dark on white,
+    like the lecture's figures.
     """
     x = np.asarray(images.detach().cpu() if hasattr(images, "detach") else images, dtype=np.float32)
     if x.ndim == 2 and x.shape[1] == 784:
@@ -326,7 +323,7 @@ def image_grid(images: Any, nrow: int = 8, value_range: tuple[float, float] | No
     if x.ndim != 3 or len(x) == 0:
         raise ValueError(f"Expected a non-empty batch of images of shape (N, H, W), (N, 1, H, W) or "
                          f"(N, 784); got shape {x.shape}.")
-    lo, hi = value_range if value_range is not None else ((-1.0, 1.0) if x.min() < 0 else (0.0, 1.0))
+    lo, hi = value_range
     x = np.clip((x - lo) / (hi - lo), 0, 1)
     n, h, w = x.shape
     ncol = min(nrow, n)
@@ -341,7 +338,7 @@ def image_grid(images: Any, nrow: int = 8, value_range: tuple[float, float] | No
 
 
 def write_frames_gif(frames: Sequence[Any], path: str | Path, labels: Sequence[str] | None = None,
-                     nrow: int = 8, value_range: tuple[float, float] | None = None,
+                     nrow: int = 8, value_range: tuple[float, float] = (-1.0, 1.0),
                      duration_ms: int = 400, last_frame_ms: int = 1500, loop: int = 0) -> Path:
     """Write a list of image batches as an animated GIF, one frame per batch.
 
@@ -377,8 +374,8 @@ def write_samples_gif(history: Mapping[str, Any], path: str | Path, n: int = 32,
     """Animate a GAN's fixed-noise samples across epochs (the lecture's epoch grid as a movie).
 
     Accepts the history of ``course_utils.gan.train_gan`` (``sample_epochs`` plus ``samples``, a
-    (k, n, 28, 28) tensor in [0, 1]) or any history whose ``samples`` is a dict
-    ``{epoch: images}`` (images in [-1, 1] or [0, 1]).
+    (k, n, 1, 28, 28) tensor in the model range [-1, 1]) or any history whose ``samples`` is a dict
+    ``{epoch: images in [-1, 1]}``.
     """
     if "samples" not in history:
         raise ValueError("The history has no 'samples'; train with course_utils.gan.train_gan, which "
@@ -416,35 +413,3 @@ def show_gif(path: str | Path, width: int | None = None) -> Any:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     size = f' width="{width}"' if width else ""
     return HTML(f'<img src="data:image/gif;base64,{data}"{size} alt="{path.name}">')
-
-
-# --- command line: python -m course_utils figures [--out DIR] ----------------------------------
-
-def add_figures_args(parser: argparse.ArgumentParser) -> None:
-    """Options of ``python -m course_utils figures``."""
-    parser.add_argument("--out", default="figures", help="folder for the diagrams (default: figures)")
-    parser.add_argument("--formats", default="png", help="comma-separated: png, svg, pdf (default: png)")
-    parser.add_argument("--gifs-from", default=None, metavar="DIR",
-                        help="also redraw the sample GIFs from the checkpoints in DIR "
-                             "(e.g. build/artifacts/laptop after make run)")
-
-
-def figures_main(args: argparse.Namespace) -> int:
-    """Write the four diagrams and print where they went."""
-    for path in write_figures(args.out, formats=[f.strip() for f in args.formats.split(",") if f.strip()]):
-        print(path)
-    if args.gifs_from:
-        for path in write_gifs_from(args.gifs_from, args.out):
-            print(path)
-    plt.close("all")
-    return 0
-
-
-if __name__ == "__main__":  # python -m course_utils.figures [--out DIR]
-    _parser = argparse.ArgumentParser(prog="python -m course_utils.figures",
-                                      description="Draw the four lecture diagrams.")
-    add_figures_args(_parser)
-    try:
-        raise SystemExit(figures_main(_parser.parse_args()))
-    except ValueError as err:
-        _parser.exit(2, f"error: {err}\n")

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["timestep_embedding", "SmallUNet", "MLPDenoiser", "unet_config", "build_unet"]
+__all__ = ["timestep_embedding", "SmallUNet", "MLPDenoiser"]
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
@@ -126,13 +126,3 @@ class MLPDenoiser(nn.Module):
         if x.dim() != 2:
             raise ValueError(f"MLPDenoiser expects points of shape (N, {self.net[0].in_features - self.t_dim}), got {tuple(x.shape)}")
         return self.net(torch.cat([x, timestep_embedding(t, self.t_dim)], dim=1))
-
-
-def unet_config(channels: tuple[int, int] = (32, 64), t_dim: int = 128, num_classes: int | None = None) -> dict:
-    """The plain-data description of a SmallUNet stored in checkpoints."""
-    return {"channels": list(channels), "t_dim": int(t_dim), "num_classes": num_classes}
-
-
-def build_unet(config: dict, device: torch.device | str = "cpu") -> SmallUNet:
-    """Rebuild a SmallUNet from ``unet_config(...)``."""
-    return SmallUNet(tuple(config["channels"]), config["t_dim"], num_classes=config.get("num_classes")).to(device)

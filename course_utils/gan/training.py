@@ -1,0 +1,394 @@
+"""Training the lecture's GAN: the configuration, the networks, Adam and the training loop.
+
+``train_gan`` is the lecture's loop (per batch one ``d_train``, then one ``g_train``, see
+``course_utils.gan.losses`` for the value function and the two losses) with differences that do
+not change the maths:
+
+* the whole dataset lives as one tensor on the device and batches are drawn by ``randperm``
+  (the lecture runs PIL transforms on every image of every epoch);
+* running means stay on the device; there is one host sync per epoch, not several per batch;
+* the run draws its noise and batches from its own seeded generators and its dropout masks
+  inside ``torch.random.fork_rng``, so it is reproducible from ``seed`` and leaves the caller's
+  global random state untouched.
+
+Images are in the model's range, [-1, 1] (the generator ends in tanh), shape (N, 1, 28, 28).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..data import split_of
+from ..device import DeviceLike, get_device
+from .dcgan import make_dcgan_discriminator, make_dcgan_generator, make_wgan_critic
+from .losses import MODES_Z, _check_loss, create_noise, d_train, g_train
+from .networks import make_discriminator_network, make_generator_network
+
+__all__ = [
+    "ARCHITECTURES", "GANConfig", "GAN", "gan_config", "build_gan", "make_optimizers", "train_gan",
+    "sample_gan",
+]
+
+IMAGE_SIZE = (28, 28)
+LECTURE_SAMPLE_EPOCHS = (1, 2, 4, 10, 50, 100)
+
+ARCHITECTURES = {
+    # name: (default z_size, default loss, Adam lr, Adam betas, default n_critic)
+    "mlp": (20, "bce", 1e-3, (0.9, 0.999), 1),  # the lecture (Adam's defaults)
+    "dcgan": (100, "bce", 2e-4, (0.5, 0.999), 1),  # Radford et al. (2016)
+    "wgan-gp": (100, "wgan-gp", 1e-4, (0.5, 0.9), 5),  # Gulrajani et al. (2017)
+}
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Everything that defines a GAN run: its networks, its game and its training budget.
+
+    Build one with ``gan_config(...)``, which fills in the architecture's defaults. Stored (as a
+    plain dict) in every checkpoint, so a checkpoint says exactly how it was made.
+    """
+
+    architecture: str = "mlp"
+    z_size: int = field(default=20, metadata={"help": "noise size (default: 20 for gan, 100 for dcgan and wgan-gp)"})
+    mode_z: str = field(default="uniform", metadata={"choices": MODES_Z, "help": "noise distribution p_z"})
+    image_size: tuple[int, int] = IMAGE_SIZE
+    gen_hidden_layers: int = 1
+    gen_hidden_size: int = 100
+    disc_hidden_layers: int = 1
+    disc_hidden_size: int = 100
+    n_filters: int = 32
+    loss: str = "bce"
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    n_critic: int = 1
+    gp_lambda: float = 10.0
+    epochs: int = field(default=100, metadata={"help": "training epochs"})
+    batch_size: int = field(default=64, metadata={"help": "images per batch"})
+    n_train: int | None = field(default=None, metadata={"help": "use only the first N training images (default: all)"})
+    sample_epochs: tuple[int, ...] = LECTURE_SAMPLE_EPOCHS
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
+        if self.mode_z not in MODES_Z:
+            raise ValueError(f"mode_z must be 'uniform' or 'normal', got {self.mode_z!r}")
+        _check_loss(self.loss)
+        if (self.loss == "wgan-gp") != (self.architecture == "wgan-gp"):
+            raise ValueError("the WGAN-GP loss goes with the 'wgan-gp' critic (no sigmoid), and only with it")
+        for name in ("z_size", "epochs", "batch_size", "n_critic", "n_filters"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+
+
+def gan_config(
+    z_size: int | None = None,
+    mode_z: str = "uniform",
+    gen_hidden_layers: int = 1,
+    gen_hidden_size: int = 100,
+    disc_hidden_layers: int = 1,
+    disc_hidden_size: int = 100,
+    architecture: str = "mlp",
+    n_filters: int = 32,
+    loss: str | None = None,
+    **training: Any,
+) -> GANConfig:
+    """The lecture's hyperparameters (``architecture="mlp"``) or those of a convolutional GAN.
+
+    ``"dcgan"`` and ``"wgan-gp"`` are the networks of ``course_utils.gan.dcgan``. Unset ``z_size``
+    and ``loss`` take the architecture's defaults (20 and BCE for the lecture's MLP; 100 for the
+    convolutional ones), and so do Adam's learning rate and betas and ``n_critic``. ``training``
+    sets the budget fields of ``GANConfig`` (``epochs``, ``batch_size``, ``n_train``, ...).
+    """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
+    default_z, default_loss, lr, betas, n_critic = ARCHITECTURES[architecture]
+    defaults: dict[str, Any] = {"lr": lr, "betas": betas, "n_critic": n_critic}
+    defaults.update(training)
+    return GANConfig(architecture=architecture, z_size=z_size or default_z, mode_z=mode_z,
+                     gen_hidden_layers=gen_hidden_layers, gen_hidden_size=gen_hidden_size,
+                     disc_hidden_layers=disc_hidden_layers, disc_hidden_size=disc_hidden_size,
+                     n_filters=n_filters, loss=loss or default_loss, **defaults)
+
+
+class GAN(nn.Module):
+    """The two players in one module, so that they are saved, loaded and moved together.
+
+    ``gen_model, disc_model = gan`` unpacks it, as the lecture's code holds the two networks.
+    """
+
+    def __init__(self, gen_model: nn.Module, disc_model: nn.Module, config: GANConfig | None = None) -> None:
+        super().__init__()
+        self.gen_model = gen_model
+        self.disc_model = disc_model
+        self.config = config
+
+    def __iter__(self) -> Iterator[nn.Module]:
+        return iter((self.gen_model, self.disc_model))
+
+
+def build_gan(config: GANConfig, device: DeviceLike = None) -> GAN:
+    """Build the generator and discriminator (or critic) that ``config`` describes, on ``device``."""
+    if not isinstance(config, GANConfig):
+        raise TypeError(f"build_gan takes a GANConfig (see gan_config), got {type(config).__name__}")
+    device = get_device(device) if not isinstance(device, torch.device) else device
+    n_pixels = config.image_size[0] * config.image_size[1]
+    if config.architecture == "mlp":
+        gen_model = make_generator_network(
+            input_size=config.z_size,
+            num_hidden_layers=config.gen_hidden_layers,
+            num_hidden_units=config.gen_hidden_size,
+            num_output_units=n_pixels,
+        )
+        disc_model = make_discriminator_network(
+            input_size=n_pixels,
+            num_hidden_layers=config.disc_hidden_layers,
+            num_hidden_units=config.disc_hidden_size,
+        )
+    elif config.architecture == "dcgan":
+        gen_model = make_dcgan_generator(config.z_size, config.n_filters)
+        disc_model = make_dcgan_discriminator(config.n_filters)
+    else:
+        gen_model = make_dcgan_generator(config.z_size, config.n_filters)
+        disc_model = make_wgan_critic(config.n_filters)
+    return GAN(gen_model, disc_model, config).to(device)
+
+
+def make_optimizers(
+    gen_model: nn.Module,
+    disc_model: nn.Module,
+    lr: float = 1e-3,
+    betas: tuple[float, float] | list[float] = (0.9, 0.999),
+) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+    """The lecture's optimizers: Adam with its defaults (lr = 1e-3, betas = (0.9, 0.999)).
+
+    Where the device supports it, Adam's fused kernel is used: the same update rule in one
+    kernel per step instead of a Python loop over parameters (~10% faster training on a CPU).
+    For the convolutional GANs pass the ``lr`` and ``betas`` of their ``GANConfig``.
+    """
+    return _adam(gen_model, lr, betas), _adam(disc_model, lr, betas)
+
+
+def _adam(model: nn.Module, lr: float, betas: Any) -> torch.optim.Adam:
+    betas = tuple(betas)
+    try:
+        return torch.optim.Adam(model.parameters(), lr=lr, betas=betas, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # older torch, or a device without the kernel
+        return torch.optim.Adam(model.parameters(), lr=lr, betas=betas)
+
+
+def train_gan(
+    gen_model: nn.Module,
+    disc_model: nn.Module,
+    data: Any,
+    num_epochs: int,
+    batch_size: int = 64,
+    z_size: int = 20,
+    mode_z: str = "uniform",
+    device: DeviceLike = None,
+    g_optimizer: torch.optim.Optimizer | None = None,
+    d_optimizer: torch.optim.Optimizer | None = None,
+    sample_epochs: tuple[int, ...] | list[int] | None = LECTURE_SAMPLE_EPOCHS,
+    num_samples: int | None = None,
+    seed: int = 1,
+    on_epoch_end: Callable[[int, nn.Module], dict[str, float] | None] | None = None,
+    progress: bool = True,
+    loss: str = "bce",
+    n_critic: int = 1,
+    gp_lambda: float = 10.0,
+) -> dict[str, Any]:
+    """Train the GAN for ``num_epochs`` as in the lecture: per batch one ``d_train`` then one ``g_train``.
+
+    ``data`` is what ``load_mnist`` returns (or an ``(images, labels)`` pair, or an image
+    tensor) with images in [-1, 1]. Batches are shuffled every epoch, the last incomplete batch
+    is dropped (the lecture's ``drop_last=True``). Optimizers default to the lecture's Adam.
+
+    ``loss`` chooses the game: ``"bce"`` (the lecture: BCE for D, non-saturating loss for G),
+    ``"minimax"`` (BCE for D, G minimises log(1 - d(g(z))) as in the value function) or
+    ``"wgan-gp"`` (a critic with gradient penalty ``gp_lambda``). The generator takes one step
+    after every ``n_critic`` discriminator steps (1 in the lecture; 5 is usual for WGAN-GP).
+
+    Returns a history dict:
+
+    * ``epoch``, ``g_loss``, ``d_loss``, ``d_real``, ``d_fake``, ``seconds``: one entry per epoch,
+      the means over the epoch's batches of the losses and of d(x) and d(g(z));
+    * ``sample_epochs`` and ``samples``: images (in [-1, 1], shape (k, n, 1, 28, 28)) generated
+      from one fixed noise batch ``fixed_z`` after each epoch listed in ``sample_epochs`` (and the
+      last epoch), as in the lecture's ``create_samples``;
+    * ``images_per_second``: training throughput over all epochs;
+    * whatever ``on_epoch_end(epoch, gen_model)`` returns, one entry per epoch per key.
+    """
+    if mode_z not in MODES_Z:
+        raise ValueError(f"mode_z must be 'uniform' or 'normal', got {mode_z!r}")
+    _check_loss(loss)
+    if n_critic < 1:
+        raise ValueError(f"n_critic must be at least 1, got {n_critic}")
+    if num_epochs < 1:
+        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    device = get_device(device) if device is None or not isinstance(device, torch.device) else device
+    x_all = _training_tensor(data, gen_model, disc_model, z_size, batch_size, n_critic, device)
+    gen_model.to(device).train()
+    disc_model.to(device).train()
+    if g_optimizer is None or d_optimizer is None:
+        default_g, default_d = make_optimizers(gen_model, disc_model)
+        g_optimizer = g_optimizer or default_g
+        d_optimizer = d_optimizer or default_d
+    # The run's own random streams: noise and batches from ``generator``; dropout (which takes no
+    # generator) from the forked global state, restored when the run ends.
+    generator = torch.Generator(device=device).manual_seed(seed)
+    fixed_z = create_noise(num_samples or batch_size, z_size, mode_z, device, generator)
+    wanted = {e for e in (sample_epochs or ()) if 1 <= e <= num_epochs} | {num_epochs}
+    history = _new_history(fixed_z, mode_z, z_size, loss)
+
+    def one_epoch() -> list[float]:
+        return _train_epoch(x_all, batch_size, gen_model, disc_model, g_optimizer, d_optimizer, z_size,
+                            mode_z, loss, gp_lambda, n_critic, generator)
+
+    bar = tqdm(range(1, num_epochs + 1), desc="GAN epochs", unit="epoch", disable=not progress)
+    started = time.perf_counter()
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        for epoch in bar:
+            t0 = time.perf_counter()
+            means = one_epoch()
+            _record_epoch(history, epoch, means, time.perf_counter() - t0)
+            if epoch in wanted:
+                history["sample_epochs"].append(epoch)
+                history["samples"].append(_samples(gen_model, fixed_z))
+            if on_epoch_end is not None:
+                for key, value in (on_epoch_end(epoch, gen_model) or {}).items():
+                    history.setdefault(key, []).append(value)
+                gen_model.train()
+            bar.set_postfix(G=f"{means[1]:.3f}", D=f"{means[0]:.3f}", Dx=f"{means[2]:.2f}", DGz=f"{means[3]:.2f}")
+    total = time.perf_counter() - started
+    history["samples"] = torch.stack(history["samples"])
+    history["images_per_second"] = (len(x_all) // batch_size) * batch_size * num_epochs / total
+    return history
+
+
+def _training_tensor(data: Any, gen_model: nn.Module, disc_model: nn.Module, z_size: int,
+                     batch_size: int, n_critic: int, device: torch.device) -> torch.Tensor:
+    """The training images as one flat float tensor on the device, checked against the networks."""
+    images, _ = split_of(data)
+    n_pixels = _check_images(images, gen_model, disc_model, z_size)
+    if batch_size < 1 or batch_size > len(images):
+        raise ValueError(
+            f"batch_size must be between 1 and the number of images ({len(images)}), got {batch_size}"
+        )
+    n_batches = len(images) // batch_size  # drop_last=True, as in the lecture
+    if n_batches < n_critic:
+        raise ValueError(
+            f"With {n_batches} batches per epoch and n_critic={n_critic} the generator would never "
+            "take a step: use more images, a smaller batch_size or a smaller n_critic."
+        )
+    return images.reshape(len(images), n_pixels).to(device, torch.float32)
+
+
+def _new_history(fixed_z: torch.Tensor, mode_z: str, z_size: int, loss: str) -> dict[str, Any]:
+    history: dict[str, Any] = {key: [] for key in ("epoch", "g_loss", "d_loss", "d_real", "d_fake", "seconds")}
+    history.update(sample_epochs=[], samples=[], fixed_z=fixed_z.cpu(), mode_z=mode_z, z_size=z_size, loss=loss)
+    return history
+
+
+def _train_epoch(x_all: torch.Tensor, batch_size: int, gen_model: nn.Module, disc_model: nn.Module,
+                 g_optimizer: torch.optim.Optimizer, d_optimizer: torch.optim.Optimizer, z_size: int,
+                 mode_z: str, loss: str, gp_lambda: float, n_critic: int,
+                 generator: torch.Generator) -> list[float]:
+    """One pass over the shuffled data: ``d_train`` on every batch, ``g_train`` after every
+    ``n_critic``-th. Returns the epoch's means of L_D, L_G, d(x) and d(g(z))."""
+    device = x_all.device
+    n_batches = len(x_all) // batch_size
+    sums = torch.zeros(4, device=device)  # d_loss, g_loss, d(x), d(g(z)): summed on the device
+    perm = torch.randperm(len(x_all), device=device, generator=generator)
+    g_steps = 0
+    for i in range(n_batches):
+        x = x_all[perm[i * batch_size : (i + 1) * batch_size]]
+        d_loss, d_proba_real, d_proba_fake = d_train(
+            x, gen_model, disc_model, d_optimizer, z_size, mode_z, loss, gp_lambda, generator
+        )
+        sums[0] += d_loss
+        sums[2] += d_proba_real.mean()
+        sums[3] += d_proba_fake.mean()
+        if (i + 1) % n_critic == 0:
+            sums[1] += g_train(batch_size, gen_model, disc_model, g_optimizer, z_size, mode_z,
+                               device, loss, generator)
+            g_steps += 1
+    counts = torch.tensor([n_batches, max(g_steps, 1), n_batches, n_batches], device=device)
+    return (sums / counts).tolist()  # the epoch's one host sync
+
+
+def _record_epoch(history: dict[str, Any], epoch: int, means: list[float], seconds: float) -> None:
+    history["epoch"].append(epoch)
+    for key, value in zip(("d_loss", "g_loss", "d_real", "d_fake"), means):
+        history[key].append(value)
+    history["seconds"].append(seconds)
+
+
+@torch.no_grad()
+def _samples(gen_model: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """The lecture's ``create_samples``: g(z) reshaped to images (N, 1, 28, 28), in [-1, 1], on the CPU."""
+    was_training = gen_model.training
+    gen_model.eval()
+    images = gen_model(z).reshape(len(z), 1, *IMAGE_SIZE)
+    gen_model.train(was_training)
+    return images.cpu()
+
+
+@torch.no_grad()
+def sample_gan(
+    gen_model: nn.Module,
+    n: int,
+    z_size: int = 20,
+    mode_z: str = "uniform",
+    device: DeviceLike = None,
+    seed: int | None = 0,
+) -> torch.Tensor:
+    """Draw ``n`` images g(z), z ~ p_z, from a trained generator: (n, 1, 28, 28) in [-1, 1], on the CPU."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    device = get_device(device) if device is None or not isinstance(device, torch.device) else device
+    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+    z = create_noise(n, z_size, mode_z, generator=generator).to(device)
+    return _samples(gen_model.to(device), z)
+
+
+def _check_images(images: torch.Tensor, gen_model: nn.Module, disc_model: nn.Module, z_size: int) -> int:
+    if not isinstance(images, torch.Tensor) or images.ndim < 2 or not images.is_floating_point():
+        raise ValueError(
+            "Expected a float image tensor of shape (N, 1, 28, 28) or (N, 784), as load_mnist returns; "
+            f"got {getattr(images, 'shape', type(images).__name__)}"
+        )
+    n_pixels = images[0].numel()
+    first_gen, first_disc = _first_linear(gen_model), _first_linear(disc_model)
+    expected_z = first_gen.in_features if first_gen is not None else _first_deconv_channels(gen_model)
+    if expected_z is not None and expected_z != z_size:
+        raise ValueError(f"z_size={z_size} but the generator expects noise of size {expected_z}")
+    if first_disc is not None and first_disc.in_features != n_pixels:
+        raise ValueError(
+            f"The images have {n_pixels} pixels each (shape {tuple(images.shape[1:])}) but the "
+            f"discriminator expects {first_disc.in_features}."
+        )
+    lo, hi = float(images.min()), float(images.max())
+    if lo < -1.0001 or hi > 1.0001:
+        raise ValueError(
+            f"Images should be in [-1, 1] (the generator ends in tanh), found [{lo:.3g}, {hi:.3g}]. "
+            "load_mnist returns them in that range."
+        )
+    return n_pixels
+
+
+def _first_linear(model: nn.Module) -> nn.Linear | None:
+    return next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
+
+
+def _first_deconv_channels(model: nn.Module) -> int | None:
+    """The noise size a DCGAN generator expects: the input channels of its first transposed conv."""
+    first = next((m for m in model.modules() if isinstance(m, nn.ConvTranspose2d)), None)
+    return first.in_channels if first is not None else None
+
