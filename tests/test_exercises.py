@@ -1,0 +1,382 @@
+"""Every checker of ``course_utils.exercises``: it accepts the right answer, names plausible wrong
+ones (a sign flip, a missing factor, a transposed shape, ...), says "not yet" for the placeholder,
+and never raises, whatever the student's code does."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils import exercises as E
+from course_utils.exercises.verdict import EXPECT_ENV, Verdict
+
+
+@pytest.fixture(autouse=True)
+def _no_expectation(monkeypatch):
+    monkeypatch.delenv(EXPECT_ENV, raising=False)
+
+
+def placeholder(*args, **kwargs):
+    ...
+
+
+def raises(*args, **kwargs):
+    raise ZeroDivisionError("student code went wrong")
+
+
+# --- right answers (written independently of the checkers' references) --------------------
+
+def kl_normal(mu1, s1, mu2, s2):
+    return torch.log(torch.as_tensor(s2 / s1)) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - 0.5
+
+
+def kl_normal_math(mu1, s1, mu2, s2):  # floats only: still right
+    return math.log(s2 / s1) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - 0.5
+
+
+def kl_vae(mu, logvar):
+    return -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1)
+
+
+def reparameterise(mu, logvar, eps):
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def free_energy(v, W, b, c):
+    return -(v @ b) - F.softplus(v @ W + c).sum(dim=1)
+
+
+def cd1(v0, W, b, c, u_h, u_v):
+    ph0 = torch.sigmoid(v0 @ W + c)
+    h0 = (u_h < ph0).to(v0.dtype)
+    v1 = (u_v < torch.sigmoid(h0 @ W.T + b)).to(v0.dtype)
+    ph1 = torch.sigmoid(v1 @ W + c)
+    n = len(v0)
+    return (v0.T @ ph0 - v1.T @ ph1) / n, (v0 - v1).mean(0), (ph0 - ph1).mean(0)
+
+
+def langevin(x, score, eta, z):
+    return x + eta / 2 * score(x) + math.sqrt(eta) * z
+
+
+def pdf(x, m, s):
+    return torch.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
+
+
+def d_star(x, mu_data, s_data, mu_g, s_g):
+    return pdf(x, mu_data, s_data) / (pdf(x, mu_data, s_data) + pdf(x, mu_g, s_g))
+
+
+def value(d, p_data, p_g, x):
+    return torch.trapezoid(p_data * torch.log(d) + p_g * torch.log(1 - d), x)
+
+
+def make_disc(input_size, hidden):
+    return nn.Sequential(nn.Linear(input_size, hidden, bias=False), nn.LeakyReLU(), nn.Dropout(0.5),
+                         nn.Linear(hidden, hidden, bias=False), nn.LeakyReLU(), nn.Dropout(0.5),
+                         nn.Linear(hidden, 1), nn.Sigmoid())
+
+
+def d_loss(real, fake):
+    return (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+            + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+
+
+def mmd2_u(X, Y, h):
+    k = lambda a, b: torch.exp(-torch.cdist(a, b) ** 2 / (2 * h**2))  # noqa: E731
+    n, m = len(X), len(Y)
+    kxx, kyy = k(X, X), k(Y, Y)
+    return ((kxx.sum() - kxx.trace()) / (n * (n - 1)) + (kyy.sum() - kyy.trace()) / (m * (m - 1))
+            - 2 * k(X, Y).mean())
+
+
+def perm_test(X, Y, statistic, perms, plus_one=True, strict=False):
+    Z, n = torch.cat([X, Y]), len(X)
+    observed = statistic(X, Y)
+    null = torch.tensor([statistic(Z[p[:n]], Z[p[n:]]) for p in perms])
+    count = int((null > observed).sum() if strict else (null >= observed).sum())
+    return (1 + count) / (1 + len(perms)) if plus_one else count / len(perms)
+
+
+def q_sample(x0, t, alpha_bars, noise):
+    ab = alpha_bars[t].reshape(-1, *([1] * (x0.dim() - 1)))
+    return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+
+
+def posterior(x0, xt, t, betas, alpha_bars):
+    b = betas[t][:, None]
+    a, ap = alpha_bars[t][:, None], alpha_bars[t - 1][:, None]
+    mean = ap.sqrt() * b / (1 - a) * x0 + (1 - b).sqrt() * (1 - ap) / (1 - a) * xt
+    return mean, (1 - ap) / (1 - a) * b
+
+
+def ddim(x, eps, a_t, a_s, eta, z):
+    x0 = (x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
+    sigma = eta * math.sqrt((1 - a_s) / (1 - a_t)) * math.sqrt(1 - a_t / a_s)
+    return math.sqrt(a_s) * x0 + math.sqrt(1 - a_s - sigma**2) * eps + sigma * z
+
+
+def gp(critic, real, fake, eps, create_graph=True, squared=False):
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=create_graph)
+    norm = g.pow(2).sum(1) if squared else g.norm(2, dim=1)
+    return ((norm - 1) ** 2).mean()
+
+
+def spread(counts):
+    p = counts / counts.sum()
+    p = p[p > 0]
+    return float(-(p * p.log()).sum() / math.log(len(counts)))
+
+
+# (checker, right answers, {wrong answer: a word its message must contain}, placeholder arguments)
+CASES = {
+    "kl_normal": (E.check_kl_normal, [kl_normal, kl_normal_math], {
+        lambda m1, s1, m2, s2: kl_normal(m2, s2, m1, s1): "swapped",
+        lambda m1, s1, m2, s2: kl_normal(m1, s1, m2, s2) + 0.5: "-1/2",
+        lambda m1, s1, m2, s2: 2 * torch.log(torch.as_tensor(s2 / s1)) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5:
+            "variances",
+        lambda m1, s1, m2, s2: -kl_normal(m1, s1, m2, s2): "sign",
+    }),
+    "kl_vae": (E.check_kl_vae, [kl_vae], {
+        lambda mu, lv: 0.5 * (1 + lv - mu**2 - lv.exp()).sum(dim=1): "sign",
+        lambda mu, lv: -(1 + lv - mu**2 - lv.exp()).sum(dim=1): "factor 2",
+        lambda mu, lv: -0.5 * (1 + lv - mu**2 - lv.exp()).sum(): "batch",
+        lambda mu, lv: -0.5 * (1 + lv - mu**2 - lv.exp()).mean(dim=1): "mean over the latent",
+        lambda mu, lv: -0.5 * (1 + lv - mu**2 - lv.exp()): "per latent dimension",
+    }),
+    "reparameterise": (E.check_reparameterise, [reparameterise], {
+        lambda mu, lv, eps: mu + torch.exp(lv) * eps: "variance",
+        lambda mu, lv, eps: (mu + torch.exp(0.5 * lv) * eps).detach(): "gradient",
+        lambda mu, lv, eps: mu - torch.exp(0.5 * lv) * eps: "off by",
+    }),
+    "free_energy": (E.check_free_energy, [free_energy], {
+        lambda v, W, b, c: -free_energy(v, W, b, c): "-F(v)",
+        lambda v, W, b, c: -F.softplus(v @ W + c).sum(dim=1): "-b^T v",
+        lambda v, W, b, c: -(v @ b) - F.softplus(v @ W).sum(dim=1): "bias c",
+    }),
+    "cd1": (E.check_cd1_gradient, [cd1], {
+        lambda *a: tuple(-g for g in cd1(*a)): "sign",
+        lambda *a: (cd1(*a)[0].T, *cd1(*a)[1:]): "transposed",
+        lambda *a: (cd1(*a)[0] * len(a[0]), *cd1(*a)[1:]): "batch size",
+        lambda *a: cd1(*a)[:2]: "three tensors",
+    }),
+    "langevin": (E.check_langevin_step, [langevin], {
+        lambda x, s, eta, z: x + eta * s(x) + math.sqrt(eta) * z: "eta / 2",
+        lambda x, s, eta, z: x + eta / 2 * s(x) + eta * z: "sqrt(eta)",
+        lambda x, s, eta, z: x + eta / 2 * s(x): "noise",
+    }),
+    "d_star": (E.check_optimal_discriminator, [d_star], {
+        lambda x, md, sd, mg, sg: 1 - d_star(x, md, sd, mg, sg): "1 - D*",
+        lambda x, md, sd, mg, sg: (lambda a, b: a / (a + b))(torch.exp(-0.5 * ((x - md) / sd) ** 2),
+                                                             torch.exp(-0.5 * ((x - mg) / sg) ** 2)): "1 / sigma",
+        lambda x, md, sd, mg, sg: d_star(x, md, sd, mg, sg)[None]: "shape",
+    }),
+    "value": (E.check_value_function, [value], {
+        lambda d, pd, pg, x: value(1 - d, pd, pg, x): "swapped",
+        lambda d, pd, pg, x: (pd * torch.log(d) + pg * torch.log(1 - d)).sum(): "dx",
+        lambda d, pd, pg, x: -value(d, pd, pg, x): "sign",
+    }),
+    "logit_gradients": (E.check_logit_gradients, [(lambda l: -torch.sigmoid(l), lambda l: torch.sigmoid(l) - 1)], {
+        (lambda l: torch.sigmoid(l) - 1, lambda l: -torch.sigmoid(l)): "non-saturating",
+        (lambda l: torch.sigmoid(l), lambda l: torch.sigmoid(l) - 1): "sign",
+        (lambda l: -torch.sigmoid(l), lambda l: -1 / torch.sigmoid(l)): "with respect to d",
+    }),
+    "noise": (E.check_noise, [lambda n, z, generator: torch.rand(n, z, generator=generator) * 2 - 1], {
+        lambda n, z, generator: torch.rand(n, z, generator=generator): "[0, 1)",
+        lambda n, z, generator: torch.randn(n, z, generator=generator): "normal",
+        lambda n, z, generator: torch.rand(z, n, generator=generator) * 2 - 1: "transposed",
+        lambda n, z, generator: torch.rand(n, z) * 2 - 1: "generator",
+    }),
+    "discriminator": (E.check_discriminator, [make_disc], {
+        lambda i, h: nn.Sequential(nn.Linear(i, h), nn.LeakyReLU(), nn.Dropout(0.5), nn.Linear(h, h),
+                                   nn.LeakyReLU(), nn.Dropout(0.5), nn.Linear(h, 1), nn.Sigmoid()): "bias",
+        lambda i, h: make_disc(i, h)[:-1]: "Sigmoid",
+        lambda i, h: nn.Sequential(nn.Linear(i, h, bias=False), nn.LeakyReLU(), nn.Dropout(0.5),
+                                   nn.Linear(h, 1), nn.Sigmoid()): "Linear layers",
+        lambda i, h: nn.Sequential(nn.Linear(i, h, bias=False), nn.LeakyReLU(), nn.Dropout(0.2),
+                                   nn.Linear(h, h, bias=False), nn.LeakyReLU(), nn.Dropout(0.2),
+                                   nn.Linear(h, 1), nn.Sigmoid()): "Dropout",
+    }),
+    "discriminator_size": (E.check_discriminator_size, [lambda i, L, h: i * h + (L - 1) * h * h + h + 1], {
+        lambda i, L, h: i * h + (L - 1) * h * h + h + 1 + L * h: "bias for every hidden layer",
+        lambda i, L, h: i * h + (L - 1) * h * h + h: "output layer's bias",
+        lambda i, L, h: i * h + h + 1: "hidden-to-hidden",
+    }),
+    "d_loss": (E.check_d_loss, [d_loss], {
+        lambda r, f: (F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
+                      + F.binary_cross_entropy_with_logits(f, torch.ones_like(f))): "fake batch has the wrong label",
+        lambda r, f: d_loss(torch.sigmoid(r), torch.sigmoid(f)): "sigmoid is applied twice",
+        lambda r, f: d_loss(r, f) / 2: "mean of the two terms",
+        lambda r, f: F.binary_cross_entropy_with_logits(r, torch.ones_like(r), reduction="none"): "one loss per image",
+    }),
+    "g_loss": (E.check_g_loss, [lambda f: F.softplus(-f).mean()], {
+        lambda f: -F.softplus(f).mean(): "minimax",
+        lambda f: F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)): "label 0",
+        lambda f: -F.softplus(-f).mean(): "sign",
+    }),
+    "losses_at_solution": (E.check_losses_at_solution, [(math.log(4), math.log(2))], {
+        (math.log(2), math.log(4)): "swapped",
+        (math.log(2), math.log(2)): "two",
+        (-math.log(4), math.log(2)): "sign",
+        "log 4": "pair",
+    }),
+    "walk": (E.check_noise_walk, [lambda z0, z1, n: (1 - torch.linspace(0, 1, n)[:, None].double()) * z0
+                                  + torch.linspace(0, 1, n)[:, None].double() * z1], {
+        lambda z0, z1, n: torch.linspace(0, 1, n)[:, None].double() * z0
+                          + (1 - torch.linspace(0, 1, n)[:, None].double()) * z1: "backwards",
+        lambda z0, z1, n: ((1 - torch.linspace(0, 1, n)[:, None].double()) * z0
+                           + torch.linspace(0, 1, n)[:, None].double() * z1).T: "transposed",
+        lambda z0, z1, n: (1 - torch.arange(n)[:, None] / n) * z0 + torch.arange(n)[:, None] / n * z1: "short",
+    }),
+    "d_accuracy": (E.check_d_accuracy, [lambda r, f: ((r > 0.5).double().mean() + (f < 0.5).double().mean()) / 2], {
+        lambda r, f: torch.cat([r > 0.5, f < 0.5]).double().mean(): "pools",
+        lambda r, f: ((r > 0.5).double().mean() + (f > 0.5).double().mean()) / 2: "< 1/2",
+        lambda r, f: (r > 0.5).double().mean(): "real digits only",
+    }),
+    "mmd2": (E.check_mmd2_unbiased, [mmd2_u], {
+        lambda X, Y, h: mmd2_u(X, Y, h) + 2 * (torch.exp(-torch.cdist(X, Y) ** 2 / (2 * h**2)).mean()) / 2: "factor 2",
+        lambda X, Y, h: (torch.exp(-torch.cdist(X, X) ** 2 / (2 * h**2)).mean()
+                         + torch.exp(-torch.cdist(Y, Y) ** 2 / (2 * h**2)).mean()
+                         - 2 * torch.exp(-torch.cdist(X, Y) ** 2 / (2 * h**2)).mean()): "biased",
+        lambda X, Y, h: mmd2_u(X, Y, h / math.sqrt(2)): "no 2",
+        lambda X, Y, h: -mmd2_u(X, Y, h): "sign",
+    }),
+    "permutation_test": (E.check_permutation_test, [perm_test], {
+        lambda X, Y, s, p: perm_test(X, Y, s, p, plus_one=False): "+1",
+        lambda X, Y, s, p: perm_test(X, Y, s, p, strict=True): ">=",
+        lambda X, Y, s, p: (s(X, Y), perm_test(X, Y, s, p)): "p-value only",
+    }),
+    "alpha_bars": (E.check_alpha_bars, [lambda betas: torch.cumprod(1 - betas, 0)], {
+        lambda betas: torch.cumprod(betas, 0): "product of the betas",
+        lambda betas: 1 - betas: "running product",
+        lambda betas: torch.prod(1 - betas): "single number",
+    }),
+    "forward_step": (E.check_forward_step, [lambda x, beta, noise: math.sqrt(1 - beta) * x + math.sqrt(beta) * noise], {
+        lambda x, beta, noise: (1 - beta) * x + beta * noise: "variances",
+        lambda x, beta, noise: x + math.sqrt(beta) * noise: "shrunk",
+        lambda x, beta, noise: math.sqrt(1 - beta) * x + beta * noise: "sqrt(beta)",
+    }),
+    "q_sample": (E.check_q_sample, [q_sample], {
+        lambda x0, t, ab, noise: q_sample(x0, t, ab, noise) - ab[t].reshape(-1, *([1] * (x0.dim() - 1))).sqrt() * x0
+        + ab[t].reshape(-1, *([1] * (x0.dim() - 1))) * x0: "not abar_t x_0",
+        lambda x0, t, ab, noise: ab[t].reshape(-1, *([1] * (x0.dim() - 1))).sqrt() * x0
+        + (1 - ab[t].reshape(-1, *([1] * (x0.dim() - 1)))) * noise: "variance",
+        lambda x0, t, ab, noise: ab[t].sqrt() * x0 + (1 - ab[t]).sqrt() * noise: "raised",
+        lambda x0, t, ab, noise: q_sample(x0, t - 1, ab, noise): "off by one",
+    }),
+    "posterior": (E.check_posterior, [posterior], {
+        lambda x0, xt, t, b, ab: (posterior(x0, xt, t, b, ab)[0], b[t][:, None]): "beta_t",
+        lambda x0, xt, t, b, ab: (posterior(xt, x0, t, b, ab)[0], posterior(x0, xt, t, b, ab)[1]): "swapped",
+        lambda x0, xt, t, b, ab: posterior(x0, xt, t, b, ab)[0]: "two tensors",
+    }),
+    "ddim": (E.check_ddim_step, [ddim], {
+        lambda x, eps, a_t, a_s, eta, z: ddim(x, eps, a_t, a_s, 0.0, z): "noise",
+        lambda x, eps, a_t, a_s, eta, z: (ddim(x, eps, a_t, a_s, eta, z)
+                                          - math.sqrt(a_s) * (x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
+                                          + math.sqrt(a_s) * (x - math.sqrt(1 - a_t) * eps) / a_t): "divides by abar_t",
+        lambda x, eps, a_t, a_s, eta, z: -ddim(x, eps, a_t, a_s, eta, z): "sign",
+    }),
+    "guidance": (E.check_guidance, [lambda u, c, w: u + w * (c - u)], {
+        lambda u, c, w: c + w * (c - u): "(w + 1) convention",
+        lambda u, c, w: u + w * (u - c): "wrong way round",
+        lambda u, c, w: u - w * (c - u): "wrong way round",
+    }),
+    "gradient_penalty": (E.check_gradient_penalty, [gp], {
+        lambda c, r, f, e: gp(c, r, f, e, create_graph=False): "create_graph",
+        lambda c, r, f, e: gp(c, r, f, e, squared=True): "squared norm",
+        lambda c, r, f, e: gp(c, f, r, e): "eps multiplies the real batch",
+    }),
+    "critic_loss": (E.check_critic_loss, [lambda fr, ff, pen, lam: ff.mean() - fr.mean() + lam * pen], {
+        lambda fr, ff, pen, lam: fr.mean() - ff.mean() + lam * pen: "flipped",
+        lambda fr, ff, pen, lam: ff.mean() - fr.mean() + pen: "lambda",
+        lambda fr, ff, pen, lam: ff - fr + lam * pen: "single number",
+    }),
+    "class_spread": (E.check_class_spread, [spread], {
+        lambda c: spread(c) * math.log(10): "divide by log 10",
+        lambda c: float(-((c / c.sum()) * (c / c.sum()).log()).sum() / math.log(10)): "NaN",
+        lambda c: -spread(c): "minus",
+    }),
+}
+
+
+VALUES = {"losses_at_solution"}  # exercises whose answer is a value, not a function
+
+
+def _check(checker, answer) -> Verdict:
+    return checker(*answer) if isinstance(answer, tuple) and not isinstance(answer[0], float) else checker(answer)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_checker_accepts_the_right_answers(name, capsys):
+    checker, rights, _ = CASES[name]
+    for right in rights:
+        verdict = _check(checker, right)
+        assert verdict.status == E.CORRECT, str(verdict)
+        assert verdict.ok and bool(verdict)
+        assert capsys.readouterr().out.startswith("correct: ")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_checker_rejects_plausible_mistakes(name, capsys):
+    checker, _, wrongs = CASES[name]
+    assert len(wrongs) >= 2
+    for wrong, word in wrongs.items():
+        verdict = _check(checker, wrong)
+        assert verdict.status == E.WRONG, f"{name}: {verdict}"
+        assert word.lower() in verdict.message.lower(), f"{name}: expected {word!r} in: {verdict}"
+        assert capsys.readouterr().out.startswith("wrong: ")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_checker_says_not_yet_for_the_placeholder(name, capsys):
+    checker, rights, _ = CASES[name]
+    n_args = len(rights[0]) if isinstance(rights[0], tuple) and not isinstance(rights[0][0], float) else 1
+    blanks = (..., None) if name in VALUES else (..., None, placeholder)
+    for blank in blanks:
+        verdict = checker(*(blank,) * n_args)
+        assert verdict.status == E.NOT_YET, f"{name}: {verdict}"
+        assert capsys.readouterr().out.startswith("not yet: ")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_checker_never_raises_on_student_errors(name, capsys):
+    checker, rights, _ = CASES[name]
+    n_args = len(rights[0]) if isinstance(rights[0], tuple) and not isinstance(rights[0][0], float) else 1
+    for bad in (raises, "a string", 42, lambda *a: "not a number", lambda *a: torch.full((3, 3), float("nan"))):
+        verdict = checker(*([bad] * n_args))
+        assert verdict.status in (E.WRONG, E.NOT_YET), f"{name}: {verdict}"
+        assert "\n" not in str(verdict)
+    verdict = checker(*([raises] * n_args))
+    if name != "losses_at_solution":  # a value, not a function
+        assert "ZeroDivisionError: student code went wrong" in verdict.message
+
+
+def test_checks_leave_the_global_random_state_alone():
+    state = torch.random.get_rng_state()
+    E.check_discriminator(make_disc)  # initialising layers draws from the global generator
+    E.check_noise(lambda n, z, generator: torch.rand(n, z) * 2 - 1)  # so does ignoring the generator
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_expectation_variable_makes_a_mismatch_fail(monkeypatch):
+    monkeypatch.setenv(EXPECT_ENV, "correct")
+    assert E.check_g_loss(lambda f: F.softplus(-f).mean()).ok
+    with pytest.raises(AssertionError, match="not yet"):
+        E.check_g_loss(...)
+    monkeypatch.setenv(EXPECT_ENV, "not yet")
+    E.check_g_loss(placeholder)
+    with pytest.raises(AssertionError, match="correct"):
+        E.check_g_loss(lambda f: F.softplus(-f).mean())
+
+
+def test_every_check_is_exported_and_listed():
+    listed = [c for checks in E.CHECKS.values() for c in checks]
+    exported = {getattr(E, n) for n in E.__all__ if n.startswith("check_")}
+    assert set(listed) == exported and len(listed) == len(exported)
+    assert all(2 <= len(checks) <= 4 for checks in E.CHECKS.values())
+    tested = {CASES[name][0] for name in CASES}
+    assert tested == exported, "every checker needs its cases in this file"
