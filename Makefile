@@ -21,8 +21,9 @@ SMOKE_STAMP := build/executed-smoke/.stamp
 help:
 	@echo "make run        execute every notebook (COURSE_PROFILE=$${COURSE_PROFILE:-laptop}) into build/executed/"
 	@echo "make test       unit tests + nbval over every notebook, smoke profile"
-	@echo "make lab        open JupyterLab on notebooks/"
+	@echo "make lab        open JupyterLab (repository as root) on notebooks/"
 	@echo "make notebooks  regenerate the paired notebooks/*.ipynb from the .py sources"
+	@echo "make student    the student edition (solutions removed, outputs cleared) into build/student/"
 	@echo "make benchmarks run the speed and memory benchmarks (minutes)"
 	@echo "make figures    redraw the lecture's four diagrams (and, after make run, the GIFs) into figures/"
 	@echo "make slides     reveal.js slides per notebook into build/slides/ (EXECUTED=$(EXECUTED))"
@@ -49,12 +50,20 @@ run: $(STAMP)
 	done
 	@echo "executed notebooks are in build/executed/; wall times in build/executed/times.txt"
 
+# Every exercise check must print "correct" in the full edition (CI only: a mismatch raises).
+test: export COURSE_EXERCISES_EXPECT = correct
 test: $(STAMP)
 	rm -rf build/nbval && mkdir -p build/nbval
 	cp $(NOTEBOOKS) build/nbval/
 	cd build/nbval && ../../$(BIN)/jupytext --quiet --to ipynb --set-kernel python3 *.py
-	COURSE_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider \
-	  tests build/nbval/*.ipynb --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+	rm -rf build/executed-smoke
+	COURSE_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider -p tests.nbval_capture \
+	  tests build/nbval/*.ipynb --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+	  --nbval-executed-dir=build/executed-smoke
+	@touch $(SMOKE_STAMP)  # nbval's executions are the smoke notebooks: slides and site reuse them
+	$(MAKE) --no-print-directory student
+	COURSE_PROFILE=smoke COURSE_EXERCISES_EXPECT="not yet" $(BIN)/python -m pytest -p no:cacheprovider \
+	  build/student/*.ipynb --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 	rm -rf build/figures && $(BIN)/python -m course_utils figures --out build/figures
 	$(MAKE) --no-print-directory slides site EXECUTED=build/executed-smoke
 	COURSE_SITE=build/site $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_site.py \
@@ -63,9 +72,10 @@ test: $(STAMP)
 unit: $(STAMP)
 	COURSE_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider tests
 
+# The repository is the server's root (the notebooks' ../figures/ links resolve), the file
+# browser opens on notebooks/, and .py files open as notebooks (genlab lab, course_utils/publish/lab.py).
 lab: $(STAMP)
-	$(BIN)/jupytext-config set-default-viewer python >/dev/null 2>&1 || true
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/python -m course_utils lab
 
 notebooks: $(STAMP)
 	$(BIN)/jupytext --quiet --to ipynb --set-kernel python3 $(NOTEBOOKS)
@@ -80,7 +90,9 @@ figures: $(STAMP)
 	$(BIN)/python -m course_utils figures --out figures \
 	  $(if $(wildcard build/artifacts/laptop/gan_mlp.pt build/artifacts/laptop/ddpm.pt),--gifs-from build/artifacts/laptop)
 
-# The smoke-executed notebooks (seconds each) that make test builds slides and site from.
+# The smoke-executed notebooks (seconds each) that slides and site are built from. make test
+# writes them from its nbval run (tests/nbval_capture.py) and touches the stamp; make slides or
+# make site alone execute them here when there are none or the sources changed.
 $(SMOKE_STAMP): $(STAMP) $(NOTEBOOKS)
 	rm -rf build/smoke-src build/executed-smoke && mkdir -p build/smoke-src build/executed-smoke
 	cp $(NOTEBOOKS) build/smoke-src/
@@ -97,6 +109,13 @@ slides: $(STAMP) $(if $(filter build/executed-smoke,$(EXECUTED)),$(SMOKE_STAMP))
 site: $(STAMP) $(if $(filter build/executed-smoke,$(EXECUTED)),$(SMOKE_STAMP))
 	$(BIN)/python -m course_utils site --executed $(EXECUTED) --source notebooks --out build/site
 	@echo "view: $(BIN)/python -m http.server -d build/site 8000, then open http://localhost:8000"
+
+# The student edition: every notebook without its solution cells, outputs cleared, as .ipynb
+# (course_utils.publish.editions.write_student_edition); the .py sources keep the solutions.
+.PHONY: student
+student: $(STAMP)
+	rm -rf build/student
+	$(BIN)/python -m course_utils student --out build/student
 
 clean:
 	rm -rf build

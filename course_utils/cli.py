@@ -3,7 +3,7 @@
     genlab train gan --epochs 100 --out gan.pt [--data-root DIR] [--device D]   (also: dcgan, wgan-gp, vae, ddpm)
     genlab sample gan.pt -n 64 -o samples.npy [--steps S --eta E --digit D --guidance W]
     genlab scoreboard [CKPT ...] [-n 1000] [--out DIR]
-    genlab figures [--out figures] | slides | site [--executed DIR] [--out DIR] | student [--out DIR]
+    genlab figures [--out figures] | slides | site [--executed DIR] [--out DIR] | student [--out DIR] | lab
 
 ``genlab`` is the installed command; ``python -m course_utils`` is the same command. ``train``
 trains a family of ``course_utils.models`` (its options are the family's config fields);
@@ -34,6 +34,7 @@ from .paths import artifacts_dir
 from .profiles import get_profile
 from .publish.editions import write_student_edition
 from .publish.figures import write_figures, write_gifs_from
+from .publish.lab import run_lab
 from .publish.site import build_site, build_slides
 from .scoreboard import format_table, score_checkpoints, write_scoreboard
 
@@ -186,6 +187,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     student = commands.add_parser("student", help="the student edition: solutions removed, outputs cleared")
     student.add_argument("--source", default="notebooks", help="folder of the .py notebook sources (default: notebooks)")
     student.add_argument("--out", default="build/student", help="output folder (default: build/student)")
+    lab = commands.add_parser("lab", help="JupyterLab with the repository as root, opened on notebooks/")
+    lab.add_argument("extra", nargs=argparse.REMAINDER, help="more options for jupyter lab")
     return parser
 
 
@@ -197,7 +200,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     try:
         args = build_parser(prog).parse_args(argv)
         command = {"train": _train, "sample": _sample, "scoreboard": _scoreboard, "figures": _figures,
-                   "slides": _slides, "site": _site, "student": _student}[args.command]
+                   "slides": _slides, "site": _site, "student": _student, "lab": _lab}[args.command]
         return command(args)
     except (CliError, ValueError, CheckpointError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -304,6 +307,10 @@ def _student(args: argparse.Namespace) -> int:
     written = write_student_edition(args.source, args.out)
     print(f"student edition: {len(written)} notebooks in {args.out} (solutions removed, outputs cleared)")
     return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    return run_lab(args.extra)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001

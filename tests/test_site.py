@@ -1,22 +1,32 @@
 """The course site and slides: built from tiny executed notebooks, checked in headless Chromium.
 
-The browser test serves the site on a free localhost port, opens a checker page that loads the
-index and every page it links in same-origin iframes, and reads back (via ``--dump-dom``)
-which images failed to load (``naturalWidth == 0``). It skips, saying how to install Chromium,
+The browser tests (``tests/site_browser.py``) serve a built site on 127.0.0.1, start headless
+Chromium with the network off (every host name but 127.0.0.1 unresolvable) and drive it over
+the DevTools protocol. On every page they check that MathJax (served from ``_static``) has
+typeset the maths and left no ``$...$`` in the text, that no request left 127.0.0.1 or failed,
+that no image is broken, and, on notebook pages, that the index / previous / next links and the
+table of contents resolve; on every slides page that reveal.js has started with more than one
+slide. ``test_the_browser_check_fails_without_the_local_copies`` shows that the same check fails
+when ``_static`` is removed. ``test_make_lab_opens_a_notebook_with_its_figures`` starts JupyterLab
+as ``make lab`` does and finds the figures of notebook 01. All skip, saying how to install it,
 where Chromium is missing (Debian: ``apt-get install -y chromium``).
 """
 from __future__ import annotations
 
 import base64
 import functools
-import html
 import http.server
 import io
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,13 +35,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils.figures import write_figures
-from course_utils.site import (
-    add_default_slide_metadata, build_site, build_slides, notebook_title, run_time_line,
+from course_utils.publish.figures import write_figures
+from course_utils.publish.site import (
+    add_default_slide_metadata, build_site, build_slides, drop_widget_outputs, notebook_title,
+    run_time_line,
 )
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars"]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from site_browser import Browser, check_page, find_chromium, search  # noqa: E402
 
 
 def _png(seed: int) -> str:
@@ -46,13 +58,14 @@ def _executed_notebook(title: str, runtime: str, markdown_image: str, seed: int)
     """What nbconvert --execute leaves behind: prose, a code cell and an image output."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_markdown_cell(f"# {title}\n\n**What it teaches.** Something.\n\n{runtime}"),
+        nbformat.v4.new_markdown_cell(f"# {title}\n\n**What it teaches.** Something about $p(x)$."
+                                      f"\n\n{runtime}"),
         nbformat.v4.new_code_cell("import numpy as np", execution_count=1),
         nbformat.v4.new_markdown_cell(f"## A diagram\n\n{markdown_image}"),
         nbformat.v4.new_code_cell("plt.imshow(x); plt.show()", execution_count=2, outputs=[
             nbformat.v4.new_output("display_data", data={"image/png": _png(seed), "text/plain": "<Figure>"}),
         ]),
-        nbformat.v4.new_markdown_cell("### Details\n\nMore prose."),
+        nbformat.v4.new_markdown_cell("### Details\n\nMore prose, and $$\\int p(x)\\,dx = 1.$$"),
     ]
     return nb
 
@@ -91,7 +104,8 @@ def test_default_slide_metadata_only_when_the_notebook_has_none():
 def test_site_has_an_index_in_lecture_order_and_self_contained_pages(course):
     index = build_site(course["executed"], course["root"] / "site", source_dir=course["source"])
     text = index.read_text()
-    links = re.findall(r'href="([^"]+\.html)"', text)
+    listing = text[text.index('<ol class="notebooks">'):]
+    links = re.findall(r'href="([^"]+\.html)"', listing)
     assert links == ["00_start.html", "01_game.html"], "the index should list notebooks in lecture order"
     assert "01 · The game" in text and "<code>smoke</code>: ~1 s" in text
     page = (index.parent / "01_game.html").read_text()
@@ -123,49 +137,104 @@ def test_slides_hide_the_code_of_cells_tagged_hide_input(course):
     assert "imshow" in site, "the site shows all the code"
 
 
-# --- the browser test ---------------------------------------------------------------------------
-
-CHECKER = """<!DOCTYPE html><html><body><script>
-function load(url) {
-  return new Promise(resolve => {
-    const frame = document.createElement('iframe');
-    frame.style.width = '1000px'; frame.style.height = '700px';
-    const timer = setTimeout(() => resolve({url: url, error: 'timeout'}), 15000);
-    frame.onload = () => {
-      const doc = frame.contentDocument;
-      const images = Array.from(doc.images);
-      const settle = () => {
-        if (!images.every(i => i.complete)) { setTimeout(settle, 50); return; }
-        clearTimeout(timer);
-        resolve({url: url, title: doc.title, images: images.length,
-                 broken: images.filter(i => i.naturalWidth === 0).map(i => i.src.slice(0, 80)),
-                 links: Array.from(doc.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))});
-      };
-      settle();
-    };
-    frame.src = url;
-    document.body.appendChild(frame);
-  });
-}
-(async () => {
-  const index = await load('index.html');
-  const pages = [];
-  for (const href of (index.links || []).filter(h => h.endsWith('.html'))) pages.push(await load(href));
-  const out = document.createElement('pre');
-  out.id = 'results';
-  out.textContent = JSON.stringify({index: index, pages: pages});
-  document.body.appendChild(out);
-})();
-</script></body></html>
-"""
+_EXTERNAL = re.compile(r'<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)="(?:https?:)?//', re.IGNORECASE)
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    pytest.skip("Chromium is not installed, so the browser test cannot run; install it with "
-                "`apt-get install -y chromium` (Debian/Ubuntu) and run the tests again.")
+def test_pages_slides_and_index_load_nothing_from_the_network(course):
+    site = build_site(course["executed"], course["root"] / "site", source_dir=course["source"]).parent
+    slides = build_slides(course["executed"], course["root"] / "slides", source_dir=course["source"])
+    for page in [*site.glob("*.html"), *slides]:
+        text = page.read_text()
+        assert not _EXTERNAL.search(text), f"{page.name} loads {_EXTERNAL.search(text).group(0)}"
+        assert "_static/mathjax/es5/tex-chtml-full.js" in text, f"{page.name} should load the local MathJax"
+    assert (site / "_static/mathjax/es5/tex-chtml-full.js").is_file()
+    assert (site / "_static/mathjax/LICENSE").is_file(), "MathJax's licence travels with it"
+    assert "_static/reveal.js/dist/reveal.js" in slides[0].read_text()
+    assert (slides[0].parent / "_static/reveal.js/dist/reveal.js").is_file()
+    assert (slides[0].parent / "_static/reveal.js/LICENSE").is_file()
+
+
+def test_every_page_links_index_previous_next_and_has_a_table_of_contents(course):
+    site = build_site(course["executed"], course["root"] / "site", source_dir=course["source"]).parent
+    first, second = (site / "00_start.html").read_text(), (site / "01_game.html").read_text()
+
+    def rel(page: str, name: str) -> str | None:
+        link = re.search(rf'<a\b[^>]*\brel="{name}"[^>]*>', page)
+        return re.search(r'href="([^"]*)"', link.group(0)).group(1) if link else None
+
+    assert (rel(first, "prev"), rel(first, "next")) == (None, "01_game.html")
+    assert (rel(second, "prev"), rel(second, "next")) == ("00_start.html", None)
+    for page in (first, second):
+        assert rel(page, "index") == "index.html" and 'id="genlab-search"' in page
+        toc = page[page.index('class="genlab-toc"'):]
+        assert 'href="#A-diagram"' in toc and 'href="#Details"' in toc
+    entries = json.loads((site / "_static/genlab/search-index.js").read_text()
+                         .removeprefix("window.GENLAB_SEARCH = ").rstrip().rstrip(";"))
+    assert {(e["page"], e["section"]) for e in entries} >= {("01_game.html", "A diagram"),
+                                                           ("00_start.html", "Details")}
+    assert not any("base64" in e["text"] for e in entries), "the search index holds text, not images"
+
+
+def test_widget_outputs_are_dropped_from_static_pages():
+    nb = _executed_notebook("01 · The game", "", "", 0)
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+    nb.cells[1].outputs = [nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "HBox(...)"})]
+    assert drop_widget_outputs(nb) == 1
+    assert nb.cells[1].outputs == [] and "widgets" not in nb.metadata
+    assert len(nb.cells[3].outputs) == 1, "plots stay"
+
+
+def test_nbval_capture_writes_the_executed_notebooks(tmp_path):
+    """tests/nbval_capture.py: the notebooks nbval ran, with their outputs, for slides and site."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title\n\nSome $x$."),
+        nbformat.v4.new_code_cell("print('hello')"),
+        nbformat.v4.new_code_cell("from IPython.display import Image\n"
+                                  f"Image(data=__import__('base64').b64decode('{_png(3)}'))"),
+        nbformat.v4.new_code_cell("1 + 1"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "tiny.ipynb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.nbval_capture",
+         str(tmp_path / "tiny.ipynb"), "--nbval-lax", "--nbval-current-env", f"--rootdir={tmp_path}",
+         f"--nbval-executed-dir={tmp_path / 'executed'}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    executed = nbformat.read(tmp_path / "executed" / "tiny.ipynb", as_version=4)
+    nbformat.validate(executed)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == [1, 2, 3]
+    assert code[0].outputs[0].output_type == "stream" and code[0].outputs[0].text == "hello\n"
+    assert "image/png" in code[1].outputs[0].data
+    assert code[2].outputs[0].output_type == "execute_result" and code[2].outputs[0].data["text/plain"] == "2"
+    assert executed.cells[0].source == "# Title\n\nSome $x$.", "Markdown is kept as it was"
+
+
+def test_make_lab_serves_the_repository_and_opens_on_notebooks():
+    """The notebooks' ../figures/ links need the repository as JupyterLab's root."""
+    from course_utils.publish.lab import lab_command
+
+    command = lab_command()
+    assert f"--ServerApp.root_dir={ROOT}" in command
+    assert "--ServerApp.default_url=/lab/tree/notebooks" in command
+    recipe = re.search(r"^lab:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert "-m course_utils lab" in recipe, "make lab should start JupyterLab through genlab lab (lab_command)"
+
+# --- the browser tests ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator[Browser]:
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("Chromium is not installed, so the browser test cannot run; install it with "
+                    "`apt-get install -y --no-install-recommends chromium` (Debian/Ubuntu) and run "
+                    "the tests again.")
+    instance = Browser(chromium, tmp_path_factory.mktemp("chromium-profile"))
+    yield instance
+    instance.close()
 
 
 @pytest.fixture
@@ -191,69 +260,204 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def check_in_browser(site: Path, base_url: str, chromium: str, profile: Path) -> dict:
-    """Open the checker page in headless Chromium and return what it found."""
-    (site / "_check.html").write_text(CHECKER)
-    result = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=30000",
-         "--dump-dom", base_url + "_check.html"],
-        capture_output=True, text=True, timeout=120)
-    match = re.search(r'<pre id="results">(.*?)</pre>', result.stdout, re.DOTALL)
-    assert match, f"the checker page wrote no results; Chromium said:\n{result.stderr[-2000:]}"
-    return json.loads(html.unescape(match.group(1)))
+def page_problems(found: dict, *, maths: bool = True, slides: bool = False,
+                  prev: str | None = None, next_: str | None = None) -> list[str]:
+    """What is wrong with one page, from check_page's report; [] if nothing."""
+    problems = []
+    name = found["url"].split("#")[0].rsplit("/", 1)[-1]
+    if found["network"]:
+        problems.append(f"{name}: requests that left 127.0.0.1 or failed: {found['network'][:5]}")
+    if found["mathjax"] in (None, "timeout"):
+        problems.append(f"{name}: MathJax {'did not finish' if found['mathjax'] else 'did not load'}")
+    if maths and found["typeset"] == 0:
+        problems.append(f"{name}: no typeset maths (no MathJax output element)")
+    if found["tex_left"]:
+        problems.append(f"{name}: TeX left as text: {found['tex_left'][:3]}")
+    if found["math_errors"]:
+        problems.append(f"{name}: {found['math_errors']} MathJax errors")
+    if found["broken"]:
+        problems.append(f"{name}: broken images {found['broken']}")
+    if slides:
+        reveal = found["reveal"] or {}
+        if not reveal.get("ready"):
+            problems.append(f"{name}: reveal.js has not started")
+        elif reveal["slides"] < 2 or not reveal["moved"]:
+            problems.append(f"{name}: reveal.js shows {reveal['slides']} slide(s), next moved: {reveal['moved']}")
+        return problems
+    nav = found["nav"]
+    if not (nav["index"] and nav["index"]["ok"]):
+        problems.append(f"{name}: no working link to the index ({nav['index']})")
+    for rel, expected in (("prev", prev), ("next", next_)):
+        got = nav[rel]["href"] if nav[rel] else None
+        if got != expected or (nav[rel] and not nav[rel]["ok"]):
+            problems.append(f"{name}: {rel} link {nav[rel]}, expected {expected}")
+    if not found["toc"] or not all(entry["ok"] for entry in found["toc"]):
+        problems.append(f"{name}: table of contents missing or broken: {found['toc'][:5]}")
+    if not found["search_box"]:
+        problems.append(f"{name}: no search box")
+    return problems
 
 
-def test_site_in_headless_chromium(course, serve, tmp_path):
-    chromium = _chromium()
-    site = course["root"] / "site"
-    build_site(course["executed"], site, source_dir=course["source"])
-    base_url = serve(site)
-    found = check_in_browser(site, base_url, chromium, tmp_path / "chromium-profile")
+def check_site(browser: Browser, site: Path, slides: Path | None, serve, shots: Path,
+               expected: list[str] | None = None, maths: set[str] | None = None,
+               query: str = "diagram") -> list[str]:
+    """Every page of a built site (index first) and of its slides; the problems found."""
+    base = serve(site)
+    index = check_page(browser, base + "index.html", base, screenshot=shots / "index.png")
+    problems = page_problems(index, maths=False, prev=None, next_=None)
+    problems = [p for p in problems if "table of contents" not in p and "index link" not in p]
+    pages = index["links"]
+    if expected is not None and sorted(pages) != sorted(expected):
+        problems.append(f"index lists {pages}, expected {expected}")
+    hits = search(browser, query) if pages else []
+    if pages and (not hits or not all(hit["ok"] for hit in hits)):
+        problems.append(f"index: the search box finds nothing that resolves: {hits}")
+    for i, page in enumerate(pages):
+        found = check_page(browser, base + page, base, screenshot=shots / f"{Path(page).stem}.png")
+        problems += page_problems(found, maths=maths is None or Path(page).stem in maths,
+                                  prev=pages[i - 1] if i > 0 else None,
+                                  next_=pages[i + 1] if i + 1 < len(pages) else None)
+    if slides is not None:
+        slides_base = serve(slides)
+        decks = sorted(p.name for p in slides.glob("*.slides.html"))
+        if expected is not None and [d.removesuffix(".slides.html") for d in decks] != sorted(
+                Path(e).stem for e in expected):
+            problems.append(f"slides {decks} do not match the pages {expected}")
+        for deck in decks:
+            found = check_page(browser, slides_base + deck, slides_base,
+                               screenshot=shots / f"{deck.removesuffix('.html')}.png")
+            problems += page_problems(found, slides=True,
+                                      maths=maths is None or deck.removesuffix(".slides.html") in maths)
+    return problems
 
-    assert sorted(h for h in found["index"]["links"] if h.endswith(".html")) == ["00_start.html", "01_game.html"]
-    for page in found["pages"]:
-        assert "error" not in page, f"{page['url']} did not load: {page}"
-        assert page["images"] >= 2, f"{page['url']} should show the diagram and the plot"
-        assert page["broken"] == [], f"broken images on {page['url']}: {page['broken']}"
 
-    screenshot = tmp_path / "index.png"
-    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
-                    "--window-size=1100,700", f"--screenshot={screenshot}", base_url + "index.html"],
-                   capture_output=True, timeout=120)
-    assert screenshot.is_file() and Image.open(screenshot).size == (1100, 700)
+@pytest.fixture
+def built(course) -> dict[str, Path]:
+    site = build_site(course["executed"], course["root"] / "site", source_dir=course["source"]).parent
+    build_slides(course["executed"], course["root"] / "slides", source_dir=course["source"])
+    return {"site": site, "slides": course["root"] / "slides"}
 
 
-def test_the_browser_check_catches_a_broken_image(course, serve, tmp_path):
-    chromium = _chromium()
+def test_site_and_slides_in_headless_chromium(built, browser, serve, tmp_path):
+    shots = tmp_path / "screenshots"
+    problems = check_site(browser, built["site"], built["slides"], serve, shots,
+                          expected=["00_start.html", "01_game.html"])
+    assert problems == []
+    assert Image.open(shots / "01_game.png").size == (1200, 800)
+    assert (shots / "01_game.slides.png").is_file()
+
+
+def test_the_browser_check_fails_without_the_local_copies(built, browser, serve, tmp_path):
+    """Remove _static (MathJax, reveal.js): the same check must report what breaks."""
+    shutil.rmtree(built["site"] / "_static" / "mathjax")
+    shutil.rmtree(built["slides"] / "_static")
+    problems = check_site(browser, built["site"], built["slides"], serve, tmp_path / "screenshots")
+    text = "\n".join(problems)
+    for page in ("00_start.html", "01_game.html", "00_start.slides.html", "01_game.slides.html"):
+        assert f"{page}: MathJax did not load" in text
+        assert f"{page}: TeX left as text" in text
+    assert "01_game.slides.html: reveal.js has not started" in text
+    assert "HTTP 404" in text, "the missing files should show up as failed requests"
+
+
+def test_the_browser_check_catches_a_broken_image(course, browser, serve, tmp_path):
     (course["root"] / "figures" / "gan_steps.png").unlink()  # 01's diagram is now missing
-    site = course["root"] / "site"
-    build_site(course["executed"], site, source_dir=course["source"])
-    found = check_in_browser(site, serve(site), chromium, tmp_path / "chromium-profile")
-    broken = {page["url"]: page["broken"] for page in found["pages"]}
-    assert broken["00_start.html"] == []
-    assert len(broken["01_game.html"]) == 1 and broken["01_game.html"][0].endswith("figures/gan_steps.png")
+    site = build_site(course["executed"], course["root"] / "site", source_dir=course["source"]).parent
+    base = serve(site)
+    assert page_problems(check_page(browser, base + "00_start.html", base), next_="01_game.html") == []
+    found = check_page(browser, base + "01_game.html", base)
+    assert len(found["broken"]) == 1 and found["broken"][0].endswith("figures/gan_steps.png")
 
 
-def test_the_built_course_site_in_headless_chromium(serve, tmp_path):
-    """The real site (``make site``), when ``COURSE_SITE`` names its folder; else skipped."""
-    import os
+def test_make_lab_opens_a_notebook_with_its_figures(browser, tmp_path):
+    """JupyterLab as `make lab` starts it (course_utils.publish.lab): 01's diagrams load."""
+    from course_utils.publish.lab import lab_command, set_default_viewer
 
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    os.environ["JUPYTER_CONFIG_DIR"] = env["JUPYTER_CONFIG_DIR"]
+    try:
+        overrides = set_default_viewer()
+    finally:
+        os.environ.pop("JUPYTER_CONFIG_DIR")
+    settings = json.loads(overrides.read_text())
+    settings["@jupyterlab/docmanager-extension:plugin"]["autosave"] = False  # never touch the sources
+    settings["@jupyterlab/apputils-extension:notification"] = {"fetchNews": "false", "checkForUpdates": False}
+    overrides.write_text(json.dumps(settings))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "genlab-test"
+    log = (tmp_path / "lab.log").open("w")
+    server = subprocess.Popen(
+        lab_command(ROOT, "notebooks", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                    "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"),
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, \
+                    f"JupyterLab did not start:\n{(tmp_path / 'lab.log').read_text()[-3000:]}"
+                time.sleep(0.2)
+        browser.open(f"{base}lab/tree/notebooks/01_gan_theory.py?token={token}")
+        found = browser.evaluate(LAB_CHECK, timeout=90)
+        browser.screenshot(ROOT / "build" / "site-screenshots" / "lab-01_gan_theory.png")
+        browser.open("about:blank")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+    assert found["notebook"], f"01_gan_theory.py did not open as a notebook: {found}"
+    assert len(found["images"]) >= 2, f"notebook 01 shows its two diagrams: {found}"
+    assert [i for i in found["images"] if not i["ok"]] == [], f"broken images in JupyterLab: {found}"
+
+
+LAB_CHECK = r"""
+(async () => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const deadline = Date.now() + 60000;
+  const images = () => Array.from(document.querySelectorAll(
+    '.jp-NotebookPanel .jp-MarkdownOutput img, .jp-NotebookPanel .jp-OutputArea img'));
+  while (images().length < 2 && Date.now() < deadline) await sleep(100);
+  while (images().some(i => !i.complete) && Date.now() < deadline) await sleep(100);
+  return {notebook: !!document.querySelector('.jp-NotebookPanel'),
+          images: images().map(i => ({src: i.getAttribute('src').slice(0, 100),
+                                      ok: i.complete && i.naturalWidth > 0}))};
+})()
+"""
+
+
+def _notebooks_with_maths() -> set[str]:
+    import jupytext
+
+    return {p.stem for p in (ROOT / "notebooks").glob("*.py")
+            if any(c.cell_type == "markdown" and "$" in c.source for c in jupytext.read(p).cells)}
+
+
+def test_the_built_course_site_in_headless_chromium(browser, serve):
+    """The real site (``make site``) and slides (``make slides``), when ``COURSE_SITE`` names the
+    site's folder (``COURSE_SLIDES`` the slides', default: ``slides`` beside it); else skipped.
+    Screenshots of every page go to ``build/site-screenshots/``."""
     folder = os.environ.get("COURSE_SITE")
     if not folder:
-        pytest.skip("set COURSE_SITE=build/site (make site does) to check the built course site")
-    chromium = _chromium()
-    site = tmp_path / "site"
-    shutil.copytree(folder, site)  # the checker page goes into a copy, not into the build
-    found = check_in_browser(site, serve(site), chromium, tmp_path / "chromium-profile")
+        pytest.skip("set COURSE_SITE=build/site (make test does) to check the built course site")
+    site = Path(folder)
+    slides = Path(os.environ.get("COURSE_SLIDES", site.parent / "slides"))
     # Every notebook of the course, from the sources, not from what happened to be built.
-    expected = sorted(f"{p.stem}.html" for p in (Path(__file__).resolve().parents[1] / "notebooks").glob("*.py"))
-    assert sorted(h for h in found["index"]["links"] if h.endswith(".html")) == expected
-    for page in found["pages"]:
-        assert "error" not in page, f"{page['url']} did not load: {page}"
-        assert page["broken"] == [], f"broken images on {page['url']}: {page['broken']}"
-        assert page["images"] > 0, f"{page['url']} shows no figure at all"
-    shot = Path(folder).parent / "site-index.png"
-    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
-                    "--window-size=1100,700", f"--screenshot={shot}", f"{serve(site)}index.html"],
-                   capture_output=True, timeout=120)
-    assert shot.is_file(), "Chromium should have saved a screenshot of the index"
+    expected = sorted(f"{p.stem}.html" for p in (ROOT / "notebooks").glob("*.py"))
+    shots = site.parent / "site-screenshots"
+    problems = check_site(browser, site, slides if slides.is_dir() else None, serve, shots,
+                          expected=expected, maths=_notebooks_with_maths(), query="discriminator")
+    assert slides.is_dir(), f"no slides at {slides}: make slides writes them"
+    assert problems == [], "\n".join(problems)
+    assert (shots / "index.png").is_file()
