@@ -133,6 +133,19 @@ def spread(counts):
 
 
 # (checker, right answers, {wrong answer: a word its message must contain}, placeholder arguments)
+def ising_energy(s, periodic=True):
+    """e = -(1/N) sum over bonds s_i s_j, each bond once."""
+    if periodic:
+        bonds = (s * s.roll(1, dims=1) + s * s.roll(1, dims=2)).sum(dim=(1, 2))
+    else:
+        bonds = (s[:, 1:] * s[:, :-1]).sum(dim=(1, 2)) + (s[:, :, 1:] * s[:, :, :-1]).sum(dim=(1, 2))
+    return -bonds / s[0].numel()
+
+
+def binder(m):
+    return 1 - (m ** 4).mean() / (3 * (m ** 2).mean() ** 2)
+
+
 CASES = {
     "kl_normal": (E.check_kl_normal, [kl_normal, kl_normal_math], {
         lambda m1, s1, m2, s2: kl_normal(m2, s2, m1, s1): "swapped",
@@ -300,10 +313,28 @@ CASES = {
         lambda c: float(-((c / c.sum()) * (c / c.sum()).log()).sum() / math.log(10)): "NaN",
         lambda c: -spread(c): "minus",
     }),
+    "critical_temperature": (E.check_critical_temperature, [2 / math.log(1 + math.sqrt(2)),
+                                                          lambda: 2 / math.log(1 + math.sqrt(2))], {
+        math.log(1 + math.sqrt(2)) / 2: "critical coupling",
+        1 / math.log(1 + math.sqrt(2)): "factor 2",
+        2 / math.log10(1 + math.sqrt(2)): "log10",
+        2.3: "expected 2.269",
+    }),
+    "ising_energy": (E.check_ising_energy, [ising_energy], {
+        lambda s: 2 * ising_energy(s): "twice",
+        lambda s: -ising_energy(s): "sign",
+        lambda s: ising_energy(s, periodic=False): "periodic",
+        lambda s: ising_energy(s) * s[0].numel(): "total energy",
+    }),
+    "binder_cumulant": (E.check_binder_cumulant, [binder], {
+        lambda m: 1 - binder(m): "1 -",
+        lambda m: 1 - (m ** 4).mean() / (m ** 2).mean() ** 2: "the 3",
+        lambda m: 1 - (m ** 4).mean() / (3 * m.abs().mean() ** 4): "|m|",
+    }),
 }
 
 
-VALUES = {"losses_at_solution"}  # exercises whose answer is a value, not a function
+VALUES = {"losses_at_solution", "critical_temperature"}  # exercises whose answer is a value, not a function
 
 
 def _check(checker, answer) -> Verdict:

@@ -1,0 +1,161 @@
+"""The shipped checkpoints (``course_utils/pretrained/``): checksums, weights-only loading, their
+recorded scores, one-line errors for bad files, and the ``COURSE_TRAIN`` switch.
+
+Score tolerance. ``scripts/pretrain.py`` records ``test_scores``: the scoreboard's own code
+(``score_checkpoints``) on 200 samples, seed 0 (the DDPM with DDIM-20, eta = 1), against 200
+held-out digits; this test runs exactly that again. Samples are a deterministic function of the
+weights and the seed, so on the machine that wrote a checkpoint the scores come back to ~1e-6;
+elsewhere only float rounding differs (other BLAS kernels, thread counts), which moves a GAN's or
+VAE's single forward pass by ~1e-5 and can nudge a few of the DDPM's 20 stochastic steps. The
+tolerances (FD within 5 % + 1, confidence and class spread within 0.02, MMD² in features within
+20 % + 2e-4) leave room for that and are far tighter than what a wrong, untrained or half-trained
+model moves: the seed-to-seed spread of the FD at 200 samples is itself ~5-10 %, and the laptop
+profile's models score 2-5x the shipped ones' FD.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from course_utils import models, pretrained
+from course_utils.checkpoints import CheckpointError
+from course_utils.scoreboard import score_checkpoints
+
+pytestmark = pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")
+ENTRIES = pretrained.manifest()
+SHIPPED = sorted(ENTRIES)
+
+
+def test_the_four_models_are_shipped_for_the_laptop_profile_and_fit_in_20_mb():
+    assert set(SHIPPED) == set(pretrained.NAMES), f"shipped: {SHIPPED}"
+    total = pretrained.MANIFEST.stat().st_size
+    for name, entry in ENTRIES.items():
+        assert entry["profiles"] == ["laptop"]
+        assert entry["family"] == pretrained.NAMES[name]
+        total += (pretrained.DIR / entry["file"]).stat().st_size
+    assert total < 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_manifest_checksums_and_sizes(name):
+    entry = ENTRIES[name]
+    path = pretrained.DIR / entry["file"]
+    assert path.stat().st_size == entry["size"]
+    assert pretrained.verify(name) == path  # sha256 checked
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoint_loads_weights_only_and_scores_as_recorded(name):
+    path = pretrained.DIR / ENTRIES[name]["file"]
+    raw = torch.load(path, map_location="cpu", weights_only=True)  # plain data only
+    assert raw["family"] == pretrained.NAMES[name]
+    trained = models.load(path, "cpu", family=pretrained.NAMES[name])
+    meta = trained.meta
+    for key in ("recipe", "budget", "data", "seconds", "date", "torch", "platform", "command", "scores",
+                "test_scores", "test_setting"):
+        assert key in meta, key
+    assert trained.history, "the training history ships with the weights"
+    setting = meta["test_setting"]
+    options = {k: setting[k] for k in ("steps", "eta") if k in setting}
+    board = score_checkpoints([path], n=setting["n"], seed=setting["seed"], device="cpu", **options)
+    got, want = board["rows"][1], meta["test_scores"]
+    assert abs(got["fd_features"] - want["fd_features"]) <= 0.05 * want["fd_features"] + 1.0, (got, want)
+    assert abs(got["confidence"] - want["confidence"]) <= 0.02
+    assert abs(got["class_spread"] - want["class_spread"]) <= 0.02
+    assert abs(got["mmd2_features"] - want["mmd2_features"]) <= 0.2 * abs(want["mmd2_features"]) + 2e-4
+
+
+def _one_line_naming(err: Exception, path) -> str:
+    text = str(err)
+    assert "\n" not in text and str(path) in text and "weights_only" not in text, text
+    return text
+
+
+def test_corrupt_and_foreign_files_are_one_line_errors(tmp_path):
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"\x80\x02not a checkpoint at all" * 50)
+    pickled_module = tmp_path / "module.pt"
+    torch.save(torch.nn.Linear(2, 2), pickled_module)  # a pickled module: weights_only refuses it
+    foreign_dict = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign_dict)  # plain data, but not ours
+    for path in (garbage, pickled_module, foreign_dict):
+        with pytest.raises(CheckpointError) as info:
+            models.load(path)
+        text = _one_line_naming(info.value, path)
+        assert "expected" in text
+
+
+def test_a_shipped_file_that_does_not_match_its_checksum_is_one_line(tmp_path, monkeypatch):
+    if not SHIPPED:
+        pytest.skip("nothing shipped")
+    name = SHIPPED[0]
+    folder = tmp_path / "pretrained"
+    shutil.copytree(pretrained.DIR, folder)
+    path = folder / ENTRIES[name]["file"]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(pretrained, "DIR", folder)
+    monkeypatch.setattr(pretrained, "MANIFEST", folder / "manifest.json")
+    monkeypatch.setenv("COURSE_PROFILE", "laptop")
+    monkeypatch.delenv("COURSE_TRAIN", raising=False)
+    with pytest.raises(CheckpointError) as info:
+        pretrained.load_or_train(name, lambda: pytest.fail("must not train"))
+    assert "sha256" in _one_line_naming(info.value, path)
+    # A manifest that is not JSON: one line too.
+    (folder / "manifest.json").write_text("{ not json")
+    with pytest.raises(CheckpointError) as info:
+        pretrained.shipped(name)
+    _one_line_naming(info.value, folder / "manifest.json")
+
+
+def _tiny_train_fn(calls):
+    def train_fn():
+        calls.append(1)
+        return models.build("vae", hidden=8, latent_dim=2, epochs=1)
+    return train_fn
+
+
+def test_course_train_1_forces_training(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("COURSE_PROFILE", "laptop")
+    monkeypatch.setenv("COURSE_TRAIN", "1")
+    calls = []
+    trained = pretrained.load_or_train("vae", _tiny_train_fn(calls), save_to=tmp_path / "vae.pt")
+    assert calls == [1] and trained.config.hidden == 8
+    out = capsys.readouterr().out
+    assert "Training the VAE here (COURSE_TRAIN=1)" in out and out.count("\n") == 1
+    assert models.load(tmp_path / "vae.pt").config.hidden == 8  # saved where asked
+
+
+def test_profiles_without_shipped_checkpoints_train(monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_TRAIN", raising=False)
+    for profile in ("smoke", "full"):
+        monkeypatch.setenv("COURSE_PROFILE", profile)
+        assert all(pretrained.shipped(name) is None for name in pretrained.NAMES)
+        calls = []
+        pretrained.load_or_train("vae", _tiny_train_fn(calls))
+        assert calls == [1]
+        assert f"no shipped vae checkpoint serves the '{profile}' profile" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_laptop_profile_loads_the_shipped_checkpoint(name, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_PROFILE", "laptop")
+    monkeypatch.setenv("COURSE_TRAIN", "0")
+    trained = pretrained.load_or_train(name, lambda: pytest.fail("must not train"), save_to=True)
+    out = capsys.readouterr().out
+    assert out.startswith(f"Loaded the shipped {trained.family.title}: course_utils/pretrained/")
+    assert "COURSE_TRAIN=1" in out and out.count("\n") == 1
+    saved = models.load(pretrained.artifacts_dir() / "laptop" / f"{name}.pt")  # for the scoreboard and the CLI
+    assert saved.meta["budget"] == trained.meta["budget"]
+
+
+def test_manifest_matches_the_checkpoints_meta():
+    for name, entry in ENTRIES.items():
+        meta = models.load(pretrained.DIR / entry["file"]).meta
+        assert entry["budget"] == meta["budget"]
+        assert entry["scores"]["fd_features"] == pytest.approx(meta["scores"]["fd_features"])
+    json.dumps(ENTRIES)  # plain JSON
