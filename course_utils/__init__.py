@@ -13,9 +13,13 @@ The package follows the lecture, one subpackage per part, and data flows one way
   two-sample tests, classifier features and input checks;
 * ``diffusion`` -- part 5: schedules, forward process and posterior, samplers (DDPM, DDIM,
   guidance), training, the UNet, toy data;
+* ``ising`` -- part 6, a physical system: the 2-D Ising model's exact solution, Monte Carlo,
+  observables with error bars, and generative models of its lattices;
+* ``exercises`` -- one checker per exercise of the notebooks, with one-line verdicts;
 * ``families`` and ``models`` -- one interface for every model family (config, build, train,
   sample, data) and the registry that saves and loads them all;
-* ``scoreboard`` -- every model scored the same way; ``publish`` -- figures, slides and site;
+* ``scoreboard`` -- every model scored the same way; ``pretrained`` -- the shipped checkpoints;
+  ``publish`` -- figures, slides, site and the student edition;
 * ``cli`` -- the command line (``genlab`` or ``python -m course_utils``), argparse only.
 
 A lower layer never imports a higher one (``tests/test_architecture.py`` checks it).

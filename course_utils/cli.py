@@ -7,8 +7,8 @@
 
 ``genlab`` is the installed command; ``python -m course_utils`` is the same command. ``train``
 trains a family of ``course_utils.models`` (its options are the family's config fields);
-``sample`` writes float32 images in [0, 1] of shape (N, 28, 28) with ``numpy.save``. Nothing in
-the package imports this module.
+``sample`` writes float32 images in [0, 1] of shape (N, 28, 28) (for the Ising families int8
+spins +-1 of shape (N, L, L)) with ``numpy.save``. Nothing in the package imports this module.
 """
 from __future__ import annotations
 
@@ -123,6 +123,8 @@ SAMPLE_HELP = {
     "eta": "DDIM noise for diffusion models: 0 deterministic (default), 1 DDPM-like",
     "digit": "a conditional diffusion model draws this digit (classifier-free guidance)",
     "guidance": "guidance weight w with --digit (default 3; 1 = plain conditional)",
+    "temperature": "Ising models: the temperature T > 0 (in J/k_B) to sample at",
+    "mh_steps": "ising-ar: independence Metropolis-Hastings steps with the exact Boltzmann weight",
 }
 SAMPLE_TYPES = {"eta": _unit_float, "digit": int, "guidance": float}
 
@@ -145,7 +147,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         sub.add_argument("--seed", type=int, default=1)
         sub.add_argument("--out", required=True, help="checkpoint file to write, e.g. gan.pt")
 
-    sample = commands.add_parser("sample", help="draw images from a checkpoint into a .npy file")
+    sample = commands.add_parser("sample", help="draw images (or Ising configurations) from a checkpoint into a .npy file")
     sample.add_argument("checkpoint")
     sample.add_argument("-n", type=_positive_int, required=True, help="number of images")
     sample.add_argument("-o", "--output", required=True, help="output .npy file")
@@ -224,8 +226,9 @@ def _train(args: argparse.Namespace) -> int:
     config = family.new_config(**settings)
     device = get_device(args.device)
     data = family.data(config, args.data_root)
+    what = "configurations" if family.domain == "ising" else "images"
     print(f"training {args.model} on {device}")
-    print(f"data: {len(data):,} images, {data.source}")
+    print(f"data: {len(data):,} {what}, {data.source}")
     start = time.perf_counter()
     trained = models.fit(family, config, data, device, seed=args.seed)
     path = models.save(out, trained)

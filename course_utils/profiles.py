@@ -52,6 +52,28 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "rbm_gibbs_steps": (100, 1_000, 1_000),
     "score_steps": (300, 4_000, 8_000),
     "langevin_steps": (20, 100, 200),  # per noise level
+    # --- Ising model (notebook 09) ---
+    "ising_L": (8, 16, 32),  # periodic L x L lattices
+    "ising_temperatures": ((1.5, 2.0, 2.269, 2.5, 3.5),) * 3,  # 2.269 ~ T_c = 2.2692
+    "ising_n_configs": (500, 10_000, 20_000),  # independent configurations per temperature
+    "ising_chains": (64, 256, 512),  # parallel Markov chains per temperature
+    "ising_seed": (0, 0, 0),
+    # generative models of the Ising configurations (notebook 09, benchmarks/ising.py)
+    "ising_ar_hidden": (32, 128, 128),  # autoregressive network (the best model)
+    "ising_ar_steps": (60, 3_000, 12_000),
+    "ising_ar_mh_steps": (3, 6, 6),  # independence Metropolis-Hastings steps of its corrected sampler
+    "ising_gan_channels": (8, 16, 32),
+    "ising_gan_steps": (40, 1_500, 6_000),
+    "ising_ddpm_channels": (8, 16, 32),
+    "ising_ddpm_steps": (40, 4_000, 12_000),
+    "ising_ddpm_sample_steps": (10, 20, 50),  # DDIM steps (eta = 1)
+    "ising_rbm_temperature": (2.269, 2.269, 2.269),  # the RBM learns one temperature: T_c
+    "ising_rbm_hidden": (16, 64, 256),
+    "ising_rbm_epochs": (1, 20, 50),
+    "ising_rbm_lr": (0.3, 0.3, 0.1),
+    "ising_rbm_gibbs_steps": (50, 500, 2_000),
+    "ising_n_samples": (500, 10_000, 20_000),  # samples judged per temperature (AR)
+    "ising_n_samples_slow": (200, 2_000, 10_000),  # for the GAN, DDPM and RBM (slower samplers)
 }
 
 

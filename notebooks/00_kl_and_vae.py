@@ -29,12 +29,12 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from course_utils import get_profile, seed_everything
+from course_utils import get_profile, models, seed_everything
 from course_utils.data import load_mnist, split_of
-from course_utils.divergences import (fit_gaussian_kl, js_discrete, kl_diag_normal_standard, kl_discrete,
-                                      kl_monte_carlo, kl_normal, mixture_log_prob)
 from course_utils.paths import artifacts_dir
-from course_utils import vae as V
+from course_utils.summary import vae as V
+from course_utils.summary.divergences import (fit_gaussian_kl, js_discrete, kl_diag_normal_standard, kl_discrete,
+                                              kl_monte_carlo, kl_normal, mixture_log_prob)
 
 P = get_profile()
 seed_everything(0)
@@ -78,6 +78,32 @@ print(f"smallest KL: Gaussians {float(torch.minimum(forward, reverse).min()):.2e
 print(f"median |KL(p||q) - KL(q||p)| / KL(p||q): {float(((forward - reverse).abs() / forward).median()):.2f}")
 assert float(torch.minimum(forward, reverse).min()) >= 0 and float(discrete.min()) >= 0, "KL >= 0 (Jensen)"
 assert float((forward - reverse).abs().median()) > 0, "KL is not symmetric"
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · The KL of two Gaussians, in closed form
+# Write the formula above as a function of the two means and the two **standard deviations**:
+# $$\mathrm{KL}(\mathcal N(\mu_1,\sigma_1^2)\,\|\,\mathcal N(\mu_2,\sigma_2^2))=\log\frac{\sigma_2}{\sigma_1}
+# +\frac{\sigma_1^2+(\mu_1-\mu_2)^2}{2\sigma_2^2}-\frac12 .$$
+# Replace `...` by your code and run the check: it tries your function on its own random pairs of
+# Gaussians and says what is wrong, if anything. (With `torch.log` it also works on whole tensors.)
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_kl_normal(mu1, s1, mu2, s2):
+    """KL(N(mu1, s1^2) || N(mu2, s2^2)) in nats."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_kl_normal(mu1, s1, mu2, s2):
+    """KL(N(mu1, s1^2) || N(mu2, s2^2)) in nats."""
+    return torch.log(torch.as_tensor(s2 / s1)) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - 0.5
+
+# %% tags=["check"]
+from course_utils.exercises import check_kl_normal
+
+check_kl_normal(my_kl_normal);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Forward vs reverse KL: mode covering vs mode seeking
@@ -163,18 +189,77 @@ assert torch.allclose(elbos + kl_to_posterior, torch.full_like(means, log_px), a
 at_posterior = float(V.linear_gaussian_elbo(x_obs, w_, b_, s_, post_mean, post_std))
 assert abs(at_posterior - log_px) < 1e-12, "the bound is tight at q = p(h|x)"
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · The VAE's KL term
+# The encoder returns, for each image, a mean $\boldsymbol\mu$ and a **log-variance** $\log\boldsymbol\sigma^2$
+# (`logvar`), both of shape $(N, J)$. Write the KL term of the ELBO, one number per image (shape $(N,)$):
+# $$\mathrm{KL}\big(\mathcal N(\boldsymbol\mu,\mathrm{diag}\,\boldsymbol\sigma^2)\,\|\,\mathcal N(0,I)\big)
+# =-\frac12\sum_{j=1}^J\big(1+\log\sigma_j^2-\mu_j^2-\sigma_j^2\big).$$
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_kl_vae(mu, logvar):
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) for each row: (N, J), (N, J) -> (N,)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_kl_vae(mu, logvar):
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) for each row: (N, J), (N, J) -> (N,)."""
+    return -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=-1)
+
+# %% tags=["check"]
+from course_utils.exercises import check_kl_vae
+
+check_kl_vae(my_kl_vae);
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3 · The reparameterisation trick
+# Draw $\mathbf h\sim\mathcal N(\boldsymbol\mu,\mathrm{diag}\,\boldsymbol\sigma^2)$ as a differentiable function of
+# $\boldsymbol\mu$ and `logvar` $=\log\boldsymbol\sigma^2$, given standard normal noise $\boldsymbol\epsilon$:
+# $\mathbf h=\boldsymbol\mu+\boldsymbol\sigma\odot\boldsymbol\epsilon$. Which power of $e^{\text{logvar}}$ is $\boldsymbol\sigma$?
+# The check also makes sure that gradients flow back to `mu` and `logvar`.
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_reparameterise(mu, logvar, eps):
+    """h = mu + sigma * eps, with sigma from logvar = log sigma^2; all of shape (N, J)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_reparameterise(mu, logvar, eps):
+    """h = mu + sigma * eps, with sigma from logvar = log sigma^2; all of shape (N, J)."""
+    return mu + torch.exp(0.5 * logvar) * eps
+
+# %% tags=["check"]
+from course_utils.exercises import check_reparameterise
+
+check_reparameterise(my_reparameterise);
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Train an MLP VAE (784-400-20) on MNIST
 
 # %% slideshow={"slide_type": "fragment"}
 train_x, train_y = split_of(load_mnist(n=P.vae_n_train))
 test_x, test_y = split_of(load_mnist(train=False))
-config = V.vae_config(latent_dim=20)
-model = V.build_vae(config, "cpu")
-history = V.train_vae(model, train_x, P.vae_epochs, device="cpu", test_images=test_x)
+config = V.vae_config(latent_dim=20, epochs=P.vae_epochs)
+
+
+def train_the_vae():
+    model = V.build_vae(config, "cpu")
+    return models.wrap(model, config, V.train_vae(model, train_x, P.vae_epochs, device="cpu", test_images=test_x))
+
+
+from course_utils import pretrained  # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
+
+vae = pretrained.load_or_train("vae", train_the_vae, "cpu")
+model, config, history = vae.model, vae.config, vae.history
 print(f"-ELBO {history['loss'][-1]:.1f} nats (recon {history['recon'][-1]:.1f} + KL {history['kl'][-1]:.1f}); "
-      f"test {history['test_loss'][-1]:.1f}; {history['train_seconds']:.1f} s")
-ckpt = V.save_vae(artifacts_dir() / P.name / "vae.pt", model, config, history)
+      f"test {history['test_loss'][-1]:.1f}; {config.epochs} epochs, {history['train_seconds']:.1f} s")
+ckpt = models.save(artifacts_dir() / P.name / "vae.pt", vae)  # one format for every model
 assert history["loss"][-1] < history["loss"][0], "training raised the ELBO"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -207,7 +292,8 @@ recon = V.reconstruct(model, test_x[:8])
 samples = V.sample_vae(model, 16, "cpu", seed=0)
 fig, ax = plt.subplots(3, 8, figsize=(8, 3))
 for i in range(8):
-    ax[0, i].imshow(test_x[i, 0], cmap="gray"); ax[1, i].imshow(recon[i], cmap="gray"); ax[2, i].imshow(samples[i], cmap="gray")
+    for row, images in enumerate((test_x, recon, samples)):
+        ax[row, i].imshow(images[i, 0], cmap="gray", vmin=-1, vmax=1)
 for a in ax.flat: a.axis("off")
 plt.suptitle("test digits / reconstructions / samples"); plt.show()
 
@@ -228,13 +314,11 @@ plt.scatter(z[:, 0], z[:, 1], c=test_y, cmap="tab10", s=4); plt.colorbar(label="
 from course_utils.scoreboard import score_images  # noqa: E402
 
 n = min(P.vae_n_score, len(test_x))
-scores = {"VAE": score_images(V.sample_vae(model, n, "cpu", seed=1).unsqueeze(1) * 2 - 1, test_x[:n], device="cpu")}
+scores = {"VAE": score_images(V.sample_vae(model, n, "cpu", seed=1), test_x[:n], device="cpu")}
 gan_path = artifacts_dir() / P.name / "gan_mlp.pt"
 if gan_path.is_file():
-    from course_utils.gan import load_gan, sample_gan
-    gen_model, _, gcfg, _ = load_gan(gan_path, "cpu")
-    fake = sample_gan(gen_model, n, gcfg["z_size"], gcfg["mode_z"], torch.device("cpu"), 1)
-    scores["MLP GAN"] = score_images(fake.unsqueeze(1) * 2 - 1, test_x[:n], device="cpu")
+    fake = models.load(gan_path, "cpu").sample(n, "cpu", seed=1)
+    scores["MLP GAN"] = score_images(fake, test_x[:n], device="cpu")
 for name, sc in scores.items():
     print(f"{name:8s} MMD2(features) {sc['mmd2_features']:.4f}  FD {sc['fd_features']:.2f}  "
           f"confidence {sc['confidence']:.3f}  class spread {sc['class_spread']:.3f}")

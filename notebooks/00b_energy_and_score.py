@@ -32,8 +32,8 @@ import torch
 
 from course_utils import get_profile, seed_everything
 from course_utils.data import load_mnist, split_of
-from course_utils import rbm as R
-from course_utils import score as S
+from course_utils.summary import rbm as R
+from course_utils.summary import score_matching as S
 
 P = get_profile()
 seed_everything(0)
@@ -55,6 +55,32 @@ loglik = (-R.free_energy(tiny, data)).mean() - torch.logsumexp(-R.free_energy(ti
 loglik.backward()
 assert torch.allclose(exact["W"], tiny.W.grad), "data term minus model term = autograd gradient of log p"
 print("exact gradient of W:\n", exact["W"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · The free energy of an RBM
+# Summing the hidden units out of $e^{-E(\mathbf v,\mathbf h)}$ gives the free energy, one number per row of
+# `v` (shape $(N, D)$; `W` is $(D, H)$, `b` is $(D,)$, `c` is $(H,)$):
+# $$F(\mathbf v)=-\mathbf b^\top\mathbf v-\sum_{j=1}^H\mathrm{softplus}\big(c_j+(\mathbf v^\top W)_j\big),
+# \qquad \mathrm{softplus}(x)=\log(1+e^x).$$
+
+# %% tags=["exercise"]
+import torch
+import torch.nn.functional as F
+
+
+def my_free_energy(v, W, b, c):
+    """F(v) for each row of v: (N, D) -> (N,)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_free_energy(v, W, b, c):
+    """F(v) for each row of v: (N, D) -> (N,)."""
+    return -(v @ b) - F.softplus(v @ W + c).sum(dim=1)
+
+# %% tags=["check"]
+from course_utils.exercises import check_free_energy
+
+check_free_energy(my_free_energy);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. CD-1 vs persistent CD on binarised MNIST
@@ -163,6 +189,42 @@ for r, sn in enumerate(snaps):
         ax[r, i].imshow(sn[i].reshape(28, 28), cmap="gray"); ax[r, i].axis("off")
 plt.suptitle("Gibbs chains (rows: later steps)"); plt.show()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · One CD-1 gradient, by hand
+# One Gibbs step from the data $\mathbf v_0$ (rows of `v0`), with the randomness given to you as uniform
+# numbers `u_h` $(N, H)$ and `u_v` $(N, D)$, so that the answer is exact: a unit is on when its uniform number is
+# below its probability.
+# 1. $\mathbf p_0=\sigma(\mathbf v_0W+\mathbf c)$, $\ \mathbf h_0=[\,u_h<\mathbf p_0\,]$;
+# 2. $\mathbf v_1=[\,u_v<\sigma(\mathbf h_0W^\top+\mathbf b)\,]$, $\ \mathbf p_1=\sigma(\mathbf v_1W+\mathbf c)$;
+# 3. data term minus model term, averaged over the $N$ rows:
+#    $\Delta W=\frac1N(\mathbf v_0^\top\mathbf p_0-\mathbf v_1^\top\mathbf p_1)$ $(D,H)$,
+#    $\Delta\mathbf b=\overline{\mathbf v_0-\mathbf v_1}$, $\Delta\mathbf c=\overline{\mathbf p_0-\mathbf p_1}$.
+#
+# (`R.cd_gradient` does the same with random draws; training adds `lr` times these to the parameters.)
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_cd1_gradient(v0, W, b, c, u_h, u_v):
+    """The CD-1 estimate (dW, db, dc) of the log-likelihood gradient."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_cd1_gradient(v0, W, b, c, u_h, u_v):
+    """The CD-1 estimate (dW, db, dc) of the log-likelihood gradient."""
+    p0 = torch.sigmoid(v0 @ W + c)
+    h0 = (u_h < p0).to(v0.dtype)
+    v1 = (u_v < torch.sigmoid(h0 @ W.T + b)).to(v0.dtype)
+    p1 = torch.sigmoid(v1 @ W + c)
+    n = len(v0)
+    return (v0.T @ p0 - v1.T @ p1) / n, (v0 - v1).mean(0), (p0 - p1).mean(0)
+
+# %% tags=["check"]
+from course_utils.exercises import check_cd1_gradient
+
+check_cd1_gradient(my_cd1_gradient);
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Scores: $Z$ drops out
 # $\mathbf s(\mathbf x)=\nabla_{\mathbf x}\log p(\mathbf x)=-\nabla_{\mathbf x}E(\mathbf x)$. Denoising score matching
@@ -249,6 +311,30 @@ print("fraction per mode:", [round(f, 3) for f in frac.tolist()],
       "target:", [round(w, 3) for w in params["weights"].tolist()])
 if P.name != "smoke":
     assert torch.allclose(frac, params["weights"], atol=0.05), "annealed Langevin should put each mode's weight on it"
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3 · One Langevin step
+# Write the step used above, for a score function `score` (it maps points to $\nabla\log p$ at them), a step
+# size $\eta$ and standard normal noise $\mathbf z$ of the shape of $\mathbf x$:
+# $$\mathbf x\leftarrow\mathbf x+\frac{\eta}{2}\,\mathbf s(\mathbf x)+\sqrt{\eta}\,\mathbf z .$$
+
+# %% tags=["exercise"]
+import math
+
+
+def my_langevin_step(x, score, eta, z):
+    """One Langevin step from the points x (N, d)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_langevin_step(x, score, eta, z):
+    """One Langevin step from the points x (N, d)."""
+    return x + eta / 2 * score(x) + math.sqrt(eta) * z
+
+# %% tags=["check"]
+from course_utils.exercises import check_langevin_step
+
+check_langevin_step(my_langevin_step);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Tweedie's formula: $\mathbb E[\mathbf x\mid\tilde{\mathbf x}]=\tilde{\mathbf x}+\sigma^2\nabla\log p_\sigma(\tilde{\mathbf x})$

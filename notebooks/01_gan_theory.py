@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from course_utils import get_profile
-from course_utils.game import (
+from course_utils.gan.game import (
     integrate, js_divergence, normal_pdf, optimal_discriminator, simultaneous_gradient_play,
     train_toy_gan, value_function,
 )
@@ -147,6 +147,61 @@ ax.legend()
 plt.show()
 assert abs(min(values) - (-math.log(4))) < 1e-6
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · The optimal discriminator of two Gaussians
+# For $p_\text{data}=\mathcal N(\mu_\text{data},s_\text{data}^2)$ and $p_g=\mathcal N(\mu_g,s_g^2)$, write
+# $D^*(x)=\dfrac{p_\text{data}(x)}{p_\text{data}(x)+p_g(x)}$ at the points `x` (a tensor), with the densities
+# written out: $\mathcal N(x;\mu,s^2)=\dfrac{1}{s\sqrt{2\pi}}\,e^{-(x-\mu)^2/(2s^2)}$. Does the factor
+# $\frac{1}{s\sqrt{2\pi}}$ cancel?
+
+# %% tags=["exercise"]
+import math
+
+import torch
+
+
+def my_optimal_discriminator(x, mu_data, s_data, mu_g, s_g):
+    """D*(x) for two Gaussians, elementwise on the tensor x."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_optimal_discriminator(x, mu_data, s_data, mu_g, s_g):
+    """D*(x) for two Gaussians, elementwise on the tensor x."""
+    def density(m, s):
+        return torch.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
+
+    return density(mu_data, s_data) / (density(mu_data, s_data) + density(mu_g, s_g))
+
+# %% tags=["check"]
+from course_utils.exercises import check_optimal_discriminator
+
+check_optimal_discriminator(my_optimal_discriminator);
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · The value function on a grid, and its value at $D^*$
+# On a grid `x` with the densities `p_data`, `p_g` and a discriminator `d` (all tensors of the grid's length),
+# integrate with the trapezoidal rule (`torch.trapezoid(values, x)`)
+# $$v=\int\big[p_\text{data}(x)\log d(x)+p_g(x)\log\big(1-d(x)\big)\big]\,dx .$$
+# The check also feeds your function $D^*$ and compares the result with $-\log 4+2\,\mathrm{JS}(p_\text{data}\,\|\,p_g)$.
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_value_function(d, p_data, p_g, x):
+    """v(g, d) by the trapezoidal rule on the grid x; returns a number."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_value_function(d, p_data, p_g, x):
+    """v(g, d) by the trapezoidal rule on the grid x; returns a number."""
+    return float(torch.trapezoid(p_data * torch.log(d) + p_g * torch.log1p(-d), x))
+
+# %% tags=["check"]
+from course_utils.exercises import check_value_function
+
+check_value_function(my_value_function);
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The non-saturating generator loss
 #
@@ -183,6 +238,40 @@ ax2.set_xlabel(r"$d(g(z))$")
 ax2.set_ylabel("gradient size w.r.t. the logit")
 ax2.legend()
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3 · The two generator gradients, by hand
+# With $d=\sigma(\ell)$, differentiate both generator losses with respect to the logit $\ell$ on paper, then write
+# the results as functions of the tensor `logit` (use `torch.sigmoid`): the minimax loss $\log(1-\sigma(\ell))$
+# and the non-saturating loss $-\log\sigma(\ell)$. The check compares them with autograd's answer.
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_grad_minimax(logit):
+    """d/dl log(1 - sigmoid(l)), elementwise."""
+    ...  # your code here
+
+
+def my_grad_nonsaturating(logit):
+    """d/dl (-log sigmoid(l)), elementwise."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_grad_minimax(logit):
+    """d/dl log(1 - sigmoid(l)), elementwise."""
+    return -torch.sigmoid(logit)
+
+
+def my_grad_nonsaturating(logit):
+    """d/dl (-log sigmoid(l)), elementwise."""
+    return -(1 - torch.sigmoid(logit))
+
+# %% tags=["check"]
+from course_utils.exercises import check_logit_gradients
+
+check_logit_gradients(my_grad_minimax, my_grad_nonsaturating);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Both losses have the same fixed point, but the game is no longer exactly zero-sum.

@@ -37,7 +37,7 @@ import torch
 from course_utils import get_device, get_profile, seed_everything
 from course_utils.data import load_mnist
 from course_utils.gan import create_noise
-from course_utils.networks import (
+from course_utils.gan import (
     discriminator_logits, make_discriminator_network, make_generator_network,
 )
 from course_utils.plotting import show_images
@@ -63,7 +63,7 @@ print("images:", tuple(images.shape), images.dtype, f"range [{images.min():.0f},
 assert images.shape[1:] == (1, 28, 28) and images.min() >= -1 and images.max() <= 1
 
 # %% slideshow={"slide_type": "subslide"}
-show_images((images[:16] + 1) / 2, nrow=8, labels=labels[:16].tolist())
+show_images(images[:16], nrow=8, labels=labels[:16].tolist())
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -80,6 +80,30 @@ for ax, mode_z in zip(axes, ("uniform", "normal")):
     ax.hist(z.flatten(), bins=60, density=True)
     ax.set_title(f"mode_z = {mode_z!r}: z.shape = {tuple(z.shape)}")
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · The lecture's noise
+# Draw a `(batch_size, z_size)` tensor uniformly on $[-1, 1)$ from the `torch.Generator` you are given
+# (`torch.rand(..., generator=generator)` is uniform on $[0, 1)$). The check looks at the shape, the range,
+# the mean and variance ($0$ and $1/3$) and whether the same seed gives the same noise.
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_noise(batch_size, z_size, generator):
+    """z ~ U[-1, 1) of shape (batch_size, z_size), drawn from `generator`."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_noise(batch_size, z_size, generator):
+    """z ~ U[-1, 1) of shape (batch_size, z_size), drawn from `generator`."""
+    return torch.rand(batch_size, z_size, generator=generator) * 2 - 1
+
+# %% tags=["check"]
+from course_utils.exercises import check_noise
+
+check_noise(my_noise);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The networks
@@ -110,6 +134,57 @@ print(f"discriminator: {n_parameters(disc_model):,} parameters (784*100 + 100*1 
 assert n_parameters(gen_model) == 20 * 100 + 100 + 100 * 784 + 784
 assert n_parameters(disc_model) == 784 * 100 + 100 + 1
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · A discriminator with two hidden layers
+# Build the lecture's discriminator, but with **two** hidden layers of `num_hidden_units` each: every hidden
+# layer is `Linear` without bias, `LeakyReLU`, `Dropout(p=0.5)`; then a `Linear` layer to one output and a
+# `Sigmoid`. Return an `nn.Sequential` (do not call `make_discriminator_network`).
+
+# %% tags=["exercise"]
+from torch import nn
+
+
+def my_make_discriminator(input_size, num_hidden_units):
+    """d(x): input_size -> 2 hidden layers of num_hidden_units -> a probability."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_make_discriminator(input_size, num_hidden_units):
+    """d(x): input_size -> 2 hidden layers of num_hidden_units -> a probability."""
+    h = num_hidden_units
+    return nn.Sequential(
+        nn.Linear(input_size, h, bias=False), nn.LeakyReLU(), nn.Dropout(p=0.5),
+        nn.Linear(h, h, bias=False), nn.LeakyReLU(), nn.Dropout(p=0.5),
+        nn.Linear(h, 1), nn.Sigmoid(),
+    )
+
+# %% tags=["check"]
+from course_utils.exercises import check_discriminator
+
+check_discriminator(my_make_discriminator);
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3 · Its number of parameters, by formula
+# Count, without building the network, the parameters of the lecture's discriminator with `num_hidden_layers`
+# hidden layers of `num_hidden_units` $=h$ units on `input_size` $=D$ inputs (the hidden layers have no bias,
+# the output layer has one). For one hidden layer the cell above printed $784\cdot100+100\cdot1+1$.
+
+# %% tags=["exercise"]
+def my_discriminator_size(input_size, num_hidden_layers, num_hidden_units):
+    """The number of parameters of make_discriminator_network(input_size, num_hidden_layers, num_hidden_units)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_discriminator_size(input_size, num_hidden_layers, num_hidden_units):
+    """The number of parameters of make_discriminator_network(input_size, num_hidden_layers, num_hidden_units)."""
+    d, layers, h = input_size, num_hidden_layers, num_hidden_units
+    return d * h + (layers - 1) * h * h + h * 1 + 1
+
+# %% tags=["check"]
+from course_utils.exercises import check_discriminator_size
+
+check_discriminator_size(my_discriminator_size);
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. One forward pass
 #
@@ -129,7 +204,7 @@ print("d(x):", tuple(d_proba_real.shape), f"mean {d_proba_real.mean():.3f}",
 assert g_output.shape == (batch_size, 784) and d_proba_real.shape == (batch_size, 1)
 
 # %% slideshow={"slide_type": "subslide"}
-show_images((g_output[:16].detach().cpu() + 1) / 2, nrow=8, title="an untrained generator: noise")
+show_images(g_output[:16].detach().cpu(), nrow=8, title="an untrained generator: noise")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -29,9 +29,9 @@ import time
 
 import matplotlib.pyplot as plt
 
-from course_utils import get_device, get_profile, seed_everything
+from course_utils import get_device, get_profile, models, seed_everything
 from course_utils.data import load_mnist
-from course_utils.gan import build_gan, gan_config, make_optimizers, save_gan, train_gan
+from course_utils.gan import build_gan, gan_config, make_optimizers, train_gan
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import show_images
 
@@ -62,15 +62,68 @@ print(f"{len(data):,} training images: {data.source}")
 
 # %% slideshow={"slide_type": "subslide"}
 seed_everything(1)
-config = gan_config(z_size=20, mode_z="uniform")  # the lecture's hyperparameters
-gen_model, disc_model = build_gan(config, device)
+config = gan_config(z_size=20, mode_z="uniform", epochs=P.gan_epochs)  # the lecture's hyperparameters
+gan = build_gan(config, device)  # both players in one module: saved, loaded and moved together
+gen_model, disc_model = gan
 g_optimizer, d_optimizer = make_optimizers(gen_model, disc_model)  # Adam, lr 1e-3
 history = train_gan(
     gen_model, disc_model, data, num_epochs=P.gan_epochs, batch_size=P.gan_batch_size,
-    z_size=config["z_size"], mode_z=config["mode_z"], device=device,
+    z_size=config.z_size, mode_z=config.mode_z, device=device,
     g_optimizer=g_optimizer, d_optimizer=d_optimizer, sample_epochs=P.gan_sample_epochs,
 )
 print(f"{sum(history['seconds']):.1f} s, {history['images_per_second']:,.0f} images/s")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · The discriminator loss, on logits
+# `d_train` computes $L_D=\mathrm{BCE}(d(\mathbf x),1)+\mathrm{BCE}(d(g(\mathbf z)),0)$ (each BCE a mean over the
+# batch) from the discriminator's **logits** $\ell$, $d=\sigma(\ell)$, with
+# `F.binary_cross_entropy_with_logits(logits, targets)`. Write it for a batch of real and a batch of fake logits
+# (each of shape $(m, 1)$); it returns one number.
+
+# %% tags=["exercise"]
+import torch
+import torch.nn.functional as F
+
+
+def my_d_loss(logit_real, logit_fake):
+    """L_D from the logits of a real and a fake batch."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_d_loss(logit_real, logit_fake):
+    """L_D from the logits of a real and a fake batch."""
+    loss_real = F.binary_cross_entropy_with_logits(logit_real, torch.ones_like(logit_real))
+    loss_fake = F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake))
+    return loss_real + loss_fake
+
+# %% tags=["check"]
+from course_utils.exercises import check_d_loss
+
+check_d_loss(my_d_loss);
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · The non-saturating generator loss, on logits
+# `g_train` minimises $L_G=\mathrm{BCE}(d(g(\mathbf z)),1)=-\frac1m\sum_i\log\sigma(\ell_i)$ on the logits of a fake
+# batch. Which label, and why is it not the discriminator's?
+
+# %% tags=["exercise"]
+import torch
+import torch.nn.functional as F
+
+
+def my_g_loss(logit_fake):
+    """The non-saturating L_G from the logits of a fake batch."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_g_loss(logit_fake):
+    """The non-saturating L_G from the logits of a fake batch."""
+    return F.binary_cross_entropy_with_logits(logit_fake, torch.ones_like(logit_fake))
+
+# %% tags=["check"]
+from course_utils.exercises import check_g_loss
+
+check_g_loss(my_g_loss);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the numbers say
@@ -111,7 +164,7 @@ plt.show()
 
 # %%
 checkpoint = artifacts_dir() / P.name / "gan_mlp.pt"
-save_gan(checkpoint, gen_model, disc_model, config, history)
+models.save(checkpoint, models.wrap(gan, config, history))  # the one checkpoint format of every model
 print("saved", checkpoint, f"({checkpoint.stat().st_size / 1e6:.1f} MB)")
 
 # %% [markdown]

@@ -24,10 +24,10 @@
 import matplotlib.pyplot as plt
 import torch
 
-from course_utils import get_device, get_profile, seed_everything
+from course_utils import get_device, get_profile, models
 from course_utils.data import load_mnist
-from course_utils.figures import show_gif, write_samples_gif
-from course_utils.gan import build_gan, create_noise, gan_config, load_gan, save_gan, train_gan
+from course_utils.publish.figures import show_gif, write_samples_gif
+from course_utils.gan import create_noise, gan_config
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import plot_epoch_samples, plot_gan_history, show_images
 
@@ -41,16 +41,14 @@ print(P, "| device:", device, "| checkpoint:", checkpoint)
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 if checkpoint.exists():
-    gen_model, disc_model, config, history = load_gan(checkpoint, device)
-    print(f"loaded {checkpoint}: {len(history['epoch'])} epochs")
+    gan = models.load(checkpoint, device, family="mlp-gan")
+    print(f"loaded {checkpoint}: {len(gan.history['epoch'])} epochs")
 else:
     print("no checkpoint from notebook 03 in this profile: training one now")
-    seed_everything(1)
-    config = gan_config()
-    gen_model, disc_model = build_gan(config, device)
-    history = train_gan(gen_model, disc_model, load_mnist(n=P.gan_n_train), P.gan_epochs,
-                        batch_size=P.gan_batch_size, device=device, sample_epochs=P.gan_sample_epochs)
-    save_gan(checkpoint, gen_model, disc_model, config, history)
+    config = gan_config(epochs=P.gan_epochs, batch_size=P.gan_batch_size, sample_epochs=P.gan_sample_epochs)
+    gan = models.fit("mlp-gan", config, load_mnist(n=P.gan_n_train), device, seed=1)
+    models.save(checkpoint, gan)
+(gen_model, disc_model), config, history = gan.model, gan.config, gan.history
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Losses and discriminator outputs
@@ -65,6 +63,25 @@ else:
 # %% slideshow={"slide_type": "subslide"}
 plot_gan_history(history)
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · The losses at the game's solution
+# At the solution $p_g=p_\text{data}$ the best discriminator answers $d\equiv\frac12$. What are then
+# $L_D=-\log d(\mathbf x)-\log(1-d(g(\mathbf z)))$ and $L_G=-\log d(g(\mathbf z))$? Give the two numbers as a pair
+# (`math.log` is there), and compare with the dotted lines of the left plot, which show *half* of $L_D$.
+
+# %% tags=["exercise"]
+import math
+
+my_losses_at_solution = ...  # (L_D, L_G)
+
+# %% tags=["solution"]
+my_losses_at_solution = (-math.log(0.5) - math.log(1 - 0.5), -math.log(0.5))  # (log 4, log 2)
+
+# %% tags=["check"]
+from course_utils.exercises import check_losses_at_solution
+
+check_losses_at_solution(my_losses_at_solution);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Samples from the same noise over the epochs
@@ -95,13 +112,37 @@ show_gif(gif, width=480)
 
 # %% slideshow={"slide_type": "subslide"}
 torch.manual_seed(3)
-z_start, z_end = create_noise(2, config["z_size"], config["mode_z"]).to(device)
+z_start, z_end = create_noise(2, config.z_size, config.mode_z).to(device)
 alphas = torch.linspace(0, 1, 10, device=device)[:, None]
 with torch.no_grad():
     walk = gen_model.eval()((1 - alphas) * z_start + alphas * z_end).reshape(-1, 28, 28)
-show_images((walk.cpu() + 1) / 2, nrow=10, title=r"g((1 - a) z0 + a z1), a = 0 ... 1")
+show_images(walk.cpu(), nrow=10, title=r"g((1 - a) z0 + a z1), a = 0 ... 1")
 plt.show()
 assert walk.shape == (10, 28, 28) and torch.isfinite(walk).all()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · A straight walk through noise space
+# Write the walk above as a function: `n` points from `z0` to `z1` (both of shape `(z_size,)`), one per row,
+# $(1-a)\,\mathbf z_0+a\,\mathbf z_1$ for $a=0,\frac1{n-1},\dots,1$; the result has shape `(n, z_size)`.
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_walk(z0, z1, n):
+    """n points on the segment from z0 to z1, shape (n, z_size); row 0 is z0, row n - 1 is z1."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_walk(z0, z1, n):
+    """n points on the segment from z0 to z1, shape (n, z_size); row 0 is z0, row n - 1 is z1."""
+    a = torch.linspace(0, 1, n, dtype=z0.dtype)[:, None]
+    return (1 - a) * z0 + a * z1
+
+# %% tags=["check"]
+from course_utils.exercises import check_noise_walk
+
+check_noise_walk(my_walk);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. How sure is the discriminator?
@@ -115,7 +156,7 @@ held_out = load_mnist(train=False, n=1_000).tensors[0].to(device)
 disc_model.eval()
 with torch.no_grad():
     d_real = disc_model(held_out.reshape(len(held_out), -1)).squeeze(1).cpu()
-    fake = gen_model(create_noise(len(held_out), config["z_size"], config["mode_z"]).to(device))
+    fake = gen_model(create_noise(len(held_out), config.z_size, config.mode_z).to(device))
     d_fake = disc_model(fake).squeeze(1).cpu()
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.hist(d_real, bins=40, range=(0, 1), alpha=0.6, label="held-out real digits")
@@ -125,3 +166,27 @@ ax.legend()
 plt.show()
 print(f"mean d on held-out real: {d_real.mean():.3f} | on generated: {d_fake.mean():.3f}")
 assert d_real.mean() > d_fake.mean(), "the discriminator should still rate real digits higher"
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3 · How often is the discriminator right?
+# Call an image "real" when $d>\frac12$. From the outputs `d_real` on real digits and `d_fake` on generated ones
+# (1-D tensors, possibly of different lengths), compute the **balanced accuracy**: the mean of the accuracy on
+# reals and the accuracy on fakes. (Try it on the histograms above: `my_d_accuracy(d_real, d_fake)`.)
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_d_accuracy(d_real, d_fake):
+    """(fraction of reals with d > 1/2 + fraction of fakes with d < 1/2) / 2."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_d_accuracy(d_real, d_fake):
+    """(fraction of reals with d > 1/2 + fraction of fakes with d < 1/2) / 2."""
+    return float(((d_real > 0.5).float().mean() + (d_fake < 0.5).float().mean()) / 2)
+
+# %% tags=["check"]
+from course_utils.exercises import check_d_accuracy
+
+check_d_accuracy(my_d_accuracy);

@@ -70,6 +70,38 @@ real, same_source = train_digits[:n_real], train_digits[n_real:]
 held_out, _ = split_of(load_mnist(train=False))
 print(f"{n_real} reals, {len(same_source)} more training digits, {len(held_out)} held-out digits")
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · The unbiased MMD² in a few lines
+# For reals `X` $(n, d)$ and fakes `Y` $(m, d)$ and the Gaussian kernel $k(\mathbf x,\mathbf y)=\exp(-\|\mathbf x-\mathbf y\|^2/(2h^2))$,
+# $$\mathrm{MMD}^2_u=\frac{1}{n(n-1)}\sum_{i\ne j}k(x_i,x_j)+\frac{1}{m(m-1)}\sum_{i\ne j}k(y_i,y_j)
+# -\frac{2}{nm}\sum_{i,j}k(x_i,y_j).$$
+# `torch.cdist(A, B)` gives all the distances $\|a_i-b_j\|$; leave out the diagonals $i=j$. Return a number.
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_mmd2_unbiased(X, Y, h):
+    """The unbiased MMD^2 between the rows of X and of Y, Gaussian kernel of bandwidth h."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_mmd2_unbiased(X, Y, h):
+    """The unbiased MMD^2 between the rows of X and of Y, Gaussian kernel of bandwidth h."""
+    def k(A, B):
+        return torch.exp(-torch.cdist(A, B) ** 2 / (2 * h**2))
+
+    n, m = len(X), len(Y)
+    kxx, kyy = k(X, X), k(Y, Y)
+    xx = (kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
+    yy = (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
+    return float(xx + yy - 2 * k(X, Y).mean())
+
+# %% tags=["check"]
+from course_utils.exercises import check_mmd2_unbiased
+
+check_mmd2_unbiased(my_mmd2_unbiased);
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The bias: a perfect generator does not score 0
 #
@@ -137,7 +169,7 @@ config = gan_config(z_size=20, mode_z="uniform")  # the lecture's hyperparameter
 
 def score_epoch(epoch, gen_model):
     """train_gan calls this after every epoch and keeps what it returns in the history."""
-    fake = sample_gan(gen_model, 500, config["z_size"], config["mode_z"], device, seed=0) * 2 - 1
+    fake = sample_gan(gen_model, 500, config.z_size, config.mode_z, device, seed=0)
     return {"mmd": scorer.score(fake)}  # same 500 noise vectors every epoch (seed=0)
 
 
@@ -146,7 +178,7 @@ seed_everything(1)
 gen_model, disc_model = build_gan(config, device)
 g_optimizer, d_optimizer = make_optimizers(gen_model, disc_model)
 history = train_gan(gen_model, disc_model, load_mnist(n=P.gan_n_train), num_epochs=P.gan_epochs,
-                    batch_size=P.gan_batch_size, z_size=config["z_size"], mode_z=config["mode_z"],
+                    batch_size=P.gan_batch_size, z_size=config.z_size, mode_z=config.mode_z,
                     device=device, g_optimizer=g_optimizer, d_optimizer=d_optimizer,
                     on_epoch_end=score_epoch)
 
@@ -173,7 +205,7 @@ assert history["mmd"][-1] > floor, "a GAN this small should not beat real digits
 # %% slideshow={"slide_type": "fragment"}
 def generated(m, seed):
     """m samples of the trained generator, mapped to the reals' [-1, 1]."""
-    return sample_gan(gen_model, m, config["z_size"], config["mode_z"], device, seed=seed) * 2 - 1
+    return sample_gan(gen_model, m, config.z_size, config.mode_z, device, seed=seed)
 
 
 fake, B = generated(200, seed=1), 200
@@ -183,6 +215,35 @@ print(f"held-out vs generated: MMD^2_u = {t_fake.statistic:.4f}, p = {t_fake.p_v
 print(f"held-out vs held-out:  MMD^2_u = {t_real.statistic:.4f}, p = {t_real.p_value:.3f}")
 assert t_fake.p_value < 0.05, "the test should tell generated digits from real ones"
 assert t_real.p_value > 0.01, "two batches of real digits should look alike to the test"
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · A permutation test by hand
+# `mmd_permutation_test` did this for you. Now you: pool $Z=(X, Y)$ (`torch.cat`); for each of the $B$ given
+# permutations `perms[b]` (a row of indices into $Z$) let its first $n$ = `len(X)` points play $X$ and the rest
+# $Y$, and compute `statistic(Z_x, Z_y)`; then
+# $$p=\frac{1+\#\{b:\ \text{null}_b\ge\text{observed}\}}{1+B},\qquad \text{observed}=\texttt{statistic}(X, Y).$$
+# The check hands you a cheap statistic (with ties!) and its own permutations, so your p-value is exact.
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_permutation_test(X, Y, statistic, perms):
+    """The permutation p-value of statistic(X, Y) against the B permutations in perms (B, n + m)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_permutation_test(X, Y, statistic, perms):
+    """The permutation p-value of statistic(X, Y) against the B permutations in perms (B, n + m)."""
+    Z, n = torch.cat([X, Y]), len(X)
+    observed = statistic(X, Y)
+    null = [statistic(Z[p[:n]], Z[p[n:]]) for p in perms]
+    return (1 + sum(s >= observed for s in null)) / (1 + len(perms))
+
+# %% tags=["check"]
+from course_utils.exercises import check_permutation_test
+
+check_permutation_test(my_permutation_test);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Pixel space vs classifier features

@@ -30,8 +30,8 @@ from course_utils.data import load_mnist, split_of
 from course_utils.device import seed_everything
 from course_utils.diffusion import ddpm_sample, make_schedule, q_sample, train_diffusion
 from course_utils.profiles import get_profile
-from course_utils.toy_data import standardise, two_moons
-from course_utils.unet import MLPDenoiser
+from course_utils.diffusion.toy_data import standardise, two_moons
+from course_utils.diffusion.unet import MLPDenoiser
 
 P = get_profile()
 print(P, "| toy training steps:", P.diff_toy_steps, "| T =", P.diff_T)
@@ -78,6 +78,52 @@ for j, t in enumerate(times):
     axes[0, j].set_title(f"t = {t}")
 plt.show()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · How much signal is left: $\bar\alpha_t$
+# From the schedule's `betas` (a tensor of length $T$), compute $\bar\alpha_t=\prod_{s\le t}(1-\beta_s)$ for every
+# $t$ (a tensor of length $T$; look up `torch.cumprod`).
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_alpha_bars(betas):
+    """abar_t for t = 1..T from beta_1..beta_T."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_alpha_bars(betas):
+    """abar_t for t = 1..T from beta_1..beta_T."""
+    return torch.cumprod(1 - betas, dim=0)
+
+# %% tags=["check"]
+from course_utils.exercises import check_alpha_bars
+
+check_alpha_bars(my_alpha_bars);
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · One step of the forward chain
+# Draw $x_t\sim q(x_t\mid x_{t-1})=\mathcal N(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I)$ from the standard normal `noise`
+# you are given. ($\beta_t$ is a variance.)
+
+# %% tags=["exercise"]
+import math
+
+
+def my_forward_step(x_prev, beta, noise):
+    """x_t from x_{t-1}, the number beta_t and standard normal noise of x's shape."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_forward_step(x_prev, beta, noise):
+    """x_t from x_{t-1}, the number beta_t and standard normal noise of x's shape."""
+    return math.sqrt(1 - beta) * x_prev + math.sqrt(beta) * noise
+
+# %% tags=["check"]
+from course_utils.exercises import check_forward_step
+
+check_forward_step(my_forward_step);
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The closed form, checked numerically
 # Run the chain step by step from $x_0 = 1.5$ (many copies) and compare mean and variance at
@@ -92,6 +138,31 @@ abar = schedule.alpha_bars[t_check]
 print(f"chain:       mean {x.mean():.4f}  var {x.var():.4f}")
 print(f"closed form: mean {abar.sqrt() * 1.5:.4f}  var {1 - abar:.4f}")
 assert abs(x.mean() - abar.sqrt() * 1.5) < 0.02 and abs(x.var() - (1 - abar)) < 0.02
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3 · Sampling $q(x_t\mid x_0)$ in closed form
+# Write `q_sample` yourself: $x_t=\sqrt{\bar\alpha_t}\,x_0+\sqrt{1-\bar\alpha_t}\,\varepsilon$ with **one time step per
+# sample**: `t` is an integer tensor of shape $(N,)$ indexing `alpha_bars`, `x0` has shape $(N, \dots)$ (2-D points
+# or images $(N, 1, 28, 28)$). Reshape `alpha_bars[t]` to $(N, 1, \dots)$ so that it broadcasts over each sample.
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_q_sample(x0, t, alpha_bars, noise):
+    """x_t ~ q(x_t | x_0), given the standard normal noise of x0's shape."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_q_sample(x0, t, alpha_bars, noise):
+    """x_t ~ q(x_t | x_0), given the standard normal noise of x0's shape."""
+    abar = alpha_bars[t].reshape(-1, *([1] * (x0.dim() - 1)))
+    return abar.sqrt() * x0 + (1 - abar).sqrt() * noise
+
+# %% tags=["check"]
+from course_utils.exercises import check_q_sample
+
+check_q_sample(my_q_sample);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning to reverse the chain

@@ -27,17 +27,16 @@
 import matplotlib.pyplot as plt
 import torch
 
-from course_utils.checkpoints import save_checkpoint
+from course_utils import models
 from course_utils.data import load_mnist, split_of
 from course_utils.device import get_device, seed_everything
-from course_utils.diffusion import ddim_sample, ddpm_config, ddpm_sample, load_ddpm, make_schedule, train_diffusion
-from course_utils.figures import show_gif, write_frames_gif
+from course_utils.diffusion import DDPMConfig, build_ddpm, ddim_sample, ddpm_sample, train_diffusion
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import show_images
 from course_utils.profiles import get_profile
+from course_utils.publish.figures import show_gif, write_frames_gif
 from course_utils.scoreboard import score_images
 from course_utils.scoring import classify_samples
-from course_utils.unet import build_unet
 
 P = get_profile()
 device = get_device()
@@ -100,6 +99,60 @@ generator = seed_everything(0)
 # same $x_T$ always gives the same digit, in 50 steps instead of 1000. With $\eta = 1$ it adds the
 # ancestral sampler's noise back (on all $T$ steps it *is* DDPM).
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · The Gaussian posterior $q(x_{t-1}\mid x_t,x_0)$
+# Write $\tilde\mu_t$ and $\tilde\beta_t$ of section 2 for a batch: `x0`, `xt` of shape $(N, d)$, one time step per
+# row in `t` $(N,)$ (here always $t\ge1$, so $\bar\alpha_{t-1}$ is `alpha_bars[t - 1]`), and the schedule's `betas`
+# and `alpha_bars` (length $T$; $\alpha_t=1-\beta_t$). Return `(mean, variance)`; the variance may have shape
+# $(N, 1)$ or $(N, d)$.
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_posterior_mean_var(x0, xt, t, betas, alpha_bars):
+    """(mu~_t, beta~_t) of q(x_{t-1} | x_t, x_0)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_posterior_mean_var(x0, xt, t, betas, alpha_bars):
+    """(mu~_t, beta~_t) of q(x_{t-1} | x_t, x_0)."""
+    beta, abar, abar_prev = betas[t][:, None], alpha_bars[t][:, None], alpha_bars[t - 1][:, None]
+    mean = (abar_prev.sqrt() * beta / (1 - abar) * x0
+            + (1 - beta).sqrt() * (1 - abar_prev) / (1 - abar) * xt)
+    return mean, (1 - abar_prev) / (1 - abar) * beta
+
+# %% tags=["check"]
+from course_utils.exercises import check_posterior
+
+check_posterior(my_posterior_mean_var);
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · One DDIM step
+# From $x_t$ and the predicted noise $\varepsilon=\varepsilon_\theta(x_t,t)$, step to an earlier time $s<t$ with the
+# formulas of section 6: first $\hat x_0$, then $x_s$, with $\sigma$ from $\eta$ and standard normal noise `z`.
+# `abar_t` and `abar_s` are numbers ($\bar\alpha_s>\bar\alpha_t$: more signal at the earlier step).
+
+# %% tags=["exercise"]
+import math
+
+
+def my_ddim_step(x_t, eps, abar_t, abar_s, eta, z):
+    """x_s from x_t by one DDIM step (eta = 0: deterministic)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_ddim_step(x_t, eps, abar_t, abar_s, eta, z):
+    """x_s from x_t by one DDIM step (eta = 0: deterministic)."""
+    x0_hat = (x_t - math.sqrt(1 - abar_t) * eps) / math.sqrt(abar_t)
+    sigma = eta * math.sqrt((1 - abar_s) / (1 - abar_t)) * math.sqrt(1 - abar_t / abar_s)
+    return math.sqrt(abar_s) * x0_hat + math.sqrt(1 - abar_s - sigma**2) * eps + sigma * z
+
+# %% tags=["check"]
+from course_utils.exercises import check_ddim_step
+
+check_ddim_step(my_ddim_step);
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Classifier-free guidance: one network, with and without a label
 # Give the network the digit as well, $\varepsilon_\theta(x_t, t, y)$, and replace the label by "none"
@@ -111,6 +164,26 @@ generator = seed_everything(0)
 # $p(x\mid y)$, $w > 1$ pushes towards images that are unmistakably a $y$ (clearer digits, less
 # variety), and the label "none" gives the plain unconditional model. No separate classifier is
 # trained, hence the name.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3 · Classifier-free guidance
+# Combine the network's two predictions, without the label (`eps_uncond`) and with it (`eps_cond`), with the
+# guidance weight $w$ as above: $w=0$ must give the unconditional model, $w=1$ the conditional one.
+
+# %% tags=["exercise"]
+def my_guided_eps(eps_uncond, eps_cond, w):
+    """The guided noise prediction for guidance weight w."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_guided_eps(eps_uncond, eps_cond, w):
+    """The guided noise prediction for guidance weight w."""
+    return eps_uncond + w * (eps_cond - eps_uncond)
+
+# %% tags=["check"]
+from course_utils.exercises import check_guidance
+
+check_guidance(my_guided_eps);
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Train a UNet on MNIST
 # A small UNet (28→14→7 and back, skip connections, GroupNorm, SiLU, sinusoidal time embedding,
@@ -120,16 +193,30 @@ generator = seed_everything(0)
 
 # %%
 images, labels = split_of(load_mnist(n=P.ddpm_n_train))
-schedule = make_schedule(P.diff_T, "linear")
-config = ddpm_config(P.diff_T, "linear", P.ddpm_channels, num_classes=10)
-model = build_unet(config["unet"], device)
+config = DDPMConfig(T=P.diff_T, schedule="linear", channels=P.ddpm_channels, conditional=True,
+                    train_steps=P.ddpm_train_steps, batch_size=P.ddpm_batch_size, warmup=min(100, P.ddpm_train_steps),
+                    n_train=P.ddpm_n_train)
+ddpm = build_ddpm(config, device)  # the UNet eps_theta, its EMA copy and the schedule
+model, schedule = ddpm.model, ddpm.schedule
 print(f"{len(images):,} digits, UNet with {sum(p.numel() for p in model.parameters()):,} parameters")
 
 # %% tags=["hide-input"]
-ema, history = train_diffusion(model, images, schedule, P.ddpm_train_steps, P.ddpm_batch_size,
-                               lr=2e-3, warmup=min(100, P.ddpm_train_steps), ema_decay=0.999, device=device, seed=0,
-                               log_every=max(1, P.ddpm_train_steps // 40), labels=labels, p_uncond=0.1)
-print(f"trained in {history['seconds'] / 60:.1f} min ({history['images_per_second']:.0f} images/s)")
+from course_utils import pretrained  # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
+
+
+def train_unet():
+    ema, history = train_diffusion(model, images, schedule, P.ddpm_train_steps, P.ddpm_batch_size,
+                                   lr=2e-3, warmup=min(100, P.ddpm_train_steps), ema_decay=0.999, device=device,
+                                   seed=0, log_every=max(1, P.ddpm_train_steps // 40), labels=labels, p_uncond=0.1)
+    ddpm.ema_model.load_state_dict(ema.model.state_dict())
+    return models.wrap(ddpm, config, history)
+
+
+trained = pretrained.load_or_train("ddpm", train_unet, device)
+ddpm, config, history = trained.model, trained.config, trained.history
+model, schedule = ddpm.model, ddpm.schedule
+print(f"trained in {history['seconds'] / 60:.1f} min ({history['images_per_second']:.0f} images/s), "
+      f"{config.train_steps:,} steps of {config.batch_size}")
 plt.plot(history["step"], history["loss"])
 plt.xlabel("step")
 plt.ylabel(r"$L_{simple}$")
@@ -141,8 +228,8 @@ assert history["loss"][-1] < history["loss"][0], "the loss should decrease"
 # noise at large $t$): judge a diffusion model by its samples and their scores, below.
 
 # %% slideshow={"slide_type": "skip"}
-path = save_checkpoint(artifacts_dir() / P.name / "ddpm.pt", "ddpm", {"model": model, "ema_model": ema.model}, config, history)
-ema_model, schedule, _ = load_ddpm(path, device)  # the same model the CLI and the scoreboard load
+path = models.save(artifacts_dir() / P.name / "ddpm.pt", trained)  # the model used here, shipped or trained
+ema_model = models.load(path, device).model.ema_model  # the same model the CLI and the scoreboard load
 print("saved", path)
 
 # %% [markdown] slideshow={"slide_type": "slide"}

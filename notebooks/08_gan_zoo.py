@@ -29,10 +29,9 @@ import torch
 import torch.nn.functional as F
 from IPython.display import Markdown, display
 
-from course_utils import get_device, get_profile
+from course_utils import get_device, get_profile, models
 from course_utils.data import load_mnist
-from course_utils.gan import (build_gan, create_noise, d_train, fit_gan, gan_config, load_gan,
-                              make_optimizers, save_gan)
+from course_utils.gan import build_gan, create_noise, d_train, gan_config, make_optimizers
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import plot_gan_history, show_images
 from course_utils.scoreboard import (classifier_monitor, format_table, plot_class_histograms,
@@ -64,25 +63,28 @@ print(f"{len(data):,} training images ({data.source}); {epochs} epochs = "
 #   moves, because the other player learns too).
 #
 # The loss is the lecture's: BCE for $d$, the non-saturating $-\log d(g(\mathbf z))$ for $g$.
-# Only the networks change, so `train_gan` runs unchanged (`fit_gan` builds the networks and the
-# optimizers that the configuration names, then calls it).
+# Only the networks change, so `train_gan` runs unchanged (`models.fit("dcgan", ...)` builds the
+# networks and the optimizers that the configuration names, then calls it).
 
 # %% slideshow={"slide_type": "skip"}
-dc_config = gan_config(architecture="dcgan", n_filters=P.zoo_n_filters)
+dc_config = gan_config(architecture="dcgan", n_filters=P.zoo_n_filters, epochs=epochs,
+                       sample_epochs=sorted({1, max(1, epochs // 4), max(1, epochs // 2), epochs}))
 print(dc_config)
 
 # %% tags=["hide-input"]
-dc_gen, dc_disc, dc_history = fit_gan(
-    dc_config, data, epochs, device, on_epoch_end=classifier_monitor(dc_config),
-    sample_epochs=sorted({1, max(1, epochs // 4), max(1, epochs // 2), epochs}),
-)
-save_gan(out / "dcgan.pt", dc_gen, dc_disc, dc_config, dc_history)
-print(f"DCGAN trained in {sum(dc_history['seconds']) / 60:.1f} min, {dc_history['images_per_second']:,.0f} images/s")
+from course_utils import pretrained  # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
+
+dcgan = pretrained.load_or_train(
+    "dcgan", lambda: models.fit("dcgan", dc_config, data, device, monitor=classifier_monitor(dc_config)), device)
+models.save(out / "dcgan.pt", dcgan)  # the model used here, shipped or trained: the scoreboard's
+dc_history = dcgan.history
+print(f"DCGAN trained in {sum(dc_history['seconds']) / 60:.1f} min, {dc_history['images_per_second']:,.0f} images/s, "
+      f"{dcgan.config.epochs} epochs")
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 plot_gan_history(dc_history)
 plt.show()
-show_images(dc_history["samples"][-1][:32], nrow=8, title=f"DCGAN after {epochs} epochs (fixed noise)")
+show_images(dc_history["samples"][-1][:32], nrow=8, title=f"DCGAN after {dcgan.config.epochs} epochs (fixed noise)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -111,12 +113,14 @@ plt.show()
 # n_critic=5)` and `gradient_penalty`: a parameter of the same loop, not a copy of it.
 
 # %% tags=["hide-input"]
-wgan_config = gan_config(architecture="wgan-gp", n_filters=P.zoo_n_filters)
-wgan_gen, wgan_critic, wgan_history = fit_gan(
-    wgan_config, data, epochs, device, on_epoch_end=classifier_monitor(wgan_config),
-)
-save_gan(out / "wgan_gp.pt", wgan_gen, wgan_critic, wgan_config, wgan_history)
-print(f"{sum(wgan_history['seconds']):.0f} s, {wgan_history['images_per_second']:,.0f} images/s")
+wgan_config = gan_config(architecture="wgan-gp", n_filters=P.zoo_n_filters, epochs=epochs)
+wgan = pretrained.load_or_train(
+    "wgan_gp", lambda: models.fit("wgan-gp", wgan_config, data, device, monitor=classifier_monitor(wgan_config)),
+    device)
+models.save(out / "wgan_gp.pt", wgan)
+wgan_history = wgan.history
+print(f"{sum(wgan_history['seconds']):.0f} s, {wgan_history['images_per_second']:,.0f} images/s, "
+      f"{wgan.config.epochs} epochs")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The critic's mean scores on real and generated digits, $\mathbb E f(\mathbf x)$ and
@@ -141,8 +145,55 @@ ax2.set(xlabel="epoch", ylabel="mean classifier confidence", title="do the sampl
         ylim=(0, 1.02))
 ax2.legend()
 plt.show()
-show_images(wgan_history["samples"][-1][:32], nrow=8, title=f"WGAN-GP after {epochs} epochs (fixed noise)")
+show_images(wgan_history["samples"][-1][:32], nrow=8, title=f"WGAN-GP after {wgan.config.epochs} epochs (fixed noise)")
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 1 · The gradient penalty
+# Given a critic $f$ (a module mapping $(N, d)$ to $(N, 1)$), a real and a fake batch $(N, d)$ and the mixing weights
+# `eps` $(N, 1)$, form $\hat{\mathbf x}=\epsilon\,\mathbf x+(1-\epsilon)\,g(\mathbf z)$ and return
+# $$\mathbb E\big[(\|\nabla_{\hat{\mathbf x}}f(\hat{\mathbf x})\|_2-1)^2\big]$$
+# (one norm per sample). Use `torch.autograd.grad(f(x_hat).sum(), x_hat, create_graph=True)`: why `create_graph`?
+
+# %% tags=["exercise"]
+import torch
+
+
+def my_gradient_penalty(critic, real, fake, eps):
+    """The WGAN-GP penalty on the interpolates eps * real + (1 - eps) * fake (a number, differentiable)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_gradient_penalty(critic, real, fake, eps):
+    """The WGAN-GP penalty on the interpolates eps * real + (1 - eps) * fake (a number, differentiable)."""
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+
+# %% tags=["check"]
+from course_utils.exercises import check_gradient_penalty
+
+check_gradient_penalty(my_gradient_penalty);
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 2 · The critic's loss
+# From the critic's scores on a real and a fake batch, a penalty and its weight $\lambda$, write the loss the critic
+# **minimises**, $L_f=\mathbb E[f(g(\mathbf z))]-\mathbb E[f(\mathbf x)]+\lambda\cdot\text{penalty}$ (one number).
+
+# %% tags=["exercise"]
+def my_critic_loss(f_real, f_fake, penalty, lam):
+    """L_f for the critic's scores f_real, f_fake of shape (N, 1)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_critic_loss(f_real, f_fake, penalty, lam):
+    """L_f for the critic's scores f_real, f_fake of shape (N, 1)."""
+    return f_fake.mean() - f_real.mean() + lam * penalty
+
+# %% tags=["check"]
+from course_utils.exercises import check_critic_loss
+
+check_critic_loss(my_critic_loss);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Mode collapse, seen and measured
@@ -150,7 +201,7 @@ plt.show()
 # A generator can fool the discriminator with a few kinds of digit only: **mode collapse**. The
 # discriminator then learns to reject those, the generator hops to others, and the game may never
 # settle. Looking at 32 samples hides it; a classifier measures it. The project's small MNIST
-# classifier (98.8% on MNIST's test set, `course_utils.classifier`) reads 1,000 samples of each
+# classifier (98.8% on MNIST's test set, `course_utils.scoring.classifier`) reads 1,000 samples of each
 # model; we count how often it sees each digit. Real digits give a flat histogram (10% each). The
 # **class spread**, the histogram's entropy divided by $\log 10$, is 1 for a flat histogram and 0
 # when every sample is the same digit. (In the `smoke` profile the barely trained generators make
@@ -160,12 +211,10 @@ plt.show()
 # %% slideshow={"slide_type": "skip"}
 mlp_path = out / "gan_mlp.pt"
 if mlp_path.exists():  # written by notebook 03 in the same profile
-    mlp_gen, _, mlp_config, mlp_history = load_gan(mlp_path, device)
+    mlp = models.load(mlp_path, device, family="mlp-gan")
 else:  # train it as notebook 03 does
-    mlp_config = gan_config()
-    mlp_gen, mlp_disc, mlp_history = fit_gan(mlp_config, data, P.gan_epochs, device,
-                                             sample_epochs=P.gan_sample_epochs)
-    save_gan(mlp_path, mlp_gen, mlp_disc, mlp_config, mlp_history)
+    mlp = models.fit("mlp-gan", gan_config(epochs=P.gan_epochs, sample_epochs=P.gan_sample_epochs), data, device)
+    models.save(mlp_path, mlp)
 print("the lecture's MLP GAN:", mlp_path)
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
@@ -198,6 +247,34 @@ for row in board["rows"][1:]:
           f"their share: {rare or 'none'}")
 assert board["rows"][0]["class_spread"] > 0.98, "real digits should cover all ten classes evenly"
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3 · Mode collapse in one number: the class spread
+# From a histogram `counts` of the classes the classifier reads in the samples (a tensor of length $K=10$), write the
+# normalised entropy $-\sum_k p_k\log p_k/\log K$ with $p=\text{counts}/\sum\text{counts}$: 1 when every class is
+# equally frequent, 0 when only one class is left. Empty classes add nothing ($0\log0=0$).
+
+# %% tags=["exercise"]
+import math
+
+import torch
+
+
+def my_class_spread(counts):
+    """The entropy of the class histogram divided by log(number of classes)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_class_spread(counts):
+    """The entropy of the class histogram divided by log(number of classes)."""
+    p = counts / counts.sum()
+    p = p[p > 0]
+    return float(-(p * p.log()).sum() / math.log(len(counts)))
+
+# %% tags=["check"]
+from course_utils.exercises import check_class_spread
+
+check_class_spread(my_class_spread);
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The non-saturating generator loss, measured
 #
@@ -222,7 +299,7 @@ x_real = data.tensors[0][:64].to(device)
 for _ in range(50):  # let the discriminator get ahead, as it does in early training
     d_train(x_real, gen, disc, d_opt)
 config = gan_config()
-logits = disc[:-1](gen(create_noise(256, config["z_size"], config["mode_z"], device=device)))  # d's logits: drop its Sigmoid
+logits = disc[:-1](gen(create_noise(256, config.z_size, config.mode_z, device=device)))  # d's logits: drop its Sigmoid
 norms = {}
 for name, loss in (("minimax  log(1 - d)", -F.softplus(logits).mean()),
                    ("non-saturating  -log d", F.softplus(-logits).mean())):
@@ -235,9 +312,9 @@ assert norms["non-saturating  -log d"] > 10 * norms["minimax  log(1 - d)"], "the
 # %% tags=["hide-input"]
 runs = {}
 for loss in ("bce", "minimax"):
-    config = gan_config(loss=loss)
-    gen_l, _, hist_l = fit_gan(config, data, P.zoo_compare_epochs, device, on_epoch_end=classifier_monitor(config))
-    runs[loss] = (gen_l, hist_l)
+    config = gan_config(loss=loss, epochs=P.zoo_compare_epochs)
+    run = models.fit("mlp-gan", config, data, device, monitor=classifier_monitor(config))
+    runs[loss] = (run.model.gen_model, run.history)
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))

@@ -1,0 +1,131 @@
+"""Benchmark: generative models of the 2-D Ising model judged against Monte Carlo (issue 16).
+
+    python benchmarks/ising.py [--profile laptop] [--models ising-ar,ising-gan,ising-ddpm,ising-rbm]
+                               [--reuse] [--threads 1] [--json FILE]
+
+Per model and trained temperature: e, |m|, c, chi, U4, the +m/-m balance and G(L/2) of the
+model's samples against the Monte Carlo data set of the profile (value +- jackknife error,
+deviation in % and in combined standard errors), training and sampling seconds, the physics
+reading of every miss, and PASS/FAIL lines for the issue's goal: the best model (``ising-ar``,
+sampled with ``ising_ar_mh_steps`` independence Metropolis-Hastings steps) trained in <= 10 min,
+at every trained T: e within 1 %, |m| within 3 %, c and chi within 10 %, balance 50 +- 3 %;
+sampling 10,000 configurations in under a minute. ``ising-ar`` is also judged without the
+correction (the network alone). ``--reuse`` loads checkpoints written by an earlier run
+(``build/artifacts/<profile>/ising-*.pt``) of the same recipe instead of training; their training
+seconds come from the checkpoint.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from course_utils import models
+from course_utils.families.ising import profile_recipe
+from course_utils.ising import T_C, profile_dataset
+from course_utils.ising.compare import compare, diagnose, format_rows, goal_failures
+from course_utils.paths import artifacts_dir
+from course_utils.profiles import get_profile
+
+TRAIN_BUDGET = 600.0  # seconds
+SAMPLE_BUDGET = 60.0  # seconds for 10,000 configurations
+BEST = "ising-ar+mh"
+
+
+def train_or_load(name: str, profile, reuse: bool):
+    overrides, _ = profile_recipe(name, profile)
+    path = artifacts_dir() / profile.name / f"{name}.pt"
+    wanted = models.get(name).new_config(**overrides)
+    if reuse and path.exists():
+        trained = models.load(path, "cpu", family=name)
+        if trained.config == wanted:  # the same recipe: its training seconds are in the checkpoint
+            return trained, float(trained.meta.get("train_seconds", float("nan"))), f"loaded {path}"
+    data = models.get(name).data(wanted, None)
+    start = time.perf_counter()
+    trained = models.fit(name, wanted, data=data, device="cpu", seed=1, progress=False)
+    seconds = time.perf_counter() - start
+    models.save(path, trained, meta={"train_seconds": seconds})
+    return trained, seconds, f"trained, saved {path}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default=None, help="smoke, laptop (default) or full")
+    parser.add_argument("--models", default="ising-ar,ising-gan,ising-ddpm,ising-rbm")
+    parser.add_argument("--reuse", action="store_true", help="load earlier checkpoints instead of training")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)")
+    parser.add_argument("--json", default=None, help="write the rows as JSON (default: artifacts/<profile>/ising_benchmark.json)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    P = get_profile(args.profile)
+    print(f"Ising benchmark, profile {P.name!r}: L = {P.ising_L}, T = {P.ising_temperatures}, "
+          f"{P.ising_n_configs:,} Monte Carlo configurations per T; torch threads {torch.get_num_threads()}")
+    start = time.perf_counter()
+    mc = profile_dataset(P, num_threads=args.threads)
+    configs, temps = mc.tensors
+    print(f"Monte Carlo data: {mc.source} ({time.perf_counter() - start:.1f} s here; "
+          f"{sum(r['seconds'] for r in mc.report.values()):.1f} s when simulated)")
+    reference = {T: configs[temps == T] for T in P.ising_temperatures}
+    results, summary = [], {}
+    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        trained, train_s, how = train_or_load(name, P, args.reuse)
+        _, options = profile_recipe(name, P)
+        variants = [(name, options)]
+        if name == "ising-ar":
+            variants.append((BEST, {"mh_steps": P.ising_ar_mh_steps}))
+        n = P.ising_n_samples if name == "ising-ar" else P.ising_n_samples_slow
+        T_list = trained.config.temperatures
+        print(f"\n## {name}: {how}; training {train_s:.1f} s; {n:,} samples per temperature")
+        for label, opts in variants:
+            rows, sample_s = [], {}
+            for T in T_list:
+                t0 = time.perf_counter()
+                samples = trained.sample(n, "cpu", seed=100 + int(1000 * T), temperature=T, **opts)
+                sample_s[T] = time.perf_counter() - t0
+                rows += compare(samples, reference[T], T)
+            print(f"\n### {label}  (options {opts or 'none'}; sampling seconds per T: "
+                  + ", ".join(f"{T:g}: {s:.1f}" for T, s in sample_s.items()) + ")")
+            print(format_rows(rows, label))
+            for note in diagnose(rows, T_C):
+                print(f"  physics: {note}")
+            misses = goal_failures(rows)
+            print(f"  goal tolerances: {'all met' if not misses else 'missed: ' + '; '.join(misses)}")
+            per_10k = max(s * 10_000 / n for s in sample_s.values())
+            summary[label] = {"train_seconds": train_s, "sample_seconds_per_10k": per_10k, "misses": misses,
+                              "temperatures": list(T_list)}
+            results += [{"model": label, "T": r.T, "observable": r.name, "value": r.value, "error": r.error,
+                         "mc": r.mc, "mc_error": r.mc_error, "deviation_percent": r.deviation_percent, "z": r.z}
+                        for r in rows]
+    print("\n## Goal (issue 16)")
+    for label, s in summary.items():
+        verdict = "met at every trained T" if not s["misses"] else f"{len(s['misses'])} missed"
+        print(f"{label:<12} train {s['train_seconds']:7.1f} s | sampling 10,000: {s['sample_seconds_per_10k']:6.1f} s "
+              f"(slowest T) | tolerances {verdict}")
+    if BEST in summary:
+        s = summary[BEST]
+        trained_all = set(s["temperatures"]) >= set(P.ising_temperatures)
+        checks = [
+            (f"{BEST} trained in <= {TRAIN_BUDGET:.0f} s ({s['train_seconds']:.1f} s)", s["train_seconds"] <= TRAIN_BUDGET),
+            (f"{BEST} covers every profile temperature, T_c included", trained_all),
+            (f"{BEST} e 1 %, |m| 3 %, c and chi 10 %, balance 50 +- 3 % at every T"
+             + ("" if not s["misses"] else f" (missed: {'; '.join(s['misses'])})"), not s["misses"]),
+            (f"{BEST} samples 10,000 configurations in < {SAMPLE_BUDGET:.0f} s ({s['sample_seconds_per_10k']:.1f} s)",
+             s["sample_seconds_per_10k"] < SAMPLE_BUDGET),
+        ]
+        for text, ok in checks:
+            print(f"{'PASS' if ok else 'FAIL'}: {text}")
+        if P.ising_L != 16:
+            print(f"(the goal is stated for the laptop profile, L = 16; this run has L = {P.ising_L})")
+    out = Path(args.json) if args.json else artifacts_dir() / P.name / "ising_benchmark.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"profile": P.name, "rows": results, "summary": summary}, indent=1))
+    print(f"\nwrote {out}; total {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

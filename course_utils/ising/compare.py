@@ -1,0 +1,116 @@
+"""Judging samples of a generative model by their physics, against Monte Carlo (issue 16).
+
+``compare(samples, reference, T)``: every scalar observable of ``observables.measure`` (``e``,
+``abs_m``, ``c``, ``chi``, ``U4``, ``balance``) and ``G(L/2)`` for the model's samples and for the
+Monte Carlo reference, with the deviation in percent and in standard errors,
+``z = (model - mc) / sqrt(err_model^2 + err_mc^2)``. ``GOAL`` holds the tolerances of the issue's
+goal (relative for e, |m|, c, chi; absolute for the balance), ``goal_failures(rows)`` lists what
+misses, and ``format_rows`` prints the table.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .observables import measure
+
+__all__ = ["OBSERVABLES", "GOAL", "Row", "compare", "goal_failures", "format_rows", "diagnose"]
+
+OBSERVABLES = ("e", "abs_m", "c", "chi", "U4", "balance", "G_half")
+LABELS = {"e": "e", "abs_m": "|m|", "c": "c", "chi": "chi", "U4": "U4", "balance": "balance m>0",
+          "G_half": "G(L/2)"}
+# relative tolerance (fraction) for e, |m|, c, chi; absolute for the balance (50 +- 3 %)
+GOAL = {"e": 0.01, "abs_m": 0.03, "c": 0.10, "chi": 0.10, "balance": 0.03}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One observable of one model at one temperature, next to Monte Carlo."""
+
+    T: float
+    name: str
+    value: float
+    error: float
+    mc: float
+    mc_error: float
+
+    @property
+    def deviation_percent(self) -> float:
+        return 100.0 * (self.value - self.mc) / abs(self.mc) if self.mc else float("nan")
+
+    @property
+    def z(self) -> float:
+        scale = math.hypot(self.error, self.mc_error)
+        return (self.value - self.mc) / scale if scale > 0 else float("nan")
+
+    def passes(self) -> bool | None:
+        """Within the goal's tolerance (None if the goal sets none for this observable)."""
+        if self.name not in GOAL:
+            return None
+        if self.name == "balance":
+            return abs(self.value - 0.5) <= GOAL["balance"]
+        return abs(self.value - self.mc) <= GOAL[self.name] * abs(self.mc)
+
+
+def _scalars(est: dict) -> dict[str, tuple[float, float]]:
+    out = {k: (float(est[k].value), float(est[k].error)) for k in OBSERVABLES if k in est}
+    out["G_half"] = (float(est["G"].value[-1]), float(est["G"].error[-1]))
+    return out
+
+
+def compare(samples, reference, T: float) -> list[Row]:
+    """Rows for every observable of ``OBSERVABLES``: ``samples`` and ``reference`` (n, [1,] L, L) of +-1,
+    or ``reference`` already a ``measure`` dict."""
+    mine = _scalars(measure(samples, T))
+    ref = _scalars(reference if isinstance(reference, dict) else measure(reference, T))
+    return [Row(float(T), k, *mine[k], *ref[k]) for k in OBSERVABLES]
+
+
+def goal_failures(rows: list[Row]) -> list[str]:
+    """The observables that miss the goal, as readable strings ('' list: all pass)."""
+    bad = []
+    for r in rows:
+        if r.passes() is False:
+            what = (f"{100 * r.value:.1f} % (goal 50 +- 3 %)" if r.name == "balance"
+                    else f"{r.deviation_percent:+.1f} % (goal +-{100 * GOAL[r.name]:.0f} %)")
+            bad.append(f"T={r.T:g} {LABELS[r.name]} {what}")
+    return bad
+
+
+def diagnose(rows: list[Row], T_c: float = 2.269185314213022) -> list[str]:
+    """Physics readings of the misses: mode collapse, missing clusters at T_c, wrong energy."""
+    notes = []
+    by = {(r.T, r.name): r for r in rows}
+    for T in sorted({r.T for r in rows}):
+        bal, chi, G, e = by[(T, "balance")], by[(T, "chi")], by[(T, "G_half")], by[(T, "e")]
+        if abs(bal.value - 0.5) > max(GOAL["balance"], 3 * bal.error):  # not a fluctuation of a small sample
+            notes.append(f"T={T:g}: +m/-m balance {100 * bal.value:.0f} %: the spin-flip symmetry is broken "
+                         f"(mode collapse onto one sign of m)")
+        c = by[(T, "c")]
+        if c.value < 0.2 * c.mc and chi.value < 0.2 * chi.mc:
+            notes.append(f"T={T:g}: c {c.deviation_percent:+.0f} % and chi {chi.deviation_percent:+.0f} %: the samples "
+                         f"hardly fluctuate, the generator draws nearly one configuration (mode collapse within a phase)")
+        elif abs(T - T_c) < 0.05 and chi.value < (1 - GOAL["chi"]) * chi.mc and G.value < G.mc - 2 * math.hypot(
+                G.error, G.mc_error):
+            notes.append(f"T={T:g} (T_c): chi {chi.deviation_percent:+.0f} % and G(L/2) {G.value:.3f} < "
+                         f"{G.mc:.3f}: correlations decay too fast, the large clusters are missing")
+        elif chi.passes() is False:
+            notes.append(f"T={T:g}: chi {chi.deviation_percent:+.0f} %: magnetisation fluctuations "
+                         f"{'too small' if chi.value < chi.mc else 'too large'}")
+        if e.passes() is False:
+            notes.append(f"T={T:g}: energy {e.deviation_percent:+.1f} %: "
+                         f"{'too many broken bonds (too hot)' if e.value > e.mc else 'too ordered (too cold)'}")
+    return notes
+
+
+def format_rows(rows: list[Row], model: str = "") -> str:
+    """A fixed-width table: model, T, observable, value +- error, MC +- error, deviation %, z, goal."""
+    head = (f"{'model':<11} {'T':>6} {'observable':<11} {'model value':>17} {'Monte Carlo':>17} "
+            f"{'dev %':>7} {'z':>6}  goal")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        ok = r.passes()
+        lines.append(f"{model:<11} {r.T:>6.3f} {LABELS[r.name]:<11} {r.value:>9.4f} ±{r.error:<7.4f}"
+                     f"{r.mc:>9.4f} ±{r.mc_error:<7.4f}{r.deviation_percent:>7.1f} {r.z:>6.1f}  "
+                     f"{'' if ok is None else ('ok' if ok else 'MISS')}")
+    return "\n".join(lines)
