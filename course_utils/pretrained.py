@@ -16,7 +16,6 @@ which it did. Both return a ``models.Trained``; a loaded one's training history 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from typing import Any
 from . import models
 from .paths import artifacts_dir
 from .profiles import get_profile
+from .scoring.classifier import sha256_of
 
 __all__ = ["DIR", "NAMES", "PretrainedError", "manifest", "entry", "shipped", "verify", "force_training",
            "load_or_train", "describe"]
@@ -75,14 +75,6 @@ def shipped(name: str, profile: str | None = None) -> Path | None:
     return path if path.is_file() else None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify(name: str) -> Path:
     """The shipped file of ``name`` after checking its size and sha256 against the manifest."""
     found = entry(name)
@@ -91,7 +83,7 @@ def verify(name: str) -> Path:
     path = DIR / found["file"]
     if not path.is_file():
         raise PretrainedError(f"{path} is listed in {MANIFEST.name} but missing")
-    if _sha256(path) != found["sha256"]:
+    if sha256_of(path) != found["sha256"]:
         raise PretrainedError(f"{path} does not match its sha256 in {MANIFEST.name} (changed or corrupt): "
                               "restore it from the repository or run scripts/pretrain.py")
     return path

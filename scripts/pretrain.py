@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import platform
 import shlex
@@ -41,6 +40,7 @@ from course_utils import models  # noqa: E402
 from course_utils.data import MnistFallbackWarning, load_mnist, split_of  # noqa: E402
 from course_utils.gan import gan_config  # noqa: E402
 from course_utils.profiles import get_profile  # noqa: E402
+from course_utils.scoring.classifier import sha256_of  # noqa: E402
 from course_utils.scoreboard import classifier_monitor, score_checkpoints  # noqa: E402
 from course_utils.summary.vae import train_vae  # noqa: E402
 
@@ -55,14 +55,6 @@ MAX_TOTAL_BYTES = 20 * 1024 * 1024
 def sampler(name: str, steps: int) -> dict:
     """The sampling options of a score: DDIM with ``steps`` steps and eta = 1 for the DDPM."""
     return {"steps": steps, "eta": 1.0} if name == "ddpm" else {}
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def laptop_budget(name: str) -> str:
@@ -171,7 +163,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict:
         meta["scores_1000"] = board_scores
         meta["reference_1000"] = board_reference
     models.save(path, trained, meta)
-    entry = {"file": path.name, "family": family, "profiles": ["laptop"], "sha256": sha256(path),
+    entry = {"file": path.name, "family": family, "profiles": ["laptop"], "sha256": sha256_of(path),
              "size": path.stat().st_size, "budget": budget, "seconds": meta["seconds"],
              "scores": {k: v for k, v in scores.items() if k != "histogram"},
              "test_scores": {k: v for k, v in test_scores.items() if k != "histogram"},
@@ -213,7 +205,7 @@ def check() -> int:
         total += path.stat().st_size
         if path.stat().st_size != entry["size"]:
             problems.append(f"{path}: {path.stat().st_size} bytes, the manifest says {entry['size']}")
-        if sha256(path) != entry["sha256"]:
+        if sha256_of(path) != entry["sha256"]:
             problems.append(f"{path}: sha256 differs from the manifest's")
         else:
             print(f"ok  {entry['file']:<12} {entry['size']:>10,} bytes  sha256 {entry['sha256'][:12]}…")

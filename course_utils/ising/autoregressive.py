@@ -43,24 +43,16 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .conditioning import N_FEATURES, check_temperatures, temperature_features
+from .conditioning import LatticeData, N_FEATURES, check_temperatures, temperature_features
 from .observables import energy_per_config
 
 __all__ = ["IsingARConfig", "IsingAR", "train_ar", "sample_ar", "sample_ar_mh", "log_prob", "variational_free_energy"]
 
 
 @dataclass(frozen=True)
-class IsingARConfig:
+class IsingARConfig(LatticeData):
     """Lattice, data, network and training budget of the autoregressive model."""
 
-    size: int = field(default=16, metadata={"help": "lattice size L of the L x L torus (even)"})
-    temperatures: tuple[float, ...] = field(default=(1.5, 2.0, 2.269, 2.5, 3.5),
-                                            metadata={"help": "training temperatures in units of J/k_B"})
-    n_per_temperature: int = field(default=10_000,
-                                   metadata={"help": "Monte Carlo configurations per temperature (cached)"})
-    chains: int = field(default=256,
-                        metadata={"help": "Monte Carlo chains per temperature (part of the data's cache key)"})
-    data_seed: int = 0
     hidden: int = 128
     depth: int = 2  # hidden layers
     train_steps: int = field(default=3_000, metadata={"help": "optimiser steps"})

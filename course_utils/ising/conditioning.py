@@ -10,13 +10,31 @@ blocks, in order).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import torch
 
 from .exact import K_C, T_C
 
-__all__ = ["temperature_features", "check_temperature", "check_temperatures", "temperature_rows",
+__all__ = ["LatticeData", "temperature_features", "check_temperature", "check_temperatures", "temperature_rows",
            "N_FEATURES"]
+
+
+@dataclass(frozen=True)
+class LatticeData:
+    """What every Ising model's config starts with: the lattice and its Monte Carlo training data
+    (``size``, ``temperatures``, ``n_per_temperature``, ``chains`` and ``data_seed`` are together
+    the cache key of ``ising.data.ising_dataset``)."""
+
+    size: int = field(default=16, metadata={"help": "lattice size L of the L x L torus (even)"})
+    temperatures: tuple[float, ...] = field(default=(1.5, 2.0, 2.269, 2.5, 3.5),
+                                            metadata={"help": "training temperatures in units of J/k_B"})
+    n_per_temperature: int = field(default=10_000,
+                                   metadata={"help": "Monte Carlo configurations per temperature (cached)"})
+    chains: int = field(default=256,
+                        metadata={"help": "Monte Carlo chains per temperature (part of the data's cache key)"})
+    data_seed: int = 0
+
 
 N_FEATURES = 3
 

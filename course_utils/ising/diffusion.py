@@ -27,23 +27,15 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..diffusion import ddim_sample, make_schedule, q_sample, timestep_embedding
-from .conditioning import N_FEATURES, check_temperatures, temperature_features
+from .conditioning import LatticeData, N_FEATURES, check_temperatures, temperature_features
 
 __all__ = ["IsingDDPMConfig", "IsingDDPM", "LatticeDenoiser", "train_ising_ddpm", "sample_ising_ddpm"]
 
 
 @dataclass(frozen=True)
-class IsingDDPMConfig:
+class IsingDDPMConfig(LatticeData):
     """Lattice, data, denoiser, diffusion chain and training budget."""
 
-    size: int = field(default=16, metadata={"help": "lattice size L of the L x L torus (even)"})
-    temperatures: tuple[float, ...] = field(default=(1.5, 2.0, 2.269, 2.5, 3.5),
-                                            metadata={"help": "training temperatures in units of J/k_B"})
-    n_per_temperature: int = field(default=10_000,
-                                   metadata={"help": "Monte Carlo configurations per temperature (cached)"})
-    chains: int = field(default=256,
-                        metadata={"help": "Monte Carlo chains per temperature (part of the data's cache key)"})
-    data_seed: int = 0
     channels: int = 16
     blocks: int = 4  # residual blocks, dilations 1, 2, 4, ... (cycling up to L/4)
     diffusion_steps: int = 200  # T of the chain (cosine schedule)

@@ -27,23 +27,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .conditioning import N_FEATURES, check_temperatures, temperature_features
+from .conditioning import LatticeData, N_FEATURES, check_temperatures, temperature_features
 
 __all__ = ["IsingGANConfig", "IsingGAN", "train_ising_gan", "sample_ising_gan"]
 
 
 @dataclass(frozen=True)
-class IsingGANConfig:
+class IsingGANConfig(LatticeData):
     """Lattice, data, networks and training budget of the conditional GAN."""
 
-    size: int = field(default=16, metadata={"help": "lattice size L of the L x L torus (even)"})
-    temperatures: tuple[float, ...] = field(default=(1.5, 2.0, 2.269, 2.5, 3.5),
-                                            metadata={"help": "training temperatures in units of J/k_B"})
-    n_per_temperature: int = field(default=10_000,
-                                   metadata={"help": "Monte Carlo configurations per temperature (cached)"})
-    chains: int = field(default=256,
-                        metadata={"help": "Monte Carlo chains per temperature (part of the data's cache key)"})
-    data_seed: int = 0
     z_size: int = 64
     channels: int = 16
     train_steps: int = field(default=1_500, metadata={"help": "optimiser steps"})

@@ -21,22 +21,16 @@ import torch
 from torch import nn
 
 from ..summary.rbm import RBM, gibbs_step, init_visible_bias, train_rbm
-from .conditioning import check_temperature, check_temperatures
+from .conditioning import LatticeData, check_temperature, check_temperatures
 
 __all__ = ["IsingRBMConfig", "IsingRBM", "train_ising_rbm", "sample_ising_rbm", "check_rbm_temperature"]
 
 
 @dataclass(frozen=True)
-class IsingRBMConfig:
+class IsingRBMConfig(LatticeData):
     """Lattice, the one temperature, data, RBM size and CD/PCD recipe."""
 
-    size: int = field(default=16, metadata={"help": "lattice size L of the L x L torus (even)"})
     temperatures: tuple[float, ...] = field(default=(2.269,), metadata={"help": "training temperatures in units of J/k_B"})
-    n_per_temperature: int = field(default=10_000,
-                                   metadata={"help": "Monte Carlo configurations per temperature (cached)"})
-    chains: int = field(default=256,
-                        metadata={"help": "Monte Carlo chains per temperature (part of the data's cache key)"})
-    data_seed: int = 0
     hidden: int = 64
     epochs: int = 20
     k: int = 10  # Gibbs steps per update (CD-k / PCD-k)
