@@ -122,7 +122,8 @@ SAMPLE_HELP = {
     "steps": "sampling steps for diffusion models (DDIM steps, default 50)",
     "eta": "DDIM noise for diffusion models: 0 deterministic (default), 1 DDPM-like",
     "digit": "a conditional diffusion model draws this digit (classifier-free guidance)",
-    "guidance": "guidance weight w with --digit (default 3; 1 = plain conditional)",
+    "guidance": "guidance weight w with --digit or --all-digits (default 3; 1 = plain conditional)",
+    "all_digits": "a conditional diffusion model draws the digits 0-9 in turn (with --guidance 1: a sample of p(x))",
     "temperature": "Ising models: the temperature T > 0 (in J/k_B) to sample at",
     "mh_steps": "ising-ar: independence Metropolis-Hastings steps with the exact Boltzmann weight",
 }
@@ -154,7 +155,11 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     sample.add_argument("--device", default=None)
     sample.add_argument("--seed", type=int, default=0)
     for name, (field, _) in _sample_option_fields().items():
-        sample.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None,
+        flag = f"--{name.replace('_', '-')}"
+        if str(field.type).startswith("bool"):
+            sample.add_argument(flag, dest=name, action="store_true", default=None, help=SAMPLE_HELP.get(name))
+            continue
+        sample.add_argument(flag, dest=name, default=None,
                             type=SAMPLE_TYPES.get(name, _type_of(field.type)), help=SAMPLE_HELP.get(name))
 
     board = commands.add_parser("scoreboard", help="score checkpoints side by side (table + figure)")
@@ -171,6 +176,9 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                        help="DDIM steps for diffusion models (default 50)")
     board.add_argument("--eta", type=_unit_float, default=1.0,
                        help="DDIM noise for diffusion models (default 1; 0 is deterministic)")
+    board.add_argument("--all-digits", action="store_true",
+                       help="a class-conditional DDPM draws the digits 0-9 in turn (guidance 1) instead of "
+                            "sampling without a label")
 
     figures = commands.add_parser("figures", help="draw the lecture's four diagrams into figures/")
     figures.add_argument("--out", default="figures", help="folder for the diagrams (default: figures)")
@@ -276,7 +284,7 @@ def _scoreboard(args: argparse.Namespace) -> int:
                        "(make run) or `genlab train ...` first")
     print(f"scoring {len(paths)} checkpoint(s) with {args.n} samples each on {device}")
     board = score_checkpoints(paths, n=args.n, data_root=args.data_root, device=device,
-                              seed=args.seed, steps=args.steps, eta=args.eta)
+                              seed=args.seed, steps=args.steps, eta=args.eta, all_digits=args.all_digits)
     written = write_scoreboard(board, args.out or profile_dir)
     print(format_table(board))
     print("wrote " + ", ".join(str(p) for p in written.values()))

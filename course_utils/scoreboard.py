@@ -43,9 +43,9 @@ from .data import MnistFallbackWarning, load_mnist, split_of
 from .device import DeviceLike, get_device
 from .gan import GANConfig, sample_gan
 from .images import to_unit_range
-from .scoring import classifier_features, classify_samples, frechet_distance, mmd2, pixel_features
+from .scoring import MMDScorer, classifier_features, classify_samples, frechet_distance, mmd2, pixel_features
 
-__all__ = ["METRICS", "class_spread", "classifier_monitor", "score_images", "score_checkpoints",
+__all__ = ["METRICS", "class_spread", "classifier_monitor", "mmd_monitor", "score_images", "score_checkpoints",
            "format_table", "plot_scoreboard", "plot_class_histograms", "write_scoreboard", "model_name"]
 
 # key: (column title, True if higher is better)
@@ -88,6 +88,21 @@ def class_spread(histogram: Any) -> float:
     return float(-(p * p.log()).sum() / math.log(len(counts))) + 0.0  # no "-0.0"
 
 
+def mmd_monitor(real: torch.Tensor, config: GANConfig, n: int = 500, seed: int = 0):  # noqa: ANN201
+    """An ``on_epoch_end`` hook for ``train_gan``: the lecture's MMD score (``MMDScorer(real)``, the
+    square root of the biased estimate, eq. (3) of ``course_utils.scoring.mmd``) of ``n`` samples
+    from the same noise (``seed``) after
+    every epoch, stored per epoch as ``history["mmd"]`` (notebook 05 plots it). Everything that
+    depends on the reals is computed once, here."""
+    scorer = MMDScorer(real)
+
+    def monitor(epoch: int, gen_model: torch.nn.Module) -> dict[str, float]:
+        device = next(gen_model.parameters()).device
+        return {"mmd": scorer.score(sample_gan(gen_model, n, config.z_size, config.mode_z, device, seed))}
+
+    return monitor
+
+
 def classifier_monitor(config: GANConfig, n: int = 500, seed: int = 0):  # noqa: ANN201
     """An ``on_epoch_end`` hook for ``train_gan`` (a GAN family's ``monitor``): the classifier's
     mean confidence and the class spread of ``n`` samples (fixed noise), stored per epoch."""
@@ -126,8 +141,13 @@ def score_checkpoints(
     seed: int = 0,
     steps: int | None = None,
     eta: float = 1.0,
+    all_digits: bool = False,
 ) -> dict[str, Any]:
     """Sample ``n`` images from every checkpoint and score them against ``n`` held-out reals.
+
+    A class-conditional DDPM samples without a label, as the GANs do, unless ``all_digits``: then
+    it draws the digits 0-9 in turn from p(x | y) with guidance 1, a sample of p(x) with p(y)
+    uniform that uses the labels it was trained with (``sample_ddpm``); its row's name says so.
 
     Returns ``{"n": n, "real_source": ..., "rows": [...], "samples": {name: images}}``; each row
     holds the model's name, checkpoint path, the ``METRICS``, its class histogram, and the
@@ -162,6 +182,9 @@ def score_checkpoints(
         if name in samples:
             name = f"{name} ({Path(path).stem})"
         options = {k: v for k, v in {"steps": steps, "eta": eta}.items() if k in trained.family.option_names()}
+        if all_digits and "all_digits" in trained.family.option_names() and getattr(trained.config, "conditional", False):
+            options.update(all_digits=True, guidance=1.0)
+            name = f"{name}, digits 0-9"
         trained.sample(2, device, seed, **options)  # warm-up: one-time costs are not sampling
         start = time.perf_counter()
         fake = trained.sample(n, device, seed, **options)

@@ -9,6 +9,7 @@ from PIL import Image
 from course_utils import models
 from course_utils.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from course_utils.cli import main
+from course_utils.diffusion import ddim_sample
 from course_utils.gan import build_gan, gan_config
 
 
@@ -144,11 +145,18 @@ def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tm
     capsys.readouterr()
     assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "12"]) == 2
     assert "0..9" in capsys.readouterr().err
+    assert main(["sample", str(ckpt), "-n", "12", "-o", str(out), "--steps", "3", "--all-digits",
+                 "--guidance", "1", "--eta", "1"]) == 0
+    assert np.load(out).shape == (12, 28, 28)
+    assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "3", "--all-digits"]) == 2
+    assert "not both" in capsys.readouterr().err
     plain = tmp_path / "plain.pt"
     assert main(["train", "ddpm", "--no-conditional", "--train-steps", "1", "--batch-size", "8", "--T", "50",
                  "--channels", "8", "8", "--n-train", "16", "--device", "cpu", "--out", str(plain)]) == 0
     capsys.readouterr()
     assert main(["sample", str(plain), "-n", "2", "-o", str(out), "--digit", "3"]) == 2
+    assert "without labels" in capsys.readouterr().err
+    assert main(["sample", str(plain), "-n", "2", "-o", str(out), "--all-digits"]) == 2
     assert "without labels" in capsys.readouterr().err
     gan = tmp_path / "gan.pt"
     save_gan(gan)
@@ -172,3 +180,18 @@ def test_figures_gifs_from_checkpoints(tmp_path, capsys):
     capsys.readouterr()
     assert main(["figures", "--out", str(out), "--gifs-from", str(tmp_path / "empty")]) == 2
     assert "make run" in capsys.readouterr().err
+
+
+def test_all_digits_draws_0_to_9_in_turn_from_p_x_given_y(tmp_path):
+    """``all_digits`` is DDIM with labels 0, 1, ..., 9, 0, ... (guidance 1 = one plain conditional pass)."""
+    ckpt = tmp_path / "ddpm.pt"
+    assert main(["train", "ddpm", "--train-steps", "2", "--batch-size", "8", "--T", "50", "--channels", "8", "8",
+                 "--n-train", "32", "--device", "cpu", "--out", str(ckpt)]) == 0
+    trained = models.load(ckpt, "cpu")
+    got = trained.sample(12, "cpu", seed=3, steps=4, eta=1.0, all_digits=True, guidance=1.0)
+    ddpm = trained.model
+    want = ddim_sample(ddpm.ema_model, (12, 1, 28, 28), ddpm.schedule, 4, "cpu", 3, clip=1.0, eta=1.0,
+                       labels=torch.arange(12) % 10, guidance=1.0, progress=False).clamp(-1, 1)
+    assert torch.equal(got, want)
+    unlabelled = trained.sample(12, "cpu", seed=3, steps=4, eta=1.0)
+    assert not torch.equal(got, unlabelled)

@@ -18,12 +18,14 @@ __all__ = ["DDPM_FAMILY", "DDPMSampling"]
 
 @dataclass(frozen=True)
 class DDPMSampling:
-    """How a DDPM draws: DDIM ``steps`` and noise ``eta``; a ``digit`` with guidance weight ``guidance``."""
+    """How a DDPM draws: DDIM ``steps`` and noise ``eta``; a ``digit`` with guidance weight
+    ``guidance``, or ``all_digits`` in turn (``sample_ddpm``)."""
 
     steps: int = 50
     eta: float = 0.0
     digit: int | None = None
     guidance: float = 3.0
+    all_digits: bool = False
 
 
 def build(config: DDPMConfig, device: DeviceLike = None) -> DDPM:
@@ -40,8 +42,9 @@ def train(ddpm: DDPM, data: Any, config: DDPMConfig, device: DeviceLike = None, 
 
 
 def sample(ddpm: DDPM, n: int, device: DeviceLike = None, seed: int | None = 0, steps: int = 50, eta: float = 0.0,
-           digit: int | None = None, guidance: float = 3.0) -> torch.Tensor:
-    return sample_ddpm(ddpm, n, device, seed, steps=steps, eta=eta, digit=digit, guidance=guidance)
+           digit: int | None = None, guidance: float = 3.0, all_digits: bool = False) -> torch.Tensor:
+    return sample_ddpm(ddpm, n, device, seed, steps=steps, eta=eta, digit=digit, guidance=guidance,
+                       all_digits=all_digits)
 
 
 def data(config: DDPMConfig, root: str | Path | None = None) -> TensorDataset:
