@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -65,3 +67,26 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA and MPS device
     return torch.Generator().manual_seed(seed)
+
+
+@contextmanager
+def cpu_threads(n: int | None = 1) -> Iterator[None]:
+    """Run the block with ``n`` CPU threads for torch's operations, then restore the caller's number
+    (``None``: change nothing).
+
+    For tiny networks (a few thousand weights, batches of a few hundred numbers), whose every
+    operation takes microseconds: splitting those over threads costs more than it saves, and on a
+    machine that is busy with other work it can cost 5-10x (``benchmarks/threads.py`` measures it).
+    GPU work is unaffected.
+    """
+    if n is None:
+        yield
+        return
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive whole number of threads, got {n!r}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -68,3 +68,22 @@ def test_every_size_has_one_value_per_profile():
     assert PROFILE_NAMES == ("smoke", "laptop", "full")
     for key, row in SIZES.items():
         assert len(row) == 3, key
+
+
+def test_cpu_threads_sets_and_restores_torch_threads_even_on_error():
+    from course_utils.device import cpu_threads
+
+    before = torch.get_num_threads()
+    with cpu_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError, match="inside"):
+        with cpu_threads(1):
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+    with cpu_threads(None):
+        assert torch.get_num_threads() == before
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="positive whole number"):
+            with cpu_threads(bad):
+                pass

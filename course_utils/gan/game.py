@@ -14,6 +14,7 @@ import math
 import torch
 from tqdm.auto import trange
 
+from ..device import cpu_threads
 from .losses import create_noise, d_train, g_train
 from .networks import make_discriminator_network, make_generator_network
 
@@ -92,15 +93,19 @@ def train_toy_gan(
     seed: int = 0,
     trace_every: int = 25,
     progress: bool = True,
+    threads: int | None = 1,
 ) -> tuple[torch.nn.Module, torch.nn.Module, dict[str, list[float]]]:
     """A GAN on 1-D data p_data = N(mu, sigma^2) with the lecture's networks and training steps.
 
     The lecture's ``make_generator_network`` / ``make_discriminator_network`` (one hidden layer of
     ``hidden`` units) and its ``d_train`` / ``g_train`` steps, on the CPU. Returns the generator,
     the discriminator and a trace of the generated samples' mean and standard deviation.
+    ``threads``: torch's CPU threads meanwhile (1, the fastest for networks this small:
+    ``benchmarks/threads.py``; ``None`` keeps the caller's).
     """
     generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):  # initial weights and dropout: seeded, caller's state kept
+    # initial weights and dropout: seeded, caller's state kept; one thread for these tiny networks
+    with torch.random.fork_rng(devices=[]), cpu_threads(threads):
         torch.manual_seed(seed)
         gen = make_generator_network(input_size=z_size, num_hidden_units=hidden, num_output_units=1)
         disc = make_discriminator_network(input_size=1, num_hidden_units=hidden)

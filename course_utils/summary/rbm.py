@@ -22,7 +22,6 @@ log Z = logsumexp_h [c^T h + sum_i softplus(b_i + (W h)_i)].
 """
 from __future__ import annotations
 
-import itertools
 import time
 from typing import Any
 
@@ -138,7 +137,8 @@ def all_states(n: int) -> torch.Tensor:
     if n > MAX_ENUMERATED:
         raise ValueError(f"2^{n} states is too many to enumerate (at most 2^{MAX_ENUMERATED}); "
                          "exact computations need a small RBM")
-    return torch.tensor(list(itertools.product((0.0, 1.0), repeat=n)))
+    bits = torch.arange(n - 1, -1, -1)
+    return ((torch.arange(2**n).unsqueeze(1) >> bits) & 1).to(torch.float32)  # row k: k in binary
 
 
 @torch.no_grad()

@@ -31,6 +31,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..device import cpu_threads
+
 __all__ = [
     "gmm_params", "gmm_sample", "gmm_log_prob", "gmm_score", "ScoreNet", "noise_levels", "dsm_loss",
     "train_score_model", "langevin", "annealed_langevin", "max_stable_eps", "tweedie_denoise",
@@ -130,8 +132,10 @@ def dsm_loss(model: nn.Module, x: torch.Tensor, sigmas: torch.Tensor,
 
 def train_score_model(model: nn.Module, data: torch.Tensor, sigmas: torch.Tensor, steps: int,
                       batch_size: int = 256, lr: float = 1e-3, seed: int = 0,
-                      progress: bool = True) -> dict[str, Any]:
-    """Adam on ``dsm_loss`` with minibatches of ``data`` (N, 2). History: ``loss`` per step, ``seconds``."""
+                      progress: bool = True, threads: int | None = 1) -> dict[str, Any]:
+    """Adam on ``dsm_loss`` with minibatches of ``data`` (N, 2). History: ``loss`` per step, ``seconds``.
+    ``threads``: torch's CPU threads meanwhile (1, the fastest for networks this small:
+    ``benchmarks/threads.py``; ``None`` keeps the caller's)."""
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if data.ndim != 2:
@@ -142,14 +146,15 @@ def train_score_model(model: nn.Module, data: torch.Tensor, sigmas: torch.Tensor
     losses = []
     start = time.perf_counter()
     model.train()
-    for _ in tqdm(range(steps), desc="score matching", disable=not progress):
-        batch = data[torch.randint(len(data), (batch_size,), generator=gen)]
-        loss = dsm_loss(model, batch, sigmas, gen)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        losses.append(float(loss.detach()))
+    with cpu_threads(threads):
+        for _ in tqdm(range(steps), desc="score matching", disable=not progress):
+            batch = data[torch.randint(len(data), (batch_size,), generator=gen)]
+            loss = dsm_loss(model, batch, sigmas, gen)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
     model.eval()
     return {"loss": losses, "seconds": time.perf_counter() - start}
 
