@@ -1,7 +1,10 @@
 """Checkpoints shipped with the course: load one when it serves the profile, train otherwise.
 
 ``course_utils/pretrained/`` holds the VAE of notebook 00, the UNet DDPM of 07 and the DCGAN and
-WGAN-GP of 08, trained longer than the laptop profile by ``scripts/pretrain.py``, and
+WGAN-GP of 08, trained longer than the laptop profile by ``scripts/pretrain.py``, the lecture's MLP
+GAN of notebooks 03 and 05 (the laptop run itself, with 05's MMD after every epoch), the four Ising
+models of notebook 09 (``ising_rbm``, ``ising_gan``, ``ising_ddpm``, ``ising_ar``), trained with the
+laptop profile's own recipe, and
 ``manifest.json`` (file, family, the profiles each serves, sha256, size, budget, scores). A
 notebook hands its own training code to ``load_or_train``::
 
@@ -33,7 +36,8 @@ __all__ = ["DIR", "NAMES", "PretrainedError", "manifest", "entry", "shipped", "v
 DIR = Path(__file__).resolve().with_name("pretrained")
 MANIFEST = DIR / "manifest.json"
 # shipped name -> model family (notebooks may say either)
-NAMES = {"vae": "vae", "ddpm": "ddpm", "dcgan": "dcgan", "wgan_gp": "wgan-gp"}
+NAMES = {"vae": "vae", "ddpm": "ddpm", "dcgan": "dcgan", "wgan_gp": "wgan-gp", "mlp_gan": "mlp-gan",
+         "ising_rbm": "ising-rbm", "ising_gan": "ising-gan", "ising_ddpm": "ising-ddpm", "ising_ar": "ising-ar"}
 TRAIN_SWITCH = "COURSE_TRAIN"
 
 
@@ -95,7 +99,7 @@ def force_training() -> bool:
 
 
 def describe(meta: dict[str, Any]) -> str:
-    """A short account of a shipped checkpoint's budget and time, e.g. '4,000 steps of 128, 2x the laptop profile, trained in 38 min on 2 CPU cores'."""
+    """A short account of a shipped checkpoint's budget and time, e.g. '4,000 steps of 128, 2x the laptop profile, trained in 41 min on a 2-core CPU with 1 torch thread'."""
     budget = meta.get("budget", {})
     if "steps" in budget:
         text = f"{budget['steps']:,} steps of {budget.get('batch_size', '?')}"
@@ -103,13 +107,19 @@ def describe(meta: dict[str, Any]) -> str:
         text = f"{budget['epochs']} epochs"
     elif "images_seen" in budget:
         text = f"{budget['images_seen']:,} images seen"
+    elif "epochs" in budget:
+        text = f"{budget['epochs']} epochs"
     else:
         text = "budget not recorded"
     if "vs_laptop" in budget:
         text += f", {budget['vs_laptop']:g}x the laptop profile"
     if "seconds" in meta:
-        cores = meta.get("machine", {}).get("cpu_count")
-        text += f", trained in {meta['seconds'] / 60:.0f} min" + (f" on {cores} CPU cores" if cores else "")
+        machine = meta.get("machine", {})
+        cores, threads = machine.get("cpu_count"), machine.get("torch_threads")
+        took = f"{meta['seconds']:.0f} s" if meta["seconds"] < 90 else f"{meta['seconds'] / 60:.0f} min"
+        text += f", trained in {took}" + (f" on a {cores}-core CPU" if cores else "")
+        if threads:
+            text += f" with {threads} torch thread{'s' if threads != 1 else ''}"
     return text
 
 

@@ -29,7 +29,7 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "zoo_train_images": (2_048, 240_000, 1_500_000),  # DCGAN and WGAN-GP
     "zoo_n_filters": (8, 32, 32),
     "zoo_compare_epochs": (2, 30, 100),  # non-saturating vs minimax, the lecture's MLP GAN
-    "zoo_n_score": (256, 1_000, 1_000),  # samples per model and held-out real digits
+    "zoo_n_score": (256, 500, 1_000),  # samples per model and held-out real digits (notebook 08)
     # --- diffusion (notebooks 06-07) ---
     "diff_toy_steps": (300, 3_000, 3_000),  # 2-D MLP denoiser in notebook 06
     "diff_T": (1_000, 1_000, 1_000),  # diffusion steps T (same chain in every profile)
@@ -37,9 +37,9 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "ddpm_train_steps": (40, 2_000, 20_000),  # optimiser steps, batch ddpm_batch_size
     "ddpm_batch_size": (32, 128, 128),
     "ddpm_channels": ((8, 16), (16, 32), (32, 64)),
-    "ddpm_n_samples": (16, 500, 1_000),  # samples scored
+    "ddpm_n_samples": (16, 300, 1_000),  # samples scored (notebook 07)
     "ddpm_ddim_steps": (5, 50, 50),
-    "ddpm_n_per_digit": (2, 50, 100),  # guided samples per requested digit
+    "ddpm_n_per_digit": (2, 10, 100),  # guided samples per requested digit
     # --- summary: KL, VAE, RBM, score (notebooks 00, 00b) ---
     "kl_mc_samples": (10_000, 200_000, 1_000_000),  # Monte Carlo KL check
     "vae_epochs": (2, 30, 50),
@@ -72,8 +72,10 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "ising_rbm_epochs": (1, 20, 50),
     "ising_rbm_lr": (0.3, 0.3, 0.1),
     "ising_rbm_gibbs_steps": (50, 500, 2_000),
-    "ising_n_samples": (500, 10_000, 20_000),  # samples judged per temperature (AR)
-    "ising_n_samples_slow": (200, 2_000, 10_000),  # for the GAN, DDPM and RBM (slower samplers)
+    "ising_n_samples": (500, 10_000, 20_000),  # benchmarks/ising.py: samples judged per temperature (AR)
+    "ising_n_samples_slow": (200, 2_000, 10_000),  # benchmarks/ising.py: the GAN, DDPM and RBM (slower samplers)
+    "ising_notebook_samples": (250, 1_000, 10_000),  # notebook 09 per temperature: AR (alone, + MH), GAN, RBM
+    "ising_notebook_samples_ddpm": (200, 100, 10_000),  # notebook 09 per temperature: the DDPM (its sampler is slowest)
 }
 
 
