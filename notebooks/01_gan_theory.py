@@ -20,7 +20,7 @@
 # such games are hard to converge. Everything is checked numerically on 1-D Gaussians.
 #
 # **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits; this notebook uses no digits): `smoke` ~10 s · `laptop` (default)
-# ~26 s · `full` the same sizes as `laptop`.
+# 23 s (2026-12-02) · `full` the same sizes as `laptop`.
 #
 # Where GANs sit among deep generative models: they are *implicit* models (a sampler, no
 # density), trained by a game instead of by maximum likelihood.

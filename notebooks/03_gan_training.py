@@ -18,10 +18,11 @@
 # noise of size 20; the mean losses and discriminator outputs per epoch; and a checkpoint that
 # notebooks 04 and 05 (and the command line) reuse.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): `smoke` ~10 s (2 epochs on 1,024 images) · `laptop` (default)
-# ~32 s (100 epochs on the 4,000 digits) · `full` not timed here. With full MNIST, `laptop`
-# trains on 20,000 images (2 million seen: 1.5 to 2 min at the 18,000 to 24,000 images/s that
-# `benchmarks/gan_throughput.py` measured) and `full` on all 60,000, the lecture's run (6 million
+# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits, 2026-12-02): `smoke` ~10 s (2 epochs on 1,024 images) · `laptop` (default)
+# 10 s: it loads this very run (100 epochs on the 4,000 digits), shipped in `course_utils/pretrained/`;
+# `COURSE_TRAIN=1` trains it here, ~26 s more · `full` not timed here. With full MNIST, training in `laptop`
+# takes 20,000 images (2 million seen: 1.5 to 2 min at the 18,000 to 24,000 images/s that
+# `benchmarks/gan_throughput.py` measured) and `full` all 60,000, the lecture's run (6 million
 # seen: 4 to 6 min).
 
 # %% slideshow={"slide_type": "skip"}
@@ -61,17 +62,28 @@ data = load_mnist(n=P.gan_n_train)
 print(f"{len(data):,} training images: {data.source}")
 
 # %% slideshow={"slide_type": "subslide"}
+from course_utils import pretrained  # this very run, shipped for the laptop profile (COURSE_TRAIN=1: train here)
+
 seed_everything(1)
 config = gan_config(z_size=20, mode_z="uniform", epochs=P.gan_epochs)  # the lecture's hyperparameters
-gan = build_gan(config, device)  # both players in one module: saved, loaded and moved together
+
+
+def train_lecture_gan():
+    gan = build_gan(config, device)  # both players in one module: saved, loaded and moved together
+    gen_model, disc_model = gan
+    g_optimizer, d_optimizer = make_optimizers(gen_model, disc_model)  # Adam, lr 1e-3
+    history = train_gan(
+        gen_model, disc_model, data, num_epochs=P.gan_epochs, batch_size=P.gan_batch_size,
+        z_size=config.z_size, mode_z=config.mode_z, device=device,
+        g_optimizer=g_optimizer, d_optimizer=d_optimizer, sample_epochs=P.gan_sample_epochs,
+    )
+    return models.wrap(gan, config, history)
+
+
+trained = pretrained.load_or_train("mlp_gan", train_lecture_gan, device)
+gan, history = trained.model, trained.history
 gen_model, disc_model = gan
-g_optimizer, d_optimizer = make_optimizers(gen_model, disc_model)  # Adam, lr 1e-3
-history = train_gan(
-    gen_model, disc_model, data, num_epochs=P.gan_epochs, batch_size=P.gan_batch_size,
-    z_size=config.z_size, mode_z=config.mode_z, device=device,
-    g_optimizer=g_optimizer, d_optimizer=d_optimizer, sample_epochs=P.gan_sample_epochs,
-)
-print(f"{sum(history['seconds']):.1f} s, {history['images_per_second']:,.0f} images/s")
+print(f"training took {sum(history['seconds']):.1f} s, {history['images_per_second']:,.0f} images/s")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The discriminator loss, on logits
@@ -164,7 +176,7 @@ plt.show()
 
 # %%
 checkpoint = artifacts_dir() / P.name / "gan_mlp.pt"
-models.save(checkpoint, models.wrap(gan, config, history))  # the one checkpoint format of every model
+models.save(checkpoint, trained)  # the one checkpoint format of every model
 print("saved", checkpoint, f"({checkpoint.stat().st_size / 1e6:.1f} MB)")
 
 # %% [markdown]

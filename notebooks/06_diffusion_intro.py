@@ -17,7 +17,7 @@
 # moons) and on MNIST digits; checks the **closed form** $q(x_t \mid x_0)$ against running the
 # chain step by step; and trains a small MLP denoiser that carries noise back onto the data.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): `smoke` ~14 s · `laptop` (default) ~21 s · `full` the same sizes
+# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): `smoke` ~14 s · `laptop` (default) 23 s (2026-12-02) · `full` the same sizes
 # as `laptop`.
 
 # %% slideshow={"slide_type": "skip"}
@@ -27,7 +27,7 @@ from matplotlib import animation
 from IPython.display import HTML
 
 from course_utils.data import load_mnist, split_of
-from course_utils.device import seed_everything
+from course_utils.device import cpu_threads, seed_everything
 from course_utils.diffusion import ddpm_sample, make_schedule, q_sample, train_diffusion
 from course_utils.profiles import get_profile
 from course_utils.diffusion.toy_data import standardise, two_moons
@@ -172,8 +172,9 @@ check_q_sample(my_q_sample);
 
 # %% tags=["hide-input"]
 denoiser = MLPDenoiser(dim=2, hidden=128)
-ema, history = train_diffusion(denoiser, moons, schedule, steps=P.diff_toy_steps, batch_size=256,
-                               lr=2e-3, warmup=50, ema_decay=0.995, seed=0)
+with cpu_threads(1):  # a network this small trains fastest on one CPU thread (benchmarks/threads.py)
+    ema, history = train_diffusion(denoiser, moons, schedule, steps=P.diff_toy_steps, batch_size=256,
+                                   lr=2e-3, warmup=50, ema_decay=0.995, seed=0)
 plt.plot(history["step"], history["loss"]); plt.xlabel("step"); plt.ylabel("loss"); plt.show()
 print(f"trained in {history['seconds']:.1f} s")
 assert history["loss"][-1] < history["loss"][0], "the loss should go down"
