@@ -19,9 +19,9 @@
 # the generator minimises $-\log d(g(\mathbf z))$ and not the value function's
 # $\log(1 - d(g(\mathbf z)))$. And one honest scoreboard for every model of the course.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits, 2026-12-02): `smoke` ~26 s · `laptop` (default) 68 s: it loads
-# the shipped DCGAN and WGAN-GP, trains two 30-epoch MLP GANs (~22 s) and scores 500 samples of each
-# model (~32 s, most of it the DDPM's sampler); `COURSE_TRAIN=1` trains the DCGAN and WGAN-GP here
+# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits, 2026-12-02): `smoke` ~26 s · `laptop` (default) 74 s: it loads
+# the shipped DCGAN and WGAN-GP, trains two 30-epoch MLP GANs (~19 s) and scores 500 samples of each
+# model (~38 s, most of it the DDPM's sampler); `COURSE_TRAIN=1` trains the DCGAN and WGAN-GP here
 # (~7.5 min more: 240,000 images seen each, the same with full MNIST) · `full` 1.5 million images
 # per model (GPU advised).
 

@@ -129,6 +129,18 @@ def recipe(name: str, args: argparse.Namespace, n_data: int):
     return config, budget
 
 
+def provenance(**machine: float) -> dict:
+    """When, with what and how a checkpoint was made: date, torch, platform, machine, this command."""
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "torch": str(torch.__version__),
+        "platform": platform.platform(),
+        "machine": {"processor": platform.processor() or platform.machine(), "python": platform.python_version(),
+                    "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), **machine},
+        "command": "python " + " ".join(shlex.quote(a) for a in ["scripts/pretrain.py", *sys.argv[1:]]),
+    }
+
+
 def notebook_05_reals() -> torch.Tensor:
     """Notebook 05's reals for its MMD-per-epoch curve: the first min(gan_n_train, 2,000) training digits."""
     n_real = min(get_profile("laptop").gan_n_train or 2_000, 2_000)
@@ -182,12 +194,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict:
         "data": data.source,
         "n_train": len(data),
         "seconds": round(seconds, 1),
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "torch": str(torch.__version__),
-        "platform": platform.platform(),
-        "machine": {"processor": platform.processor() or platform.machine(), "python": platform.python_version(),
-                    "cpu_count": __import__("os").cpu_count(), "torch_threads": torch.get_num_threads()},
-        "command": "python " + " ".join(shlex.quote(a) for a in ["scripts/pretrain.py", *sys.argv[1:]]),
+        **provenance(),
     }
     models.save(path, trained, meta)
     print(f"   trained in {seconds:.0f} s; scoring", flush=True)
@@ -268,13 +275,7 @@ def train_ising(name: str, args: argparse.Namespace) -> dict:
                 f"T = {', '.join(f'{t:g}' for t in config.temperatures)}, seed {config.data_seed})",
         "n_train": len(data),
         "seconds": round(seconds, 1),
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "torch": str(torch.__version__),
-        "platform": platform.platform(),
-        "machine": {"processor": platform.processor() or platform.machine(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "load_average_at_start": round(load, 2)},
-        "command": "python " + " ".join(shlex.quote(a) for a in ["scripts/pretrain.py", *sys.argv[1:]]),
+        **provenance(load_average_at_start=round(load, 2)),
     }
     models.save(path, trained, meta)
     print(f"   trained in {seconds:.0f} s; judging its physics", flush=True)

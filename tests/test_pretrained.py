@@ -61,17 +61,23 @@ def test_manifest_checksums_and_sizes(name):
     assert pretrained.verify(name) == path  # sha256 checked
 
 
-@pytest.mark.parametrize("name", DIGITS)
-def test_shipped_checkpoint_loads_weights_only_and_scores_as_recorded(name):
+def _load_shipped(name: str, *keys: str) -> models.Trained:
+    """The shipped ``name``, loaded with weights_only, after checking its family, meta and history."""
     path = pretrained.DIR / ENTRIES[name]["file"]
     raw = torch.load(path, map_location="cpu", weights_only=True)  # plain data only
     assert raw["family"] == pretrained.NAMES[name]
     trained = models.load(path, "cpu", family=pretrained.NAMES[name])
-    meta = trained.meta
     for key in ("recipe", "budget", "data", "seconds", "date", "torch", "platform", "command", "scores",
-                "test_scores", "test_setting"):
-        assert key in meta, key
+                "test_scores", "test_setting", *keys):
+        assert key in trained.meta, key
     assert trained.history, "the training history ships with the weights"
+    return trained
+
+
+@pytest.mark.parametrize("name", DIGITS)
+def test_shipped_checkpoint_loads_weights_only_and_scores_as_recorded(name):
+    path = pretrained.DIR / ENTRIES[name]["file"]
+    meta = _load_shipped(name).meta
     setting = meta["test_setting"]
     options = {k: setting[k] for k in ("steps", "eta", "all_digits") if k in setting}
     board = score_checkpoints([path], n=setting["n"], seed=setting["seed"], device="cpu", **options)
@@ -84,15 +90,8 @@ def test_shipped_checkpoint_loads_weights_only_and_scores_as_recorded(name):
 
 @pytest.mark.parametrize("name", ISING)
 def test_shipped_ising_checkpoint_loads_weights_only_and_its_physics_is_as_recorded(name):
-    path = pretrained.DIR / ENTRIES[name]["file"]
-    raw = torch.load(path, map_location="cpu", weights_only=True)  # plain data only
-    assert raw["family"] == pretrained.NAMES[name]
-    trained = models.load(path, "cpu", family=pretrained.NAMES[name])
+    trained = _load_shipped(name, "score_setting")
     meta = trained.meta
-    for key in ("recipe", "budget", "data", "seconds", "date", "torch", "platform", "command", "scores",
-                "score_setting", "test_scores", "test_setting"):
-        assert key in meta, key
-    assert trained.history, "the training history ships with the weights"
     overrides, options = profile_recipe(trained.name, "laptop")
     assert trained.config == trained.family.new_config(**overrides), "not the laptop profile's recipe"
     setting = meta["test_setting"]
