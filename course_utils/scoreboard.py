@@ -88,13 +88,11 @@ def class_spread(histogram: Any) -> float:
     return float(-(p * p.log()).sum() / math.log(len(counts))) + 0.0  # no "-0.0"
 
 
-def mmd_monitor(real: torch.Tensor, config: GANConfig, n: int = 500, seed: int = 0):  # noqa: ANN201
-    """An ``on_epoch_end`` hook for ``train_gan``: the lecture's MMD score (``MMDScorer(real)``, the
-    square root of the biased estimate, eq. (3) of ``course_utils.scoring.mmd``) of ``n`` samples
-    from the same noise (``seed``) after
-    every epoch, stored per epoch as ``history["mmd"]`` (notebook 05 plots it). Everything that
-    depends on the reals is computed once, here."""
-    scorer = MMDScorer(real)
+def mmd_monitor(scorer: MMDScorer, config: GANConfig, n: int = 500, seed: int = 0):  # noqa: ANN201
+    """An ``on_epoch_end`` hook for ``train_gan``: the lecture's MMD score (``scorer.score``, the
+    square root of the biased estimate, eq. (3) of ``course_utils.scoring.mmd``, against the
+    scorer's fixed reals) of ``n`` samples from the same noise (``seed``) after every epoch, stored
+    per epoch as ``history["mmd"]`` (notebook 05 plots it)."""
 
     def monitor(epoch: int, gen_model: torch.nn.Module) -> dict[str, float]:
         device = next(gen_model.parameters()).device

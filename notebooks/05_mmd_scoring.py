@@ -159,7 +159,7 @@ assert wrong > 2 * lecture, "the shift of range alone should swamp the score"
 #
 # Notebook 03's GAN (the lecture's MLP, Adam, batch 64, the profile's images and epochs, same
 # seed), trained with a callback that `train_gan` calls after every epoch: `mmd_monitor` scores
-# 500 fixed-noise samples with an `MMDScorer` of our reals, and the history keeps the numbers.
+# 500 fixed-noise samples with the `scorer` of our reals above, and the history keeps the numbers.
 # `MMDScorer` caches everything that depends on the reals only, so each call costs one
 # $n_\text{real} \times n_\text{fake}$ matrix product: milliseconds, not the lecture's seconds.
 # The callback does not change the training (its samples use their own noise): the weights are
@@ -171,7 +171,7 @@ from course_utils import models, pretrained
 from course_utils.scoreboard import mmd_monitor
 
 config = gan_config(z_size=20, mode_z="uniform", epochs=P.gan_epochs)  # the lecture's hyperparameters, as in 03
-score_epoch = mmd_monitor(real, config, n=500, seed=0)  # after every epoch: {"mmd": scorer.score(500 samples)}
+score_epoch = mmd_monitor(scorer, config, n=500, seed=0)  # after every epoch: {"mmd": scorer.score(500 samples)}
 
 
 def retrain_with_mmd():

@@ -63,6 +63,7 @@ from course_utils.ising.compare import physics_scores  # noqa: E402
 from course_utils.profiles import get_profile  # noqa: E402
 from course_utils.scoring.classifier import sha256_of  # noqa: E402
 from course_utils.scoreboard import classifier_monitor, mmd_monitor, score_checkpoints  # noqa: E402
+from course_utils.scoring import MMDScorer  # noqa: E402
 from course_utils.summary.vae import train_vae  # noqa: E402
 
 OUT = ROOT / "course_utils" / "pretrained"
@@ -181,7 +182,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict:
         trained.meta = {"data": data.source, "seed": args.seed}
     else:
         monitor = (classifier_monitor(config) if family in ("dcgan", "wgan-gp")
-                   else mmd_monitor(notebook_05_reals(), config) if family == "mlp-gan" else None)
+                   else mmd_monitor(MMDScorer(notebook_05_reals()), config) if family == "mlp-gan" else None)
         trained = models.fit(family, config=config, data=data, seed=args.seed, progress=not args.quiet,
                              monitor=monitor)
     seconds = time.perf_counter() - start

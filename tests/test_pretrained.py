@@ -209,6 +209,7 @@ def test_the_shipped_mlp_gan_is_notebook_03s_run_with_notebook_05s_mmd_curve():
     from course_utils.gan import gan_config
     from course_utils.profiles import get_profile
     from course_utils.scoreboard import mmd_monitor
+    from course_utils.scoring import MMDScorer
 
     laptop = get_profile("laptop")
     trained = models.load(pretrained.DIR / ENTRIES["mlp_gan"]["file"], "cpu", family="mlp-gan")
@@ -216,6 +217,6 @@ def test_the_shipped_mlp_gan_is_notebook_03s_run_with_notebook_05s_mmd_curve():
     history = trained.history
     assert len(history["mmd"]) == laptop.gan_epochs and list(history["sample_epochs"]) == list(laptop.gan_sample_epochs)
     real = split_of(load_mnist(n=min(laptop.gan_n_train or 2_000, 2_000)))[0]
-    again = mmd_monitor(real, trained.config)(laptop.gan_epochs, trained.model.gen_model)["mmd"]
+    again = mmd_monitor(MMDScorer(real), trained.config)(laptop.gan_epochs, trained.model.gen_model)["mmd"]
     assert again == pytest.approx(history["mmd"][-1], rel=1e-3)
     assert history["mmd"][-1] < 0.5 * history["mmd"][0], "the curve of a trained GAN falls"
