@@ -18,12 +18,12 @@ from .forward import posterior_mean_variance, predict_x0, q_sample
 from .model import DDPM, DDPMConfig, build_ddpm, sample_ddpm, train_ddpm
 from .samplers import ddim_sample, ddpm_sample, guided_eps
 from .schedules import Schedule, make_schedule
-from .training import EMA, diffusion_loss, train_diffusion
+from .training import EMA, LossLog, diffusion_loss, train_diffusion
 from .unet import MLPDenoiser, SmallUNet, timestep_embedding
 
 __all__ = [
     "Schedule", "make_schedule", "q_sample", "posterior_mean_variance", "predict_x0",
-    "diffusion_loss", "EMA", "train_diffusion", "guided_eps", "ddpm_sample", "ddim_sample",
+    "diffusion_loss", "EMA", "LossLog", "train_diffusion", "guided_eps", "ddpm_sample", "ddim_sample",
     "SmallUNet", "MLPDenoiser", "timestep_embedding",
     "DDPMConfig", "DDPM", "build_ddpm", "train_ddpm", "sample_ddpm",
 ]

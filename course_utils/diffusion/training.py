@@ -19,7 +19,7 @@ from ..device import DeviceLike, get_device
 from .forward import q_sample
 from .schedules import Schedule
 
-__all__ = ["diffusion_loss", "EMA", "train_diffusion"]
+__all__ = ["diffusion_loss", "EMA", "LossLog", "train_diffusion"]
 
 
 def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule, generator: torch.Generator | None = None,
@@ -31,6 +31,27 @@ def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule, gener
     xt = q_sample(x0, t, schedule, noise)
     prediction = model(xt, t) if labels is None else model(xt, t, labels)
     return (prediction - noise).pow(2).mean()
+
+
+class LossLog:
+    """The mean training loss over every ``every`` steps (and the last, shorter stretch), appended to
+    ``history[key]`` with the step it ends at in ``history["step"]``.
+
+    The losses are summed on their device, so the host waits for the device once per entry, not
+    once per step."""
+
+    def __init__(self, history: dict[str, Any], key: str, steps: int, every: int) -> None:
+        self.history, self.key, self.steps, self.every = history, key, steps, every
+        self.running: torch.Tensor | float = 0.0
+        self.count = 0
+
+    def add(self, k: int, loss: torch.Tensor) -> None:
+        """Record the loss of step ``k`` (0-based)."""
+        self.running, self.count = self.running + loss.detach(), self.count + 1
+        if self.count == self.every or k + 1 == self.steps:
+            self.history[self.key].append(float(self.running) / self.count)
+            self.history["step"].append(k + 1)
+            self.running, self.count = 0.0, 0
 
 
 class EMA:
@@ -83,7 +104,7 @@ def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, st
         0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, k / steps)))))
     ema = EMA(model, ema_decay)
     history: dict[str, Any] = {"loss": [], "step": []}
-    running, count = torch.zeros((), device=device), 0
+    log = LossLog(history, "loss", steps, log_every)
     start = time.perf_counter()
     for k in tqdm(range(steps), desc="train", disable=not progress):
         idx = torch.randint(0, len(data), (min(batch_size, len(data)),), generator=generator)
@@ -98,11 +119,7 @@ def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, st
         opt.step()
         sched.step()
         ema.update(model)
-        running, count = running + loss.detach(), count + 1
-        if count == log_every or k == steps - 1:  # one host sync per log_every steps
-            history["loss"].append(running.item() / count)
-            history["step"].append(k + 1)
-            running, count = torch.zeros((), device=device), 0
+        log.add(k, loss)
     seconds = time.perf_counter() - start
     history["seconds"] = seconds
     history["images_per_second"] = steps * min(batch_size, len(data)) / seconds

@@ -43,6 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..diffusion import LossLog
 from .conditioning import LatticeData, N_FEATURES, check_temperatures, temperature_features
 from .observables import energy_per_config
 
@@ -136,8 +137,7 @@ def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, 
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: min(1.0, (k + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
     history: dict[str, Any] = {"nll": [], "step": [], "seconds": 0.0}
-    every = max(1, steps // 40)
-    running, count = 0.0, 0
+    log = LossLog(history, "nll", steps, max(1, steps // 40))
     start = time.perf_counter()
     model.train()
     for k in tqdm(range(steps), desc="AR steps", disable=not progress):
@@ -149,12 +149,7 @@ def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, 
         loss.backward()
         opt.step()
         sched.step()
-        running += float(loss.detach())
-        count += 1
-        if (k + 1) % every == 0 or k + 1 == steps:
-            history["nll"].append(running / count)
-            history["step"].append(k + 1)
-            running, count = 0.0, 0
+        log.add(k, loss)
     model.eval()
     history["seconds"] = time.perf_counter() - start
     return history

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..diffusion import ddim_sample, make_schedule, q_sample, timestep_embedding
+from ..diffusion import LossLog, ddim_sample, make_schedule, q_sample, timestep_embedding
 from .conditioning import LatticeData, N_FEATURES, check_temperatures, temperature_features
 
 __all__ = ["IsingDDPMConfig", "IsingDDPM", "LatticeDenoiser", "train_ising_ddpm", "sample_ising_ddpm"]
@@ -124,9 +124,8 @@ def train_ising_ddpm(model: IsingDDPM, configs: torch.Tensor, temperatures: torc
     steps = int(cfg.train_steps)
     warm = max(1, steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / warm))
-    every = max(1, steps // 40)
     history: dict[str, Any] = {"loss": [], "step": [], "seconds": 0.0}
-    running, count = 0.0, 0
+    log = LossLog(history, "loss", steps, max(1, steps // 40))
     start = time.perf_counter()
     model.net.train()
     for k in tqdm(range(steps), desc="DDPM steps", disable=not progress):
@@ -145,12 +144,7 @@ def train_ising_ddpm(model: IsingDDPM, configs: torch.Tensor, temperatures: torc
             d = min(float(cfg.ema_decay), (1 + k) / (10 + k))
             for pe, p in zip(model.ema.parameters(), model.net.parameters()):
                 pe.mul_(d).add_(p.detach(), alpha=1 - d)
-        running += float(loss.detach())
-        count += 1
-        if (k + 1) % every == 0 or k + 1 == steps:
-            history["loss"].append(running / count)
-            history["step"].append(k + 1)
-            running, count = 0.0, 0
+        log.add(k, loss)
     model.eval()
     history["seconds"] = time.perf_counter() - start
     return history
