@@ -7,8 +7,8 @@ The package follows the lecture, one subpackage per part, and data flows one way
   ``paths``, ``data`` (MNIST with its offline fallback), ``images`` (the one range convention:
   [-1, 1], (N, 1, 28, 28)), ``checkpoints`` (the one file format), ``plotting``;
 * ``summary`` -- part 1: ``divergences`` (KL, JS), ``vae``, ``rbm``, ``score_matching``;
-* ``gan`` -- parts 2-3: the lecture's MLPs, DCGAN, ``losses`` (``d_train``, ``g_train``, gradient
-  penalty), ``training`` (``train_gan``), the 1-D ``game``;
+* ``gan`` -- parts 2-3: the lecture's MLPs, DCGAN (and its conditional version), ``losses``
+  (``d_train``, ``g_train``, gradient penalty), ``training`` (``train_gan``), the 1-D ``game``;
 * ``scoring`` -- part 4: the lecture's MMD made exact and memory-bounded, kernels, tiling,
   two-sample tests, classifier features and input checks;
 * ``diffusion`` -- part 5: schedules, forward process and posterior, samplers (DDPM, DDIM,

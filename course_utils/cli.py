@@ -121,7 +121,7 @@ def _sample_option_fields() -> dict[str, tuple[dataclasses.Field, list[str]]]:
 SAMPLE_HELP = {
     "steps": "sampling steps for diffusion models (DDIM steps, default 50)",
     "eta": "DDIM noise for diffusion models: 0 deterministic (default), 1 DDPM-like",
-    "digit": "a conditional diffusion model draws this digit (classifier-free guidance)",
+    "digit": "a conditional model draws only this digit (a diffusion model with classifier-free guidance)",
     "guidance": "guidance weight w with --digit or --all-digits (default 3; 1 = plain conditional)",
     "all_digits": "a conditional diffusion model draws the digits 0-9 in turn (with --guidance 1: a sample of p(x))",
     "temperature": "Ising models: the temperature T > 0 (in J/k_B) to sample at",

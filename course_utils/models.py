@@ -37,6 +37,7 @@ FAMILIES: dict[str, Family] = {
     for family in (
         gans.MLP_GAN,
         gans.DCGAN,
+        gans.CDCGAN,
         gans.WGAN_GP,
         vae.VAE_FAMILY,
         ddpm.DDPM_FAMILY,

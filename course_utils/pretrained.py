@@ -1,7 +1,7 @@
 """Checkpoints shipped with the course: load one when it serves the profile, train otherwise.
 
-``course_utils/pretrained/`` holds the VAE of notebook 00, the UNet DDPM of 07 and the DCGAN and
-WGAN-GP of 08, trained longer than the laptop profile by ``scripts/pretrain.py``, the lecture's MLP
+``course_utils/pretrained/`` holds the VAE of notebook 00, the UNet DDPM of 07 and the DCGAN,
+conditional DCGAN and WGAN-GP of 08, trained longer than the laptop profile by ``scripts/pretrain.py``, the lecture's MLP
 GAN of notebooks 03 and 05 (the laptop run itself, with 05's MMD after every epoch), the four Ising
 models of notebook 09 (``ising_rbm``, ``ising_gan``, ``ising_ddpm``, ``ising_ar``), trained with the
 laptop profile's own recipe, and
@@ -36,7 +36,8 @@ __all__ = ["DIR", "NAMES", "PretrainedError", "manifest", "entry", "shipped", "v
 DIR = Path(__file__).resolve().with_name("pretrained")
 MANIFEST = DIR / "manifest.json"
 # shipped name -> model family (notebooks may say either)
-NAMES = {"vae": "vae", "ddpm": "ddpm", "dcgan": "dcgan", "wgan_gp": "wgan-gp", "mlp_gan": "mlp-gan",
+NAMES = {"vae": "vae", "ddpm": "ddpm", "dcgan": "dcgan", "cdcgan": "cdcgan", "wgan_gp": "wgan-gp",
+         "mlp_gan": "mlp-gan",
          "ising_rbm": "ising-rbm", "ising_gan": "ising-gan", "ising_ddpm": "ising-ddpm", "ising_ar": "ising-ar"}
 TRAIN_SWITCH = "COURSE_TRAIN"
 

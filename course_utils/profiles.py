@@ -26,7 +26,7 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "gan_toy_steps": (300, 3_000, 3_000),  # 1-D Gaussian GAN in notebook 01
     # --- GAN zoo and scoreboard (notebook 08) ---
     # Training budgets in images seen, so a run takes the same time with 4,000 or 60,000 digits.
-    "zoo_train_images": (2_048, 240_000, 1_500_000),  # DCGAN and WGAN-GP
+    "zoo_train_images": (2_048, 240_000, 1_500_000),  # DCGAN, conditional DCGAN and WGAN-GP
     "zoo_n_filters": (8, 32, 32),
     "zoo_compare_epochs": (2, 30, 100),  # non-saturating vs minimax, the lecture's MLP GAN
     "zoo_n_score": (256, 500, 1_000),  # samples per model and held-out real digits (notebook 08)

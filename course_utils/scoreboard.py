@@ -60,8 +60,10 @@ REFERENCE = "MNIST train digits"
 
 
 def model_name(trained: models.Trained) -> str:
-    """A readable name for a loaded checkpoint: its family's title."""
-    return trained.family.title
+    """A readable name for a loaded checkpoint: its family's title; a conditional GAN's says that it
+    draws the digits 0-9 in turn (it was trained with the labels)."""
+    conditional = isinstance(trained.config, GANConfig) and trained.config.conditional
+    return f"{trained.family.title}, digits 0-9" if conditional else trained.family.title
 
 
 def _train_seconds(history: dict[str, Any] | None) -> float | None:

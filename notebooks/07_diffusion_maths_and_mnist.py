@@ -299,7 +299,8 @@ for name, r in rows.items():
 # $w = 1$: no sharpening), is also a sample of $p(x)$, with $p(y)$ uniform (each digit is 9 to 11%
 # of MNIST), and it uses the part of the network that was trained most. It costs the same: one
 # network evaluation per step. This is how class-conditional diffusion models are usually
-# sampled and scored; the GANs of notebook 08 know no labels, so compare them with the rows above.
+# sampled and scored. Of the GANs of notebook 08 only the conditional DCGAN (its section 3) is told
+# the digit: compare it with this row, and the other GANs with the rows above.
 
 # %% tags=["hide-input"]
 each = ddim_sample(ema_model, (n, 1, 28, 28), schedule, steps, device, x_T=x_T, clip=1.0, eta=1.0,

@@ -198,7 +198,88 @@ from course_utils.exercises import check_critic_loss
 check_critic_loss(my_critic_loss);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. Mode collapse, seen and measured
+# ## 3. A conditional DCGAN: tell both players the digit
+#
+# A conditional GAN (Mirza & Osindero, 2014) gives both players a label $y$, here the digit. The
+# generator draws $g(\mathbf z, y)$ from $[\mathbf z, \text{onehot}(y)]$; the discriminator reads
+# the image together with ten constant planes that hold $\text{onehot}(y)$, and judges whether
+# $\mathbf x$ is a real digit *of class* $y$. The value function is the lecture's with $y$ added:
+#
+# $$v = \mathbb E_{(\mathbf x, y)\sim p_\text{data}}[\log d(\mathbf x, y)]
+#   + \mathbb E_{\mathbf z\sim p_z,\, y\sim p_\text{data}(y)}[\log(1 - d(g(\mathbf z, y), y))].$$
+#
+# In code it is `d_train(x, ..., y=y)` and `g_train(..., y=y)` with the real batch's labels, in
+# the same `train_gan`; only the networks (`architecture="cdcgan"`) differ from section 1's. Two
+# things get easier. A 3 drawn when a 7 was asked for is rejected, so the generator cannot give
+# up on a digit: mode collapse is ruled out by construction. And each $p(\mathbf x\mid y)$ is a
+# simpler distribution than the mixture of all ten. To sample $p(\mathbf x)$ it draws the
+# digits 0-9 in turn, as the DDPM of notebook 07 does.
+
+# %% tags=["hide-input"]
+cd_config = gan_config(architecture="cdcgan", n_filters=P.zoo_n_filters, epochs=epochs,
+                       sample_epochs=dc_config.sample_epochs)
+cdcgan = pretrained.load_or_train(
+    "cdcgan", lambda: models.fit("cdcgan", cd_config, data, device, monitor=classifier_monitor(cd_config)),
+    device)
+models.save(out / "cdcgan.pt", cdcgan)
+cd_history = cdcgan.history
+print(f"{sum(cd_history['seconds']) / 60:.1f} min, {cd_history['images_per_second']:,.0f} images/s, "
+      f"{cdcgan.config.epochs} epochs")
+
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
+show_images(cdcgan.sample(40, device, seed=0), nrow=10,
+            title="conditional DCGAN: the digits 0-9 in turn, one column each")
+plt.show()
+plt.figure(figsize=(6, 3.5))
+for name, history in (("DCGAN", dc_history), ("conditional DCGAN", cd_history), ("WGAN-GP", wgan_history)):
+    plt.plot(history["epoch"], history["confidence"], label=name)
+plt.xlabel("epoch")
+plt.ylabel("mean classifier confidence")
+plt.ylim(0, 1.02)
+plt.legend()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The classifier reads the digit that was asked for: the share of samples of each column that it
+# labels $y$ measures how well the generator obeys the label.
+
+# %% slideshow={"slide_type": "fragment"}
+from course_utils.scoring import classify_samples
+
+asked = torch.arange(P.zoo_n_score) % 10  # what cdcgan.sample draws: the digits 0-9 in turn
+obeyed = classify_samples(cdcgan.sample(len(asked), device, seed=1), labels=asked, device=device).accuracy
+print(f"the classifier reads the digit asked for in {obeyed:.1%} of {len(asked)} samples")
+if P.name != "smoke":
+    assert obeyed > 0.8, "a trained conditional generator should draw the digit it is asked for"
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 3 · Telling the discriminator the digit
+# Given images `images` $(N, 1, 28, 28)$ and their digits `y` $(N,)$ (int64), build the conditional
+# discriminator's input $(N, 11, 28, 28)$: the image in channel 0, then ten constant planes, plane
+# $k$ all ones where $y = k$ and zeros elsewhere (`F.one_hot`, then broadcast over the pixels).
+
+# %% tags=["exercise"]
+import torch
+import torch.nn.functional as F
+
+
+def my_label_planes(images, y):
+    """[image, onehot(y) as ten 28 x 28 planes]: shape (N, 11, 28, 28)."""
+    ...  # your code here
+
+# %% tags=["solution"]
+def my_label_planes(images, y):
+    """[image, onehot(y) as ten 28 x 28 planes]: shape (N, 11, 28, 28)."""
+    planes = F.one_hot(y, 10).to(images.dtype)[:, :, None, None].expand(-1, -1, 28, 28)
+    return torch.cat([images, planes], dim=1)
+
+# %% tags=["check"]
+from course_utils.exercises import check_label_planes
+
+check_label_planes(my_label_planes);
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4. Mode collapse, seen and measured
 #
 # A generator can fool the discriminator with a few kinds of digit only: **mode collapse**. The
 # discriminator then learns to reject those, the generator hops to others, and the game may never
@@ -221,7 +302,7 @@ print("the lecture's MLP GAN:", mlp_path)
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 others = [out / name for name in ("vae.pt", "ddpm.pt") if (out / name).exists()]  # notebooks 00, 07
-board = score_checkpoints([mlp_path, out / "dcgan.pt", out / "wgan_gp.pt", *others],
+board = score_checkpoints([mlp_path, out / "dcgan.pt", out / "cdcgan.pt", out / "wgan_gp.pt", *others],
                           n=P.zoo_n_score, device=device, all_digits=True)
 histograms = {row["name"]: row["histogram"] for row in board["rows"]}
 plot_class_histograms(histograms)
@@ -234,7 +315,7 @@ plt.show()
 
 # %% tags=["hide-input"]
 plt.figure(figsize=(6, 3.5))
-for name, history in (("DCGAN", dc_history), ("WGAN-GP", wgan_history)):
+for name, history in (("DCGAN", dc_history), ("conditional DCGAN", cd_history), ("WGAN-GP", wgan_history)):
     plt.plot(history["epoch"], history["class_spread"], label=name)
 plt.axhline(board["rows"][0]["class_spread"], color="0.6", ls=":", label="real digits")
 plt.xlabel("epoch")
@@ -243,14 +324,15 @@ plt.legend()
 plt.show()
 
 # %% slideshow={"slide_type": "fragment"}
+width = max(len(row["name"]) for row in board["rows"])
 for row in board["rows"][1:]:
     rare = [d for d, c in enumerate(row["histogram"]) if c < 0.5 * P.zoo_n_score / 10]
-    print(f"{row['name']:>18}: class spread {row['class_spread']:.3f}; digits at less than half "
+    print(f"{row['name']:>{width}}: class spread {row['class_spread']:.3f}; digits at less than half "
           f"their share: {rare or 'none'}")
 assert board["rows"][0]["class_spread"] > 0.98, "real digits should cover all ten classes evenly"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 3 · Mode collapse in one number: the class spread
+# ### Exercise 4 · Mode collapse in one number: the class spread
 # From a histogram `counts` of the classes the classifier reads in the samples (a tensor of length $K=10$), write the
 # normalised entropy $-\sum_k p_k\log p_k/\log K$ with $p=\text{counts}/\sum\text{counts}$: 1 when every class is
 # equally frequent, 0 when only one class is left. Empty classes add nothing ($0\log0=0$).
@@ -278,7 +360,7 @@ from course_utils.exercises import check_class_spread
 check_class_spread(my_class_spread);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. The non-saturating generator loss, measured
+# ## 5. The non-saturating generator loss, measured
 #
 # The value function asks the generator to *minimise* $\mathbb E\log(1 - d(g(\mathbf z)))$ (the
 # "minimax" loss). Early in training the discriminator easily rejects the generator's blobs,
@@ -344,7 +426,7 @@ for loss in ("bce", "minimax"):
 # mode collapse.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. The scoreboard
+# ## 6. The scoreboard
 #
 # Every model of the course, scored the same way: the same held-out real digits (never seen in
 # training), the same number of samples, the same measures (`course_utils.scoreboard`):
@@ -353,10 +435,12 @@ for loss in ("bce", "minimax"):
 # confidence, the class spread, and the seconds to train and to sample on this machine. The
 # first row scores real training digits: the best any model can do with this many samples. The
 # VAE (notebook 00) and the diffusion model (notebook 07) join when their notebooks have run in
-# the same profile (section 3 scored them all). The DDPM, unlike the others, was trained with the
-# digits' labels: it draws the digits 0-9 in turn, each from $p(x\mid y)$ (guidance 1, notebook 07,
-# section 10), which is a sample of $p(x)$, so its class spread is even by construction; notebook 07
-# scores it without labels too.
+# the same profile (section 4 scored them all). Two models were trained with the digits' labels,
+# the conditional DCGAN (section 3) and the DDPM: they draw the digits 0-9 in turn, each from
+# $p(x\mid y)$ (the DDPM with guidance 1, notebook 07, section 10), which is a sample of $p(x)$,
+# so their class spread is even by construction ("digits 0-9" in their names). Compare them with
+# each other, and the unconditional DCGAN with the MLP GAN and the WGAN-GP; notebook 07 scores the
+# DDPM without labels too.
 
 # %% slideshow={"slide_type": "subslide"}
 display(Markdown(format_table(board)))

@@ -6,7 +6,7 @@ laptop profile's, then sampled and scored against held-out digits; the checkpoin
 records the recipe, the budget, the data, the time, the machine, this command and the scores, and
 ``manifest.json`` lists every file with its sha256, size, scores, budget and the profiles it serves.
 
-    python scripts/pretrain.py                      # all: ddpm, dcgan, vae, wgan_gp, mlp_gan and the four Ising models
+    python scripts/pretrain.py                      # all: ddpm, dcgan, cdcgan, vae, wgan_gp, mlp_gan, the four Ising models
     python scripts/pretrain.py --only ising_rbm ising_gan ising_ddpm ising_ar --threads 1
     python scripts/pretrain.py --only ddpm --ddpm-steps 4000
     python scripts/pretrain.py --check              # verify the manifest's checksums and sizes
@@ -68,8 +68,8 @@ from course_utils.summary.vae import train_vae  # noqa: E402
 
 OUT = ROOT / "course_utils" / "pretrained"
 ISING = ("ising_rbm", "ising_gan", "ising_ddpm", "ising_ar")  # notebook 09, the laptop profile's recipes
-ORDER = ("ddpm", "dcgan", "vae", "wgan_gp", "mlp_gan", *ISING)  # training order: what matters most first
-FAMILY = {"ddpm": "ddpm", "dcgan": "dcgan", "wgan_gp": "wgan-gp", "vae": "vae", "mlp_gan": "mlp-gan",
+ORDER = ("ddpm", "dcgan", "cdcgan", "vae", "wgan_gp", "mlp_gan", *ISING)  # training order: what matters most first
+FAMILY = {"ddpm": "ddpm", "dcgan": "dcgan", "cdcgan": "cdcgan", "wgan_gp": "wgan-gp", "vae": "vae", "mlp_gan": "mlp-gan",
           **{name: name.replace("_", "-") for name in ISING}}
 SCORE_N, TEST_N, BOARD_N = 500, 200, 1000
 ISING_TEST_N = 100  # Ising samples per temperature of test_scores
@@ -115,7 +115,7 @@ def recipe(name: str, args: argparse.Namespace, n_data: int):
         seen = (n_data // config.batch_size) * config.batch_size * config.epochs
         return config, {"epochs": config.epochs, "batch_size": config.batch_size, "images_seen": seen,
                         "vs_laptop": 1.0}
-    images = args.gan_images if name == "dcgan" else args.wgan_images
+    images = {"dcgan": args.gan_images, "cdcgan": args.cgan_images}.get(name, args.wgan_images)
     epochs = max(1, round(images / n_data))
     architecture = FAMILY[name]
     # notebook 08's recipe: its snapshots of the fixed-noise samples and, per epoch, the classifier's
@@ -181,7 +181,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict:
                                     seed=args.seed, test_images=test_images, progress=not args.quiet)
         trained.meta = {"data": data.source, "seed": args.seed}
     else:
-        monitor = (classifier_monitor(config) if family in ("dcgan", "wgan-gp")
+        monitor = (classifier_monitor(config) if family in ("dcgan", "cdcgan", "wgan-gp")
                    else mmd_monitor(MMDScorer(notebook_05_reals()), config) if family == "mlp-gan" else None)
         trained = models.fit(family, config=config, data=data, seed=args.seed, progress=not args.quiet,
                              monitor=monitor)
@@ -212,6 +212,7 @@ def record(name: str, path: Path, trained: models.Trained, meta: dict, args: arg
     meta["scores"] = scores
     meta["score_setting"] = {"n": SCORE_N, "seed": SEED, "real": f"{SCORE_N} held-out digits ({real_source})",
                              "sampler": ("DDIM-50, eta=1, the digits 0-9 in turn, guidance 1" if name == "ddpm"
+                                         else "g(z, y), the digits 0-9 in turn" if name == "cdcgan"
                                          else "g(z) / decoder means")}
     meta["reference"] = reference
     if name == "ddpm":  # the same model without a label (the label-dropout token), as the GANs sample
@@ -387,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=ORDER, help="train only these (default: all)")
     parser.add_argument("--ddpm-steps", type=int, default=4000, help="DDPM optimiser steps of 128 (laptop: 2,000)")
     parser.add_argument("--gan-images", type=int, default=360_000, help="DCGAN images seen (laptop: 240,000)")
+    parser.add_argument("--cgan-images", type=int, default=360_000,
+                        help="conditional DCGAN images seen (laptop: 240,000)")
     parser.add_argument("--wgan-images", type=int, default=360_000, help="WGAN-GP images seen (laptop: 240,000)")
     parser.add_argument("--vae-epochs", type=int, default=60, help="VAE epochs (laptop: 30)")
     parser.add_argument("--seed", type=int, default=1, help="training seed")

@@ -161,7 +161,24 @@ def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tm
     gan = tmp_path / "gan.pt"
     save_gan(gan)
     assert main(["sample", str(gan), "-n", "2", "-o", str(out), "--digit", "3"]) == 2
-    assert "--digit is for ddpm checkpoints" in capsys.readouterr().err
+    assert "--digit is for cdcgan, ddpm checkpoints" in capsys.readouterr().err
+
+
+def test_a_conditional_dcgan_draws_the_digits_in_turn_or_one_digit(tmp_path, capsys):
+    ckpt = tmp_path / "cdcgan.pt"
+    assert main(["train", "cdcgan", "--epochs", "1", "--n-train", "64", "--batch-size", "32", "--device", "cpu",
+                 "--out", str(ckpt)]) == 0
+    trained = models.load(ckpt, "cpu")
+    out = tmp_path / "threes.npy"
+    assert main(["sample", str(ckpt), "-n", "4", "-o", str(out), "--digit", "3", "--seed", "2"]) == 0
+    threes = trained.sample(4, "cpu", 2, digit=3)
+    assert np.allclose(np.load(out), ((threes + 1) / 2).clamp(0, 1).reshape(4, 28, 28).numpy(), atol=1e-6)
+    assert main(["sample", str(ckpt), "-n", "4", "-o", str(out), "--seed", "2"]) == 0
+    in_turn = trained.sample(4, "cpu", 2)  # 0, 1, 2, 3: the same noise, so the fourth is the same 3
+    assert torch.equal(in_turn[3], threes[3]) and not torch.equal(in_turn[0], threes[0])
+    capsys.readouterr()
+    assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "12"]) == 2
+    assert "digits 0-9" in capsys.readouterr().err
 
 
 def test_figures_gifs_from_checkpoints(tmp_path, capsys):

@@ -29,6 +29,19 @@ def raises(*args, **kwargs):
 
 # --- right answers (written independently of the checkers' references) --------------------
 
+def label_planes(images, y):
+    planes = torch.zeros(len(y), 10, 28, 28)
+    planes[torch.arange(len(y)), y] = 1.0
+    return torch.cat([images, planes], dim=1)
+
+
+def label_planes_loop(images, y):  # one sample at a time, with a float one-hot: still right
+    out = []
+    for image, digit in zip(images, y.tolist()):
+        out.append(torch.cat([image] + [torch.full((1, 28, 28), float(k == digit)) for k in range(10)]))
+    return torch.stack(out)
+
+
 def kl_normal(mu1, s1, mu2, s2):
     return torch.log(torch.as_tensor(s2 / s1)) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - 0.5
 
@@ -307,6 +320,14 @@ CASES = {
         lambda fr, ff, pen, lam: fr.mean() - ff.mean() + lam * pen: "flipped",
         lambda fr, ff, pen, lam: ff.mean() - fr.mean() + pen: "lambda",
         lambda fr, ff, pen, lam: ff - fr + lam * pen: "single number",
+    }),
+    "label_planes": (E.check_label_planes, [label_planes, label_planes_loop], {
+        lambda x, y: torch.cat([label_planes(x, y)[:, 1:], x], dim=1): "image comes first",
+        lambda x, y: label_planes(x, (y + 1) % 10): "no shift by one",
+        lambda x, y: F.one_hot(y, 10).float(): "expected (6, 11, 28, 28)",
+        lambda x, y: label_planes(x, y)[:, 1:]: "the image *and* ten planes",
+        lambda x, y: torch.cat([x, F.pad(F.one_hot(y, 10).float()[:, :, None, None], (0, 27, 0, 27))], dim=1):
+            "must be constant",
     }),
     "class_spread": (E.check_class_spread, [spread], {
         lambda c: spread(c) * math.log(10): "divide by log 10",

@@ -203,3 +203,90 @@ def test_dcgan_and_wgan_gp_train_through_the_same_loop(digits):
         gan_config(architecture="dcgan", loss="wgan-gp")
     with pytest.raises(ValueError, match="z_size=20 but the generator expects noise of size 100"):
         train_gan(gen, disc, x, 1, z_size=20, progress=False)
+
+
+def _conditional_pair(seed=0, n_filters=4):
+    torch.manual_seed(seed)
+    return build_gan(gan_config(architecture="cdcgan", n_filters=n_filters), "cpu")
+
+
+def test_conditional_dcgan_uses_the_digit():
+    """g(z, y) and d(x, y) depend on y; d is the sigmoid of its logits; the losses are the formulas."""
+    gen, disc = _conditional_pair()
+    gen.eval(), disc.eval()  # BatchNorm with running statistics: each output depends on its own input only
+    z = torch.rand(10, 100) * 2 - 1
+    y = torch.arange(10)
+    with torch.no_grad():
+        same_z = gen(z[:1].expand(10, -1), y)
+        assert same_z.shape == (10, 784) and (same_z[1:] - same_z[0]).abs().amax(dim=1).min() > 1e-4
+        logits = disc.logits(same_z, y)
+        assert logits.shape == (10, 1) and torch.allclose(disc(same_z, y), torch.sigmoid(logits))
+        assert not torch.allclose(disc.logits(same_z, y), disc.logits(same_z, (y + 1) % 10))
+    # d_train: L_D = -[log d(x, y) + log(1 - d(g(z, y), y))], with the same labels for the fakes
+    x = torch.rand(10, 784) * 2 - 1
+    torch.manual_seed(3)
+    fake_z = torch.rand(10, 100) * 2 - 1
+    with torch.no_grad():
+        expected = -(torch.log(disc(x, y)) + torch.log1p(-disc(gen(fake_z, y), y))).mean()
+    torch.manual_seed(3)
+    d_loss, _, _ = d_train(x, gen, copy.deepcopy(disc), torch.optim.SGD(disc.parameters(), lr=0.0), 100, y=y)
+    assert math.isclose(d_loss.item(), expected.item(), rel_tol=1e-5)
+    torch.manual_seed(3)
+    with torch.no_grad():
+        expected_g = -torch.log(disc(gen(fake_z, y), y)).mean()
+    torch.manual_seed(3)
+    g_loss = g_train(10, copy.deepcopy(gen), disc, torch.optim.SGD(gen.parameters(), lr=0.0), 100, y=y)
+    assert math.isclose(g_loss.item(), expected_g.item(), rel_tol=1e-5)
+
+
+def test_conditional_gan_steps_want_labels_and_plain_ones_refuse_them():
+    gen, disc = _conditional_pair()
+    opt = torch.optim.SGD(disc.parameters(), lr=0.0)
+    with pytest.raises(ValueError, match="conditional .* pass the batch's labels as y="):
+        d_train(torch.zeros(4, 784), gen, disc, opt, 100)
+    with pytest.raises(ValueError, match="conditional .* pass the batch's labels as y="):
+        g_train(4, gen, disc, torch.optim.SGD(gen.parameters(), lr=0.0), 100)
+    with pytest.raises(ValueError, match="one digit per sample"):
+        d_train(torch.zeros(4, 784), gen, disc, opt, 100, y=torch.zeros(3, dtype=torch.long))
+    plain_gen, plain_disc = make_generator_network(), make_discriminator_network(784)
+    with pytest.raises(ValueError, match="takes no labels"):
+        d_train(torch.zeros(4, 784), plain_gen, plain_disc, opt, y=torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="takes no labels"):
+        sample_gan(plain_gen, 4, y=torch.zeros(4, dtype=torch.long))
+
+
+def test_train_gan_gives_a_conditional_gan_the_labels_of_its_batch():
+    """Real images that encode their label (constant pixels = label / 10 - 0.5): every real batch
+    the discriminator sees must come with its own labels."""
+    labels = torch.arange(256) % 10
+    images = (labels.float() / 10 - 0.5)[:, None, None, None].expand(-1, 1, 28, 28).contiguous()
+    gen, disc = _conditional_pair()
+    logits, seen = disc.logits, []
+
+    def spy(x, y):
+        constant = (x - x[:, :1]).abs().amax(dim=1) == 0
+        if constant.all():  # a real batch
+            seen.append(torch.allclose(x[:, 0], y.float() / 10 - 0.5))
+        return logits(x, y)
+
+    disc.logits = spy
+    history = train_gan(gen, disc, (images, labels), 1, batch_size=32, z_size=100, progress=False)
+    assert len(seen) == 256 // 32 and all(seen)
+    assert torch.equal(history["fixed_y"][:12], torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]))
+    with pytest.raises(ValueError, match="trains on labelled digits"):
+        train_gan(gen, disc, images, 1, batch_size=32, z_size=100, progress=False)
+    with pytest.raises(ValueError, match="digits 0-9, found 1..10"):
+        train_gan(gen, disc, (images, labels + 1), 1, batch_size=32, z_size=100, progress=False)
+    with pytest.raises(ValueError, match="z_size=20 but the generator expects noise of size 100"):
+        train_gan(gen, disc, (images, labels), 1, batch_size=32, z_size=20, progress=False)
+
+
+def test_sample_gan_draws_the_digits_in_turn_or_the_ones_asked_for():
+    gen, _ = _conditional_pair()
+    default = sample_gan(gen, 12, 100, seed=4)
+    asked = sample_gan(gen, 12, 100, seed=4, y=torch.arange(12) % 10)
+    assert default.shape == (12, 1, 28, 28) and torch.equal(default, asked)
+    threes = sample_gan(gen, 12, 100, seed=4, y=[3] * 12)
+    assert not torch.equal(threes, default) and torch.equal(threes[3], default[3])
+    with pytest.raises(ValueError, match="digits 0-9"):
+        sample_gan(gen, 2, 100, y=[3, 12])

@@ -1,7 +1,8 @@
-"""Checks for notebook 08 (DCGAN, WGAN-GP, mode collapse).
+"""Checks for notebook 08 (DCGAN, WGAN-GP, the conditional DCGAN, mode collapse).
 
 * ``check_gradient_penalty(my_gradient_penalty)`` -- E[(||grad f(x_hat)||_2 - 1)^2] on given interpolates;
 * ``check_critic_loss(my_critic_loss)`` -- L_f = E f(g(z)) - E f(x) + lambda * penalty;
+* ``check_label_planes(my_label_planes)`` -- the conditional discriminator's input [x, onehot(y) planes];
 * ``check_class_spread(my_class_spread)`` -- entropy of the class histogram / log(number of classes).
 """
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from ..gan.dcgan import ConditionalDiscriminator
 
 from .verdict import (StudentError, as_tensor, call, checker, close_number, compare, describe_exception,
                       generator)
 
-__all__ = ["check_gradient_penalty", "check_critic_loss", "check_class_spread"]
+__all__ = ["check_gradient_penalty", "check_critic_loss", "check_label_planes", "check_class_spread"]
 
 
 def _critic(gen: torch.Generator, d: int) -> nn.Module:
@@ -103,6 +107,42 @@ def check_critic_loss(my_critic_loss) -> str:
         "the penalty term is missing": f_fake.mean() - f_real.mean(),
     })
     return f"L_f = E f(g(z)) - E f(x) + lambda * penalty = {float(want):.4f}"
+
+
+def _planes(images: torch.Tensor, y: torch.Tensor, shift: int = 0) -> torch.Tensor:
+    onehot = F.one_hot((y + shift) % 10, 10).to(images.dtype)
+    return torch.cat([images, onehot[:, :, None, None].expand(-1, -1, *images.shape[2:])], dim=1)
+
+
+@checker("the conditional discriminator's input")
+def check_label_planes(my_label_planes) -> str:
+    gen = generator(83)
+    n = 6
+    images = torch.rand(n, 1, 28, 28, generator=gen) * 2 - 1
+    y = torch.tensor([3, 0, 9, 3, 7, 1])
+    got = call(my_label_planes, images.clone(), y.clone(), what="my_label_planes(images, y)")
+    g = as_tensor(got, "my_label_planes")
+    want = _planes(images, y)
+    if g.shape == (n, 11) or g.shape == (n, 10, 28, 28):
+        raise AssertionError(f"shape {tuple(g.shape)}: the input is the image *and* ten planes of 28 x 28, "
+                             f"(N, 11, 28, 28), image first")
+    single = want.clone()
+    single[:, 1:] = 0
+    single[torch.arange(n), 1 + y, 0, 0] = 1
+    compare(g, want, "my_label_planes", mistakes={
+        "the image comes first, then the ten label planes (channel 0 is the image)":
+            torch.cat([want[:, 1:], want[:, :1]], dim=1),
+        "each label plane must be constant: all 28 x 28 pixels of plane y are 1, not one pixel":
+            single,
+        "plane k is 1 for the digit k itself: digit 0 lights plane 0 (no shift by one)": _planes(images, y, 1),
+    })
+    expected = ConditionalDiscriminator(n_filters=2)
+    with torch.no_grad():  # the package builds the same input: the same logits from either
+        expected.eval()
+        same = torch.allclose(expected.net(g.to(torch.float32).flatten(1)), expected.logits(images, y), atol=1e-6)
+    if not same:
+        raise AssertionError("the values match, but ConditionalDiscriminator reads something else from them")
+    return "image in channel 0, then onehot(y) as ten constant planes: what ConditionalDiscriminator reads"
 
 
 def _spread(counts: torch.Tensor) -> float:

@@ -10,12 +10,22 @@ generator takes noise of shape ``(batch, z_size)`` and returns *flat* images ``(
 * discriminator: the mirror image with strided convolutions, ending in Sigmoid (DCGAN) or in a
   bare score (the WGAN critic, whose normalisation is per-sample InstanceNorm because the
   gradient penalty is defined per sample and BatchNorm would couple the samples of a batch).
+
+The conditional DCGAN (a conditional GAN, Mirza & Osindero 2014) is the same pair told the digit
+y: the generator g(z, y) gets [z, onehot(y)] as its input, the discriminator d(x, y) gets the image
+and ten constant planes holding onehot(y) as input channels. Both take ``(input, y)``; ``y`` is an
+int64 tensor of digits, shape (batch,).
 """
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["make_dcgan_generator", "make_dcgan_discriminator", "make_wgan_critic"]
+__all__ = ["N_CLASSES", "make_dcgan_generator", "make_dcgan_discriminator", "make_wgan_critic",
+           "ConditionalGenerator", "ConditionalDiscriminator"]
+
+N_CLASSES = 10  # the digits 0-9
 
 
 def make_dcgan_generator(z_size: int = 100, n_filters: int = 32) -> nn.Sequential:
@@ -38,11 +48,11 @@ def make_dcgan_generator(z_size: int = 100, n_filters: int = 32) -> nn.Sequentia
     )
 
 
-def _conv_stack(n_filters: int, norm: type[nn.Module]) -> list[nn.Module]:
+def _conv_stack(n_filters: int, norm: type[nn.Module], in_channels: int = 1) -> list[nn.Module]:
     f = n_filters
     return [
-        nn.Unflatten(1, (1, 28, 28)),
-        nn.Conv2d(1, f, 4, 2, 1, bias=False),  # 14x14
+        nn.Unflatten(1, (in_channels, 28, 28)),
+        nn.Conv2d(in_channels, f, 4, 2, 1, bias=False),  # 14x14
         nn.LeakyReLU(0.2),
         nn.Conv2d(f, f * 2, 4, 2, 1, bias=False),  # 7x7
         _norm(norm, f * 2),
@@ -68,3 +78,44 @@ def make_wgan_critic(n_filters: int = 32) -> nn.Sequential:
     """WGAN-GP critic: (batch, 784) -> an unbounded score f(x), shape (batch, 1). No sigmoid:
     the critic estimates the Wasserstein-1 distance, not a probability."""
     return nn.Sequential(*_conv_stack(n_filters, nn.InstanceNorm2d))
+
+
+class ConditionalGenerator(nn.Module):
+    """g(z, y): the DCGAN generator fed [z, onehot(y)], (batch, z_size) and (batch,) -> (batch, 784)."""
+
+    def __init__(self, z_size: int = 100, n_filters: int = 32, n_classes: int = N_CLASSES) -> None:
+        super().__init__()
+        self.z_size, self.n_classes = z_size, n_classes
+        self.net = make_dcgan_generator(z_size + n_classes, n_filters)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([z, _one_hot(y, self.n_classes, z)], dim=1))
+
+
+class ConditionalDiscriminator(nn.Module):
+    """d(x, y): the DCGAN discriminator fed the image and ``n_classes`` planes of onehot(y).
+
+    ``forward`` returns d(x, y) in (0, 1), shape (batch, 1); ``logits`` its logit (the losses use it).
+    """
+
+    def __init__(self, n_filters: int = 32, n_classes: int = N_CLASSES) -> None:
+        super().__init__()
+        self.n_classes = n_classes
+        self.net = nn.Sequential(*_conv_stack(n_filters, nn.BatchNorm2d, in_channels=1 + n_classes))
+
+    def logits(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        images = x.reshape(len(x), 1, 28, 28)
+        planes = _one_hot(y, self.n_classes, images)[:, :, None, None].expand(-1, -1, 28, 28)
+        return self.net(torch.cat([images, planes], dim=1).flatten(1))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.logits(x, y))
+
+
+def _one_hot(y: torch.Tensor, n_classes: int, like: torch.Tensor) -> torch.Tensor:
+    """onehot(y) in ``like``'s dtype. Shapes are checked here; the digits' range once per run, by
+    ``train_gan`` and ``sample_gan`` (checking it here would sync the device on every step)."""
+    if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or y.ndim != 1 or len(y) != len(like):
+        raise ValueError(f"y must hold one digit per sample, an int64 tensor of shape ({len(like)},); got "
+                         f"{getattr(y, 'dtype', type(y).__name__)} {tuple(getattr(y, 'shape', ()))}")
+    return F.one_hot(y, n_classes).to(like.dtype)

@@ -18,8 +18,19 @@ back-propagate into the generator and the generator step computes no gradients f
 discriminator's weights (the lecture computes both and then throws them away with ``zero_grad``).
 Every step takes an optional ``generator`` for its noise, so a training run can be reproduced
 without touching torch's global random state.
+
+A *conditional* GAN (Mirza & Osindero, 2014; ``course_utils.gan.dcgan.ConditionalGenerator``)
+plays the same game with both players told a label y, here the digit:
+
+    v = E_{(x, y) ~ p_data}[log d(x, y)] + E_{z ~ p_z, y ~ p_data(y)}[log(1 - d(g(z, y), y))],
+
+so g must draw *that* digit: a fake 3 labelled 7 is easy to reject. Pass the real batch's labels
+as ``y`` to both steps; the fakes are asked for the same digits, so y follows the data's class
+frequencies.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +38,7 @@ from torch import nn
 
 from ..device import DeviceLike
 
-__all__ = ["MODES_Z", "LOSSES", "create_noise", "d_train", "g_train", "gradient_penalty"]
+__all__ = ["MODES_Z", "LOSSES", "create_noise", "d_train", "g_train", "gradient_penalty", "is_conditional"]
 
 MODES_Z = ("uniform", "normal")
 LOSSES = ("bce", "minimax", "wgan-gp")
@@ -65,6 +76,7 @@ def d_train(
     loss: str = "bce",
     gp_lambda: float = 10.0,
     generator: torch.Generator | None = None,
+    y: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One discriminator step: minimise L_D = BCE(d(x), 1) + BCE(d(g(z)), 0).
 
@@ -79,18 +91,20 @@ def d_train(
         x_hat = eps x + (1 - eps) g(z), eps ~ U[0, 1] per sample,
 
     and the second and third return values are the critic's scores f(x) and f(g(z)).
+
+    ``y``: the digits of ``x`` for a conditional GAN (then d(x, y) and g(z, y); see the module).
     """
     _check_loss(loss)
     batch_size = x.size(0)
     x = x.reshape(batch_size, -1)
-    score = _logits_of(disc_model)
+    score = _logits_of(disc_model, y)
     disc_model.zero_grad(set_to_none=True)
     # Real batch (label 1 for BCE).
     d_logit_real = score(x)
     # Fake batch (label 0). Only D's parameters are optimised, so G's graph is not needed.
     input_z = create_noise(batch_size, z_size, mode_z, device=x.device, generator=generator)
     with torch.no_grad():
-        g_output = gen_model(input_z)
+        g_output = _generate(gen_model, input_z, y)
     d_logit_fake = score(g_output)
     if loss == "wgan-gp":
         penalty = gradient_penalty(score, x, g_output, generator)
@@ -129,6 +143,7 @@ def g_train(
     device: DeviceLike = None,
     loss: str = "bce",
     generator: torch.Generator | None = None,
+    y: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One generator step with the non-saturating loss L_G = BCE(d(g(z)), 1) = -log d(g(z)).
 
@@ -136,16 +151,17 @@ def g_train(
     Returns the detached loss on the device. ``loss="minimax"`` minimises the original
     log(1 - d(g(z))) of the value function instead (it saturates when d(g(z)) ~ 0, notebook 01);
     ``loss="wgan-gp"`` minimises -E[f(g(z))] for a WGAN critic f.
+    ``y``: for a conditional GAN, the ``batch_size`` digits to draw, -log d(g(z, y), y).
     """
     _check_loss(loss)
     device = torch.device(device) if device is not None else next(gen_model.parameters()).device
     gen_model.zero_grad(set_to_none=True)
     input_z = create_noise(batch_size, z_size, mode_z, device=device, generator=generator)
-    g_output = gen_model(input_z)
+    g_output = _generate(gen_model, input_z, y)
     # D's weights are fixed in this step: no gradient for them, only through them to G.
     disc_model.requires_grad_(False)
     try:
-        d_logit_fake = _logits_of(disc_model)(g_output)
+        d_logit_fake = _logits_of(disc_model, y)(g_output)
     finally:
         disc_model.requires_grad_(True)
     if loss == "bce":
@@ -165,8 +181,30 @@ def _check_loss(loss: str) -> None:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
 
 
-def _logits_of(disc_model: nn.Module) -> nn.Module:
-    """d's logits l (d = sigmoid(l): its final Sigmoid dropped), or a WGAN critic's scores as they are."""
+def is_conditional(model: nn.Module) -> bool:
+    """Whether a generator or discriminator takes the digit y too (``n_classes`` > 0)."""
+    return getattr(model, "n_classes", 0) > 0
+
+
+def _check_labels(model: nn.Module, y: torch.Tensor | None, role: str) -> None:
+    if is_conditional(model) and y is None:
+        raise ValueError(f"This {role} is conditional (it takes the digit y): pass the batch's labels as y=")
+    if not is_conditional(model) and y is not None:
+        raise ValueError(f"This {role} takes no labels: y= is only for a conditional GAN")
+
+
+def _generate(gen_model: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """g(z), or g(z, y) for a conditional generator."""
+    _check_labels(gen_model, y, "generator")
+    return gen_model(z) if y is None else gen_model(z, y)
+
+
+def _logits_of(disc_model: nn.Module, y: torch.Tensor | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """x -> d's logits l (d = sigmoid(l): its final Sigmoid dropped), or a WGAN critic's scores as
+    they are; for a conditional discriminator, x -> its logits of (x, y)."""
+    _check_labels(disc_model, y, "discriminator")
+    if y is not None:
+        return lambda x: disc_model.logits(x, y)
     if isinstance(disc_model, nn.Sequential) and isinstance(disc_model[-1], nn.Sigmoid):
         return disc_model[:-1]
     return disc_model

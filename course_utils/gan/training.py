@@ -26,8 +26,9 @@ from tqdm.auto import tqdm
 
 from ..data import split_of
 from ..device import DeviceLike, get_device
-from .dcgan import make_dcgan_discriminator, make_dcgan_generator, make_wgan_critic
-from .losses import MODES_Z, _check_loss, create_noise, d_train, g_train
+from .dcgan import (N_CLASSES, ConditionalDiscriminator, ConditionalGenerator, make_dcgan_discriminator,
+                    make_dcgan_generator, make_wgan_critic)
+from .losses import MODES_Z, _check_loss, create_noise, d_train, g_train, is_conditional
 from .networks import make_discriminator_network, make_generator_network
 
 __all__ = [
@@ -42,6 +43,7 @@ ARCHITECTURES = {
     # name: (default z_size, default loss, Adam lr, Adam betas, default n_critic)
     "mlp": (20, "bce", 1e-3, (0.9, 0.999), 1),  # the lecture (Adam's defaults)
     "dcgan": (100, "bce", 2e-4, (0.5, 0.999), 1),  # Radford et al. (2016)
+    "cdcgan": (100, "bce", 2e-4, (0.5, 0.999), 1),  # the DCGAN told the digit (Mirza & Osindero 2014)
     "wgan-gp": (100, "wgan-gp", 1e-4, (0.5, 0.9), 5),  # Gulrajani et al. (2017)
 }
 
@@ -52,6 +54,8 @@ class GANConfig:
 
     Build one with ``gan_config(...)``, which fills in the architecture's defaults. Stored (as a
     plain dict) in every checkpoint, so a checkpoint says exactly how it was made.
+    ``architecture="cdcgan"`` is the conditional DCGAN: it trains on the labels too and draws
+    the digits 0-9 in turn (``conditional``).
     """
 
     architecture: str = "mlp"
@@ -86,6 +90,11 @@ class GANConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}")
 
+    @property
+    def conditional(self) -> bool:
+        """Whether both players take the digit y (the conditional DCGAN)."""
+        return self.architecture == "cdcgan"
+
 
 def gan_config(
     z_size: int | None = None,
@@ -101,10 +110,11 @@ def gan_config(
 ) -> GANConfig:
     """The lecture's hyperparameters (``architecture="mlp"``) or those of a convolutional GAN.
 
-    ``"dcgan"`` and ``"wgan-gp"`` are the networks of ``course_utils.gan.dcgan``. Unset ``z_size``
-    and ``loss`` take the architecture's defaults (20 and BCE for the lecture's MLP; 100 for the
-    convolutional ones), and so do Adam's learning rate and betas and ``n_critic``. ``training``
-    sets the budget fields of ``GANConfig`` (``epochs``, ``batch_size``, ``n_train``, ...).
+    ``"dcgan"``, ``"cdcgan"`` (conditional) and ``"wgan-gp"`` are the networks of
+    ``course_utils.gan.dcgan``. Unset ``z_size`` and ``loss`` take the architecture's defaults
+    (20 and BCE for the lecture's MLP; 100 for the convolutional ones), and so do Adam's
+    learning rate and betas and ``n_critic``. ``training`` sets the budget fields of
+    ``GANConfig`` (``epochs``, ``batch_size``, ``n_train``, ...).
     """
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
@@ -154,6 +164,9 @@ def build_gan(config: GANConfig, device: DeviceLike = None) -> GAN:
     elif config.architecture == "dcgan":
         gen_model = make_dcgan_generator(config.z_size, config.n_filters)
         disc_model = make_dcgan_discriminator(config.n_filters)
+    elif config.architecture == "cdcgan":
+        gen_model = ConditionalGenerator(config.z_size, config.n_filters, N_CLASSES)
+        disc_model = ConditionalDiscriminator(config.n_filters, N_CLASSES)
     else:
         gen_model = make_dcgan_generator(config.z_size, config.n_filters)
         disc_model = make_wgan_critic(config.n_filters)
@@ -213,6 +226,8 @@ def train_gan(
     ``"minimax"`` (BCE for D, G minimises log(1 - d(g(z))) as in the value function) or
     ``"wgan-gp"`` (a critic with gradient penalty ``gp_lambda``). The generator takes one step
     after every ``n_critic`` discriminator steps (1 in the lecture; 5 is usual for WGAN-GP).
+    A conditional GAN (``ConditionalGenerator``) trains on the labels too: both steps get the
+    batch's digits ``y`` (``course_utils.gan.losses``); ``data`` must then hold labels.
 
     Returns a history dict:
 
@@ -220,7 +235,8 @@ def train_gan(
       the means over the epoch's batches of the losses and of d(x) and d(g(z));
     * ``sample_epochs`` and ``samples``: images (in [-1, 1], shape (k, n, 1, 28, 28)) generated
       from one fixed noise batch ``fixed_z`` after each epoch listed in ``sample_epochs`` (and the
-      last epoch), as in the lecture's ``create_samples``;
+      last epoch), as in the lecture's ``create_samples`` (conditional: the digits
+      ``fixed_y`` = 0, 1, ..., 9, 0, 1, ...);
     * ``images_per_second``: training throughput over all epochs;
     * whatever ``on_epoch_end(epoch, gen_model)`` returns, one entry per epoch per key.
     """
@@ -232,7 +248,7 @@ def train_gan(
     if num_epochs < 1:
         raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
     device = get_device(device) if device is None or not isinstance(device, torch.device) else device
-    x_all = _training_tensor(data, gen_model, disc_model, z_size, batch_size, n_critic, device)
+    x_all, y_all = _training_tensor(data, gen_model, disc_model, z_size, batch_size, n_critic, device)
     gen_model.to(device).train()
     disc_model.to(device).train()
     if g_optimizer is None or d_optimizer is None:
@@ -243,11 +259,14 @@ def train_gan(
     # generator) from the forked global state, restored when the run ends.
     generator = torch.Generator(device=device).manual_seed(seed)
     fixed_z = create_noise(num_samples or batch_size, z_size, mode_z, device, generator)
+    fixed_y = _digits_in_turn(gen_model, len(fixed_z), device)
     wanted = {e for e in (sample_epochs or ()) if 1 <= e <= num_epochs} | {num_epochs}
     history = _new_history(fixed_z, mode_z, z_size, loss)
+    if fixed_y is not None:
+        history["fixed_y"] = fixed_y.cpu()
 
     def one_epoch() -> list[float]:
-        return _train_epoch(x_all, batch_size, gen_model, disc_model, g_optimizer, d_optimizer, z_size,
+        return _train_epoch(x_all, y_all, batch_size, gen_model, disc_model, g_optimizer, d_optimizer, z_size,
                             mode_z, loss, gp_lambda, n_critic, generator)
 
     bar = tqdm(range(1, num_epochs + 1), desc="GAN epochs", unit="epoch", disable=not progress)
@@ -260,7 +279,7 @@ def train_gan(
             _record_epoch(history, epoch, means, time.perf_counter() - t0)
             if epoch in wanted:
                 history["sample_epochs"].append(epoch)
-                history["samples"].append(_samples(gen_model, fixed_z))
+                history["samples"].append(_samples(gen_model, fixed_z, fixed_y))
             if on_epoch_end is not None:
                 for key, value in (on_epoch_end(epoch, gen_model) or {}).items():
                     history.setdefault(key, []).append(value)
@@ -272,10 +291,11 @@ def train_gan(
     return history
 
 
-def _training_tensor(data: Any, gen_model: nn.Module, disc_model: nn.Module, z_size: int,
-                     batch_size: int, n_critic: int, device: torch.device) -> torch.Tensor:
-    """The training images as one flat float tensor on the device, checked against the networks."""
-    images, _ = split_of(data)
+def _training_tensor(data: Any, gen_model: nn.Module, disc_model: nn.Module, z_size: int, batch_size: int,
+                     n_critic: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The training images as one flat float tensor on the device, checked against the networks,
+    and for a conditional GAN their labels (else ``None``)."""
+    images, labels = split_of(data)
     n_pixels = _check_images(images, gen_model, disc_model, z_size)
     if batch_size < 1 or batch_size > len(images):
         raise ValueError(
@@ -287,7 +307,28 @@ def _training_tensor(data: Any, gen_model: nn.Module, disc_model: nn.Module, z_s
             f"With {n_batches} batches per epoch and n_critic={n_critic} the generator would never "
             "take a step: use more images, a smaller batch_size or a smaller n_critic."
         )
-    return images.reshape(len(images), n_pixels).to(device, torch.float32)
+    x_all = images.reshape(len(images), n_pixels).to(device, torch.float32)
+    if not is_conditional(gen_model):
+        return x_all, None
+    if labels is None:
+        raise ValueError("A conditional GAN trains on labelled digits: pass what load_mnist returns, or an "
+                         "(images, labels) pair, not bare images.")
+    return x_all, _checked_digits(labels, len(images), gen_model.n_classes).to(device)
+
+
+def _checked_digits(y: Any, n: int, n_classes: int) -> torch.Tensor:
+    """``y`` as int64 digits 0..n_classes-1, one per image (checked once per run, not per step)."""
+    y = torch.as_tensor(y)
+    if y.ndim != 1 or len(y) != n or y.is_floating_point() or y.dtype == torch.bool:
+        raise ValueError(f"Expected {n} integer labels, one per image; got {y.dtype} of shape {tuple(y.shape)}")
+    if n and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise ValueError(f"Labels must be digits 0-{n_classes - 1}, found {int(y.min())}..{int(y.max())}")
+    return y.long()
+
+
+def _digits_in_turn(gen_model: nn.Module, n: int, device: torch.device) -> torch.Tensor | None:
+    """0, 1, ..., 9, 0, 1, ... (n of them) for a conditional generator, ``None`` otherwise."""
+    return torch.arange(n, device=device) % gen_model.n_classes if is_conditional(gen_model) else None
 
 
 def _new_history(fixed_z: torch.Tensor, mode_z: str, z_size: int, loss: str) -> dict[str, Any]:
@@ -296,7 +337,8 @@ def _new_history(fixed_z: torch.Tensor, mode_z: str, z_size: int, loss: str) -> 
     return history
 
 
-def _train_epoch(x_all: torch.Tensor, batch_size: int, gen_model: nn.Module, disc_model: nn.Module,
+def _train_epoch(x_all: torch.Tensor, y_all: torch.Tensor | None, batch_size: int, gen_model: nn.Module,
+                 disc_model: nn.Module,
                  g_optimizer: torch.optim.Optimizer, d_optimizer: torch.optim.Optimizer, z_size: int,
                  mode_z: str, loss: str, gp_lambda: float, n_critic: int,
                  generator: torch.Generator) -> list[float]:
@@ -308,16 +350,18 @@ def _train_epoch(x_all: torch.Tensor, batch_size: int, gen_model: nn.Module, dis
     perm = torch.randperm(len(x_all), device=device, generator=generator)
     g_steps = 0
     for i in range(n_batches):
-        x = x_all[perm[i * batch_size : (i + 1) * batch_size]]
+        batch = perm[i * batch_size : (i + 1) * batch_size]
+        x = x_all[batch]
+        y = y_all[batch] if y_all is not None else None  # a conditional GAN's digits
         d_loss, d_proba_real, d_proba_fake = d_train(
-            x, gen_model, disc_model, d_optimizer, z_size, mode_z, loss, gp_lambda, generator
+            x, gen_model, disc_model, d_optimizer, z_size, mode_z, loss, gp_lambda, generator, y
         )
         sums[0] += d_loss
         sums[2] += d_proba_real.mean()
         sums[3] += d_proba_fake.mean()
         if (i + 1) % n_critic == 0:
             sums[1] += g_train(batch_size, gen_model, disc_model, g_optimizer, z_size, mode_z,
-                               device, loss, generator)
+                               device, loss, generator, y)
             g_steps += 1
     counts = torch.tensor([n_batches, max(g_steps, 1), n_batches, n_batches], device=device)
     return (sums / counts).tolist()  # the epoch's one host sync
@@ -331,11 +375,12 @@ def _record_epoch(history: dict[str, Any], epoch: int, means: list[float], secon
 
 
 @torch.no_grad()
-def _samples(gen_model: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    """The lecture's ``create_samples``: g(z) reshaped to images (N, 1, 28, 28), in [-1, 1], on the CPU."""
+def _samples(gen_model: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    """The lecture's ``create_samples``: g(z) (or g(z, y)) reshaped to images (N, 1, 28, 28), in
+    [-1, 1], on the CPU."""
     was_training = gen_model.training
     gen_model.eval()
-    images = gen_model(z).reshape(len(z), 1, *IMAGE_SIZE)
+    images = (gen_model(z) if y is None else gen_model(z, y)).reshape(len(z), 1, *IMAGE_SIZE)
     gen_model.train(was_training)
     return images.cpu()
 
@@ -348,14 +393,24 @@ def sample_gan(
     mode_z: str = "uniform",
     device: DeviceLike = None,
     seed: int | None = 0,
+    y: Any = None,
 ) -> torch.Tensor:
-    """Draw ``n`` images g(z), z ~ p_z, from a trained generator: (n, 1, 28, 28) in [-1, 1], on the CPU."""
+    """Draw ``n`` images g(z), z ~ p_z, from a trained generator: (n, 1, 28, 28) in [-1, 1], on the CPU.
+
+    A conditional generator draws g(z, y) for the digits ``y`` (``n`` of them), by default the
+    digits 0-9 in turn: with p(y) uniform, a sample of p(x) = sum_y p(y) p(x | y).
+    """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     device = get_device(device) if device is None or not isinstance(device, torch.device) else device
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     z = create_noise(n, z_size, mode_z, generator=generator).to(device)
-    return _samples(gen_model.to(device), z)
+    if not is_conditional(gen_model):
+        if y is not None:
+            raise ValueError("This generator takes no labels: y= is only for a conditional GAN")
+        return _samples(gen_model.to(device), z)
+    y = _digits_in_turn(gen_model, n, device) if y is None else _checked_digits(y, n, gen_model.n_classes)
+    return _samples(gen_model.to(device), z, y.to(device))
 
 
 def _check_images(images: torch.Tensor, gen_model: nn.Module, disc_model: nn.Module, z_size: int) -> int:
@@ -367,6 +422,8 @@ def _check_images(images: torch.Tensor, gen_model: nn.Module, disc_model: nn.Mod
     n_pixels = images[0].numel()
     first_gen, first_disc = _first_linear(gen_model), _first_linear(disc_model)
     expected_z = first_gen.in_features if first_gen is not None else _first_deconv_channels(gen_model)
+    if expected_z is not None and is_conditional(gen_model):
+        expected_z -= gen_model.n_classes  # its input is [z, onehot(y)]
     if expected_z is not None and expected_z != z_size:
         raise ValueError(f"z_size={z_size} but the generator expects noise of size {expected_z}")
     if first_disc is not None and first_disc.in_features != n_pixels:
