@@ -15,9 +15,10 @@ records the recipe, the budget, the data, the time, the machine, this command an
 Scores (``course_utils.scoreboard.score_checkpoints``, the scoreboard's own code):
 
 * ``scores``: 500 samples (seed 0; the DDPM with DDIM-50, eta = 1, the digits 0-9 in turn with
-  guidance 1, i.e. p(x) = sum_y p(y) p(x | y)) against 500 held-out digits; ``reference`` is the
-  floor, 500 real training digits scored the same way; for the DDPM, ``scores_unlabelled`` is
-  the same without a label (the label-dropout token, as the GANs sample);
+  guidance 1, i.e. p(x) = sum_y p(y) p(x | y); the conditional DCGAN ``cdcgan`` the digits 0-9 in
+  turn too) against 500 held-out digits; ``reference`` is the floor, 500 real training digits
+  scored the same way; for the DDPM, ``scores_unlabelled`` is the same without a label (the
+  label-dropout token, as the unconditional GANs sample);
 * ``scores_1000``: the README scoreboard's setting, 1,000 against 1,000 (comparable to its rows);
 * ``test_scores``: the setting of ``tests/test_pretrained.py``, 200 against 200 (DDPM: DDIM-20,
   eta = 1), which the test recomputes and compares.
