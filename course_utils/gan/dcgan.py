@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["N_CLASSES", "make_dcgan_generator", "make_dcgan_discriminator", "make_wgan_critic",
-           "ConditionalGenerator", "ConditionalDiscriminator"]
+           "ConditionalGenerator", "ConditionalDiscriminator", "label_planes"]
 
 N_CLASSES = 10  # the digits 0-9
 
@@ -104,12 +104,17 @@ class ConditionalDiscriminator(nn.Module):
         self.net = nn.Sequential(*_conv_stack(n_filters, nn.BatchNorm2d, in_channels=1 + n_classes))
 
     def logits(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        images = x.reshape(len(x), 1, 28, 28)
-        planes = _one_hot(y, self.n_classes, images)[:, :, None, None].expand(-1, -1, 28, 28)
-        return self.net(torch.cat([images, planes], dim=1).flatten(1))
+        return self.net(label_planes(x.reshape(len(x), 1, 28, 28), y, self.n_classes).flatten(1))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(x, y))
+
+
+def label_planes(images: torch.Tensor, y: torch.Tensor, n_classes: int = N_CLASSES) -> torch.Tensor:
+    """The conditional discriminator's input: (N, 1, H, W) images and their digits y ->
+    (N, 1 + n_classes, H, W), the image in channel 0, then onehot(y) as constant planes."""
+    planes = _one_hot(y, n_classes, images)[:, :, None, None].expand(-1, -1, *images.shape[2:])
+    return torch.cat([images, planes], dim=1)
 
 
 def _one_hot(y: torch.Tensor, n_classes: int, like: torch.Tensor) -> torch.Tensor:

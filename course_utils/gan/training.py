@@ -28,7 +28,8 @@ from ..data import split_of
 from ..device import DeviceLike, get_device
 from .dcgan import (N_CLASSES, ConditionalDiscriminator, ConditionalGenerator, make_dcgan_discriminator,
                     make_dcgan_generator, make_wgan_critic)
-from .losses import MODES_Z, _check_loss, create_noise, d_train, g_train, is_conditional
+from .losses import (MODES_Z, _check_labels, _check_loss, _generate, create_noise, d_train, g_train,
+                     is_conditional)
 from .networks import make_discriminator_network, make_generator_network
 
 __all__ = [
@@ -380,7 +381,7 @@ def _samples(gen_model: nn.Module, z: torch.Tensor, y: torch.Tensor | None = Non
     [-1, 1], on the CPU."""
     was_training = gen_model.training
     gen_model.eval()
-    images = (gen_model(z) if y is None else gen_model(z, y)).reshape(len(z), 1, *IMAGE_SIZE)
+    images = _generate(gen_model, z, y).reshape(len(z), 1, *IMAGE_SIZE)
     gen_model.train(was_training)
     return images.cpu()
 
@@ -405,12 +406,12 @@ def sample_gan(
     device = get_device(device) if device is None or not isinstance(device, torch.device) else device
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     z = create_noise(n, z_size, mode_z, generator=generator).to(device)
-    if not is_conditional(gen_model):
-        if y is not None:
-            raise ValueError("This generator takes no labels: y= is only for a conditional GAN")
-        return _samples(gen_model.to(device), z)
-    y = _digits_in_turn(gen_model, n, device) if y is None else _checked_digits(y, n, gen_model.n_classes)
-    return _samples(gen_model.to(device), z, y.to(device))
+    if y is None:
+        y = _digits_in_turn(gen_model, n, device)  # None for an unconditional generator
+    else:
+        _check_labels(gen_model, y, "generator")  # an unconditional one takes no y
+        y = _checked_digits(y, n, gen_model.n_classes).to(device)
+    return _samples(gen_model.to(device), z, y)
 
 
 def _check_images(images: torch.Tensor, gen_model: nn.Module, disc_model: nn.Module, z_size: int) -> int:
