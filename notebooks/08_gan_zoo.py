@@ -76,12 +76,22 @@ print(dc_config)
 # %% tags=["hide-input"]
 from course_utils import pretrained  # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
 
-dcgan = pretrained.load_or_train(
-    "dcgan", lambda: models.fit("dcgan", dc_config, data, device, monitor=classifier_monitor(dc_config)), device)
-models.save(out / "dcgan.pt", dcgan)  # the model used here, shipped or trained: the scoreboard's
+
+def zoo_model(name, config):
+    """The shipped checkpoint ``name`` if one serves this profile, else its family trained here with
+    ``config`` (the classifier's verdict recorded after every epoch); saved for the scoreboard."""
+    family = pretrained.NAMES[name]
+    trained = pretrained.load_or_train(
+        name, lambda: models.fit(family, config, data, device, monitor=classifier_monitor(config)), device)
+    models.save(out / f"{name}.pt", trained)  # the model used here, shipped or trained: the scoreboard's
+    history = trained.history
+    print(f"{trained.family.title} trained in {sum(history['seconds']) / 60:.1f} min, "
+          f"{history['images_per_second']:,.0f} images/s, {trained.config.epochs} epochs")
+    return trained
+
+
+dcgan = zoo_model("dcgan", dc_config)
 dc_history = dcgan.history
-print(f"DCGAN trained in {sum(dc_history['seconds']) / 60:.1f} min, {dc_history['images_per_second']:,.0f} images/s, "
-      f"{dcgan.config.epochs} epochs")
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 plot_gan_history(dc_history)
@@ -116,13 +126,8 @@ plt.show()
 
 # %% tags=["hide-input"]
 wgan_config = gan_config(architecture="wgan-gp", n_filters=P.zoo_n_filters, epochs=epochs)
-wgan = pretrained.load_or_train(
-    "wgan_gp", lambda: models.fit("wgan-gp", wgan_config, data, device, monitor=classifier_monitor(wgan_config)),
-    device)
-models.save(out / "wgan_gp.pt", wgan)
+wgan = zoo_model("wgan_gp", wgan_config)
 wgan_history = wgan.history
-print(f"{sum(wgan_history['seconds']):.0f} s, {wgan_history['images_per_second']:,.0f} images/s, "
-      f"{wgan.config.epochs} epochs")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The critic's mean scores on real and generated digits, $\mathbb E f(\mathbf x)$ and
@@ -218,13 +223,8 @@ check_critic_loss(my_critic_loss);
 # %% tags=["hide-input"]
 cd_config = gan_config(architecture="cdcgan", n_filters=P.zoo_n_filters, epochs=epochs,
                        sample_epochs=dc_config.sample_epochs)
-cdcgan = pretrained.load_or_train(
-    "cdcgan", lambda: models.fit("cdcgan", cd_config, data, device, monitor=classifier_monitor(cd_config)),
-    device)
-models.save(out / "cdcgan.pt", cdcgan)
+cdcgan = zoo_model("cdcgan", cd_config)
 cd_history = cdcgan.history
-print(f"{sum(cd_history['seconds']) / 60:.1f} min, {cd_history['images_per_second']:,.0f} images/s, "
-      f"{cdcgan.config.epochs} epochs")
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 show_images(cdcgan.sample(40, device, seed=0), nrow=10,
