@@ -3,9 +3,11 @@
 Layers, lowest first (a module may import its own layer's modules and any lower layer):
 
 0. ``device``, ``paths``, ``profiles``, ``images``            the ground every part stands on
-1. ``data``, ``checkpoints``, ``plotting``                   data, files and pictures
-2. the lecture's parts: ``summary``, ``gan``, ``scoring``, ``diffusion``, ``ising`` (which may
-   use ``diffusion``'s and ``summary``'s building blocks), ``exercises`` (checks on all of them)
+1. ``data``, ``checkpoints``, ``plotting``, ``lattice``      data, files, pictures, lattice statistics
+2. the lecture's parts: ``summary``, ``gan``, ``scoring``, ``diffusion``, ``flows`` (which may
+   use ``diffusion``'s UNet and schedules), ``ising`` (which may use ``diffusion``'s and
+   ``summary``'s building blocks), ``phi4`` (which may use ``flows``' coupling layers),
+   ``exercises`` (checks on all of them)
 3. ``families``                                              one interface per model family
 4. ``models``                                                the registry
 5. ``scoreboard``, ``pretrained``                            everything scored or shipped
@@ -23,12 +25,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "course_utils"
 
 LAYERS = {
     "device": 0, "paths": 0, "profiles": 0, "images": 0,
-    "data": 1, "checkpoints": 1, "plotting": 1,
-    "summary": 2, "gan": 2, "scoring": 2, "diffusion": 2, "ising": 2, "exercises": 2,
+    "data": 1, "checkpoints": 1, "plotting": 1, "lattice": 1,
+    "summary": 2, "gan": 2, "scoring": 2, "diffusion": 2, "flows": 2, "ising": 2, "phi4": 2, "exercises": 2,
     "families": 3, "models": 4, "scoreboard": 5, "pretrained": 5, "publish": 6, "cli": 7, "__main__": 7,
 }
 # Within layer 2, which parts may use which (everything else across parts is forbidden).
-LATERAL = {"ising": {"diffusion", "summary"}, "exercises": {"summary", "gan", "scoring", "diffusion", "ising"}}
+LATERAL = {
+    "ising": {"diffusion", "summary"},
+    "flows": {"diffusion"},
+    "phi4": {"flows"},
+    "exercises": {"summary", "gan", "scoring", "diffusion", "flows", "ising", "phi4"},
+}
 
 
 def _modules() -> dict[str, Path]:
