@@ -1,0 +1,64 @@
+"""Where a benchmark's latest output goes: ``benchmarks/results/<name>.md``, linked from the guide.
+
+A benchmark prints its table and PASS/FAIL lines as usual; wrapped in ``recorded(name)`` the same
+text is also written, with the date and the exact command that reproduces it, to its results
+file (overwritten by the next run: the guide never holds a stale copy of it)::
+
+    with recorded("diffusion"):
+        main()
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import os
+import platform
+import shlex
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().with_name("results")
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams: io.TextIOBase) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+def _command() -> str:
+    script = Path(sys.argv[0]).resolve()
+    try:
+        script = script.relative_to(RESULTS.parents[1])
+    except ValueError:
+        pass
+    return "python " + " ".join(shlex.quote(a) for a in [str(script), *sys.argv[1:]])
+
+
+@contextlib.contextmanager
+def recorded(name: str, results_dir: str | Path | None = None) -> Iterator[None]:
+    """Print as usual and also write what was printed to ``results/<name>.md`` when the block ends."""
+    captured = io.StringIO()
+    stdout = sys.stdout
+    sys.stdout = _Tee(stdout, captured)
+    try:
+        yield
+    finally:
+        sys.stdout = stdout
+        folder = Path(results_dir) if results_dir is not None else RESULTS
+        folder.mkdir(parents=True, exist_ok=True)
+        when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+        text = (f"# `{name}`: latest output\n\nRun {when} on {machine}:\n\n    {_command()}\n\n"
+                f"```text\n{captured.getvalue().rstrip()}\n```\n")
+        (folder / f"{name}.md").write_text(text)
