@@ -88,7 +88,7 @@ benchmarks: $(STAMP)
 # The four diagrams; after `make run`, also the README's GIFs from the laptop checkpoints.
 figures: $(STAMP)
 	$(BIN)/python -m course_utils figures --out figures \
-	  $(if $(wildcard build/artifacts/laptop/gan_mlp.pt build/artifacts/laptop/ddpm.pt),--gifs-from build/artifacts/laptop)
+	  $(if $(wildcard build/artifacts/laptop/mlp-gan.pt build/artifacts/laptop/ddpm.pt),--gifs-from build/artifacts/laptop)
 
 # The smoke-executed notebooks (seconds each) that slides and site are built from. make test
 # writes them from its nbval run (tests/nbval_capture.py) and touches the stamp; make slides or

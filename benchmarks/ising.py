@@ -17,6 +17,7 @@ seconds come from the checkpoint.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -25,7 +26,6 @@ from pathlib import Path
 import torch
 
 from course_utils import models
-from course_utils.families.ising import profile_recipe
 from course_utils.ising import T_C, profile_dataset
 from course_utils.ising.compare import compare, diagnose, format_rows, goal_failures
 from course_utils.paths import artifacts_dir
@@ -37,9 +37,8 @@ BEST = "ising-ar+mh"
 
 
 def train_or_load(name: str, profile, reuse: bool):
-    overrides, _ = profile_recipe(name, profile)
     path = artifacts_dir() / profile.name / f"{name}.pt"
-    wanted = models.get(name).new_config(**overrides)
+    wanted = models.recipe(name, profile)
     if reuse and path.exists():
         trained = models.load(path, "cpu", family=name)
         if trained.config == wanted:  # the same recipe: its training seconds are in the checkpoint
@@ -73,7 +72,7 @@ def main(argv=None) -> int:
     results, summary = [], {}
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
         trained, train_s, how = train_or_load(name, P, args.reuse)
-        _, options = profile_recipe(name, P)
+        options = {k: v for k, v in dataclasses.asdict(trained.family.sampling(P)).items() if k != "temperature"}
         variants = [(name, options)]
         if name == "ising-ar":
             variants.append((BEST, {"mh_steps": P.ising_ar_mh_steps}))

@@ -1,20 +1,26 @@
 """The command line: argparse only. Every command calls one function of the package.
 
-    genlab train gan --epochs 100 --out gan.pt [--data-root DIR] [--device D]   (also: dcgan, wgan-gp, vae, ddpm)
-    genlab sample gan.pt -n 64 -o samples.npy [--steps S --eta E --digit D --guidance W]
+    genlab train FAMILY [--profile laptop] [--FIELD VALUE ...] --out model.pt [--data-root DIR] [--device D]
+    genlab sample model.pt -n 64 -o samples.npy|.npz [--steps S --solver heun --digit D --all-digits ...]
     genlab scoreboard [CKPT ...] [-n 1000] [--out DIR]
     genlab figures [--out figures] | slides | site [--executed DIR] [--out DIR] | student [--out DIR] | lab
 
 ``genlab`` is the installed command; ``python -m course_utils`` is the same command. ``train``
-trains a family of ``course_utils.models`` (its options are the family's config fields);
-``sample`` writes float32 images in [0, 1] of shape (N, 28, 28) (for the Ising families int8
-spins +-1 of shape (N, L, L)) with ``numpy.save``. Nothing in the package imports this module.
+trains a family of ``course_utils.models`` with its recipe for a profile (default: ``laptop``);
+its options are the family's config fields, offered from their types. ``sample`` writes what the
+family's samples are (digits: float32 images in [0, 1] of shape (N, 28, 28); Ising models: int8
+spins +-1 of shape (N, L, L)) with ``numpy.save``, or into an ``.npz`` file under the samples'
+name, with ``log_q`` (the exact log-density of every sample) for a family that has one. Every
+mistake is one line on stderr and exit status 2, before any training or sampling starts.
+Nothing in the package imports this module.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -23,15 +29,14 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 from . import models
 from .checkpoints import CheckpointError
-from .data import DataError
+from .data import DataError, MnistFallbackWarning
 from .device import get_device
-from .images import to_unit_range
+from .families.base import ExactDensity, FieldSpec, field_specs
 from .paths import artifacts_dir
-from .profiles import get_profile
+from .profiles import PROFILE_NAMES, get_profile
 from .publish.editions import write_student_edition
 from .publish.figures import write_figures, write_gifs_from
 from .publish.lab import run_lab
@@ -50,84 +55,67 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see: {self.prog} --help)")
 
 
-# --- argument types ------------------------------------------------------------------------
+# --- argument types, from the fields' types ----------------------------------------------------
 
 
-def _positive(kind: type, what: str):  # noqa: ANN202 - an argparse type
+def _number(kind: type, positive: bool):  # noqa: ANN202 - an argparse type
+    what = {int: "whole number", float: "number"}[kind]
+    what = f"positive {what}" if positive else what
+
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected a {what}, got {text!r}") from None
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite {what}, got {text!r}")
+        if positive and not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a {what}, got {text!r}")
         return value
 
+    parse.__name__ = what  # argparse names the type in its messages
     return parse
 
 
-_positive_int = _positive(int, "whole number")
-_positive_float = _positive(float, "number")
+_positive_int = _number(int, positive=True)
 
 
 def _unit_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    value = _number(float, positive=False)(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
     return value
 
 
-def _type_of(annotation: str) -> Any:
-    """The argparse type of a config field from its annotation ("int | None" -> int)."""
-    base = str(annotation).split("|")[0].strip()
-    if base.startswith("tuple"):
-        base = base[len("tuple["):].split(",")[0].strip()
-    return {"int": _positive_int, "float": _positive_float, "str": str}.get(base, str)
+def _add_field(parser: argparse.ArgumentParser, spec: FieldSpec, flag_style: str) -> None:
+    """One option from a config field or sampling option: --kebab-case, parsed by its type.
 
-
-# --- the parser, built from the registry ------------------------------------------------------
-
-
-def _add_config_option(parser: argparse.ArgumentParser, field: dataclasses.Field, required: bool) -> None:
-    """One ``train`` option from a config field: --kebab-case name, type from the annotation."""
-    flag = "--" + (field.name if field.name.isupper() else field.name.replace("_", "-"))
-    meta = dict(field.metadata)
-    kwargs: dict[str, Any] = {"dest": field.name, "help": meta.get("help")}
-    if str(field.type).startswith("bool"):
-        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, **kwargs)
+    ``flag_style``: "config" (booleans are --x / --no-x) or "option" (booleans are flags)."""
+    flag = "--" + (spec.name if spec.name.isupper() else spec.name.replace("_", "-"))
+    kwargs: dict[str, Any] = {"dest": spec.name, "default": None, "help": spec.help}
+    if spec.kind is bool:
+        action = argparse.BooleanOptionalAction if flag_style == "config" else "store_true"
+        parser.add_argument(flag, action=action, **kwargs)
         return
-    kwargs["type"] = _type_of(field.type)
-    if "choices" in meta:
-        kwargs["choices"] = meta["choices"]
-        kwargs["type"] = str
-    if str(field.type).startswith("tuple"):
-        kwargs["nargs"] = "+" if "..." in str(field.type) else len(field.default)
-        kwargs["metavar"] = meta.get("metavar")
-    parser.add_argument(flag, required=required, default=None, **kwargs)
+    kwargs["type"] = _number(spec.kind, positive=False) if spec.kind in (int, float) else str
+    if spec.choices is not None:
+        kwargs["choices"] = spec.choices
+    if spec.nargs is not None:
+        kwargs["nargs"] = spec.nargs
+        kwargs["metavar"] = spec.metavar
+    parser.add_argument(flag, **kwargs)
 
 
-def _sample_option_fields() -> dict[str, tuple[dataclasses.Field, list[str]]]:
-    """Every sampling option of every family: name -> (field, families that take it)."""
-    options: dict[str, tuple[dataclasses.Field, list[str]]] = {}
+def _sample_options() -> dict[str, tuple[FieldSpec, list[str]]]:
+    """Every sampling option of every family: name -> (its spec, the families that take it)."""
+    options: dict[str, tuple[FieldSpec, list[str]]] = {}
     for family in models.FAMILIES.values():
-        for field in dataclasses.fields(family.sample_options) if family.sample_options else ():
-            options.setdefault(field.name, (field, []))[1].append(family.name)
+        for name, spec in field_specs(family.options_type).items():
+            options.setdefault(name, (spec, []))[1].append(family.name)
     return options
 
 
-SAMPLE_HELP = {
-    "steps": "sampling steps for diffusion models (DDIM steps, default 50)",
-    "eta": "DDIM noise for diffusion models: 0 deterministic (default), 1 DDPM-like",
-    "digit": "a conditional model draws only this digit (a diffusion model with classifier-free guidance)",
-    "guidance": "guidance weight w with --digit or --all-digits (default 3; 1 = plain conditional)",
-    "all_digits": "a conditional diffusion model draws the digits 0-9 in turn (with --guidance 1: a sample of p(x))",
-    "temperature": "Ising models: the temperature T > 0 (in J/k_B) to sample at",
-    "mh_steps": "ising-ar: independence Metropolis-Hastings steps with the exact Boltzmann weight",
-}
-SAMPLE_TYPES = {"eta": _unit_float, "digit": int, "guidance": float}
+# --- the parser, built from the registry ---------------------------------------------------------
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -139,28 +127,34 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     for family in models.FAMILIES.values():
         cli_name = family.aliases[0] if family.aliases else family.name
         aliases = [n for n in (family.name, *family.aliases) if n != cli_name]
-        sub = families.add_parser(cli_name, aliases=aliases, help=f"train {family.description or family.name}")
-        fields = {f.name: f for f in dataclasses.fields(family.config)}
+        sub = families.add_parser(cli_name, aliases=aliases, help=f"train {family.description}",
+                                  description=f"Train {family.description}: the profile's recipe, with the "
+                                              "options given here changed.")
+        specs = field_specs(family.config_type)
         for name in family.cli_fields:
-            _add_config_option(sub, fields[name], required=name in family.required)
-        sub.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $COURSE_DATA or ./data)")
+            _add_field(sub, specs[name], "config")
+        sub.add_argument("--profile", choices=PROFILE_NAMES, default=None,
+                         help="the recipe to start from (default: $COURSE_PROFILE or laptop)")
+        sub.add_argument("--data-root", default=None,
+                         help="folder holding MNIST/raw (default: $COURSE_DATA or ./data; given, it must hold MNIST)")
         sub.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
-        sub.add_argument("--seed", type=int, default=1)
-        sub.add_argument("--out", required=True, help="checkpoint file to write, e.g. gan.pt")
+        sub.add_argument("--seed", type=int, default=1, help="training seed (default 1)")
+        sub.add_argument("--out", required=True, help="checkpoint file to write, e.g. model.pt")
 
-    sample = commands.add_parser("sample", help="draw images (or Ising configurations) from a checkpoint into a .npy file")
-    sample.add_argument("checkpoint")
-    sample.add_argument("-n", type=_positive_int, required=True, help="number of images")
-    sample.add_argument("-o", "--output", required=True, help="output .npy file")
-    sample.add_argument("--device", default=None)
-    sample.add_argument("--seed", type=int, default=0)
-    for name, (field, _) in _sample_option_fields().items():
-        flag = f"--{name.replace('_', '-')}"
-        if str(field.type).startswith("bool"):
-            sample.add_argument(flag, dest=name, action="store_true", default=None, help=SAMPLE_HELP.get(name))
-            continue
-        sample.add_argument(flag, dest=name, default=None,
-                            type=SAMPLE_TYPES.get(name, _type_of(field.type)), help=SAMPLE_HELP.get(name))
+    sample = commands.add_parser("sample", help="draw samples from a checkpoint into a .npy or .npz file",
+                                 description="Draw samples from a checkpoint. Options a family does not take "
+                                             "are refused with the families that do.")
+    sample.add_argument("checkpoint", help="a checkpoint written by `genlab train` or shipped with the course")
+    sample.add_argument("-n", type=_positive_int, required=True, help="number of samples")
+    sample.add_argument("-o", "--output", required=True,
+                        help="output file: .npy (the samples) or .npz (the samples and, for a model with an "
+                             "exact density, log_q)")
+    sample.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
+    sample.add_argument("--seed", type=int, default=0, help="sampling seed: the same seed gives the same samples "
+                                                           "(default 0)")
+    for spec, takers in _sample_options().values():
+        help_text = f"{spec.help or ''} [{', '.join(takers)}]".strip()
+        _add_field(sample, dataclasses.replace(spec, help=help_text), "option")
 
     board = commands.add_parser("scoreboard", help="score checkpoints side by side (table + figure)")
     board.add_argument("checkpoints", nargs="*",
@@ -169,16 +163,16 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                        help="samples per model and held-out real digits (default 1000)")
     board.add_argument("--out", default=None, help="folder for scoreboard.md/.json/.png "
                        "(default: the artifacts folder of the profile)")
-    board.add_argument("--data-root", default=None)
-    board.add_argument("--device", default=None)
-    board.add_argument("--seed", type=int, default=0)
+    board.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $COURSE_DATA)")
+    board.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
+    board.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     board.add_argument("--steps", type=_positive_int, default=None,
-                       help="DDIM steps for diffusion models (default 50)")
+                       help="steps of iterative samplers (default: the family's, 50 for the DDPM)")
     board.add_argument("--eta", type=_unit_float, default=1.0,
                        help="DDIM noise for diffusion models (default 1; 0 is deterministic)")
     board.add_argument("--all-digits", action="store_true",
-                       help="a class-conditional DDPM draws the digits 0-9 in turn (guidance 1) instead of "
-                            "sampling without a label")
+                       help="class-conditional models draw the digits 0-9 in turn instead of sampling without "
+                            "a label")
 
     figures = commands.add_parser("figures", help="draw the lecture's four diagrams into figures/")
     figures.add_argument("--out", default="figures", help="folder for the diagrams (default: figures)")
@@ -202,7 +196,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     return parser
 
 
-# --- the commands ------------------------------------------------------------------------------
+# --- the commands --------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
@@ -212,7 +206,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         command = {"train": _train, "sample": _sample, "scoreboard": _scoreboard, "figures": _figures,
                    "slides": _slides, "site": _site, "student": _student, "lab": _lab}[args.command]
         return command(args)
-    except (CliError, ValueError, CheckpointError, DataError) as err:
+    except (CliError, ValueError, TypeError, CheckpointError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # a missing input, an unwritable --out or -o, a full disk
@@ -225,20 +219,54 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         warnings.showwarning = previous_showwarning
 
 
+def _writable(path: Path, flag: str) -> None:
+    """Refuse, before any work, an output path that cannot be written: a folder, or a place where no
+    file can be created."""
+    if path.is_dir():
+        raise CliError(f"{flag} {path} is a folder; give a file name such as {path / 'out'}")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".check"):
+            pass
+    except OSError as err:
+        raise CliError(f"{flag} {path}: cannot write there ({err.strerror or err})") from None
+
+
+def _training_data(family: models.Family, config: Any, data_root: str | None) -> Any:
+    """The recipe's data; an explicit ``--data-root`` without MNIST is a mistake, not a fallback."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MnistFallbackWarning)
+        data = family.data(config, data_root)
+    fell_back = [w for w in caught if issubclass(w.category, MnistFallbackWarning)]
+    if fell_back and data_root is not None:
+        raise CliError(f"--data-root {data_root} holds no MNIST (expected {Path(data_root) / 'MNIST' / 'raw'} "
+                       "with the four idx files) and it could not be downloaded there; leave --data-root out "
+                       "to train on the offline digits")
+    for w in caught:
+        _one_line_warning(w.message, w.category, w.filename, w.lineno)
+    return data
+
+
 def _train(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    if out.exists() and out.is_dir():
-        raise CliError(f"--out {out} is a folder; give a file name such as {out / (args.model + '.pt')}")
+    _writable(out, "--out")
     family = models.get(args.model)
     settings = {name: getattr(args, name) for name in family.cli_fields if getattr(args, name) is not None}
-    config = family.new_config(**settings)
+    if "epochs" in settings and "train_images" in family.cli_fields and "train_images" not in settings:
+        settings["train_images"] = None  # --epochs replaces a budget given in images seen
+    if "train_images" in settings and "epochs" in family.cli_fields and "epochs" not in settings:
+        settings["epochs"] = None
+    profile = get_profile(args.profile)
+    config = models.recipe(family, profile, **settings)
     device = get_device(args.device)
-    data = family.data(config, args.data_root)
-    what = "configurations" if family.domain == "ising" else "images"
-    print(f"training {args.model} on {device}")
-    print(f"data: {len(data):,} {what}, {data.source}")
+    data = _training_data(family, config, args.data_root)
+    print(f"training {family.name} on {device}: the {profile.name} recipe"
+          + (f" with {', '.join(f'{k}={v}' for k, v in settings.items())}" if settings else ""))
+    print(f"data: {len(data):,} {family.samples.noun}, {data.source}")
     start = time.perf_counter()
     trained = models.fit(family, config, data, device, seed=args.seed)
+    trained.meta["recipe"] = {"family": family.name, "profile": profile.name, "overrides": settings}
     path = models.save(out, trained)
     print(f"saved {path} after {time.perf_counter() - start:.1f} s")
     if "images_per_second" in trained.history:
@@ -248,30 +276,37 @@ def _train(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     output = Path(args.output)
-    if output.suffix != ".npy":
-        raise CliError(f"-o {output}: the output must be a .npy file")
+    if output.suffix not in (".npy", ".npz"):
+        raise CliError(f"-o {output}: the output must be a .npy or .npz file")
+    _writable(output, "-o")
     device = get_device(args.device)
     trained = models.load(args.checkpoint, device)
-    given = {name: getattr(args, name) for name in _sample_option_fields() if getattr(args, name) is not None}
-    if "steps" not in trained.family.option_names():  # --steps is ignored by one-step samplers
-        given.pop("steps", None)
-    foreign = sorted(set(given) - set(trained.family.option_names()))
+    family = trained.family
+    everyone = _sample_options()
+    # an option given: any value but an absent one (None) or an unset flag (False); 0 is a value
+    given = {name: value for name in everyone
+             if (value := getattr(args, name)) is not None and value is not False}
+    foreign = sorted(set(given) - set(family.option_names()))
     if foreign:
-        takers = sorted({f for name in foreign for f in _sample_option_fields()[name][1]})
+        takers = sorted({f for name in foreign for f in everyone[name][1]})
         verb = "is" if len(foreign) == 1 else "are"
-        raise CliError(f"{', '.join('--' + n for n in foreign)} {verb} for {', '.join(takers)} checkpoints; "
-                       f"{args.checkpoint} is a {trained.name}")
-    samples = trained.sample(args.n, device, args.seed, **given)
-    height, width = samples.shape[-2:]
-    if trained.family.domain == "ising":  # spins: int8 +-1 of shape (N, L, L)
-        array = torch.where(samples >= 0, 1, -1).to(torch.int8).reshape(args.n, height, width).numpy()
-        what = f"{args.n} spin configurations of {height}x{width} (int8, +-1)"
-    else:  # digits: float32 in [0, 1] of shape (N, 28, 28)
-        array = to_unit_range(samples).clamp(0, 1).reshape(args.n, height, width).numpy().astype(np.float32)
-        what = f"{args.n} images of {height}x{width} in [0, 1]"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    np.save(output, array)
-    print(f"wrote {output}: {what} from a {trained.name} checkpoint")
+        raise CliError(f"{', '.join('--' + n.replace('_', '-') for n in foreign)} {verb} for "
+                       f"{', '.join(takers)} checkpoints; {args.checkpoint} is a {trained.name}")
+    family.options(**given)  # a bad value is one line here, before sampling
+    arrays: dict[str, np.ndarray] = {}
+    if output.suffix == ".npz" and isinstance(family, ExactDensity):
+        samples, log_q = trained.sample_with_log_q(args.n, device, args.seed, **given)
+        arrays["log_q"] = log_q.numpy()
+    else:
+        samples = trained.sample(args.n, device, args.seed, **given)
+    arrays = {family.samples.key: family.samples.to_array(samples), **arrays}
+    if output.suffix == ".npz":
+        np.savez(output, **arrays)
+    else:
+        np.save(output, arrays[family.samples.key])
+    shape = "x".join(str(s) for s in arrays[family.samples.key].shape[1:])
+    extra = " and their log_q" if "log_q" in arrays else ""
+    print(f"wrote {output}: {args.n} {family.samples.noun} of {shape}{extra} from a {trained.name} checkpoint")
     return 0
 
 
@@ -282,6 +317,8 @@ def _scoreboard(args: argparse.Namespace) -> int:
     if not paths:
         raise CliError(f"no checkpoints given and none found in {profile_dir}: run the notebooks "
                        "(make run) or `genlab train ...` first")
+    if args.out is not None:
+        _writable(Path(args.out) / "scoreboard.md", "--out")
     print(f"scoring {len(paths)} checkpoint(s) with {args.n} samples each on {device}")
     board = score_checkpoints(paths, n=args.n, data_root=args.data_root, device=device,
                               seed=args.seed, steps=args.steps, eta=args.eta, all_digits=args.all_digits)

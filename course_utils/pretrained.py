@@ -1,12 +1,12 @@
 """Checkpoints shipped with the course: load one when it serves the profile, train otherwise.
 
-``course_utils/pretrained/`` holds the VAE of notebook 00, the UNet DDPM of 07 and the DCGAN,
-conditional DCGAN and WGAN-GP of 08, trained longer than the laptop profile by ``scripts/pretrain.py``, the lecture's MLP
-GAN of notebooks 03 and 05 (the laptop run itself, with 05's MMD after every epoch), the four Ising
-models of notebook 09 (``ising_rbm``, ``ising_gan``, ``ising_ddpm``, ``ising_ar``), trained with the
-laptop profile's own recipe, and
-``manifest.json`` (file, family, the profiles each serves, sha256, size, budget, scores). A
-notebook hands its own training code to ``load_or_train``::
+``course_utils/pretrained/`` holds one checkpoint per shipped family, named after it
+(``<family>.pt``): the VAE of notebook 00, the UNet DDPM of 07 and the DCGAN, conditional DCGAN and
+WGAN-GP of 08, trained longer than the laptop profile by ``scripts/pretrain.py``; the lecture's MLP
+GAN of notebooks 03 and 05 (the laptop run itself, with 05's MMD after every epoch); the four Ising
+models of notebook 09 (``ising-rbm``, ``ising-gan``, ``ising-ddpm``, ``ising-ar``), trained with
+the laptop profile's own recipe; and ``manifest.json`` (file, family, the profiles each serves,
+sha256, size, recipe, budget, scores). A notebook hands its own training code to ``load_or_train``::
 
     from course_utils import pretrained
     trained = pretrained.load_or_train("ddpm", lambda: models.fit("ddpm", config, data=data))
@@ -30,15 +30,11 @@ from .paths import artifacts_dir
 from .profiles import get_profile
 from .scoring.classifier import sha256_of
 
-__all__ = ["DIR", "NAMES", "PretrainedError", "manifest", "entry", "shipped", "verify", "force_training",
-           "load_or_train", "describe"]
+__all__ = ["DIR", "PretrainedError", "manifest", "entry", "shipped", "verify", "force_training",
+           "load_or_train", "describe", "file_name"]
 
 DIR = Path(__file__).resolve().with_name("pretrained")
 MANIFEST = DIR / "manifest.json"
-# shipped name -> model family (notebooks may say either)
-NAMES = {"vae": "vae", "ddpm": "ddpm", "dcgan": "dcgan", "cdcgan": "cdcgan", "wgan_gp": "wgan-gp",
-         "mlp_gan": "mlp-gan",
-         "ising_rbm": "ising-rbm", "ising_gan": "ising-gan", "ising_ddpm": "ising-ddpm", "ising_ar": "ising-ar"}
 TRAIN_SWITCH = "COURSE_TRAIN"
 
 
@@ -47,10 +43,13 @@ class PretrainedError(models.CheckpointError):
 
 
 def _name(name: str) -> str:
-    for shipped_name, family in NAMES.items():
-        if name in (shipped_name, family):
-            return shipped_name
-    raise ValueError(f"no shipped model is called {name!r}; shipped: {', '.join(NAMES)}")
+    """The family name of ``name`` (a family name or alias), which the manifest and file use."""
+    return models.get(name).name
+
+
+def file_name(name: str) -> str:
+    """The shipped file of family ``name``: ``<family>.pt``."""
+    return f"{_name(name)}.pt"
 
 
 def manifest() -> dict[str, Any]:
@@ -65,7 +64,7 @@ def manifest() -> dict[str, Any]:
 
 
 def entry(name: str) -> dict[str, Any] | None:
-    """The manifest entry of ``name`` (``"ddpm"``, ``"dcgan"``, ``"wgan_gp"`` / ``"wgan-gp"``, ``"vae"``)."""
+    """The manifest entry of family ``name`` (``"ddpm"``, ``"dcgan"``, ``"wgan-gp"``, ...), if shipped."""
     return manifest().get(_name(name))
 
 
@@ -104,12 +103,10 @@ def describe(meta: dict[str, Any]) -> str:
     budget = meta.get("budget", {})
     if "steps" in budget:
         text = f"{budget['steps']:,} steps of {budget.get('batch_size', '?')}"
-    elif meta.get("recipe", {}).get("family") == "vae" and "epochs" in budget:
-        text = f"{budget['epochs']} epochs"
-    elif "images_seen" in budget:
-        text = f"{budget['images_seen']:,} images seen"
     elif "epochs" in budget:
         text = f"{budget['epochs']} epochs"
+        if "images_seen" in budget:
+            text += f" ({budget['images_seen']:,} images seen)"
     else:
         text = "budget not recorded"
     if "vs_laptop" in budget:
@@ -133,7 +130,7 @@ def load_or_train(name: str, train_fn: Callable[[], models.Trained], device: Any
     ``True`` means ``artifacts_dir()/<profile>/<name>.pt``).
     """
     key = _name(name)
-    family = models.get(NAMES[key])
+    family = models.get(key)
     profile = get_profile()
     path = shipped(key)
     if force_training() or path is None:

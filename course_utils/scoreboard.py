@@ -43,7 +43,8 @@ from .data import MnistFallbackWarning, load_mnist, split_of
 from .device import DeviceLike, get_device
 from .gan import GANConfig, sample_gan
 from .images import to_unit_range
-from .scoring import MMDScorer, classifier_features, classify_samples, frechet_distance, mmd2, pixel_features
+from .scoring import (MMDScorer, class_spread, classifier_features, classify_samples, frechet_distance, mmd2,
+                      pixel_features)
 
 __all__ = ["METRICS", "class_spread", "classifier_monitor", "mmd_monitor", "score_images", "score_checkpoints",
            "format_table", "plot_scoreboard", "plot_class_histograms", "write_scoreboard", "model_name"]
@@ -59,11 +60,10 @@ METRICS: dict[str, tuple[str, bool]] = {
 REFERENCE = "MNIST train digits"
 
 
-def model_name(trained: models.Trained) -> str:
-    """A readable name for a loaded checkpoint: its family's title; a conditional GAN's says that it
-    draws the digits 0-9 in turn (it was trained with the labels)."""
-    conditional = isinstance(trained.config, GANConfig) and trained.config.conditional
-    return f"{trained.family.title}, digits 0-9" if conditional else trained.family.title
+def model_name(trained: models.Trained, all_digits: bool = False) -> str:
+    """A readable name for a loaded checkpoint, as its family names the way the scoreboard samples
+    it (e.g. "DDPM, digits 0-9" for a class-conditional model drawing the digits in turn)."""
+    return trained.family.scoreboard_sampling(trained.config, all_digits, None, None)[0]
 
 
 def _train_seconds(history: dict[str, Any] | None) -> float | None:
@@ -77,17 +77,6 @@ def _train_seconds(history: dict[str, Any] | None) -> float | None:
     if seconds:  # one entry per epoch (GANs)
         return float(sum(seconds))
     return None
-
-
-def class_spread(histogram: Any) -> float:
-    """Entropy of a class histogram divided by log(number of classes): 1 = every class equally
-    often, 0 = one class only (complete mode collapse)."""
-    counts = torch.as_tensor(histogram, dtype=torch.float64).reshape(-1)
-    if counts.sum() <= 0:
-        raise ValueError("The class histogram is empty.")
-    p = counts / counts.sum()
-    p = p[p > 0]
-    return float(-(p * p.log()).sum() / math.log(len(counts))) + 0.0  # no "-0.0"
 
 
 def mmd_monitor(scorer: MMDScorer, config: GANConfig, n: int = 500, seed: int = 0):  # noqa: ANN201
@@ -175,19 +164,16 @@ def score_checkpoints(
     samples = {REFERENCE: reference[:16]}
     for path in paths:
         trained = models.load(path, device)
-        if trained.family.domain != "mnist":
-            raise ValueError(f"{path} holds a {trained.name} model of {trained.family.domain}, not of digits: "
-                             "the scoreboard scores digit models")
-        name = model_name(trained)
+        if not trained.family.samples.digits:
+            raise ValueError(f"{path} holds a {trained.name} model of {trained.family.samples.noun}, not of "
+                             "digits: the scoreboard scores digit models")
+        name, options = trained.family.scoreboard_sampling(trained.config, all_digits, steps, eta)
         if name in samples:
             name = f"{name} ({Path(path).stem})"
-        options = {k: v for k, v in {"steps": steps, "eta": eta}.items() if k in trained.family.option_names()}
-        if all_digits and "all_digits" in trained.family.option_names() and getattr(trained.config, "conditional", False):
-            options.update(all_digits=True, guidance=1.0)
-            name = f"{name}, digits 0-9"
-        trained.sample(2, device, seed, **options)  # warm-up: one-time costs are not sampling
+        family, model = trained.family, trained.model
+        family.sample(model, 2, device, seed, options)  # warm-up: one-time costs are not sampling
         start = time.perf_counter()
-        fake = trained.sample(n, device, seed, **options)
+        fake = family.sample(model, n, device, seed, options).detach().float().cpu()
         sample_seconds = time.perf_counter() - start
         rows.append({"name": name, "checkpoint": str(path),
                      "train_seconds": _train_seconds(trained.history),

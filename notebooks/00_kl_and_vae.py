@@ -243,14 +243,14 @@ check_reparameterise(my_reparameterise);
 # ## 5. Train an MLP VAE (784-400-20) on MNIST
 
 # %% slideshow={"slide_type": "fragment"}
-train_x, train_y = split_of(load_mnist(n=P.vae_n_train))
+config = models.recipe("vae", P)  # 784-400-20, Adam 1e-3, batch 128, the profile's epochs and digits
+train_x, train_y = split_of(load_mnist(n=config.n_train))
 test_x, test_y = split_of(load_mnist(train=False))
-config = V.vae_config(latent_dim=20, epochs=P.vae_epochs)
 
 
 def train_the_vae():
     model = V.build_vae(config, "cpu")
-    return models.wrap(model, config, V.train_vae(model, train_x, P.vae_epochs, device="cpu", test_images=test_x))
+    return models.wrap(model, config, V.train_vae(model, train_x, config, "cpu", test_images=test_x))
 
 
 from course_utils import pretrained  # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
@@ -302,8 +302,9 @@ plt.suptitle("test digits / reconstructions / samples"); plt.show()
 # A second VAE with a 2-D latent space shows where the encoder puts each digit.
 
 # %% slideshow={"slide_type": "fragment"}
-model2 = V.build_vae(V.vae_config(latent_dim=2), "cpu")
-V.train_vae(model2, train_x, P.vae_2d_epochs, device="cpu")
+config2 = V.vae_config(latent_dim=2, epochs=P.vae_2d_epochs)
+model2 = V.build_vae(config2, "cpu")
+V.train_vae(model2, train_x, config2, "cpu")
 z = V.encode_mean(model2, test_x)
 plt.scatter(z[:, 0], z[:, 1], c=test_y, cmap="tab10", s=4); plt.colorbar(label="digit"); plt.show()
 
@@ -315,7 +316,7 @@ from course_utils.scoreboard import score_images  # noqa: E402
 
 n = min(P.vae_n_score, len(test_x))
 scores = {"VAE": score_images(V.sample_vae(model, n, "cpu", seed=1), test_x[:n], device="cpu")}
-gan_path = artifacts_dir() / P.name / "gan_mlp.pt"
+gan_path = artifacts_dir() / P.name / "mlp-gan.pt"
 if gan_path.is_file():
     fake = models.load(gan_path, "cpu").sample(n, "cpu", seed=1)
     scores["MLP GAN"] = score_images(fake, test_x[:n], device="cpu")

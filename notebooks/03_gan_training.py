@@ -32,13 +32,15 @@ import matplotlib.pyplot as plt
 
 from course_utils import get_device, get_profile, models, seed_everything
 from course_utils.data import load_mnist
-from course_utils.gan import build_gan, gan_config, make_optimizers, train_gan
+from course_utils.gan import build_gan, make_optimizers, train_gan
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import show_images
 
 P = get_profile()
 device = get_device()
-print(P, "| device:", device, "| epochs:", P.gan_epochs, "| images:", P.gan_n_train or "all")
+config = models.recipe("mlp-gan", P)  # the lecture's hyperparameters and this profile's budget
+print(P, "| device:", device)
+print(config)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The two steps
@@ -58,29 +60,25 @@ print(P, "| device:", device, "| epochs:", P.gan_epochs, "| images:", P.gan_n_tr
 # with the same maths.
 
 # %%
-data = load_mnist(n=P.gan_n_train)
+data = load_mnist(n=config.n_train)
 print(f"{len(data):,} training images: {data.source}")
 
 # %% slideshow={"slide_type": "subslide"}
 from course_utils import pretrained  # this very run, shipped for the laptop profile (COURSE_TRAIN=1: train here)
 
 seed_everything(1)
-config = gan_config(z_size=20, mode_z="uniform", epochs=P.gan_epochs)  # the lecture's hyperparameters
 
 
 def train_lecture_gan():
     gan = build_gan(config, device)  # both players in one module: saved, loaded and moved together
     gen_model, disc_model = gan
     g_optimizer, d_optimizer = make_optimizers(gen_model, disc_model)  # Adam, lr 1e-3
-    history = train_gan(
-        gen_model, disc_model, data, num_epochs=P.gan_epochs, batch_size=P.gan_batch_size,
-        z_size=config.z_size, mode_z=config.mode_z, device=device,
-        g_optimizer=g_optimizer, d_optimizer=d_optimizer, sample_epochs=P.gan_sample_epochs,
-    )
+    # config.epochs epochs of config.batch_size images, noise of config.z_size from config.mode_z
+    history = train_gan(gen_model, disc_model, data, config, device, g_optimizer, d_optimizer)
     return models.wrap(gan, config, history)
 
 
-trained = pretrained.load_or_train("mlp_gan", train_lecture_gan, device)
+trained = pretrained.load_or_train("mlp-gan", train_lecture_gan, device)
 gan, history = trained.model, trained.history
 gen_model, disc_model = gan
 print(f"training took {sum(history['seconds']):.1f} s, {history['images_per_second']:,.0f} images/s")
@@ -175,7 +173,7 @@ plt.show()
 # numbers, so `torch.load(..., weights_only=True)` reads it without running any pickled code.
 
 # %%
-checkpoint = artifacts_dir() / P.name / "gan_mlp.pt"
+checkpoint = artifacts_dir() / P.name / "mlp-gan.pt"
 models.save(checkpoint, trained)  # the one checkpoint format of every model
 print("saved", checkpoint, f"({checkpoint.stat().st_size / 1e6:.1f} MB)")
 
@@ -183,6 +181,6 @@ print("saved", checkpoint, f"({checkpoint.stat().st_size / 1e6:.1f} MB)")
 # The same training from the command line, e.g. to pretrain before a lecture:
 #
 # ```
-# python -m course_utils train gan --epochs 100 --out gan.pt
-# python -m course_utils sample gan.pt -n 64 -o samples.npy
+# genlab train gan --epochs 100 --out gan.pt         # this recipe, 100 epochs
+# genlab sample gan.pt -n 64 -o samples.npy
 # ```

@@ -27,13 +27,13 @@ import torch
 from course_utils import get_device, get_profile, models
 from course_utils.data import load_mnist
 from course_utils.publish.figures import show_gif, write_samples_gif
-from course_utils.gan import create_noise, gan_config
+from course_utils.gan import create_noise
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import plot_epoch_samples, plot_gan_history, show_images
 
 P = get_profile()
 device = get_device()
-checkpoint = artifacts_dir() / P.name / "gan_mlp.pt"
+checkpoint = artifacts_dir() / P.name / "mlp-gan.pt"
 print(P, "| device:", device, "| checkpoint:", checkpoint)
 
 # %% [markdown]
@@ -45,8 +45,8 @@ if checkpoint.exists():
     print(f"loaded {checkpoint}: {len(gan.history['epoch'])} epochs")
 else:
     print("no checkpoint from notebook 03 in this profile: training one now")
-    config = gan_config(epochs=P.gan_epochs, batch_size=P.gan_batch_size, sample_epochs=P.gan_sample_epochs)
-    gan = models.fit("mlp-gan", config, load_mnist(n=P.gan_n_train), device, seed=1)
+    config = models.recipe("mlp-gan", P)  # notebook 03's recipe
+    gan = models.fit("mlp-gan", config, load_mnist(n=config.n_train), device, seed=1)
     models.save(checkpoint, gan)
 (gen_model, disc_model), config, history = gan.model, gan.config, gan.history
 

@@ -32,7 +32,7 @@ import torch
 
 from course_utils import get_device, get_profile, seed_everything
 from course_utils.data import load_mnist, split_of
-from course_utils.gan import gan_config, sample_gan
+from course_utils.gan import sample_gan
 from course_utils.scoring import (MMDScorer, classifier_features, compute_score, mmd2,
                                   mmd_permutation_test, pixel_features)
 
@@ -170,16 +170,16 @@ assert wrong > 2 * lecture, "the shift of range alone should swamp the score"
 from course_utils import models, pretrained
 from course_utils.scoreboard import mmd_monitor
 
-config = gan_config(z_size=20, mode_z="uniform", epochs=P.gan_epochs)  # the lecture's hyperparameters, as in 03
+config = models.recipe("mlp-gan", P)  # the lecture's hyperparameters and this profile's budget, as in 03
 score_epoch = mmd_monitor(scorer, config, n=500, seed=0)  # after every epoch: {"mmd": scorer.score(500 samples)}
 
 
 def retrain_with_mmd():
     seed_everything(1)
-    return models.fit("mlp-gan", config, load_mnist(n=P.gan_n_train), device, seed=1, monitor=score_epoch)
+    return models.fit("mlp-gan", config, load_mnist(n=config.n_train), device, seed=1, monitor=score_epoch)
 
 
-trained = pretrained.load_or_train("mlp_gan", retrain_with_mmd, device)
+trained = pretrained.load_or_train("mlp-gan", retrain_with_mmd, device)
 gen_model, history = trained.model.gen_model, trained.history
 
 # %% [markdown]

@@ -31,7 +31,7 @@ import torch
 from course_utils import models
 from course_utils.data import load_mnist, split_of
 from course_utils.device import get_device, seed_everything
-from course_utils.diffusion import DDPMConfig, build_ddpm, ddim_sample, ddpm_sample, train_diffusion
+from course_utils.diffusion import build_ddpm, ddim_sample, ddpm_sample, train_ddpm
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import show_images
 from course_utils.profiles import get_profile
@@ -193,10 +193,9 @@ check_guidance(my_guided_eps);
 # few hundred steps, which matters a lot in a run this short.
 
 # %%
-images, labels = split_of(load_mnist(n=P.ddpm_n_train))
-config = DDPMConfig(T=P.diff_T, schedule="linear", channels=P.ddpm_channels, conditional=True,
-                    train_steps=P.ddpm_train_steps, batch_size=P.ddpm_batch_size, warmup=min(100, P.ddpm_train_steps),
-                    n_train=P.ddpm_n_train)
+config = models.recipe("ddpm", P)  # T = 1000, linear schedule, label dropout 10 %, the profile's budget
+print(config)
+images, labels = split_of(load_mnist(n=config.n_train))
 ddpm = build_ddpm(config, device)  # the UNet eps_theta, its EMA copy and the schedule
 model, schedule = ddpm.model, ddpm.schedule
 print(f"{len(images):,} digits, UNet with {sum(p.numel() for p in model.parameters()):,} parameters")
@@ -206,10 +205,8 @@ from course_utils import pretrained  # a shipped checkpoint if one serves this p
 
 
 def train_unet():
-    ema, history = train_diffusion(model, images, schedule, P.ddpm_train_steps, P.ddpm_batch_size,
-                                   lr=2e-3, warmup=min(100, P.ddpm_train_steps), ema_decay=0.999, device=device,
-                                   seed=0, log_every=max(1, P.ddpm_train_steps // 40), labels=labels, p_uncond=0.1)
-    ddpm.ema_model.load_state_dict(ema.model.state_dict())
+    # Algorithm 1 with the config's recipe (train_diffusion), the EMA weights into ddpm.ema_model
+    history = train_ddpm(ddpm, images, labels, device, seed=0)
     return models.wrap(ddpm, config, history)
 
 

@@ -45,8 +45,9 @@ out = artifacts_dir() / P.name
 print(P, "| device:", device)
 
 # %% slideshow={"slide_type": "skip"}
-data = load_mnist(n=P.gan_n_train)
-epochs = max(1, round(P.zoo_train_images / len(data)))
+dc_config = models.recipe("dcgan", P)  # a budget in images seen: the same time with 4,000 or 60,000 digits
+data = load_mnist(n=dc_config.n_train)
+epochs = dc_config.epochs_for(len(data))
 print(f"{len(data):,} training images ({data.source}); {epochs} epochs = "
       f"{epochs * len(data):,} images seen per model")
 
@@ -69,8 +70,6 @@ print(f"{len(data):,} training images ({data.source}); {epochs} epochs = "
 # networks and the optimizers that the configuration names, then calls it).
 
 # %% slideshow={"slide_type": "skip"}
-dc_config = gan_config(architecture="dcgan", n_filters=P.zoo_n_filters, epochs=epochs,
-                       sample_epochs=sorted({1, max(1, epochs // 4), max(1, epochs // 2), epochs}))
 print(dc_config)
 
 # %% tags=["hide-input"]
@@ -80,13 +79,12 @@ from course_utils import pretrained  # a shipped checkpoint if one serves this p
 def zoo_model(name, config):
     """The shipped checkpoint ``name`` if one serves this profile, else its family trained here with
     ``config`` (the classifier's verdict recorded after every epoch); saved for the scoreboard."""
-    family = pretrained.NAMES[name]
     trained = pretrained.load_or_train(
-        name, lambda: models.fit(family, config, data, device, monitor=classifier_monitor(config)), device)
+        name, lambda: models.fit(name, config, data, device, monitor=classifier_monitor(config)), device)
     models.save(out / f"{name}.pt", trained)  # the model used here, shipped or trained: the scoreboard's
     history = trained.history
     print(f"{trained.family.title} trained in {sum(history['seconds']) / 60:.1f} min, "
-          f"{history['images_per_second']:,.0f} images/s, {trained.config.epochs} epochs")
+          f"{history['images_per_second']:,.0f} images/s, {history['epoch'][-1]} epochs")
     return trained
 
 
@@ -96,7 +94,7 @@ dc_history = dcgan.history
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 plot_gan_history(dc_history)
 plt.show()
-show_images(dc_history["samples"][-1][:32], nrow=8, title=f"DCGAN after {dcgan.config.epochs} epochs (fixed noise)")
+show_images(dc_history["samples"][-1][:32], nrow=8, title=f"DCGAN after {dc_history['epoch'][-1]} epochs (fixed noise)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -125,8 +123,7 @@ plt.show()
 # n_critic=5)` and `gradient_penalty`: a parameter of the same loop, not a copy of it.
 
 # %% tags=["hide-input"]
-wgan_config = gan_config(architecture="wgan-gp", n_filters=P.zoo_n_filters, epochs=epochs)
-wgan = zoo_model("wgan_gp", wgan_config)
+wgan = zoo_model("wgan-gp", models.recipe("wgan-gp", P))
 wgan_history = wgan.history
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -152,7 +149,7 @@ ax2.set(xlabel="epoch", ylabel="mean classifier confidence", title="do the sampl
         ylim=(0, 1.02))
 ax2.legend()
 plt.show()
-show_images(wgan_history["samples"][-1][:32], nrow=8, title=f"WGAN-GP after {wgan.config.epochs} epochs (fixed noise)")
+show_images(wgan_history["samples"][-1][:32], nrow=8, title=f"WGAN-GP after {wgan_history['epoch'][-1]} epochs (fixed noise)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -221,9 +218,7 @@ check_critic_loss(my_critic_loss);
 # digits 0-9 in turn, as the DDPM of notebook 07 does.
 
 # %% tags=["hide-input"]
-cd_config = gan_config(architecture="cdcgan", n_filters=P.zoo_n_filters, epochs=epochs,
-                       sample_epochs=dc_config.sample_epochs)
-cdcgan = zoo_model("cdcgan", cd_config)
+cdcgan = zoo_model("cdcgan", models.recipe("cdcgan", P))
 cd_history = cdcgan.history
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
@@ -292,17 +287,17 @@ check_label_planes(my_label_planes);
 # a reminder that a classifier's confidence alone can be fooled.)
 
 # %% slideshow={"slide_type": "skip"}
-mlp_path = out / "gan_mlp.pt"
+mlp_path = out / "mlp-gan.pt"
 if mlp_path.exists():  # written by notebook 03 in the same profile
     mlp = models.load(mlp_path, device, family="mlp-gan")
-else:  # train it as notebook 03 does
-    mlp = models.fit("mlp-gan", gan_config(epochs=P.gan_epochs, sample_epochs=P.gan_sample_epochs), data, device)
+else:  # train it with notebook 03's recipe (and its data)
+    mlp = models.fit("mlp-gan", models.recipe("mlp-gan", P), device=device)
     models.save(mlp_path, mlp)
 print("the lecture's MLP GAN:", mlp_path)
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 others = [out / name for name in ("vae.pt", "ddpm.pt") if (out / name).exists()]  # notebooks 00, 07
-board = score_checkpoints([mlp_path, out / "dcgan.pt", out / "cdcgan.pt", out / "wgan_gp.pt", *others],
+board = score_checkpoints([mlp_path, out / "dcgan.pt", out / "cdcgan.pt", out / "wgan-gp.pt", *others],
                           n=P.zoo_n_score, device=device, all_digits=True)
 histograms = {row["name"]: row["histogram"] for row in board["rows"]}
 plot_class_histograms(histograms)
@@ -396,8 +391,8 @@ assert norms["non-saturating  -log d"] > 10 * norms["minimax  log(1 - d)"], "the
 # %% tags=["hide-input"]
 runs = {}
 for loss in ("bce", "minimax"):
-    config = gan_config(loss=loss, epochs=P.zoo_compare_epochs)
-    run = models.fit("mlp-gan", config, data, device, monitor=classifier_monitor(config))
+    config = models.recipe("mlp-gan", P, loss=loss, epochs=P.zoo_compare_epochs)
+    run = models.fit("mlp-gan", config, device=device, monitor=classifier_monitor(config))
     runs[loss] = (run.model.gen_model, run.history)
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}

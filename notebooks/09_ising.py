@@ -30,6 +30,7 @@
 # RBM 11 s, as the shipped checkpoints record) · `full` L = 32, GPU advised.
 
 # %% slideshow={"slide_type": "skip"}
+import dataclasses
 import math
 import time
 
@@ -38,7 +39,6 @@ import torch
 from IPython.display import Markdown, display
 
 from course_utils import models, pretrained
-from course_utils.families.ising import profile_recipe
 from course_utils.ising import (T_C, exact_enumeration, kaufman, measure, onsager_magnetisation,
                                 profile_dataset, run_chains)
 from course_utils.ising.compare import compare, diagnose, goal_failures
@@ -192,9 +192,8 @@ check_binder_cumulant(my_binder);
 # %%
 def train_here(name: str) -> models.Trained:
     """The profile's recipe for ``name``, trained on the Monte Carlo data set above (seed 1)."""
-    overrides, _ = profile_recipe(name, P)
     t0 = time.perf_counter()
-    trained = models.fit(name, models.get(name).new_config(**overrides), device="cpu", seed=1, progress=False)
+    trained = models.fit(name, models.recipe(name, P), device="cpu", seed=1, progress=False)
     print(f"   {name} trained in {time.perf_counter() - t0:.0f} s")
     return trained
 
@@ -230,10 +229,11 @@ samples, seconds = {}, {}
 variants = [("RBM", "ising-rbm", {}), ("GAN", "ising-gan", {}), ("DDPM", "ising-ddpm", {}),
             ("AR", "ising-ar", {}), ("AR + MH", "ising-ar", {"mh_steps": P.ising_ar_mh_steps})]
 for label, name, extra in variants:
-    trained, (_, options) = fitted[name], profile_recipe(name, P)
+    trained = fitted[name]
+    options = {**dataclasses.asdict(trained.family.sampling(P)), **extra}  # the profile's sampler
     n = P.ising_notebook_samples_ddpm if name == "ising-ddpm" else P.ising_notebook_samples
     t0 = time.perf_counter()
-    samples[label] = {T: trained.sample(n, "cpu", seed=7, temperature=T, **options, **extra)
+    samples[label] = {T: trained.sample(n, "cpu", seed=7, **{**options, "temperature": T})
                       for T in trained.config.temperatures}
     seconds[label] = time.perf_counter() - t0
     print(f"{label}: {n:,} samples at each of {len(samples[label])} T in {seconds[label]:.1f} s")

@@ -1,31 +1,31 @@
 """Train the checkpoints that ship with the course (``course_utils/pretrained/``) and their manifest.
 
 The notebooks load these instead of training when the profile matches (``course_utils.pretrained``);
-``COURSE_TRAIN=1`` makes them train anyway. Each model is trained with a recipe longer than the
-laptop profile's, then sampled and scored against held-out digits; the checkpoint's ``meta``
-records the recipe, the budget, the data, the time, the machine, this command and the scores, and
-``manifest.json`` lists every file with its sha256, size, scores, budget and the profiles it serves.
+``COURSE_TRAIN=1`` makes them train anyway. Every shipped model is its family's laptop recipe
+(``models.recipe(family, "laptop")``, the notebooks' own) with the overrides in ``SHIPPED`` (a
+longer budget for the MNIST models), trained with seed 1, then sampled and scored. The checkpoint
+stores that config; its ``meta`` records the recipe (profile and overrides), the budget, the data,
+the time, the machine, this command and the scores; ``manifest.json`` lists every file
+(``<family>.pt``) with its sha256, size, recipe, scores and budget and the profiles it serves.
 
-    python scripts/pretrain.py                      # all: ddpm, dcgan, cdcgan, vae, wgan_gp, mlp_gan, the four Ising models
-    python scripts/pretrain.py --only ising_rbm ising_gan ising_ddpm ising_ar --threads 1
-    python scripts/pretrain.py --only ddpm --ddpm-steps 4000
-    python scripts/pretrain.py --check              # verify the manifest's checksums and sizes
-    python scripts/pretrain.py --rescore --only ddpm  # score a shipped file again, no training
+    python scripts/pretrain.py                           # all, in the order of SHIPPED
+    python scripts/pretrain.py --only ising-rbm ising-gan ising-ddpm ising-ar --threads 1
+    python scripts/pretrain.py --only ddpm --set train_steps=6000   # another budget (recorded)
+    python scripts/pretrain.py --check                   # verify the manifest's checksums and sizes
+    python scripts/pretrain.py --rescore --only ddpm     # score a shipped file again, no training
 
-Scores (``course_utils.scoreboard.score_checkpoints``, the scoreboard's own code):
+Scores of the digit models (``course_utils.scoreboard.score_checkpoints``, the scoreboard's own code):
 
-* ``scores``: 500 samples (seed 0; the DDPM with DDIM-50, eta = 1, the digits 0-9 in turn with
-  guidance 1, i.e. p(x) = sum_y p(y) p(x | y); the conditional DCGAN ``cdcgan`` the digits 0-9 in
-  turn too) against 500 held-out digits; ``reference`` is the floor, 500 real training digits
-  scored the same way; for the DDPM, ``scores_unlabelled`` is the same without a label (the
-  label-dropout token, as the unconditional GANs sample);
-* ``scores_1000``: the README scoreboard's setting, 1,000 against 1,000 (comparable to its rows);
-* ``test_scores``: the setting of ``tests/test_pretrained.py``, 200 against 200 (DDPM: DDIM-20,
-  eta = 1), which the test recomputes and compares.
+* ``scores``: 500 samples (seed 0; as the scoreboard samples the family with ``all_digits``: the
+  DDPM with DDIM-50, eta = 1, the digits 0-9 in turn with guidance 1, i.e. p(x) = sum_y p(y)
+  p(x | y); the conditional DCGAN the digits 0-9 in turn too) against 500 held-out digits;
+  ``reference`` is the floor, 500 real training digits scored the same way; for a conditional
+  DDPM, ``scores_unlabelled`` is the same without a label (as the unconditional GANs sample);
+* ``scores_1000``: the guide's scoreboard setting, 1,000 against 1,000;
+* ``test_scores``: the setting of ``tests/test_pretrained.py``, 200 against 200 (iterative
+  samplers: 20 steps, eta = 1), which the test recomputes and compares.
 
-The Ising models of notebook 09 (``ising_rbm``, ``ising_gan``, ``ising_ddpm``, ``ising_ar``) are trained
-with the laptop profile's own recipe (``profile_recipe``, seed 1, as the notebook and
-``benchmarks/ising.py``) and judged by their physics (``course_utils.ising.compare.physics_scores``):
+The Ising models of notebook 09 are judged by their physics (``course_utils.ising.compare.physics_scores``):
 
 * ``scores``: the benchmark's setting (``ising_n_samples`` / ``ising_n_samples_slow`` samples per
   temperature, seed 100 + int(1000 T), the profile's sampler) against the laptop profile's Monte
@@ -38,6 +38,7 @@ with the laptop profile's own recipe (``profile_recipe``, seed 1, as the noteboo
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import datetime as dt
 import json
@@ -57,84 +58,69 @@ sys.path.insert(0, str(ROOT))
 
 from course_utils import models  # noqa: E402
 from course_utils.data import MnistFallbackWarning, load_mnist, split_of  # noqa: E402
-from course_utils.families.ising import profile_recipe  # noqa: E402
-from course_utils.gan import gan_config  # noqa: E402
 from course_utils.ising import measure, profile_dataset  # noqa: E402
 from course_utils.ising.compare import physics_scores  # noqa: E402
 from course_utils.profiles import get_profile  # noqa: E402
-from course_utils.scoring.classifier import sha256_of  # noqa: E402
 from course_utils.scoreboard import classifier_monitor, mmd_monitor, score_checkpoints  # noqa: E402
 from course_utils.scoring import MMDScorer  # noqa: E402
+from course_utils.scoring.classifier import sha256_of  # noqa: E402
 from course_utils.summary.vae import train_vae  # noqa: E402
 
 OUT = ROOT / "course_utils" / "pretrained"
-ISING = ("ising_rbm", "ising_gan", "ising_ddpm", "ising_ar")  # notebook 09, the laptop profile's recipes
-ORDER = ("ddpm", "dcgan", "cdcgan", "vae", "wgan_gp", "mlp_gan", *ISING)  # training order: what matters most first
-FAMILY = {"ddpm": "ddpm", "dcgan": "dcgan", "cdcgan": "cdcgan", "wgan_gp": "wgan-gp", "vae": "vae", "mlp_gan": "mlp-gan",
-          **{name: name.replace("_", "-") for name in ISING}}
+# family -> overrides of its laptop recipe: the shipped budget. Training order: what matters most first.
+SHIPPED: dict[str, dict[str, Any]] = {
+    "ddpm": {"train_steps": 4_000},  # 2x the laptop profile
+    "dcgan": {"train_images": 360_000},  # 1.5x
+    "cdcgan": {"train_images": 360_000},
+    "vae": {"epochs": 60},  # 2x
+    "wgan-gp": {"train_images": 360_000},
+    "mlp-gan": {},  # notebook 03's run itself: 03, 04 and 05 show its history at the lecture's epochs
+    "ising-rbm": {},  # notebook 09's four models: the laptop profile's own recipe
+    "ising-gan": {},
+    "ising-ddpm": {},
+    "ising-ar": {},
+}
 SCORE_N, TEST_N, BOARD_N = 500, 200, 1000
 ISING_TEST_N = 100  # Ising samples per temperature of test_scores
 SEED = 0  # sampling seed of every score (and of the held-out subset)
 MAX_TOTAL_BYTES = 20 * 1024 * 1024
 
 
-def sampler(name: str, steps: int, all_digits: bool = True) -> dict:
-    """The sampling options of a score: for the DDPM, DDIM with ``steps`` steps and eta = 1, drawing
-    the digits 0-9 in turn with guidance 1 (``all_digits``, a sample of p(x)) or without a label."""
-    return {"steps": steps, "eta": 1.0, "all_digits": all_digits} if name == "ddpm" else {}
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def laptop_budget(name: str) -> str:
-    L = get_profile("laptop")
-    if name == "ddpm":
-        return f"{L.ddpm_train_steps:,} steps of {L.ddpm_batch_size}, channels {tuple(L.ddpm_channels)}, T {L.diff_T}"
-    if name == "vae":
-        return f"{L.vae_epochs} epochs"
-    if name == "mlp_gan":
-        return f"{L.gan_epochs} epochs of {L.gan_batch_size} on up to {L.gan_n_train:,} digits"
-    return f"{L.zoo_train_images:,} images seen, n_filters {L.zoo_n_filters}"
+def shipped_recipe(name: str, extra: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    """(config, recipe record) of the shipped ``name``: the laptop recipe with ``SHIPPED[name]``
+    and ``extra`` (from ``--set``) applied."""
+    overrides = {**SHIPPED[name], **(extra or {})}
+    config = models.recipe(name, "laptop", **overrides)
+    return config, {"family": name, "profile": "laptop", "overrides": overrides}
 
 
-def recipe(name: str, args: argparse.Namespace, n_data: int):
-    """(config, budget) of the shipped recipe for ``name``; ``n_data`` training digits."""
-    L = get_profile("laptop")
-    if name == "ddpm":
-        config = models.get("ddpm").new_config(T=L.diff_T, schedule="linear", channels=tuple(L.ddpm_channels),
-                                               conditional=True, train_steps=args.ddpm_steps,
-                                               batch_size=L.ddpm_batch_size, n_train=None)
-        budget = {"steps": config.train_steps, "batch_size": config.batch_size,
-                  "images_seen": config.train_steps * config.batch_size,
-                  "vs_laptop": round(config.train_steps / L.ddpm_train_steps, 2)}
-        return config, budget
-    if name == "vae":
-        config = models.get("vae").new_config(epochs=args.vae_epochs)
-        budget = {"epochs": config.epochs, "images_seen": config.epochs * n_data,
-                  "vs_laptop": round(config.epochs / L.vae_epochs, 2)}
-        return config, budget
-    if name == "mlp_gan":  # notebook 03's run itself: 03, 04 and 05 show its history at the lecture's epochs
-        config = gan_config(z_size=20, mode_z="uniform", epochs=L.gan_epochs, sample_epochs=L.gan_sample_epochs)
-        seen = (n_data // config.batch_size) * config.batch_size * config.epochs
-        return config, {"epochs": config.epochs, "batch_size": config.batch_size, "images_seen": seen,
-                        "vs_laptop": 1.0}
-    images = {"dcgan": args.gan_images, "cdcgan": args.cgan_images}.get(name, args.wgan_images)
-    epochs = max(1, round(images / n_data))
-    architecture = FAMILY[name]
-    # notebook 08's recipe: its snapshots of the fixed-noise samples and, per epoch, the classifier's
-    # confidence and class spread (``classifier_monitor``), which the notebook plots from the history
-    config = gan_config(architecture=architecture, n_filters=L.zoo_n_filters, epochs=epochs,
-                        sample_epochs=tuple(sorted({1, max(1, epochs // 4), max(1, epochs // 2), epochs})))
-    seen = (n_data // config.batch_size) * config.batch_size * epochs  # train_gan drops the last batch
-    budget = {"epochs": epochs, "batch_size": config.batch_size, "images_seen": seen,
-              "vs_laptop": round(seen / L.zoo_train_images, 2)}
-    if config.n_critic > 1:
-        budget["generator_steps"] = seen // config.batch_size // config.n_critic
-    return config, budget
+def budget_of(config: Any, n_data: int) -> dict[str, Any]:
+    """The training budget of ``config`` on ``n_data`` examples, and its ratio to the laptop recipe's."""
+    laptop = models.recipe(models.family_of(config).name, "laptop")
+    if hasattr(config, "train_steps"):
+        return {"steps": config.train_steps, "batch_size": config.batch_size,
+                "vs_laptop": round(config.train_steps / laptop.train_steps, 2)}
+    if hasattr(config, "epochs_for"):  # a GAN: epochs, or images seen rounded to epochs
+        epochs = config.epochs_for(n_data)
+        seen = (n_data // config.batch_size) * config.batch_size * epochs  # train_gan drops the last batch
+        laptop_seen = laptop.train_images or (n_data // laptop.batch_size) * laptop.batch_size * laptop.epochs
+        budget = {"epochs": epochs, "batch_size": config.batch_size, "images_seen": seen,
+                  "vs_laptop": round(seen / laptop_seen, 2)}
+        if config.n_critic > 1:
+            budget["generator_steps"] = seen // config.batch_size // config.n_critic
+        return budget
+    return {"epochs": config.epochs, "batch_size": config.batch_size,
+            "vs_laptop": round(config.epochs / laptop.epochs, 2)}
 
 
 def provenance(**machine: float) -> dict:
     """When, with what and how a checkpoint was made: date, torch, platform, machine, this command."""
     return {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": now(),
         "torch": str(torch.__version__),
         "platform": platform.platform(),
         "machine": {"processor": platform.processor() or platform.machine(), "python": platform.python_version(),
@@ -151,90 +137,94 @@ def notebook_05_reals() -> torch.Tensor:
         return split_of(load_mnist(n=n_real))[0]
 
 
-def score(path: Path, name: str, n: int, steps: int, all_digits: bool = True) -> tuple[dict, dict, str]:
+def monitor_of(name: str, config: Any):  # noqa: ANN201 - a train_gan hook or None
+    """What the notebooks record while training: 08's classifier verdict per epoch, 05's MMD per epoch."""
+    if name in ("dcgan", "cdcgan", "wgan-gp"):
+        return classifier_monitor(config)
+    if name == "mlp-gan":
+        return mmd_monitor(MMDScorer(notebook_05_reals()), config)
+    return None
+
+
+def train(name: str, args: argparse.Namespace) -> dict:
+    """Train the shipped ``name``, save it with its recipe and provenance, score it; its manifest entry."""
+    config, recipe = shipped_recipe(name, args.set)
+    family = models.get(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MnistFallbackWarning)
+        data = family.data(config, None)
+    budget = budget_of(config, len(data))
+    print(f"== {name}: {budget} ({data.source})", flush=True)
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    if name == "vae":  # notebook 00's call: the held-out digits' loss per epoch in the history too
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MnistFallbackWarning)
+            test_images, _ = split_of(load_mnist(train=False))
+        with torch.random.fork_rng():
+            torch.manual_seed(args.seed)
+            trained = models.build("vae", config)
+        trained.history = train_vae(trained.model, split_of(data)[0], config, "cpu", seed=args.seed,
+                                    test_images=test_images, progress=not args.quiet)
+    else:
+        trained = models.fit(name, config, data, "cpu", seed=args.seed, progress=not args.quiet,
+                             monitor=monitor_of(name, config))
+    seconds = time.perf_counter() - start
+    path = OUT / f"{name}.pt"
+    meta = {"shipped": True, "recipe": {**recipe, "config": dataclasses.asdict(config), "seed": args.seed},
+            "budget": budget, "data": data.source, "n_train": len(data), "seconds": round(seconds, 1),
+            **provenance(load_average_at_start=round(load, 2))}
+    trained.meta = meta
+    models.save(path, trained)
+    print(f"   trained in {seconds:.0f} s; scoring", flush=True)
+    return (record if family.samples.digits else record_ising)(path, trained, args)
+
+
+def score(path: Path, n: int, steps: int, all_digits: bool = True) -> tuple[dict, dict, str]:
     """(model scores, floor scores, real source): the scoreboard's code on the file as written."""
     with warnings.catch_warnings():  # the offline-data warning was given once, at training
         warnings.simplefilter("ignore", MnistFallbackWarning)
-        board = score_checkpoints([path], n=n, seed=SEED, **sampler(name, steps, all_digits))
+        board = score_checkpoints([path], n=n, seed=SEED, steps=steps, eta=1.0, all_digits=all_digits)
     reference, row = board["rows"]
     keep = ("mmd2_features", "mmd2_pixels", "fd_features", "confidence", "class_spread", "histogram",
             "sample_seconds")
     return ({k: row[k] for k in keep}, {k: reference[k] for k in keep if k in reference}, board["real_source"])
 
 
-def train_one(name: str, args: argparse.Namespace) -> dict:
-    family = FAMILY[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MnistFallbackWarning)
-        data = load_mnist(train=True, n=get_profile("laptop").gan_n_train if name == "mlp_gan" else None)
-    config, budget = recipe(name, args, len(data))
-    print(f"== {name}: {budget} (laptop: {laptop_budget(name)})", flush=True)
-    start = time.perf_counter()
-    if family == "vae":  # notebook 00's call: the held-out digits' loss per epoch in the history too
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MnistFallbackWarning)
-            test_images, _ = split_of(load_mnist(train=False))
-        images, _ = split_of(data)
-        with torch.random.fork_rng():
-            torch.manual_seed(args.seed)
-            trained = models.build("vae", config)
-        trained.history = train_vae(trained.model, images, config.epochs, config.batch_size, config.lr, "cpu",
-                                    seed=args.seed, test_images=test_images, progress=not args.quiet)
-        trained.meta = {"data": data.source, "seed": args.seed}
-    else:
-        monitor = (classifier_monitor(config) if family in ("dcgan", "cdcgan", "wgan-gp")
-                   else mmd_monitor(MMDScorer(notebook_05_reals()), config) if family == "mlp-gan" else None)
-        trained = models.fit(family, config=config, data=data, seed=args.seed, progress=not args.quiet,
-                             monitor=monitor)
-    seconds = time.perf_counter() - start
-    path = OUT / f"{name}.pt"
-    meta = {
-        "shipped": True,
-        "recipe": {"family": family, "config": dataclasses.asdict(config), "seed": args.seed,
-                   "laptop_profile": laptop_budget(name)},
-        "budget": budget,
-        "data": data.source,
-        "n_train": len(data),
-        "seconds": round(seconds, 1),
-        **provenance(),
-    }
-    models.save(path, trained, meta)
-    print(f"   trained in {seconds:.0f} s; scoring", flush=True)
-    return record(name, path, trained, meta, args)
-
-
 def _plain(scores: dict) -> dict:
     return {k: v for k, v in scores.items() if k != "histogram"}
 
 
-def record(name: str, path: Path, trained: models.Trained, meta: dict, args: argparse.Namespace) -> dict:
-    """Score the checkpoint at ``path``, store the scores in its ``meta`` and return its manifest entry."""
-    scores, reference, real_source = score(path, name, SCORE_N, 50)
-    meta["scores"] = scores
+def _entry(path: Path, trained: models.Trained) -> dict:
+    meta = trained.meta
+    return {"file": path.name, "family": trained.name, "profiles": ["laptop"], "sha256": sha256_of(path),
+            "size": path.stat().st_size, "recipe": {k: meta["recipe"][k] for k in ("profile", "overrides")},
+            "budget": meta["budget"], "seconds": meta["seconds"]}
+
+
+def record(path: Path, trained: models.Trained, args: argparse.Namespace) -> dict:
+    """Score the digit model at ``path``, store the scores in its ``meta``; its manifest entry."""
+    meta = trained.meta
+    scores, reference, real_source = score(path, SCORE_N, 50)
+    sampling = trained.family.scoreboard_sampling(trained.config, True, 50, 1.0)
+    meta["scores"], meta["reference"] = scores, reference
     meta["score_setting"] = {"n": SCORE_N, "seed": SEED, "real": f"{SCORE_N} held-out digits ({real_source})",
-                             "sampler": ("DDIM-50, eta=1, the digits 0-9 in turn, guidance 1" if name == "ddpm"
-                                         else "g(z, y), the digits 0-9 in turn" if name == "cdcgan"
-                                         else "g(z) / decoder means")}
-    meta["reference"] = reference
-    if name == "ddpm":  # the same model without a label (the label-dropout token), as the GANs sample
-        meta["scores_unlabelled"], _, _ = score(path, name, SCORE_N, 50, all_digits=False)
-    test_scores, _, _ = score(path, name, TEST_N, 20)
-    meta["test_scores"] = test_scores
+                             "row": sampling[0], "options": dataclasses.asdict(sampling[1])}
+    if "all_digits" in trained.family.option_names():  # the same model without a label
+        meta["scores_unlabelled"], _, _ = score(path, SCORE_N, 50, all_digits=False)
+    meta["test_scores"], _, _ = score(path, TEST_N, 20)
+    iterative = "steps" in trained.family.option_names()
     meta["test_setting"] = {"n": TEST_N, "seed": SEED,
-                            **({"steps": 20, "eta": 1.0, "all_digits": True} if name == "ddpm" else {})}
+                            **({"steps": 20, "eta": 1.0, "all_digits": True} if iterative else {})}
     if args.board:
-        meta["scores_1000"], meta["reference_1000"], _ = score(path, name, BOARD_N, 50)
-        if name == "ddpm":
-            meta["scores_1000_unlabelled"], _, _ = score(path, name, BOARD_N, 50, all_digits=False)
-    meta["scored"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    models.save(path, trained, meta)
-    entry = {"file": path.name, "family": trained.family.name, "profiles": ["laptop"], "sha256": sha256_of(path),
-             "size": path.stat().st_size, "budget": meta["budget"], "seconds": meta["seconds"],
-             "scores": _plain(scores), "test_scores": _plain(test_scores),
-             "score_setting": meta["score_setting"], "test_setting": meta["test_setting"],
-             "reference": _plain(reference), "date": meta["date"], "command": meta["command"],
-             "scored": meta["scored"]}
-    for key in ("scores_unlabelled", "scores_1000", "reference_1000", "scores_1000_unlabelled"):
+        meta["scores_1000"], meta["reference_1000"], _ = score(path, BOARD_N, 50)
+    meta["scored"] = now()
+    models.save(path, trained)
+    entry = _entry(path, trained) | {
+        "scores": _plain(scores), "test_scores": _plain(meta["test_scores"]),
+        "score_setting": meta["score_setting"], "test_setting": meta["test_setting"],
+        "reference": _plain(reference), "date": meta["date"], "command": meta["command"], "scored": meta["scored"]}
+    for key in ("scores_unlabelled", "scores_1000", "reference_1000"):
         if key in meta:
             entry[key] = _plain(meta[key])
     print(f"   {path.name}: {entry['size']:,} bytes; FD {scores['fd_features']:.1f} "
@@ -243,71 +233,29 @@ def record(name: str, path: Path, trained: models.Trained, meta: dict, args: arg
     return entry
 
 
-# --- the Ising models of notebook 09: the laptop profile's own recipe, judged by their physics ---
-
-def ising_recipe(name: str) -> tuple[Any, dict, dict]:
-    """(config, sampling options, budget) of the laptop profile's recipe for the Ising model ``name``:
-    the notebook's and the benchmark's ``profile_recipe``, so ``COURSE_TRAIN=1`` retrains the same model."""
-    overrides, options = profile_recipe(FAMILY[name], "laptop")
-    config = models.get(FAMILY[name]).new_config(**overrides)
-    if name == "ising_rbm":
-        budget = {"epochs": config.epochs, "batch_size": config.batch_size, "gibbs_k": config.k, "vs_laptop": 1.0}
-    else:
-        budget = {"steps": config.train_steps, "batch_size": config.batch_size, "vs_laptop": 1.0}
-    return config, options, budget
-
-
-def train_ising(name: str, args: argparse.Namespace) -> dict:
-    """Train the Ising model ``name`` on the laptop profile's Monte Carlo data (seed ``args.seed``, as
-    notebook 09 and ``benchmarks/ising.py``: 1), save it and return its scored manifest entry."""
-    family = FAMILY[name]
-    config, _, budget = ising_recipe(name)
-    data = models.get(family).data(config, None)  # ising_dataset, cached under the artifacts folder
-    print(f"== {name}: {budget} (the laptop profile's recipe; Monte Carlo data: {data.source})", flush=True)
-    load = os.getloadavg()[0]
-    start = time.perf_counter()
-    trained = models.fit(family, config, data=data, device="cpu", seed=args.seed, progress=not args.quiet)
-    seconds = time.perf_counter() - start
-    path = OUT / f"{name}.pt"
-    meta = {
-        "shipped": True,
-        "recipe": {"family": family, "config": dataclasses.asdict(config), "seed": args.seed,
-                   "laptop_profile": "profile_recipe(%r, 'laptop') of course_utils.families.ising" % family},
-        "budget": budget,
-        "data": f"{len(data):,} Monte Carlo configurations (ising_dataset, L = {config.size}, "
-                f"T = {', '.join(f'{t:g}' for t in config.temperatures)}, seed {config.data_seed})",
-        "n_train": len(data),
-        "seconds": round(seconds, 1),
-        **provenance(load_average_at_start=round(load, 2)),
-    }
-    models.save(path, trained, meta)
-    print(f"   trained in {seconds:.0f} s; judging its physics", flush=True)
-    return record_ising(name, path, trained, meta, args)
-
-
 def ising_test_scores(trained: models.Trained, setting: dict) -> dict:
     """``{T: {"e": [value, error], "abs_m": [value, error]}}`` of ``setting["n"]`` samples per trained
     temperature (seed ``setting["seed"]``, options ``setting["options"]``): what the test recomputes."""
     out = {}
     for T in trained.config.temperatures:
-        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"], temperature=T, **setting["options"])
+        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"], **{**setting["options"], "temperature": T})
         est = measure(samples, T)
         out[f"{T:g}"] = {"e": list(est["e"]), "abs_m": list(est["abs_m"])}
     return out
 
 
-def record_ising(name: str, path: Path, trained: models.Trained, meta: dict, args: argparse.Namespace) -> dict:
+def record_ising(path: Path, trained: models.Trained, args: argparse.Namespace) -> dict:
     """Judge the Ising checkpoint at ``path`` as ``benchmarks/ising.py`` does (the laptop profile's
     sample sizes, seeds and sampler, against its Monte Carlo data, and against Kaufman's exact e
-    and c), store the physics in its ``meta`` and return its manifest entry."""
-    P = get_profile("laptop")
-    _, options, _ = ising_recipe(name)
-    mc = profile_dataset(P, num_threads=torch.get_num_threads())
-    configs, temps = mc.tensors
-    n = P.ising_n_samples if name == "ising_ar" else P.ising_n_samples_slow
+    and c), store the physics in its ``meta``; its manifest entry."""
+    P, meta = get_profile("laptop"), trained.meta
+    options = {k: v for k, v in dataclasses.asdict(trained.family.sampling("laptop")).items()
+               if k != "temperature"}
+    configs, temps = profile_dataset(P, num_threads=torch.get_num_threads()).tensors
+    n = P.ising_n_samples if trained.name == "ising-ar" else P.ising_n_samples_slow
     variants = {"scores": options}
-    if name == "ising_ar":  # the notebook's best sampler: the network corrected by independence MH
-        variants["scores_mh"] = {"mh_steps": P.ising_ar_mh_steps}
+    if trained.name == "ising-ar":  # the notebook's best sampler: the network corrected by independence MH
+        variants["scores_mh"] = {**options, "mh_steps": P.ising_ar_mh_steps}
     for key, opts in variants.items():
         by_T, start = {}, time.perf_counter()
         for T in trained.config.temperatures:
@@ -321,14 +269,14 @@ def record_ising(name: str, path: Path, trained: models.Trained, meta: dict, arg
     meta["score_setting"] = {"n": n, "seed": "100 + int(1000 T) at temperature T (benchmarks/ising.py)",
                              "reference": f"{P.ising_n_configs:,} Monte Carlo configurations per temperature "
                                           "(profile_dataset('laptop'))",
-                             "goal": "e 1 %, |m| 3 %, c and chi 10 %, balance 50 +- 3 % (course_utils.ising.compare.GOAL)"}
+                             "goal": "e 1 %, |m| 3 %, c and chi 10 %, balance 50 +- 3 % "
+                                     "(course_utils.ising.compare.GOAL)"}
     meta["test_setting"] = {"n": ISING_TEST_N, "seed": SEED, "options": options}
     meta["test_scores"] = ising_test_scores(trained, meta["test_setting"])
-    meta["scored"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    models.save(path, trained, meta)
+    meta["scored"] = now()
+    models.save(path, trained)
     keep = ("e", "abs_m", "c", "chi")  # the manifest's summary: deviations from Monte Carlo and exact
-    entry = {"file": path.name, "family": trained.family.name, "profiles": ["laptop"], "sha256": sha256_of(path),
-             "size": path.stat().st_size, "budget": meta["budget"], "seconds": meta["seconds"]}
+    entry = _entry(path, trained)
     for key in variants:
         entry[key] = {"misses": len(meta[key]["misses"]), "sample_seconds": meta[key]["sample_seconds"],
                       "options": meta[key]["options"],
@@ -354,6 +302,7 @@ def read_manifest() -> dict:
 
 def write_manifest(manifest: dict) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    manifest["models"] = {k: manifest["models"][k] for k in SHIPPED if k in manifest["models"]}
     tmp = OUT / "manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     tmp.replace(OUT / "manifest.json")
@@ -373,7 +322,7 @@ def check() -> int:
         if sha256_of(path) != entry["sha256"]:
             problems.append(f"{path}: sha256 differs from the manifest's")
         else:
-            print(f"ok  {entry['file']:<14} {entry['size']:>10,} bytes  sha256 {entry['sha256'][:12]}…")
+            print(f"ok  {entry['file']:<16} {entry['size']:>10,} bytes  sha256 {entry['sha256'][:12]}…")
     total += (OUT / "manifest.json").stat().st_size if (OUT / "manifest.json").is_file() else 0
     if total > MAX_TOTAL_BYTES:
         problems.append(f"{total:,} bytes in all, more than the {MAX_TOTAL_BYTES:,} allowed")
@@ -383,16 +332,23 @@ def check() -> int:
     return 1 if problems else 0
 
 
+def _setting(text: str) -> tuple[str, Any]:
+    """``field=value`` of ``--set`` (the value read as a Python literal: 6000, 1e-3, (16, 32), None)."""
+    name, _, value = text.partition("=")
+    if not name or not value:
+        raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, got {text!r}")
+    try:
+        return name.strip(), ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        return name.strip(), value.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     global OUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="+", choices=ORDER, help="train only these (default: all)")
-    parser.add_argument("--ddpm-steps", type=int, default=4000, help="DDPM optimiser steps of 128 (laptop: 2,000)")
-    parser.add_argument("--gan-images", type=int, default=360_000, help="DCGAN images seen (laptop: 240,000)")
-    parser.add_argument("--cgan-images", type=int, default=360_000,
-                        help="conditional DCGAN images seen (laptop: 240,000)")
-    parser.add_argument("--wgan-images", type=int, default=360_000, help="WGAN-GP images seen (laptop: 240,000)")
-    parser.add_argument("--vae-epochs", type=int, default=60, help="VAE epochs (laptop: 30)")
+    parser.add_argument("--only", nargs="+", choices=tuple(SHIPPED), help="train only these (default: all)")
+    parser.add_argument("--set", nargs="+", type=_setting, default=[], metavar="FIELD=VALUE",
+                        help="change a field of the shipped recipe (recorded in the checkpoint)")
     parser.add_argument("--seed", type=int, default=1, help="training seed")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--no-board", dest="board", action="store_false",
@@ -403,21 +359,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="score the shipped files again (after a change of the scores' setting) without training")
     parser.add_argument("--out", type=Path, default=OUT, help="folder (default course_utils/pretrained)")
     args = parser.parse_args(argv)
+    args.set = dict(args.set)
     OUT = args.out
     if args.check:
         return check()
     torch.set_num_threads(args.threads)
-    for name in args.only or ORDER:
+    for name in args.only or SHIPPED:
         if args.rescore:
             path = OUT / f"{name}.pt"
-            trained = models.load(path, "cpu", family=FAMILY[name])
+            trained = models.load(path, "cpu", family=name)
             print(f"== {name}: scoring {path} again", flush=True)
-            entry = (record_ising if name in ISING else record)(name, path, trained, dict(trained.meta), args)
+            scorer = record if trained.family.samples.digits else record_ising
+            entry = scorer(path, trained, args)
         else:
-            entry = train_ising(name, args) if name in ISING else train_one(name, args)
+            entry = train(name, args)
         manifest = read_manifest()  # re-read: one file per model, the others kept
         manifest["models"][name] = entry
-        manifest["models"] = {k: manifest["models"][k] for k in ORDER if k in manifest["models"]}
         write_manifest(manifest)
     return check()
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from course_utils import models
 from course_utils.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from course_utils.cli import main
+from course_utils.cli import build_parser, main
 from course_utils.diffusion import ddim_sample
 from course_utils.gan import build_gan, gan_config
 
@@ -83,10 +83,14 @@ def test_cli_train_then_sample(tmp_path, capsys):
     (["train", "gam", "--epochs", "1", "--out", "x.pt"], "invalid choice"),
     (["train", "gan", "--epochs", "1", "--out", "x.pt", "--device", "tpu"], "Unknown device"),
     (["sample", "missing.pt", "-n", "3", "-o", "s.npy"], "No checkpoint"),
-    (["sample", "missing.pt", "-n", "3", "-o", "s.png"], ".npy"),
+    (["sample", "missing.pt", "-n", "3", "-o", "s.png"], ".npy or .npz"),
     ([], "required"),
     (["train", "gan", "--epochs", "1", "--out", "x.pt", "--data-root", "corrupt"], "train-images-idx3-ubyte"),
     (["sample", "gan.pt", "-n", "3", "-o", "blocked/s.npy"], "blocked"),
+    (["sample", "gan.pt", "-n", "3", "-o", "s.npy", "--guidance", "nan"], "finite number"),
+    (["sample", "gan.pt", "-n", "3", "-o", "s.npy", "--guidance", "2"], "--guidance is for ddpm checkpoints"),
+    (["train", "dcgan", "--epochs", "1", "--out", "/proc/no/such/place.pt"], "cannot write there"),
+    (["train", "gan", "--epochs", "1", "--out", "x.pt", "--data-root", "empty"], "holds no MNIST"),
 ])
 def test_cli_bad_arguments_are_one_line_errors(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -98,8 +102,13 @@ def test_cli_bad_arguments_are_one_line_errors(argv, message, capsys, tmp_path, 
         (raw / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 20)
         (raw / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + b"\x00" * 20)
     if "blocked/s.npy" in argv:  # -o inside a path whose parent is a file: cannot be written
-        save_gan("gan.pt")
         (tmp_path / "blocked").write_text("a file, not a folder")
+    if "gan.pt" in argv:
+        save_gan("gan.pt")
+    if "empty" in argv:
+        (tmp_path / "empty").mkdir()
+    if argv[:1] == ["train"]:  # every mistake is found before any training starts
+        monkeypatch.setattr(models, "fit", lambda *a, **k: pytest.fail("trained despite a bad command line"))
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("error:")
@@ -121,7 +130,8 @@ def test_every_model_trains_and_samples_through_the_same_commands(model, options
     assert main(["train", model, *options, "--n-train", "64", "--device", "cpu", "--out", str(ckpt)]) == 0
     assert "images/s" in capsys.readouterr().out
     assert load_checkpoint(ckpt)["family"] == model
-    assert main(["sample", str(ckpt), "-n", "3", "-o", str(tmp_path / "s.npy"), "--steps", "4"]) == 0
+    steps = ["--steps", "4"] if model == "ddpm" else []  # one-step samplers refuse --steps
+    assert main(["sample", str(ckpt), "-n", "3", "-o", str(tmp_path / "s.npy"), *steps]) == 0
     images = np.load(tmp_path / "s.npy")
     assert images.shape == (3, 28, 28) and 0 <= images.min() and images.max() <= 1
 
@@ -144,7 +154,7 @@ def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tm
     assert np.load(out).shape == (2, 28, 28)
     capsys.readouterr()
     assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "12"]) == 2
-    assert "0..9" in capsys.readouterr().err
+    assert "digit must be one of 0-9" in capsys.readouterr().err
     assert main(["sample", str(ckpt), "-n", "12", "-o", str(out), "--steps", "3", "--all-digits",
                  "--guidance", "1", "--eta", "1"]) == 0
     assert np.load(out).shape == (12, 28, 28)
@@ -178,14 +188,16 @@ def test_a_conditional_dcgan_draws_the_digits_in_turn_or_one_digit(tmp_path, cap
     assert torch.equal(in_turn[3], threes[3]) and not torch.equal(in_turn[0], threes[0])
     capsys.readouterr()
     assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "12"]) == 2
-    assert "digits 0-9" in capsys.readouterr().err
+    assert "digit must be one of 0-9" in capsys.readouterr().err
+    assert main(["sample", str(ckpt), "-n", "4", "-o", str(out), "--all-digits", "--seed", "2"]) == 0
+    assert np.allclose(np.load(out), ((in_turn + 1) / 2).clamp(0, 1).reshape(4, 28, 28).numpy(), atol=1e-6)
 
 
 def test_figures_gifs_from_checkpoints(tmp_path, capsys):
     """`figures --gifs-from DIR` redraws the README's two GIFs from the checkpoints of `make run`."""
     arts = tmp_path / "artifacts"
     history = {"g_loss": [1.0, 0.9], "samples": {1: torch.rand(8, 784) * 2 - 1, 2: torch.rand(8, 784) * 2 - 1}}
-    save_gan(arts / "gan_mlp.pt", history=history)
+    save_gan(arts / "mlp-gan.pt", history=history)
     assert main(["train", "ddpm", "--train-steps", "1", "--batch-size", "8", "--T", "50", "--channels", "8", "8",
                  "--n-train", "16", "--device", "cpu", "--out", str(arts / "ddpm.pt")]) == 0
     out = tmp_path / "figs"
@@ -212,3 +224,31 @@ def test_all_digits_draws_0_to_9_in_turn_from_p_x_given_y(tmp_path):
     assert torch.equal(got, want)
     unlabelled = trained.sample(12, "cpu", seed=3, steps=4, eta=1.0)
     assert not torch.equal(got, unlabelled)
+
+
+def test_sample_help_describes_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["sample", "--help"])
+    text = capsys.readouterr().out
+    for option in ("checkpoint", "--device", "--seed", "-n N", "--output"):
+        assert option in text
+    sample = next(a for a in build_parser()._subparsers._group_actions[0].choices.items() if a[0] == "sample")[1]
+    undescribed = [a.dest for a in sample._actions if not a.help]
+    assert not undescribed, undescribed
+
+
+def test_an_exact_density_model_writes_log_q_beside_its_samples(tmp_path, capsys):
+    ckpt = tmp_path / "ar.pt"
+    trained = models.fit("ising-ar", models.get("ising-ar").tiny(), device="cpu", progress=False)
+    models.save(ckpt, trained)
+    out = tmp_path / "x.npz"
+    assert main(["sample", str(ckpt), "-n", "5", "-o", str(out), "--temperature", "2.5"]) == 0
+    data = np.load(out)
+    assert data["spins"].shape == (5, 8, 8) and data["log_q"].shape == (5,)
+    spins, log_q = trained.sample_with_log_q(5, "cpu", 0, temperature=2.5)
+    assert np.array_equal(data["spins"], spins[:, 0].numpy().astype(np.int8))
+    assert np.allclose(data["log_q"], log_q.numpy()) and (log_q < 0).all()
+    gan = tmp_path / "gan.pt"
+    save_gan(gan)
+    assert main(["sample", str(gan), "-n", "2", "-o", str(tmp_path / "g.npz")]) == 0
+    assert np.load(tmp_path / "g.npz").files == ["images"]  # no exact density: no log_q

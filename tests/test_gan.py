@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 import math
 
 import pytest
@@ -79,10 +80,12 @@ def test_d_train_and_g_train_take_the_lectures_steps():
     assert all(p.requires_grad for p in disc.parameters()), "g_train must give D its gradients back"
 
 
-def _train(data, epochs=2, seed=1, **kwargs):
+def _train(data, epochs=2, seed=1, on_epoch_end=None, num_samples=None, **fields):
     torch.manual_seed(seed)
-    gen, disc = build_gan(gan_config(), "cpu")
-    return gen, disc, train_gan(gen, disc, data, epochs, device="cpu", progress=False, seed=seed, **kwargs)
+    config = gan_config(epochs=epochs, **fields)
+    gen, disc = build_gan(config, "cpu")
+    return gen, disc, train_gan(gen, disc, data, config, "cpu", progress=False, seed=seed,
+                                on_epoch_end=on_epoch_end, num_samples=num_samples)
 
 
 @pytest.fixture(scope="module")
@@ -127,21 +130,34 @@ def test_sample_epochs_and_callback(digits):
 
 def test_bad_inputs_are_clear_errors(digits):
     x, y = digits
-    gen, disc = build_gan(gan_config(), "cpu")
+    one = gan_config(epochs=1)
+    gen, disc = build_gan(one, "cpu")
     with pytest.raises(ValueError, match="mode_z"):
-        train_gan(gen, disc, digits, 1, mode_z="gauss")
+        gan_config(mode_z="gauss")
     with pytest.raises(ValueError, match="batch_size"):
-        train_gan(gen, disc, x[:10], 1, batch_size=64)
-    with pytest.raises(ValueError, match="num_epochs"):
-        train_gan(gen, disc, digits, 0)
+        train_gan(gen, disc, x[:10], one)
+    with pytest.raises(ValueError, match="epochs must be a positive whole number"):
+        gan_config(epochs=0)
+    with pytest.raises(ValueError, match="exactly one of them"):
+        gan_config(epochs=3, train_images=1000)
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
-        train_gan(gen, disc, (x + 1) * 127.5, 1)
+        train_gan(gen, disc, (x + 1) * 127.5, one)
     with pytest.raises(ValueError, match="discriminator expects 784"):
-        train_gan(gen, disc, x[:, :, :14, :14].contiguous(), 1)
+        train_gan(gen, disc, x[:, :, :14, :14].contiguous(), one)
     with pytest.raises(ValueError, match="z_size=10"):
-        train_gan(gen, disc, digits, 1, z_size=10)
+        train_gan(gen, disc, digits, gan_config(epochs=1, z_size=10))
     with pytest.raises(ValueError, match="float image tensor"):
-        train_gan(gen, disc, y, 1)
+        train_gan(gen, disc, y, one)
+    with pytest.raises(TypeError, match="takes the run's GANConfig"):
+        train_gan(gen, disc, digits, 1)
+
+
+def test_a_budget_in_images_seen_is_rounded_to_whole_epochs(digits):
+    config = gan_config(train_images=700, batch_size=64, sample_epochs=None)
+    assert config.epochs is None and config.epochs_for(256) == 3 and config.epochs_for(4000) == 1
+    assert config.snapshot_epochs(90) == (1, 22, 45, 90)
+    _, _, history = _train(digits[0][:256], epochs=None, train_images=700, sample_epochs=None)
+    assert history["epoch"] == [1, 2, 3] and history["sample_epochs"] == [1, 3]
 
 
 def test_sample_gan_shape_range_and_seed():
@@ -191,18 +207,17 @@ def test_dcgan_and_wgan_gp_train_through_the_same_loop(digits):
         gen, disc = build_gan(config, "cpu")
         g_opt, d_opt = make_optimizers(gen, disc, config.lr, config.betas)
         before = [p.detach().clone() for p in gen.parameters()]
-        history = train_gan(gen, disc, x, 1, z_size=config.z_size, device="cpu", progress=False,
-                            g_optimizer=g_opt, d_optimizer=d_opt, loss=config.loss,
-                            n_critic=config.n_critic)
+        history = train_gan(gen, disc, x, dataclasses.replace(config, epochs=1), "cpu", g_opt, d_opt,
+                            progress=False)
         assert all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"])
         assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters())), architecture
         assert sample_gan(gen, 3, config.z_size).shape == (3, 1, 28, 28)
     with pytest.raises(ValueError, match="never"):
-        train_gan(gen, disc, x[:128], 1, z_size=100, loss="wgan-gp", n_critic=5, progress=False)
+        train_gan(gen, disc, x[:128], gan_config(architecture="wgan-gp", epochs=1), progress=False)
     with pytest.raises(ValueError, match="WGAN-GP loss goes with"):
         gan_config(architecture="dcgan", loss="wgan-gp")
     with pytest.raises(ValueError, match="z_size=20 but the generator expects noise of size 100"):
-        train_gan(gen, disc, x, 1, z_size=20, progress=False)
+        train_gan(gen, disc, x, gan_config(architecture="wgan-gp", epochs=1, z_size=20), progress=False)
 
 
 def _conditional_pair(seed=0, n_filters=4):
@@ -270,15 +285,16 @@ def test_train_gan_gives_a_conditional_gan_the_labels_of_its_batch():
         return logits(x, y)
 
     disc.logits = spy
-    history = train_gan(gen, disc, (images, labels), 1, batch_size=32, z_size=100, progress=False)
+    config = gan_config(architecture="cdcgan", n_filters=4, epochs=1, batch_size=32)
+    history = train_gan(gen, disc, (images, labels), config, progress=False)
     assert len(seen) == 256 // 32 and all(seen)
     assert torch.equal(history["fixed_y"][:12], torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]))
     with pytest.raises(ValueError, match="trains on labelled digits"):
-        train_gan(gen, disc, images, 1, batch_size=32, z_size=100, progress=False)
+        train_gan(gen, disc, images, config, progress=False)
     with pytest.raises(ValueError, match="digits 0-9, found 1..10"):
-        train_gan(gen, disc, (images, labels + 1), 1, batch_size=32, z_size=100, progress=False)
+        train_gan(gen, disc, (images, labels + 1), config, progress=False)
     with pytest.raises(ValueError, match="z_size=20 but the generator expects noise of size 100"):
-        train_gan(gen, disc, (images, labels), 1, batch_size=32, z_size=20, progress=False)
+        train_gan(gen, disc, (images, labels), dataclasses.replace(config, z_size=20), progress=False)
 
 
 def test_sample_gan_draws_the_digits_in_turn_or_the_ones_asked_for():

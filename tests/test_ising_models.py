@@ -25,7 +25,7 @@ def fitted():
     out = {}
     for name in ISING:
         family = models.get(name)
-        out[name] = models.fit(name, device="cpu", seed=2, progress=False, **family.tiny)
+        out[name] = models.fit(name, family.tiny(), device="cpu", seed=2, progress=False)
     return out
 
 
@@ -36,7 +36,7 @@ def _options(name):
 @pytest.mark.parametrize("name", ISING)
 def test_each_family_samples_spins_of_the_right_shape(fitted, name):
     trained = fitted[name]
-    assert trained.family.domain == "ising"
+    assert trained.family.samples.noun == "spin configurations"
     s = trained.sample(6, "cpu", seed=1, **_options(name))
     L = trained.config.size
     assert s.shape == (6, 1, L, L) and s.dtype == torch.float32
@@ -57,7 +57,8 @@ def test_conditional_models_accept_every_trained_temperature(fitted, name):
 def test_a_non_positive_temperature_is_a_one_line_error(fitted, name, bad):
     with pytest.raises(ValueError) as info:
         fitted[name].sample(2, "cpu", temperature=bad, **_options(name))
-    assert "positive" in str(info.value) and "\n" not in str(info.value)
+    text = str(info.value)
+    assert ("positive" in text or "finite" in text) and "temperature" in text and "\n" not in text
 
 
 def test_the_autoregressive_family_takes_the_mh_correction(fitted):
@@ -183,7 +184,7 @@ def test_cli_rbm_at_an_untrained_temperature_is_a_one_line_error(tmp_path, capsy
 
 
 def test_cli_digit_checkpoint_with_a_temperature_is_a_one_line_error(tmp_path, capsys):
-    trained = models.fit("vae", device="cpu", seed=1, progress=False, **models.get("vae").tiny)
+    trained = models.fit("vae", models.get("vae").tiny(), device="cpu", seed=1, progress=False)
     path = models.save(tmp_path / "vae.pt", trained)
     err = _one_line_error(capsys, ["sample", str(path), "-n", "3", "--temperature", "2.0",
                                    "-o", str(tmp_path / "x.npy")])

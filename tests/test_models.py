@@ -13,6 +13,9 @@ import torch
 
 from course_utils import models
 from course_utils.checkpoints import CheckpointError
+from course_utils.families.base import NoOptions, Family, field_specs
+from course_utils.families.vae import VAEFamily
+from course_utils.profiles import PROFILE_NAMES
 
 pytestmark = pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")
 
@@ -20,18 +23,21 @@ pytestmark = pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallback
 @pytest.fixture(scope="module", params=sorted(models.FAMILIES))
 def trained(request):
     family = models.FAMILIES[request.param]
-    assert family.tiny, f"{family.name} needs a tiny config for this test (Family.tiny)"
     torch.manual_seed(0)
-    return models.fit(family.name, device="cpu", seed=3, progress=False, **family.tiny)
+    return models.fit(family.name, family.tiny(), device="cpu", seed=3, progress=False)
 
 
 def test_the_family_provides_the_interface(trained):
     family = trained.family
-    assert dataclasses.is_dataclass(trained.config) and isinstance(trained.config, family.config)
+    assert isinstance(family, Family)
+    assert dataclasses.is_dataclass(trained.config) and isinstance(trained.config, family.config_type)
     assert trained.model.config == trained.config, "a built model carries its config"
     assert isinstance(trained.history, dict) and trained.history, "train returns a non-empty history"
     for name in family.cli_fields:
-        assert name in {f.name for f in dataclasses.fields(family.config)}
+        assert name in {f.name for f in dataclasses.fields(family.config_type)}
+    for profile in PROFILE_NAMES:  # one recipe per profile, a config of the family
+        assert isinstance(family.recipe(profile), family.config_type)
+        assert isinstance(family.sampling(profile), family.options_type)
 
 
 def test_save_load_sample(trained, tmp_path):
@@ -46,7 +52,7 @@ def test_save_load_sample(trained, tmp_path):
     again = loaded.sample(5, "cpu", seed=11, **options)
     other = loaded.sample(5, "cpu", seed=12, **options)
     original = trained.sample(5, "cpu", seed=11, **options)
-    size = (28, 28) if trained.family.domain == "mnist" else tuple(first.shape[2:])
+    size = (28, 28) if trained.family.samples.digits else tuple(first.shape[2:])
     assert first.shape == (5, 1, *size) and first.dtype == torch.float32 and first.device.type == "cpu"
     assert float(first.min()) >= -1.0 and float(first.max()) <= 1.0, "samples lie in the model range [-1, 1]"
     assert torch.equal(first, again), "the same seed gives the same samples"
@@ -71,12 +77,12 @@ def test_training_leaves_the_global_random_state_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    models.fit(family.name, device="cpu", seed=3, progress=False, **family.tiny)
+    models.fit(family.name, family.tiny(), device="cpu", seed=3, progress=False)
     assert torch.equal(torch.rand(3), expected)
 
 
 def test_the_same_seed_trains_the_same_model():
-    runs = [models.fit("mlp-gan", device="cpu", seed=5, progress=False, **models.FAMILIES["mlp-gan"].tiny)
+    runs = [models.fit("mlp-gan", models.FAMILIES["mlp-gan"].tiny(), device="cpu", seed=5, progress=False)
             for _ in range(2)]
     assert runs[0].history["g_loss"] == runs[1].history["g_loss"]
     assert torch.equal(runs[0].sample(4, "cpu"), runs[1].sample(4, "cpu"))
@@ -104,3 +110,69 @@ def test_foreign_files_are_one_line_errors(tmp_path, content, message):
     text = str(info.value)
     assert message in text and str(path) in text
     assert "\n" not in text and "weights_only" not in text
+
+
+def test_sampling_options_are_checked_against_their_types(trained):
+    family = trained.family
+    for name, spec in field_specs(family.options_type).items():
+        if spec.kind is float:
+            with pytest.raises(ValueError, match=f"{name} must be a finite number"):
+                family.options(**{name: float("nan")})
+        if spec.kind is int:
+            with pytest.raises(ValueError, match=f"{name} must be a whole number"):
+                family.options(**{name: 2.5})
+
+
+def test_registration_checks_the_contract():
+    class NoName(VAEFamily):
+        name = ""
+
+    class Duplicate(VAEFamily):
+        pass
+
+    class LooseConfig(VAEFamily):
+        name = "loose-vae"
+
+        @dataclasses.dataclass
+        class config_type:  # not frozen
+            epochs: int = 1
+
+    class WrongField(VAEFamily):
+        name = "wrong-vae"
+        cli_fields = ("epochs", "colour")
+
+    class WrongRecipe(VAEFamily):
+        name = "wrong-recipe"
+
+        def recipe(self, profile=None):
+            return {"epochs": 1}
+
+    class UnofferableOption(VAEFamily):
+        name = "odd-options"
+
+        @dataclasses.dataclass(frozen=True)
+        class options_type:
+            palette: dict = dataclasses.field(default_factory=dict)
+
+    for family, message in [(NoName(), "unique name"), (Duplicate(), "unique name"),
+                            (LooseConfig(), "frozen dataclass"), (WrongField(), "colour"),
+                            (WrongRecipe(), "recipe is a dict"), (UnofferableOption(), "cannot offer"),
+                            (object(), "not a course_utils.families.base.Family")]:
+        with pytest.raises(TypeError, match=message):
+            models.register(family)
+    assert "loose-vae" not in models.FAMILIES
+
+
+def test_a_family_must_implement_the_four_methods():
+    class Half(Family):
+        name, title, description = "half", "Half", "a family without its methods"
+        config_type, options_type = NoOptions, NoOptions
+
+        def recipe(self, profile=None):
+            return NoOptions()
+
+        def tiny(self):
+            return NoOptions()
+
+    with pytest.raises(TypeError, match="abstract"):
+        Half()

@@ -23,6 +23,7 @@ shipped file that no longer is the laptop profile's recipe fails the config chec
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -32,25 +33,36 @@ import torch
 
 from course_utils import models, pretrained
 from course_utils.checkpoints import CheckpointError
-from course_utils.families.ising import profile_recipe
 from course_utils.ising import measure
 from course_utils.scoreboard import score_checkpoints
 
 pytestmark = pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")
 ENTRIES = pretrained.manifest()
 SHIPPED = sorted(ENTRIES)
-ISING = [name for name in SHIPPED if models.get(pretrained.NAMES[name]).domain == "ising"]
-DIGITS = [name for name in SHIPPED if name not in ISING]
+DIGITS = [name for name in SHIPPED if models.get(name).samples.digits]
+ISING = [name for name in SHIPPED if name.startswith("ising-")]
 
 
-def test_every_named_model_is_shipped_for_the_laptop_profile_and_all_fit_in_20_mb():
-    assert set(SHIPPED) == set(pretrained.NAMES), f"shipped: {SHIPPED}"
+def test_shipped_files_are_named_after_their_family_and_all_fit_in_20_mb():
+    assert {"ddpm", "dcgan", "cdcgan", "wgan-gp", "vae", "mlp-gan"} <= set(SHIPPED), f"shipped: {SHIPPED}"
     total = pretrained.MANIFEST.stat().st_size
     for name, entry in ENTRIES.items():
         assert entry["profiles"] == ["laptop"]
-        assert entry["family"] == pretrained.NAMES[name]
+        assert entry["family"] == name == models.get(name).name and entry["file"] == f"{name}.pt"
         total += (pretrained.DIR / entry["file"]).stat().st_size
+    assert sorted(p.name for p in pretrained.DIR.glob("*.pt")) == sorted(e["file"] for e in ENTRIES.values())
     assert total < 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_checkpoint_records_its_exact_recipe(name):
+    """The config stored is the family's laptop recipe with the manifest's overrides: retraining
+    with ``models.recipe(name, "laptop", **overrides)`` makes the same model."""
+    entry = ENTRIES[name]
+    trained = models.load(pretrained.DIR / entry["file"], "cpu", family=name)
+    recipe = entry["recipe"]
+    assert recipe["profile"] == "laptop" and trained.meta["recipe"]["overrides"] == recipe["overrides"]
+    assert trained.config == models.recipe(name, "laptop", **recipe["overrides"])
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -65,8 +77,8 @@ def _load_shipped(name: str, *keys: str) -> models.Trained:
     """The shipped ``name``, loaded with weights_only, after checking its family, meta and history."""
     path = pretrained.DIR / ENTRIES[name]["file"]
     raw = torch.load(path, map_location="cpu", weights_only=True)  # plain data only
-    assert raw["family"] == pretrained.NAMES[name]
-    trained = models.load(path, "cpu", family=pretrained.NAMES[name])
+    assert raw["family"] == name
+    trained = models.load(path, "cpu", family=name)
     for key in ("recipe", "budget", "data", "seconds", "date", "torch", "platform", "command", "scores",
                 "test_scores", "test_setting", *keys):
         assert key in trained.meta, key
@@ -92,13 +104,12 @@ def test_shipped_checkpoint_loads_weights_only_and_scores_as_recorded(name):
 def test_shipped_ising_checkpoint_loads_weights_only_and_its_physics_is_as_recorded(name):
     trained = _load_shipped(name, "score_setting")
     meta = trained.meta
-    overrides, options = profile_recipe(trained.name, "laptop")
-    assert trained.config == trained.family.new_config(**overrides), "not the laptop profile's recipe"
+    assert trained.config == models.recipe(name, "laptop"), "not the laptop profile's recipe"
     setting = meta["test_setting"]
-    assert setting["options"] == options
+    assert trained.family.options(**setting["options"]) == trained.family.sampling("laptop"), "not its sampler"
     assert set(meta["test_scores"]) == {f"{T:g}" for T in trained.config.temperatures}
     for T in trained.config.temperatures:
-        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"], temperature=T, **setting["options"])
+        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"], **{**setting["options"], "temperature": T})
         got, want = measure(samples, T), meta["test_scores"][f"{T:g}"]
         for key in ("e", "abs_m"):
             (value, error), (recorded, recorded_error) = got[key], want[key]
@@ -171,7 +182,7 @@ def test_profiles_without_shipped_checkpoints_train(monkeypatch, capsys):
     monkeypatch.delenv("COURSE_TRAIN", raising=False)
     for profile in ("smoke", "full"):
         monkeypatch.setenv("COURSE_PROFILE", profile)
-        assert all(pretrained.shipped(name) is None for name in pretrained.NAMES)
+        assert all(pretrained.shipped(name) is None for name in SHIPPED)
         calls = []
         pretrained.load_or_train("vae", _tiny_train_fn(calls))
         assert calls == [1]
@@ -206,14 +217,14 @@ def test_the_shipped_mlp_gan_is_notebook_03s_run_with_notebook_05s_mmd_curve():
     """03 and 05 load it in place of training: its config must be 03's (the lecture's) and the
     last entry of its MMD history what 05's callback gives for the shipped generator."""
     from course_utils.data import load_mnist, split_of
-    from course_utils.gan import gan_config
     from course_utils.profiles import get_profile
     from course_utils.scoreboard import mmd_monitor
     from course_utils.scoring import MMDScorer
 
     laptop = get_profile("laptop")
-    trained = models.load(pretrained.DIR / ENTRIES["mlp_gan"]["file"], "cpu", family="mlp-gan")
-    assert trained.config == gan_config(z_size=20, mode_z="uniform", epochs=laptop.gan_epochs)
+    trained = models.load(pretrained.DIR / ENTRIES["mlp-gan"]["file"], "cpu", family="mlp-gan")
+    assert trained.config == models.recipe("mlp-gan", "laptop")
+    assert (trained.config.z_size, trained.config.mode_z, trained.config.epochs) == (20, "uniform", laptop.gan_epochs)
     history = trained.history
     assert len(history["mmd"]) == laptop.gan_epochs and list(history["sample_epochs"]) == list(laptop.gan_sample_epochs)
     real = split_of(load_mnist(n=min(laptop.gan_n_train or 2_000, 2_000)))[0]

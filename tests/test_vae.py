@@ -82,7 +82,8 @@ def test_training_lowers_the_loss_and_round_trips(tmp_path, mnist_digits):
     model = build_vae(config, "cpu")
     with torch.no_grad():
         before = float(sum(elbo_terms(model, images[:256], torch.zeros(256, 4))))
-    history = train_vae(model, images, epochs=3, batch_size=64, device="cpu", progress=False)
+    history = train_vae(model, images, vae_config(latent_dim=4, hidden=64, epochs=3, batch_size=64), "cpu",
+                        progress=False)
     assert len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0] < before
     assert all(k >= 0 for k in history["kl"])
     path = models.save(tmp_path / "vae.pt", models.wrap(model, config, history))
@@ -101,7 +102,9 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
         elbo_terms(model, torch.full((2, 1, 28, 28), 255.0))
     with pytest.raises(ValueError, match="epochs"):
-        train_vae(model, torch.zeros(4, 1, 28, 28), epochs=0)
+        vae_config(epochs=0)
+    with pytest.raises(TypeError, match="takes the run's VAEConfig"):
+        train_vae(model, torch.zeros(4, 1, 28, 28), 3)
     with pytest.raises(ValueError, match="latent_dim"):
         vae_config(latent_dim=0)
     models.save(tmp_path / "gan.pt", models.build("dcgan", device="cpu"))

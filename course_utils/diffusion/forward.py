@@ -2,7 +2,8 @@
 
 * ``q_sample`` -- x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps            (closed form of q(x_t | x_0))
 * ``posterior_mean_variance`` -- mean and variance of q(x_{t-1} | x_t, x_0)  (eqs. 6-7)
-* ``predict_x0`` -- Tweedie's estimate of x_0 from x_t and the predicted noise
+* ``predict_x0`` -- Tweedie's estimate of x_0 from x_t and the predicted noise (``x0_from_eps``
+  for a given abar_t)
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import torch
 
 from .schedules import Schedule, _bcast, _check_t
 
-__all__ = ["q_sample", "posterior_mean_variance", "predict_x0"]
+__all__ = ["q_sample", "posterior_mean_variance", "predict_x0", "x0_from_eps"]
 
 
 def q_sample(x0: torch.Tensor, t: torch.Tensor, schedule: Schedule, noise: torch.Tensor | None = None) -> torch.Tensor:
@@ -42,8 +43,13 @@ def posterior_mean_variance(x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor,
     return mean, var.expand_as(xt)
 
 
-def predict_x0(xt: torch.Tensor, eps: torch.Tensor, t: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+def x0_from_eps(xt: torch.Tensor, eps: torch.Tensor, abar: torch.Tensor | float) -> torch.Tensor:
     """Invert the closed form (Tweedie's estimate): x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)."""
-    t = _check_t(t, xt, schedule)
-    abar = _bcast(schedule.alpha_bars, t, xt)
+    abar = torch.as_tensor(abar, dtype=xt.dtype, device=xt.device)
     return (xt - (1 - abar).sqrt() * eps) / abar.sqrt()
+
+
+def predict_x0(xt: torch.Tensor, eps: torch.Tensor, t: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+    """``x0_from_eps`` at the time steps ``t`` (one per sample) of ``schedule``."""
+    t = _check_t(t, xt, schedule)
+    return x0_from_eps(xt, eps, _bcast(schedule.alpha_bars, t, xt))

@@ -9,7 +9,7 @@ deterministic to 1 = ancestral) and, for a conditional model, classifier-free gu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -28,17 +28,18 @@ class DDPMConfig:
     """A class-conditional (``conditional=True``) or plain UNet DDPM and its training recipe."""
 
     T: int = field(default=1000, metadata={"help": "diffusion steps T"})
-    schedule: str = field(default="linear", metadata={"choices": ("linear", "cosine")})
-    channels: tuple[int, int] = field(default=(32, 64), metadata={"metavar": ("C1", "C2")})
+    schedule: Literal["linear", "cosine"] = field(default="linear", metadata={"help": "noise schedule"})
+    channels: tuple[int, int] = field(default=(32, 64), metadata={"metavar": ("C1", "C2"),
+                                                                   "help": "UNet channels at 28 and 14 pixels"})
     t_dim: int = 128
     conditional: bool = field(default=True, metadata={
         "help": "learn eps(x_t, t, digit) with 10%% label dropout, so the model samples with or without "
                 "a digit (default: on; --no-conditional for the plain DDPM)"})
     train_steps: int = field(default=3000, metadata={"help": "optimiser steps (default 3000)"})
-    batch_size: int = 128
-    lr: float = 2e-3
+    batch_size: int = field(default=128, metadata={"help": "images per step"})
+    lr: float = field(default=2e-3, metadata={"help": "Adam's learning rate (cosine decay to 10 %%)"})
     warmup: int = 100
-    ema_decay: float = 0.999
+    ema_decay: float = field(default=0.999, metadata={"help": "decay of the weights' moving average"})
     p_uncond: float = 0.1
     n_train: int | None = field(default=None, metadata={"help": "use only the first N training images"})
 
@@ -78,9 +79,11 @@ def build_ddpm(config: DDPMConfig, device: DeviceLike = None) -> DDPM:
 
 
 def train_ddpm(ddpm: DDPM, images: torch.Tensor, labels: torch.Tensor | None, device: DeviceLike = None,
-               seed: int = 0, progress: bool = True, log_every: int = 50) -> dict[str, Any]:
-    """Algorithm 1 with the recipe of ``ddpm.config``; the EMA weights land in ``ddpm.ema_model``."""
+               seed: int = 0, progress: bool = True, log_every: int | None = None) -> dict[str, Any]:
+    """Algorithm 1 with the recipe of ``ddpm.config``; the EMA weights land in ``ddpm.ema_model``.
+    The loss is logged as its mean over every ``log_every`` steps (default: 40 entries per run)."""
     config = ddpm.config
+    log_every = log_every or max(1, config.train_steps // 40)
     if config.conditional and labels is None:
         raise ValueError("a conditional DDPM needs one label per training image")
     ema, history = train_diffusion(ddpm.model, images, ddpm.schedule, config.train_steps, config.batch_size,

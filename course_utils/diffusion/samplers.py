@@ -1,24 +1,38 @@
-"""Learning to reverse the chain, used: the DDPM and DDIM samplers and classifier-free guidance.
+"""Learning to reverse the chain, used: one step of each sampler, one loop, classifier-free guidance.
 
-* ``ddpm_sample`` -- ancestral sampling, x_{t-1} = mu_theta(x_t, t) + sigma_t z   (Ho et al. Algorithm 2)
-* ``ddim_sample`` -- DDIM on any sub-sequence of steps, deterministic with eta = 0 (Song et al. eq. 12)
-* ``guided_eps`` -- classifier-free guidance (Ho & Salimans 2022):
+A sampler is a *step* that takes x from time t to an earlier time s, plus the grid of (t, s)
+pairs it walks; ``sample_loop`` walks any grid with any step (as diffusers' schedulers share one
+``step()`` contract). The steps are pure functions of their inputs:
+
+* ``ddpm_step`` -- ancestral sampling, x_{t-1} = mu~_t(x_t, x0_hat) + sigma_t z        (Ho et al. Algorithm 2)
+* ``ddim_step`` -- x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z  (Song et al. eq. 12)
+* ``guided_eps`` -- classifier-free guidance (Ho & Salimans 2022, our w is their w + 1):
   eps = eps_theta(x_t, t) + w (eps_theta(x_t, t, y) - eps_theta(x_t, t))
 
-Samplers return tensors in the data's range on ``device`` (images: [-1, 1], (N, 1, 28, 28));
-``device=None`` picks the best device, as everywhere in the package.
+``ddpm_sample`` and ``ddim_sample`` run them from x_T ~ N(0, I). Samplers return tensors in the
+data's range on ``device`` (images: [-1, 1], (N, 1, 28, 28)); ``device=None`` picks the best
+device, as everywhere in the package. Every random number is drawn on ``device`` from one
+generator seeded with ``seed``.
 """
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from ..device import DeviceLike, get_device
-from .forward import posterior_mean_variance, predict_x0
+from .forward import posterior_mean_variance, x0_from_eps
 from .schedules import Schedule
 
-__all__ = ["guided_eps", "ddpm_sample", "ddim_sample"]
+__all__ = ["guided_eps", "ddpm_step", "ddim_step", "ddim_sigma", "ddim_grid", "sample_loop", "ddpm_sample",
+           "ddim_sample"]
+
+# predict(x, t) -> the network's output at time t (eps for diffusion, a velocity for a flow)
+Predict = Callable[[torch.Tensor, object], torch.Tensor]
+# step(predict, x, t, s, noise) -> x at the earlier time s
+Step = Callable[[Predict, torch.Tensor, object, object, "torch.Tensor | None"], torch.Tensor]
 
 
 def guided_eps(model: nn.Module, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None,
@@ -42,6 +56,83 @@ def guided_eps(model: nn.Module, x: torch.Tensor, t: torch.Tensor, labels: torch
     return eps_uncond + guidance * (eps_cond - eps_uncond)
 
 
+# --- the steps --------------------------------------------------------------------------------
+
+
+def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, schedule: Schedule,
+              noise: torch.Tensor | None = None, clip: float | None = None) -> torch.Tensor:
+    """One ancestral step (Ho et al. Algorithm 2): x_{t-1} = mu~_t(x_t, x0_hat) + sqrt(beta~_t) z.
+
+    x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t) plugged into the posterior mean is the
+    same as 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - abar_t) eps). sigma_t^2 = beta~_t (the posterior
+    variance); ``noise`` z ~ N(0, I) is not used at t = 0. ``clip`` clips x0_hat to [-clip, clip]."""
+    steps = torch.full((len(x_t),), int(t), device=x_t.device, dtype=torch.long)
+    x0_hat = x0_from_eps(x_t, eps, schedule.alpha_bars.to(x_t.device)[steps].reshape(-1, *[1] * (x_t.dim() - 1)))
+    if clip is not None:
+        x0_hat = x0_hat.clamp(-clip, clip)
+    mean, var = posterior_mean_variance(x0_hat, x_t, steps, schedule)
+    if t == 0 or noise is None:
+        return mean
+    return mean + var.sqrt() * noise
+
+
+def ddim_sigma(abar_t: torch.Tensor, abar_s: torch.Tensor, eta: float) -> torch.Tensor:
+    """DDIM's noise level (Song et al. eq. 16): sigma = eta sqrt((1 - abar_s) / (1 - abar_t)) sqrt(1 - abar_t / abar_s)."""
+    return eta * ((1 - abar_s) / (1 - abar_t) * (1 - abar_t / abar_s)).clamp(min=0).sqrt()
+
+
+def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float, abar_s: torch.Tensor | float,
+              eta: float = 0.0, noise: torch.Tensor | None = None, clip: float | None = None) -> torch.Tensor:
+    """One DDIM step (Song et al. eq. 12) from t to an earlier step s (abar_s > abar_t; abar_s = 1 at the end):
+
+        x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t),
+        x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z,   sigma = ``ddim_sigma``.
+
+    ``eta = 0`` is deterministic (one discretisation of the probability-flow ODE), ``eta = 1``
+    ancestral on the sub-sequence; ``noise`` z is ignored when None. ``clip``: x0_hat is clipped to
+    [-clip, clip] and eps recomputed from it, so the step stays consistent with the clipped x0."""
+    abar_t = torch.as_tensor(abar_t, dtype=x_t.dtype, device=x_t.device)
+    abar_s = torch.as_tensor(abar_s, dtype=x_t.dtype, device=x_t.device)
+    x0_hat = x0_from_eps(x_t, eps, abar_t)
+    if clip is not None:
+        x0_hat = x0_hat.clamp(-clip, clip)
+        eps = (x_t - abar_t.sqrt() * x0_hat) / (1 - abar_t).sqrt()
+    sigma = ddim_sigma(abar_t, abar_s, eta)
+    x_s = abar_s.sqrt() * x0_hat + (1 - abar_s - sigma**2).clamp(min=0).sqrt() * eps
+    return x_s if noise is None else x_s + sigma * noise
+
+
+def ddim_grid(T: int, steps: int) -> list[tuple[int, int | None]]:
+    """``steps`` evenly spaced time steps from T-1 down to 0, as (t, s) pairs; s = None after the last
+    (x_0). With one step the sampler jumps from x_T straight to x_0."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
+        raise ValueError(f"DDIM steps must be an integer between 1 and T={T}, got {steps!r}")
+    taus = sorted(set(torch.linspace(T - 1, 0, steps).round().long().tolist()), reverse=True)
+    return list(zip(taus, [*taus[1:], None], strict=True))
+
+
+# --- the loop ---------------------------------------------------------------------------------
+
+
+def sample_loop(predict: Predict, x: torch.Tensor, grid: Sequence[tuple[object, object]], step: Step,
+                generator: torch.Generator | None = None, noisy: bool = False, progress: bool = False,
+                desc: str = "sampling", keep: set | None = None) -> tuple[torch.Tensor, list]:
+    """Walk ``grid`` from its first time to its last: ``x = step(predict, x, t, s, noise)``.
+
+    A ``noisy`` (stochastic) sampler gets fresh z ~ N(0, I) at every step but the last, drawn on
+    x's device from ``generator``; a deterministic one gets None. Returns x and the ``(s, x)``
+    snapshots after the steps whose target s is in ``keep`` (on the CPU)."""
+    chain = []
+    for k, (t, s) in enumerate(tqdm(grid, desc=desc, disable=not progress, leave=False)):
+        last = k + 1 == len(grid)
+        noise = (torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+                 if noisy and not last else None)
+        x = step(predict, x, t, s, noise)
+        if keep and s in keep:
+            chain.append((s, x.cpu()))
+    return x, chain
+
+
 def _check_labels(labels: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor | None:
     """One class per sample (a single class is repeated), as int64 on the sampling device."""
     if labels is None:
@@ -54,49 +145,56 @@ def _check_labels(labels: torch.Tensor | None, n: int, device: torch.device) -> 
     return labels.to(device=device, dtype=torch.long)
 
 
-def _noise(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
-    return torch.randn(shape, generator=generator).to(device)
+def _eps_of(model: nn.Module, labels: torch.Tensor | None, guidance: float) -> Predict:
+    """predict(x, t) = the (guided) noise prediction at the integer time step t."""
+
+    def predict(x: torch.Tensor, t: object) -> torch.Tensor:
+        steps = torch.full((len(x),), int(t), device=x.device, dtype=torch.long)
+        return guided_eps(model, x, steps, labels, guidance)
+
+    return predict
+
+
+def _start(shape: Sequence[int], device: torch.device, seed: int | None,
+           x_T: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Generator | None]:
+    """x_T ~ N(0, I) on ``device`` (or the given ``x_T``) and the run's generator there."""
+    generator = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
+    if x_T is None:
+        return torch.randn(tuple(shape), generator=generator, device=device), generator
+    if tuple(x_T.shape) != tuple(shape):
+        raise ValueError(f"x_T must have the requested shape {tuple(shape)}, got {tuple(x_T.shape)}")
+    return x_T.to(device).clone(), generator
+
+
+# --- the two samplers -------------------------------------------------------------------------
 
 
 @torch.no_grad()
 def ddpm_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, device: DeviceLike = None,
                 seed: int | None = 0, return_chain: int = 0, progress: bool = True, clip: float | None = None,
                 labels: torch.Tensor | None = None, guidance: float = 1.0):
-    """Ancestral sampling (Ho et al. Algorithm 2): x_T ~ N(0, I), then for t = T..1
-    x_{t-1} = 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - abar_t) eps_theta(x_t, t)) + sigma_t z,
-    sigma_t^2 = beta~_t (posterior variance), z = 0 at the last step. Implemented via the x0-estimate
-    plugged into the posterior mean, which is the same formula. For images in [-1, 1] pass
-    ``clip=1.0``: the x0-estimate is then clipped to the data range at every step (Ho et al.'s code
-    does this; it helps small models a lot). Leave ``clip=None`` for data with no fixed range.
-    ``labels`` and ``guidance``: classifier-free guidance for a conditional model (``guided_eps``).
-    Returns x_0, or (x_0, chain) with ``return_chain`` snapshots when return_chain > 0."""
+    """Ancestral sampling (Ho et al. Algorithm 2): x_T ~ N(0, I), then ``ddpm_step`` for t = T-1..0.
+
+    For images in [-1, 1] pass ``clip=1.0``: the x0-estimate is then clipped to the data range at
+    every step (Ho et al.'s code does this; it helps small models a lot). Leave ``clip=None`` for
+    data with no fixed range. ``labels`` and ``guidance``: classifier-free guidance for a
+    conditional model (``guided_eps``). Returns x_0, or (x_0, chain) with ``return_chain``
+    snapshots (t, x_t) when return_chain > 0."""
     device = get_device(device)
     labels = _check_labels(labels, shape[0], device)
     schedule = schedule.to(device)
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    x = _noise(tuple(shape), generator, device)
-    keep = set(torch.linspace(schedule.T - 1, 0, return_chain).round().long().tolist()) if return_chain else set()
-    chain = []
-    was_training = model.training
-    model.eval()
-    for i in tqdm(range(schedule.T - 1, -1, -1), desc="DDPM", disable=not progress, leave=False):
-        t = torch.full((shape[0],), i, device=device, dtype=torch.long)
-        x0_hat = predict_x0(x, guided_eps(model, x, t, labels, guidance), t, schedule)
-        if clip is not None:
-            x0_hat = x0_hat.clamp(-clip, clip)
-        mean, var = posterior_mean_variance(x0_hat, x, t, schedule)
-        x = mean + (var.sqrt() * _noise(tuple(shape), generator, device) if i > 0 else 0)
-        if i in keep:
-            chain.append((i, x.cpu()))
-    model.train(was_training)
+    x, generator = _start(shape, device, seed)
+    grid = [(t, t - 1) for t in range(schedule.T - 1, -1, -1)]
+    keep = set(torch.linspace(schedule.T - 1, 0, return_chain).round().long().tolist()) if return_chain else None
+
+    def step(predict: Predict, x: torch.Tensor, t: object, s: object, noise: torch.Tensor | None) -> torch.Tensor:
+        return ddpm_step(x, predict(x, t), int(t), schedule, noise, clip)
+
+    with _evaluating(model):
+        x, chain = sample_loop(_eps_of(model, labels, guidance), x, grid, step, generator, noisy=True,
+                               progress=progress, desc="DDPM", keep={k - 1 for k in keep} if keep else None)
+    chain = [(s + 1, snapshot) for s, snapshot in chain]  # label each snapshot x_t by its t
     return (x, chain) if return_chain else x
-
-
-def _ddim_steps(T: int, steps: int) -> list[int]:
-    if not isinstance(steps, int) or not 1 <= steps <= T:
-        raise ValueError(f"DDIM steps must be an integer between 1 and T={T}, got {steps!r}")
-    # From T-1 down: with one step the sampler jumps from x_T straight to x_0.
-    return sorted(set(torch.linspace(T - 1, 0, steps).round().long().tolist()), reverse=True)
 
 
 @torch.no_grad()
@@ -104,41 +202,39 @@ def ddim_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, st
                 device: DeviceLike = None, seed: int | None = 0, x_T: torch.Tensor | None = None,
                 progress: bool = True, clip: float | None = None, eta: float = 0.0,
                 labels: torch.Tensor | None = None, guidance: float = 1.0) -> torch.Tensor:
-    """DDIM (Song et al. eq. 12) on ``steps`` evenly spaced steps tau_1 > ... > tau_S:
-    x0_hat = (x_t - sqrt(1-abar_t) eps_theta) / sqrt(abar_t),
-    x_{tau_prev} = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - sigma^2) eps_theta + sigma z,
-    sigma = eta sqrt((1 - abar_prev) / (1 - abar_t)) sqrt(1 - abar_t / abar_prev), abar_prev = 1 after the last step.
-    ``eta = 0`` is the deterministic sampler (the probability flow ODE): the same x_T always gives the
-    same x_0. ``eta = 1`` is ancestral sampling on the sub-sequence (DDPM when steps = T).
-    ``clip=1.0`` clips the x0-estimate to [-1, 1] (for images), as in ``ddpm_sample``; ``labels`` and
-    ``guidance`` as there."""
+    """DDIM (``ddim_step``) on ``steps`` evenly spaced steps tau_1 > ... > tau_S (``ddim_grid``).
+
+    ``eta = 0`` is the deterministic sampler (one discretisation of the probability-flow ODE): the
+    same x_T always gives the same x_0. ``eta = 1`` is ancestral sampling on the sub-sequence (DDPM
+    when steps = T). ``clip=1.0`` clips the x0-estimate to [-1, 1] (for images), as in
+    ``ddpm_sample``; ``labels`` and ``guidance`` as there."""
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must lie in [0, 1] (0: deterministic DDIM, 1: DDPM-like), got {eta}")
     device = get_device(device)
     labels = _check_labels(labels, shape[0], device)
     schedule = schedule.to(device)
-    taus = _ddim_steps(schedule.T, steps)
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    if x_T is None:
-        x = _noise(tuple(shape), generator, device)
-    else:
-        if tuple(x_T.shape) != tuple(shape):
-            raise ValueError(f"x_T must have the requested shape {tuple(shape)}, got {tuple(x_T.shape)}")
-        x = x_T.to(device).clone()
-    was_training = model.training
-    model.eval()
-    for k, i in enumerate(tqdm(taus, desc=f"DDIM-{len(taus)}", disable=not progress, leave=False)):
-        t = torch.full((x.shape[0],), i, device=device, dtype=torch.long)
-        eps = guided_eps(model, x, t, labels, guidance)
-        x0_hat = predict_x0(x, eps, t, schedule)
-        abar_t = schedule.alpha_bars[i]
-        if clip is not None:
-            x0_hat = x0_hat.clamp(-clip, clip)
-            eps = (x - abar_t.sqrt() * x0_hat) / (1 - abar_t).sqrt()
-        abar_prev = schedule.alpha_bars[taus[k + 1]] if k + 1 < len(taus) else torch.tensor(1.0, device=device)
-        sigma = eta * ((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)).clamp(min=0).sqrt()
-        x = abar_prev.sqrt() * x0_hat + (1 - abar_prev - sigma**2).clamp(min=0).sqrt() * eps
-        if eta > 0 and k + 1 < len(taus):
-            x = x + sigma * _noise(tuple(x.shape), generator, device)
-    model.train(was_training)
+    grid = ddim_grid(schedule.T, steps)
+    x, generator = _start(shape, device, seed, x_T)
+    one = torch.tensor(1.0, device=device)
+
+    def step(predict: Predict, x: torch.Tensor, t: object, s: object, noise: torch.Tensor | None) -> torch.Tensor:
+        abar_s = schedule.alpha_bars[s] if s is not None else one
+        return ddim_step(x, predict(x, t), schedule.alpha_bars[t], abar_s, eta, noise, clip)
+
+    with _evaluating(model):
+        x, _ = sample_loop(_eps_of(model, labels, guidance), x, grid, step, generator, noisy=eta > 0,
+                           progress=progress, desc=f"DDIM-{len(grid)}")
     return x
+
+
+class _evaluating:
+    """Put ``model`` in eval mode for a block and restore its mode after."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model, self.was_training = model, model.training
+
+    def __enter__(self) -> nn.Module:
+        return self.model.eval()
+
+    def __exit__(self, *exc: object) -> None:
+        self.model.train(self.was_training)

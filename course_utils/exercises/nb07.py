@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import torch
 
+from ..diffusion.forward import x0_from_eps
+from ..diffusion.samplers import ddim_sigma, ddim_step
 from ..diffusion.schedules import make_schedule
 from .verdict import StudentError, as_tensor, call, checker, compare, generator
 
@@ -62,9 +64,10 @@ def check_posterior(my_posterior_mean_var) -> str:
 
 
 def _ddim(x, eps, a_t, a_s, eta, z):
-    x0 = (x - (1 - a_t) ** 0.5 * eps) / a_t**0.5
-    sigma = eta * ((1 - a_s) / (1 - a_t)) ** 0.5 * (1 - a_t / a_s) ** 0.5
-    return a_s**0.5 * x0 + (1 - a_s - sigma**2) ** 0.5 * eps + sigma * z, x0, sigma
+    """The package's own step (``diffusion.samplers.ddim_step``) and its x0_hat and sigma."""
+    x0 = x0_from_eps(x, eps, a_t)
+    sigma = float(ddim_sigma(torch.tensor(a_t, dtype=x.dtype), torch.tensor(a_s, dtype=x.dtype), eta))
+    return ddim_step(x, eps, a_t, a_s, eta, z), x0, sigma
 
 
 @checker("one DDIM step")

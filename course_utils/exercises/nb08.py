@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..gan.dcgan import label_planes
+from ..scoring import class_spread
 
 from .verdict import (StudentError, as_tensor, call, checker, close_number, compare, describe_exception,
                       generator)
@@ -134,12 +135,6 @@ def check_label_planes(my_label_planes) -> str:
     return "image in channel 0, then onehot(y) as ten constant planes: what ConditionalDiscriminator reads"
 
 
-def _spread(counts: torch.Tensor) -> float:
-    p = counts / counts.sum()
-    p = p[p > 0]
-    return float(-(p * p.log()).sum() / math.log(len(counts)))
-
-
 @checker("the class spread of a generator")
 def check_class_spread(my_class_spread) -> str:
     gen = generator(82)
@@ -150,11 +145,11 @@ def check_class_spread(my_class_spread) -> str:
         "one class only (complete mode collapse)": torch.tensor([0, 0, 0, 40.0, 0, 0, 0, 0, 0, 0], dtype=torch.float64),
     }
     for name, counts in cases.items():
-        got = call(my_class_spread, counts.clone(), what="my_class_spread(counts)")
+        got = call(my_class_spread, counts.clone(), what="my_classclass_spread(counts)")
         g = as_tensor(got, "my_class_spread")
         if g.numel() != 1:
             raise AssertionError(f"my_class_spread should return one number, got shape {tuple(g.shape)}")
-        value, want = float(g.reshape(())), _spread(counts)
+        value, want = float(g.reshape(())), class_spread(counts)
         if value != value:
             raise AssertionError(f"my_class_spread gives NaN for {name}: empty classes contribute 0 (0 log 0 = 0); "
                                  "leave them out of the sum")

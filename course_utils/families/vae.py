@@ -8,34 +8,40 @@ import torch
 from torch.utils.data import TensorDataset
 
 from ..data import load_mnist, split_of
-from ..device import DeviceLike
 from ..summary.vae import VAE, VAEConfig, build_vae, sample_vae, train_vae
-from .base import Family
+from .base import Family, Monitor, NoOptions, ProfileLike, profile_of
 
-__all__ = ["VAE_FAMILY"]
-
-
-def build(config: VAEConfig, device: DeviceLike = None) -> VAE:
-    return build_vae(config, device)
+__all__ = ["VAEFamily"]
 
 
-def train(model: VAE, data: Any, config: VAEConfig, device: DeviceLike = None, seed: int = 1,
-          progress: bool = True, monitor: None = None) -> dict[str, Any]:
-    if monitor is not None:
-        raise ValueError("the VAE's training loop takes no monitor")
-    images, _ = split_of(data)
-    return train_vae(model, images, config.epochs, config.batch_size, config.lr, device, seed=seed, progress=progress)
+class VAEFamily(Family[VAEConfig, VAE, NoOptions]):
+    name = "vae"
+    title = "VAE"
+    description = "the MLP variational autoencoder of notebook 00"
+    config_type = VAEConfig
+    cli_fields = ("epochs", "batch_size", "latent_dim", "hidden", "lr", "n_train")
 
+    def recipe(self, profile: ProfileLike = None) -> VAEConfig:
+        """Notebook 00's VAE: a 20-dimensional latent, the profile's epochs and digits."""
+        P = profile_of(profile)
+        return VAEConfig(latent_dim=20, epochs=P.vae_epochs, n_train=P.vae_n_train)
 
-def sample(model: VAE, n: int, device: DeviceLike = None, seed: int | None = 0) -> torch.Tensor:
-    return sample_vae(model, n, device, seed)
+    def tiny(self) -> VAEConfig:
+        return VAEConfig(epochs=1, n_train=256, hidden=32, latent_dim=4)
 
+    def build(self, config: VAEConfig, device: torch.device) -> VAE:
+        return build_vae(config, device)
 
-def data(config: VAEConfig, root: str | Path | None = None) -> TensorDataset:
-    return load_mnist(root=root, train=True, n=config.n_train)
+    def data(self, config: VAEConfig, root: str | Path | None = None) -> TensorDataset:
+        return load_mnist(root=root, train=True, n=config.n_train)
 
+    def train(self, model: VAE, data: Any, config: VAEConfig, device: torch.device, seed: int = 1,
+              progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
+        if monitor is not None:
+            raise ValueError("the VAE's training loop takes no monitor")
+        images, _ = split_of(data)
+        return train_vae(model, images, config, device, seed=seed, progress=progress)
 
-VAE_FAMILY = Family(name="vae", title="VAE", config=VAEConfig, build=build, train=train, sample=sample, data=data,
-                    cli_fields=("epochs", "batch_size", "latent_dim", "hidden", "lr", "n_train"),
-                    required=("epochs",), description="the MLP variational autoencoder of notebook 00",
-                    tiny={"epochs": 1, "n_train": 256, "hidden": 32, "latent_dim": 4})
+    def sample(self, model: VAE, n: int, device: torch.device, seed: int | None,
+               options: NoOptions) -> torch.Tensor:
+        return sample_vae(model, n, device, seed)

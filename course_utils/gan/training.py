@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -49,45 +49,63 @@ ARCHITECTURES = {
 }
 
 
+Architecture = Literal["mlp", "dcgan", "cdcgan", "wgan-gp"]
+ModeZ = Literal["uniform", "normal"]
+Loss = Literal["bce", "minimax", "wgan-gp"]
+
+
 @dataclass(frozen=True)
 class GANConfig:
-    """Everything that defines a GAN run: its networks, its game and its training budget.
+    """Everything that defines a GAN run: its networks, its game, its data and its training budget.
 
     Build one with ``gan_config(...)``, which fills in the architecture's defaults. Stored (as a
-    plain dict) in every checkpoint, so a checkpoint says exactly how it was made.
-    ``architecture="cdcgan"`` is the conditional DCGAN: it trains on the labels too and draws
-    the digits 0-9 in turn (``conditional``).
+    plain dict) in every checkpoint, so a checkpoint says exactly how it was made. The budget is
+    ``epochs`` over the first ``n_train`` digits, or ``train_images`` images seen whatever the
+    number of digits (then ``epochs`` is None and ``epochs_for(n)`` rounds the budget to whole
+    epochs: the same run time with 4,000 or 60,000 digits). ``sample_epochs``: after which epochs
+    the fixed-noise samples are kept (None: the first, a quarter, half and the last).
+    ``architecture="cdcgan"`` is the conditional DCGAN: it trains on the labels too and draws the
+    digits 0-9 in turn (``conditional``).
     """
 
-    architecture: str = "mlp"
-    z_size: int = field(default=20, metadata={"help": "noise size (default: 20 for gan, 100 for dcgan and wgan-gp)"})
-    mode_z: str = field(default="uniform", metadata={"choices": MODES_Z, "help": "noise distribution p_z"})
+    architecture: Architecture = "mlp"
+    z_size: int = field(default=20, metadata={"help": "noise size (the architecture's default: 20 for "
+                                                      "the lecture's MLP, 100 for the DCGANs)"})
+    mode_z: ModeZ = field(default="uniform", metadata={"help": "noise distribution p_z"})
     image_size: tuple[int, int] = IMAGE_SIZE
     gen_hidden_layers: int = 1
     gen_hidden_size: int = 100
     disc_hidden_layers: int = 1
     disc_hidden_size: int = 100
-    n_filters: int = 32
-    loss: str = "bce"
+    n_filters: int = field(default=32, metadata={"help": "filters of the convolutional networks"})
+    loss: Loss = "bce"
     lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.999)
     n_critic: int = 1
     gp_lambda: float = 10.0
-    epochs: int = field(default=100, metadata={"help": "training epochs"})
+    epochs: int | None = field(default=100, metadata={"help": "training epochs"})
+    train_images: int | None = field(default=None, metadata={
+        "help": "budget in images seen instead of epochs (epochs = train_images / digits, rounded)"})
     batch_size: int = field(default=64, metadata={"help": "images per batch"})
-    n_train: int | None = field(default=None, metadata={"help": "use only the first N training images (default: all)"})
-    sample_epochs: tuple[int, ...] = LECTURE_SAMPLE_EPOCHS
+    n_train: int | None = field(default=None, metadata={"help": "use only the first N training digits "
+                                                                "(default: all)"})
+    sample_epochs: tuple[int, ...] | None = LECTURE_SAMPLE_EPOCHS
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
+            raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, "
+                             f"got {self.architecture!r}")
         if self.mode_z not in MODES_Z:
             raise ValueError(f"mode_z must be 'uniform' or 'normal', got {self.mode_z!r}")
         _check_loss(self.loss)
         if (self.loss == "wgan-gp") != (self.architecture == "wgan-gp"):
             raise ValueError("the WGAN-GP loss goes with the 'wgan-gp' critic (no sigmoid), and only with it")
-        for name in ("z_size", "epochs", "batch_size", "n_critic", "n_filters"):
+        if (self.epochs is None) == (self.train_images is None):
+            raise ValueError("give the budget as epochs or as train_images, exactly one of them")
+        for name in ("z_size", "epochs", "train_images", "batch_size", "n_critic", "n_filters", "n_train"):
             value = getattr(self, name)
+            if value is None and name in ("epochs", "train_images", "n_train"):
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}")
 
@@ -95,6 +113,18 @@ class GANConfig:
     def conditional(self) -> bool:
         """Whether both players take the digit y (the conditional DCGAN)."""
         return self.architecture == "cdcgan"
+
+    def epochs_for(self, n_images: int) -> int:
+        """The number of epochs this budget makes on ``n_images`` training digits."""
+        if self.epochs is not None:
+            return self.epochs
+        return max(1, round(self.train_images / n_images))
+
+    def snapshot_epochs(self, epochs: int) -> tuple[int, ...]:
+        """The epochs after which ``train_gan`` keeps the fixed-noise samples (the last always)."""
+        wanted = (self.sample_epochs if self.sample_epochs is not None
+                  else (1, max(1, epochs // 4), max(1, epochs // 2)))
+        return tuple(sorted({e for e in wanted if 1 <= e <= epochs} | {epochs}))
 
 
 def gan_config(
@@ -115,12 +145,14 @@ def gan_config(
     ``course_utils.gan.dcgan``. Unset ``z_size`` and ``loss`` take the architecture's defaults
     (20 and BCE for the lecture's MLP; 100 for the convolutional ones), and so do Adam's
     learning rate and betas and ``n_critic``. ``training`` sets the budget fields of
-    ``GANConfig`` (``epochs``, ``batch_size``, ``n_train``, ...).
+    ``GANConfig`` (``epochs`` or ``train_images``, ``batch_size``, ``n_train``, ...).
     """
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
     default_z, default_loss, lr, betas, n_critic = ARCHITECTURES[architecture]
     defaults: dict[str, Any] = {"lr": lr, "betas": betas, "n_critic": n_critic}
+    if training.get("train_images") is not None and "epochs" not in training:
+        defaults["epochs"] = None  # a budget in images seen replaces the epochs
     defaults.update(training)
     return GANConfig(architecture=architecture, z_size=z_size or default_z, mode_z=mode_z,
                      gen_hidden_layers=gen_hidden_layers, gen_hidden_size=gen_hidden_size,
@@ -201,82 +233,70 @@ def train_gan(
     gen_model: nn.Module,
     disc_model: nn.Module,
     data: Any,
-    num_epochs: int,
-    batch_size: int = 64,
-    z_size: int = 20,
-    mode_z: str = "uniform",
+    config: GANConfig,
     device: DeviceLike = None,
     g_optimizer: torch.optim.Optimizer | None = None,
     d_optimizer: torch.optim.Optimizer | None = None,
-    sample_epochs: tuple[int, ...] | list[int] | None = LECTURE_SAMPLE_EPOCHS,
-    num_samples: int | None = None,
     seed: int = 1,
     on_epoch_end: Callable[[int, nn.Module], dict[str, float] | None] | None = None,
     progress: bool = True,
-    loss: str = "bce",
-    n_critic: int = 1,
-    gp_lambda: float = 10.0,
+    num_samples: int | None = None,
 ) -> dict[str, Any]:
-    """Train the GAN for ``num_epochs`` as in the lecture: per batch one ``d_train`` then one ``g_train``.
+    """Train the GAN as in the lecture: per batch one ``d_train`` then one ``g_train``.
 
-    ``data`` is what ``load_mnist`` returns (or an ``(images, labels)`` pair, or an image
-    tensor) with images in [-1, 1]. Batches are shuffled every epoch, the last incomplete batch
-    is dropped (the lecture's ``drop_last=True``). Optimizers default to the lecture's Adam.
+    ``config`` is the run's recipe, read field by field: the budget (``epochs``, or
+    ``train_images`` images seen), ``batch_size``, the noise (``z_size``, ``mode_z``), the game
+    (``loss``: ``"bce"`` is the lecture's BCE for D and non-saturating loss for G, ``"minimax"``
+    lets G minimise log(1 - d(g(z))) as in the value function, ``"wgan-gp"`` a critic with gradient
+    penalty ``gp_lambda``), ``n_critic`` (the generator steps after every ``n_critic``-th
+    discriminator step: 1 in the lecture, 5 for WGAN-GP) and ``sample_epochs``. The optimizers
+    default to Adam with the config's ``lr`` and ``betas`` (``make_optimizers``).
 
-    ``loss`` chooses the game: ``"bce"`` (the lecture: BCE for D, non-saturating loss for G),
-    ``"minimax"`` (BCE for D, G minimises log(1 - d(g(z))) as in the value function) or
-    ``"wgan-gp"`` (a critic with gradient penalty ``gp_lambda``). The generator takes one step
-    after every ``n_critic`` discriminator steps (1 in the lecture; 5 is usual for WGAN-GP).
-    A conditional GAN (``ConditionalGenerator``) trains on the labels too: both steps get the
-    batch's digits ``y`` (``course_utils.gan.losses``); ``data`` must then hold labels.
+    ``data`` is what ``load_mnist`` returns (or an ``(images, labels)`` pair, or an image tensor)
+    with images in [-1, 1]. Batches are shuffled every epoch, the last incomplete batch is dropped
+    (the lecture's ``drop_last=True``). A conditional GAN (``ConditionalGenerator``) trains on the
+    labels too: both steps get the batch's digits ``y`` (``course_utils.gan.losses``).
 
     Returns a history dict:
 
     * ``epoch``, ``g_loss``, ``d_loss``, ``d_real``, ``d_fake``, ``seconds``: one entry per epoch,
       the means over the epoch's batches of the losses and of d(x) and d(g(z));
     * ``sample_epochs`` and ``samples``: images (in [-1, 1], shape (k, n, 1, 28, 28)) generated
-      from one fixed noise batch ``fixed_z`` after each epoch listed in ``sample_epochs`` (and the
-      last epoch), as in the lecture's ``create_samples`` (conditional: the digits
-      ``fixed_y`` = 0, 1, ..., 9, 0, 1, ...);
+      from one fixed noise batch ``fixed_z`` (``num_samples`` of them, default one batch) after the
+      epochs of ``config.snapshot_epochs``, as in the lecture's ``create_samples`` (conditional:
+      the digits ``fixed_y`` = 0, 1, ..., 9, 0, 1, ...);
     * ``images_per_second``: training throughput over all epochs;
     * whatever ``on_epoch_end(epoch, gen_model)`` returns, one entry per epoch per key.
     """
-    if mode_z not in MODES_Z:
-        raise ValueError(f"mode_z must be 'uniform' or 'normal', got {mode_z!r}")
-    _check_loss(loss)
-    if n_critic < 1:
-        raise ValueError(f"n_critic must be at least 1, got {n_critic}")
-    if num_epochs < 1:
-        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    if not isinstance(config, GANConfig):
+        raise TypeError(f"train_gan takes the run's GANConfig (see gan_config), got {type(config).__name__}")
     device = get_device(device) if device is None or not isinstance(device, torch.device) else device
-    x_all, y_all = _training_tensor(data, gen_model, disc_model, z_size, batch_size, n_critic, device)
+    x_all, y_all = _training_tensor(data, gen_model, disc_model, config, device)
+    num_epochs = config.epochs_for(len(x_all))
     gen_model.to(device).train()
     disc_model.to(device).train()
     if g_optimizer is None or d_optimizer is None:
-        default_g, default_d = make_optimizers(gen_model, disc_model)
+        default_g, default_d = make_optimizers(gen_model, disc_model, config.lr, config.betas)
         g_optimizer = g_optimizer or default_g
         d_optimizer = d_optimizer or default_d
     # The run's own random streams: noise and batches from ``generator``; dropout (which takes no
     # generator) from the forked global state, restored when the run ends.
     generator = torch.Generator(device=device).manual_seed(seed)
-    fixed_z = create_noise(num_samples or batch_size, z_size, mode_z, device, generator)
+    fixed_z = create_noise(num_samples or config.batch_size, config.z_size, config.mode_z, device, generator)
     fixed_y = _digits_in_turn(gen_model, len(fixed_z), device)
-    wanted = {e for e in (sample_epochs or ()) if 1 <= e <= num_epochs} | {num_epochs}
-    history = _new_history(fixed_z, mode_z, z_size, loss)
+    wanted = set(config.snapshot_epochs(num_epochs))
+    history = _new_history(fixed_z, config)
     if fixed_y is not None:
         history["fixed_y"] = fixed_y.cpu()
-
-    def one_epoch() -> list[float]:
-        return _train_epoch(x_all, y_all, batch_size, gen_model, disc_model, g_optimizer, d_optimizer, z_size,
-                            mode_z, loss, gp_lambda, n_critic, generator)
-
+    players = (gen_model, disc_model)
+    optimizers = (g_optimizer, d_optimizer)
     bar = tqdm(range(1, num_epochs + 1), desc="GAN epochs", unit="epoch", disable=not progress)
     started = time.perf_counter()
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         for epoch in bar:
             t0 = time.perf_counter()
-            means = one_epoch()
+            means = _train_epoch(x_all, y_all, players, optimizers, config, generator)
             _record_epoch(history, epoch, means, time.perf_counter() - t0)
             if epoch in wanted:
                 history["sample_epochs"].append(epoch)
@@ -288,16 +308,17 @@ def train_gan(
             bar.set_postfix(G=f"{means[1]:.3f}", D=f"{means[0]:.3f}", Dx=f"{means[2]:.2f}", DGz=f"{means[3]:.2f}")
     total = time.perf_counter() - started
     history["samples"] = torch.stack(history["samples"])
-    history["images_per_second"] = (len(x_all) // batch_size) * batch_size * num_epochs / total
+    history["images_per_second"] = (len(x_all) // config.batch_size) * config.batch_size * num_epochs / total
     return history
 
 
-def _training_tensor(data: Any, gen_model: nn.Module, disc_model: nn.Module, z_size: int, batch_size: int,
-                     n_critic: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The training images as one flat float tensor on the device, checked against the networks,
-    and for a conditional GAN their labels (else ``None``)."""
+def _training_tensor(data: Any, gen_model: nn.Module, disc_model: nn.Module, config: GANConfig,
+                     device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The training images as one flat float tensor on the device, checked against the networks
+    and the config, and for a conditional GAN their labels (else ``None``)."""
     images, labels = split_of(data)
-    n_pixels = _check_images(images, gen_model, disc_model, z_size)
+    batch_size, n_critic = config.batch_size, config.n_critic
+    n_pixels = _check_images(images, gen_model, disc_model, config.z_size)
     if batch_size < 1 or batch_size > len(images):
         raise ValueError(
             f"batch_size must be between 1 and the number of images ({len(images)}), got {batch_size}"
@@ -332,19 +353,21 @@ def _digits_in_turn(gen_model: nn.Module, n: int, device: torch.device) -> torch
     return torch.arange(n, device=device) % gen_model.n_classes if is_conditional(gen_model) else None
 
 
-def _new_history(fixed_z: torch.Tensor, mode_z: str, z_size: int, loss: str) -> dict[str, Any]:
+def _new_history(fixed_z: torch.Tensor, config: GANConfig) -> dict[str, Any]:
     history: dict[str, Any] = {key: [] for key in ("epoch", "g_loss", "d_loss", "d_real", "d_fake", "seconds")}
-    history.update(sample_epochs=[], samples=[], fixed_z=fixed_z.cpu(), mode_z=mode_z, z_size=z_size, loss=loss)
+    history.update(sample_epochs=[], samples=[], fixed_z=fixed_z.cpu(), mode_z=config.mode_z,
+                   z_size=config.z_size, loss=config.loss)
     return history
 
 
-def _train_epoch(x_all: torch.Tensor, y_all: torch.Tensor | None, batch_size: int, gen_model: nn.Module,
-                 disc_model: nn.Module,
-                 g_optimizer: torch.optim.Optimizer, d_optimizer: torch.optim.Optimizer, z_size: int,
-                 mode_z: str, loss: str, gp_lambda: float, n_critic: int,
+def _train_epoch(x_all: torch.Tensor, y_all: torch.Tensor | None, players: tuple[nn.Module, nn.Module],
+                 optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer], config: GANConfig,
                  generator: torch.Generator) -> list[float]:
     """One pass over the shuffled data: ``d_train`` on every batch, ``g_train`` after every
     ``n_critic``-th. Returns the epoch's means of L_D, L_G, d(x) and d(g(z))."""
+    gen_model, disc_model = players
+    g_optimizer, d_optimizer = optimizers
+    batch_size, z_size, mode_z, loss = config.batch_size, config.z_size, config.mode_z, config.loss
     device = x_all.device
     n_batches = len(x_all) // batch_size
     sums = torch.zeros(4, device=device)  # d_loss, g_loss, d(x), d(g(z)): summed on the device
@@ -355,12 +378,12 @@ def _train_epoch(x_all: torch.Tensor, y_all: torch.Tensor | None, batch_size: in
         x = x_all[batch]
         y = y_all[batch] if y_all is not None else None  # a conditional GAN's digits
         d_loss, d_proba_real, d_proba_fake = d_train(
-            x, gen_model, disc_model, d_optimizer, z_size, mode_z, loss, gp_lambda, generator, y
+            x, gen_model, disc_model, d_optimizer, z_size, mode_z, loss, config.gp_lambda, generator, y
         )
         sums[0] += d_loss
         sums[2] += d_proba_real.mean()
         sums[3] += d_proba_fake.mean()
-        if (i + 1) % n_critic == 0:
+        if (i + 1) % config.n_critic == 0:
             sums[1] += g_train(batch_size, gen_model, disc_model, g_optimizer, z_size, mode_z,
                                device, loss, generator, y)
             g_steps += 1
@@ -404,8 +427,8 @@ def sample_gan(
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     device = get_device(device) if device is None or not isinstance(device, torch.device) else device
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    z = create_noise(n, z_size, mode_z, generator=generator).to(device)
+    generator = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
+    z = create_noise(n, z_size, mode_z, device, generator)
     if y is None:
         y = _digits_in_turn(gen_model, n, device)  # None for an unconditional generator
     else:

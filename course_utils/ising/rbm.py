@@ -66,10 +66,14 @@ def check_rbm_temperature(model: IsingRBM, temperature) -> None:
                          f"T = {T:g}: an RBM has no temperature input (train one at {T:g})")
 
 
-def train_ising_rbm(model: IsingRBM, configs: torch.Tensor, seed: int = 1, progress: bool = True) -> dict[str, Any]:
-    """PCD-k (or CD-k) on the configurations (n, [1,] L, L) of +-1; history of ``train_rbm``."""
+def train_ising_rbm(model: IsingRBM, configs: torch.Tensor, device: torch.device | None = None, seed: int = 1,
+                    progress: bool = True) -> dict[str, Any]:
+    """PCD-k (or CD-k) on the configurations (n, [1,] L, L) of +-1, on the RBM's device (or
+    ``device``, where the RBM is moved); history of ``train_rbm``."""
     cfg = model.config
-    v = (configs.reshape(len(configs), -1) > 0).float()
+    device = device if device is not None else next(model.parameters()).device
+    model.to(device)
+    v = (configs.reshape(len(configs), -1) > 0).float().to(device)
     init_visible_bias(model.rbm, v)
     history = train_rbm(model.rbm, v, int(cfg.epochs), k=int(cfg.k), persistent=bool(cfg.persistent),
                         batch_size=int(cfg.batch_size), lr=float(cfg.lr), seed=seed, progress=progress)

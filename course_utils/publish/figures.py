@@ -282,14 +282,14 @@ def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> l
     """Redraw the README's animations from the checkpoints that ``make run`` leaves in ``artifacts``.
 
     ``gan_mlp_samples.gif``: the fixed-noise samples of notebook 03's GAN across its epochs (from
-    the history in ``gan_mlp.pt``). ``diffusion_reverse_chain.gif``: an ancestral DDPM chain from
+    the history in ``mlp-gan.pt``). ``diffusion_reverse_chain.gif``: an ancestral DDPM chain from
     notebook 07's ``ddpm.pt`` (8 images, 21 snapshots, seed 1); a class-conditional model is asked
     for the digits 0 to 7 with guidance weight 3, so the reader sees noise turn into a known digit.
     """
     artifacts, out = Path(artifacts), Path(out_dir)
     written = []
-    if (artifacts / "gan_mlp.pt").is_file():
-        history = models.load(artifacts / "gan_mlp.pt").history
+    if (artifacts / "mlp-gan.pt").is_file():
+        history = models.load(artifacts / "mlp-gan.pt").history
         written.append(write_samples_gif(history, out / "gan_mlp_samples.gif"))
     if (artifacts / "ddpm.pt").is_file():
         ddpm = models.load(artifacts / "ddpm.pt").model
@@ -301,7 +301,7 @@ def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> l
                                         labels=[f"{title}t = {t}" for t, _ in chain], nrow=8,
                                         value_range=(-1, 1), duration_ms=250))
     if not written:
-        raise ValueError(f"No gan_mlp.pt or ddpm.pt in {artifacts}: run the notebooks first (make run).")
+        raise ValueError(f"No mlp-gan.pt or ddpm.pt in {artifacts}: run the notebooks first (make run).")
     return written
 
 

@@ -18,8 +18,8 @@ Estimators a careful user needs (``course_utils.scoring.mmd``, ``course_utils.sc
 * ``one_nn_accuracy(X, Y)`` -- balanced 1-NN two-sample accuracy (0.5 is ideal).
 
 Feature spaces (``course_utils.scoring.features``): ``pixel_features``, ``classifier_features`` (the
-project's small MNIST classifier, ``course_utils.scoring.classifier``), and ``classify_samples`` (mean
-confidence and class histogram of samples).
+project's small MNIST classifier, ``course_utils.scoring.classifier``), ``classify_samples`` (mean
+confidence and class histogram of samples) and ``class_spread`` (the histogram's normalised entropy).
 
 Conventions: X / ``real`` first in every estimator except ``compute_score(fake, real)``, which
 keeps the lecture's order. Inputs are tensors or arrays (N, ...) of the same value range.
@@ -29,6 +29,7 @@ from __future__ import annotations
 from .tiling import DEFAULT_MEMORY_BUDGET
 from .features import (
     ClassifierSummary,
+    class_spread,
     classifier_features,
     classifier_probabilities,
     classify_samples,
@@ -65,4 +66,5 @@ __all__ = [
     "classifier_probabilities",
     "classify_samples",
     "ClassifierSummary",
+    "class_spread",
 ]

@@ -15,6 +15,7 @@ mapped to [0, 1] (``sample_gan``, the lecture's saved samples).
 """
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, NamedTuple
 
@@ -149,3 +150,14 @@ def classify_samples(
         acc = float((labels == predictions).double().mean())
     return ClassifierSummary(predictions, confidence, float(confidence.mean()), histogram,
                              histogram.double() / len(predictions), acc)
+
+
+def class_spread(histogram: Any) -> float:
+    """Entropy of a class histogram divided by log(number of classes): 1 = every class equally
+    often, 0 = one class only (complete mode collapse)."""
+    counts = torch.as_tensor(histogram, dtype=torch.float64).reshape(-1)
+    if counts.sum() <= 0:
+        raise ValueError("The class histogram is empty.")
+    p = counts / counts.sum()
+    p = p[p > 0]
+    return float(-(p * p.log()).sum() / math.log(len(counts))) + 0.0  # no "-0.0"

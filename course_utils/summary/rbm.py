@@ -232,8 +232,10 @@ def train_rbm(
     held_out = None if held_out is None else _check_v(rbm, held_out)
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    gen = torch.Generator().manual_seed(seed)
-    chain = torch.bernoulli(torch.full((batch_size, rbm.n_visible), 0.5), generator=gen) if persistent else None
+    # The persistent chain and every random number live on the data's device, with the RBM.
+    gen = torch.Generator(device=v.device).manual_seed(seed)
+    chain = (torch.bernoulli(torch.full((batch_size, rbm.n_visible), 0.5, device=v.device), generator=gen)
+             if persistent else None)
     history: dict[str, Any] = {"recon_error": [], "free_energy": [], "log_likelihood": [], "seconds": []}
     if held_out is not None:
         history.update(free_energy_held_out=[], log_likelihood_held_out=[])
@@ -248,8 +250,8 @@ def train_rbm(
         record_log_likelihoods()  # before training, epoch 0
     for _ in tqdm(range(epochs), desc=f"{'PCD' if persistent else 'CD'}-{k} epochs", disable=not progress):
         start = time.perf_counter()
-        errors = []
-        for idx in torch.randperm(len(v), generator=gen).split(batch_size):
+        error_sum, batches = torch.zeros((), device=v.device), 0
+        for idx in torch.randperm(len(v), generator=gen, device=v.device).split(batch_size):
             batch = v[idx]
             grad, v_neg = cd_gradient(rbm, batch, k, chain[: len(batch)] if persistent else None, gen)
             if persistent:
@@ -258,9 +260,10 @@ def train_rbm(
                 rbm.W += lr * grad["W"]
                 rbm.b += lr * grad["b"]
                 rbm.c += lr * grad["c"]
-                errors.append(float(((visible_probs(rbm, hidden_probs(rbm, batch)) - batch) ** 2).mean()))
+                error_sum += ((visible_probs(rbm, hidden_probs(rbm, batch)) - batch) ** 2).mean()
+                batches += 1
         history["seconds"].append(time.perf_counter() - start)
-        history["recon_error"].append(sum(errors) / len(errors))
+        history["recon_error"].append(float(error_sum) / batches)  # one host sync per epoch
         with torch.no_grad():
             history["free_energy"].append(float(free_energy(rbm, v).mean()))
             if held_out is not None:

@@ -148,24 +148,22 @@ def elbo_terms(model: VAE, images: torch.Tensor, eps: torch.Tensor | None = None
 def train_vae(
     model: VAE,
     images: torch.Tensor,
-    epochs: int,
-    batch_size: int = 128,
-    lr: float = 1e-3,
+    config: VAEConfig,
     device: DeviceLike = None,
     seed: int = 1,
     test_images: torch.Tensor | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Minimise recon + kl with Adam. ``images`` (N, 1, 28, 28) in [-1, 1].
+    """Minimise recon + kl with Adam: ``config.epochs`` epochs of ``config.batch_size`` images,
+    learning rate ``config.lr``. ``images`` (N, 1, 28, 28) in [-1, 1].
 
     Returns the history: per-epoch lists ``recon``, ``kl``, ``loss`` (= -ELBO, nats per image,
     averaged over the epoch's batches), ``test_loss`` (if ``test_images``), ``seconds``; and
     ``images_per_second`` and ``train_seconds``.
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not isinstance(config, VAEConfig):
+        raise TypeError(f"train_vae takes the run's VAEConfig (see vae_config), got {type(config).__name__}")
+    epochs, batch_size, lr = config.epochs, config.batch_size, config.lr
     device = device if isinstance(device, torch.device) else get_device(device)
     data = to_model_range(_as_unit_images(images))  # validated once, kept flat
     model.to(device).train()
