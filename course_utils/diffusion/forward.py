@@ -33,7 +33,8 @@ def posterior_mean_variance(x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor,
     if x0.shape != xt.shape:
         raise ValueError(f"x0 and xt must have the same shape, got {tuple(x0.shape)} and {tuple(xt.shape)}")
     t = _check_t(t, xt, schedule)
-    abar_prev_all = torch.cat([torch.ones(1), schedule.alpha_bars.cpu()[:-1]]).to(xt.device)
+    alpha_bars = schedule.alpha_bars.to(xt.device)  # no copy when the schedule is already there
+    abar_prev_all = torch.cat([torch.ones(1, dtype=alpha_bars.dtype, device=xt.device), alpha_bars[:-1]])
     abar = _bcast(schedule.alpha_bars, t, xt)
     abar_prev = _bcast(abar_prev_all, t, xt)
     beta = _bcast(schedule.betas, t, xt)
