@@ -69,6 +69,20 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def seeded_generator(seed: int | None, device: str | torch.device) -> torch.Generator | None:
+    """A ``torch.Generator`` for ``device`` seeded with ``seed`` (``None``: no generator of its own,
+    so draws use the device's default generator).
+
+    Random numbers are drawn where the tensors live, ``torch.randn(shape, generator=g,
+    device=device)``: no host-to-device copy per draw. On the CPU the stream is that of
+    ``torch.Generator().manual_seed(seed)``; a GPU draws other numbers from the same seed
+    (reproducible on that device).
+    """
+    if seed is None:
+        return None
+    return torch.Generator(device=torch.device(device)).manual_seed(int(seed))
+
+
 @contextmanager
 def cpu_threads(n: int | None = 1) -> Iterator[None]:
     """Run the block with ``n`` CPU threads for torch's operations, then restore the caller's number

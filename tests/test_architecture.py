@@ -2,7 +2,7 @@
 
 Layers, lowest first (a module may import its own layer's modules and any lower layer):
 
-0. ``device``, ``paths``, ``profiles``, ``images``            the ground every part stands on
+0. ``device``, ``paths``, ``profiles``, ``images``, ``progress``  the ground every part stands on
 1. ``data``, ``checkpoints``, ``plotting``, ``lattice``      data, files, pictures, lattice statistics
 2. the lecture's parts: ``summary``, ``gan``, ``scoring``, ``diffusion``, ``flows`` (which may
    use ``diffusion``'s UNet and schedules), ``ising`` (which may use ``diffusion``'s and
@@ -24,7 +24,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "course_utils"
 
 LAYERS = {
-    "device": 0, "paths": 0, "profiles": 0, "images": 0,
+    "device": 0, "paths": 0, "profiles": 0, "images": 0, "progress": 0,
     "data": 1, "checkpoints": 1, "plotting": 1, "lattice": 1,
     "summary": 2, "gan": 2, "scoring": 2, "diffusion": 2, "flows": 2, "ising": 2, "phi4": 2, "exercises": 2,
     "families": 3, "models": 4, "scoreboard": 5, "pretrained": 5, "publish": 6, "cli": 7, "__main__": 7,

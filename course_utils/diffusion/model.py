@@ -75,7 +75,7 @@ def build_ddpm(config: DDPMConfig, device: DeviceLike = None) -> DDPM:
     """A fresh DDPM of ``config`` on ``device``."""
     if not isinstance(config, DDPMConfig):
         raise TypeError(f"build_ddpm takes a DDPMConfig, got {type(config).__name__}")
-    return DDPM(config).to(get_device(device))
+    return DDPM(config).to(device if isinstance(device, torch.device) else get_device(device))
 
 
 def train_ddpm(ddpm: DDPM, images: torch.Tensor, labels: torch.Tensor | None, device: DeviceLike = None,

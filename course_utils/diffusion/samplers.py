@@ -20,11 +20,12 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..device import DeviceLike, get_device
+from ..progress import tqdm
 from .forward import posterior_mean_variance, x0_from_eps
 from .schedules import Schedule
+from .unet import check_label_values
 
 __all__ = ["guided_eps", "ddpm_step", "ddim_step", "ddim_sigma", "ddim_grid", "sample_loop", "ddpm_sample",
            "ddim_sample"]
@@ -66,6 +67,8 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, schedule: Schedule,
     x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t) plugged into the posterior mean is the
     same as 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - abar_t) eps). sigma_t^2 = beta~_t (the posterior
     variance); ``noise`` z ~ N(0, I) is not used at t = 0. ``clip`` clips x0_hat to [-clip, clip]."""
+    if not 0 <= int(t) < schedule.T:
+        raise ValueError(f"time steps must lie in 0..{schedule.T - 1}, got {t}")
     steps = torch.full((len(x_t),), int(t), device=x_t.device, dtype=torch.long)
     x0_hat = x0_from_eps(x_t, eps, schedule.alpha_bars.to(x_t.device)[steps].reshape(-1, *[1] * (x_t.dim() - 1)))
     if clip is not None:
@@ -133,8 +136,10 @@ def sample_loop(predict: Predict, x: torch.Tensor, grid: Sequence[tuple[object, 
     return x, chain
 
 
-def _check_labels(labels: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor | None:
-    """One class per sample (a single class is repeated), as int64 on the sampling device."""
+def _check_labels(labels: torch.Tensor | None, n: int, device: torch.device,
+                  model: nn.Module) -> torch.Tensor | None:
+    """One class per sample (a single class is repeated), as int64 on the sampling device; the
+    values checked against the model's classes once here, not at every step."""
     if labels is None:
         return None
     labels = torch.as_tensor(labels)
@@ -142,6 +147,8 @@ def _check_labels(labels: torch.Tensor | None, n: int, device: torch.device) -> 
         labels = labels.expand(n)
     if labels.shape != (n,):
         raise ValueError(f"labels must hold one class per sample, shape ({n},), got shape {tuple(labels.shape)}")
+    if not labels.dtype.is_floating_point and isinstance(getattr(model, "num_classes", None), int):
+        check_label_values(labels, model.num_classes)
     return labels.to(device=device, dtype=torch.long)
 
 
@@ -181,7 +188,7 @@ def ddpm_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, de
     conditional model (``guided_eps``). Returns x_0, or (x_0, chain) with ``return_chain``
     snapshots (t, x_t) when return_chain > 0."""
     device = get_device(device)
-    labels = _check_labels(labels, shape[0], device)
+    labels = _check_labels(labels, shape[0], device, model)
     schedule = schedule.to(device)
     x, generator = _start(shape, device, seed)
     grid = [(t, t - 1) for t in range(schedule.T - 1, -1, -1)]
@@ -211,7 +218,7 @@ def ddim_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, st
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must lie in [0, 1] (0: deterministic DDIM, 1: DDPM-like), got {eta}")
     device = get_device(device)
-    labels = _check_labels(labels, shape[0], device)
+    labels = _check_labels(labels, shape[0], device, model)
     schedule = schedule.to(device)
     grid = ddim_grid(schedule.T, steps)
     x, generator = _start(shape, device, seed, x_T)

@@ -13,11 +13,12 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from ..device import DeviceLike, get_device
+from ..device import DeviceLike, get_device, seeded_generator
+from ..progress import tqdm
 from .forward import q_sample
 from .schedules import Schedule
+from .unet import check_label_values
 
 __all__ = ["diffusion_loss", "EMA", "LossLog", "train_diffusion"]
 
@@ -25,9 +26,10 @@ __all__ = ["diffusion_loss", "EMA", "LossLog", "train_diffusion"]
 def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule, generator: torch.Generator | None = None,
                    labels: torch.Tensor | None = None) -> torch.Tensor:
     """The simple loss L_simple = E_{t, x_0, eps} || eps - eps_theta(sqrt(abar_t) x_0 + sqrt(1-abar_t) eps, t) ||^2
-    (Ho et al. eq. 14), t uniform on 0..T-1. With ``labels`` (a conditional model) eps_theta also sees y."""
-    t = torch.randint(0, schedule.T, (len(x0),), generator=generator).to(x0.device)
-    noise = torch.randn(x0.shape, generator=generator).to(x0.device)
+    (Ho et al. eq. 14), t uniform on 0..T-1. With ``labels`` (a conditional model) eps_theta also
+    sees y. t and eps are drawn on x0's device (``generator``, if given, is one of that device)."""
+    t = torch.randint(0, schedule.T, (len(x0),), generator=generator, device=x0.device)
+    noise = torch.randn(x0.shape, generator=generator, device=x0.device).to(x0.dtype)
     xt = q_sample(x0, t, schedule, noise)
     prediction = model(xt, t) if labels is None else model(xt, t, labels)
     return (prediction - noise).pow(2).mean()
@@ -86,19 +88,28 @@ def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, st
 
     With ``labels`` (one class per training example) the model learns eps_theta(x_t, t, y); each label is
     replaced by -1 ("no label") with probability ``p_uncond``, so the same network also learns the
-    unconditional eps_theta(x_t, t) that classifier-free guidance needs (Ho & Salimans 2022)."""
+    unconditional eps_theta(x_t, t) that classifier-free guidance needs (Ho & Salimans 2022).
+
+    The data (and labels) are moved to ``device`` once; batches, t, eps and the label dropout are
+    drawn there from one generator seeded with ``seed`` (on the CPU the stream of
+    ``torch.Generator().manual_seed(seed)``), and the losses are summed there: no host-device
+    traffic per step but the logging."""
     if not isinstance(data, torch.Tensor) or data.dim() < 2 or len(data) == 0:
         raise ValueError("data must be a non-empty tensor of training examples (N, ...)")
     if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != (len(data),)):
         raise ValueError(f"labels must be a tensor with one class per training example, shape ({len(data)},)")
     if not 0.0 <= p_uncond < 1.0:
         raise ValueError(f"p_uncond is a probability in [0, 1), got {p_uncond}")
+    if labels is not None and isinstance(getattr(model, "num_classes", None), int):
+        check_label_values(labels, model.num_classes)  # once here, not at every step on the device
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     device = get_device(device)
     model = model.to(device).train()
     schedule = schedule.to(device)
-    generator = torch.Generator().manual_seed(seed)
+    generator = seeded_generator(seed, device)
+    data = data.to(device)
+    labels = labels.to(device) if labels is not None else None
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / max(1, warmup)) * (
         0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, k / steps)))))
@@ -107,11 +118,13 @@ def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, st
     log = LossLog(history, "loss", steps, log_every)
     start = time.perf_counter()
     for k in tqdm(range(steps), desc="train", disable=not progress):
-        idx = torch.randint(0, len(data), (min(batch_size, len(data)),), generator=generator)
-        x0 = data[idx].to(device)
+        batch = min(batch_size, len(data))
+        idx = torch.randint(0, len(data), (batch,), generator=generator, device=device)
+        x0 = data[idx]
         y = None
         if labels is not None:
-            y = labels[idx].long().masked_fill(torch.rand(len(idx), generator=generator) < p_uncond, -1).to(device)
+            dropped = torch.rand(len(idx), generator=generator, device=device) < p_uncond
+            y = labels[idx].long().masked_fill(dropped, -1)
         loss = diffusion_loss(model, x0, schedule, generator, labels=y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["timestep_embedding", "SmallUNet", "MLPDenoiser"]
+__all__ = ["timestep_embedding", "SmallUNet", "MLPDenoiser", "check_label_values"]
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
@@ -103,10 +103,19 @@ class SmallUNet(nn.Module):
         y = torch.as_tensor(y, device=device)
         if y.shape != (n,) or y.dtype.is_floating_point or y.dtype == torch.bool:
             raise ValueError(f"y must hold one integer label per image, shape ({n},), got {y.dtype} {tuple(y.shape)}")
-        if len(y) and (int(y.min()) < -1 or int(y.max()) >= self.num_classes):
-            raise ValueError(f"labels must lie in 0..{self.num_classes - 1} (or -1 for 'no label'), "
-                             f"got values in {int(y.min())}..{int(y.max())}")
+        if y.device.type == "cpu":  # on an accelerator: checked once, where the labels enter a loop
+            check_label_values(y, self.num_classes)
         return torch.where(y < 0, torch.full_like(y, self.num_classes), y).long()
+
+
+def check_label_values(y: torch.Tensor, num_classes: int) -> None:
+    """Labels in 0..num_classes-1, or -1 for "no label"; else a one-line ``ValueError``.
+
+    It reads ``y`` back to the host, which on an accelerator waits for the device: the UNet does
+    it at every call only for labels on the CPU; training and the samplers do it once per run."""
+    if len(y) and (int(y.min()) < -1 or int(y.max()) >= num_classes):
+        raise ValueError(f"labels must lie in 0..{num_classes - 1} (or -1 for 'no label'), "
+                         f"got values in {int(y.min())}..{int(y.max())}")
 
 
 class MLPDenoiser(nn.Module):

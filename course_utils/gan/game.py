@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 import torch
-from tqdm.auto import trange
 
 from ..device import cpu_threads
+from ..progress import trange
 from .losses import create_noise, d_train, g_train
 from .networks import make_discriminator_network, make_generator_network
 

@@ -22,10 +22,10 @@ from typing import Any, Literal
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..data import split_of
 from ..device import DeviceLike, get_device
+from ..progress import tqdm
 from .dcgan import (N_CLASSES, ConditionalDiscriminator, ConditionalGenerator, make_dcgan_discriminator,
                     make_dcgan_generator, make_wgan_critic)
 from .losses import (MODES_Z, _check_labels, _check_loss, _generate, create_noise, d_train, g_train,

@@ -25,9 +25,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from .conditioning import LatticeData, N_FEATURES, check_temperatures, temperature_features
+from ..device import seeded_generator
+from ..progress import tqdm
+from .conditioning import N_FEATURES, LatticeData, check_temperatures, temperature_features
 
 __all__ = ["IsingGANConfig", "IsingGAN", "train_ising_gan", "sample_ising_gan"]
 
@@ -99,25 +100,27 @@ def train_ising_gan(gan: IsingGAN, configs: torch.Tensor, temperatures: torch.Te
     """``train_steps`` alternating updates of d and g (one each) on minibatches of (config, T) pairs.
 
     Real configurations are augmented by the global spin flip. History: ``d_loss``, ``g_loss``
-    (means over each 1/40 of the steps), ``step``, ``seconds``.
+    (means over each 1/40 of the steps), ``step``, ``seconds``. The data live on ``device``, where
+    the batches, flips and z are drawn from one generator seeded with ``seed``; the losses are read
+    back once per logged stretch, not once per step.
     """
     cfg = gan.config
     x_all = configs.to(torch.float32).reshape(len(configs), 1, gan.L, gan.L).to(device)
     t_all = temperatures.to(torch.float32).to(device)
-    gen = torch.Generator().manual_seed(seed)
+    gen = seeded_generator(seed, device)
     g_opt = torch.optim.Adam(gan.gen_model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(gan.disc_model.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     steps, every = int(cfg.train_steps), max(1, int(cfg.train_steps) // 40)
     history: dict[str, Any] = {"d_loss": [], "g_loss": [], "step": [], "seconds": 0.0}
-    sums = [0.0, 0.0, 0]
+    window: list[torch.Tensor] = []  # (d_loss, g_loss) of the steps since the last entry
     start = time.perf_counter()
     gan.train()
     for k in tqdm(range(steps), desc="cGAN steps", disable=not progress):
         b = min(int(cfg.batch_size), len(x_all))
-        idx = torch.randint(0, len(x_all), (b,), generator=gen)
-        sign = torch.where(torch.rand(b, generator=gen) < 0.5, -1.0, 1.0).to(device)
+        idx = torch.randint(0, len(x_all), (b,), generator=gen, device=device)
+        sign = torch.where(torch.rand(b, generator=gen, device=device) < 0.5, -1.0, 1.0)
         real, T = x_all[idx] * sign[:, None, None, None], t_all[idx]
-        z = torch.randn(b, cfg.z_size, generator=gen).to(device)
+        z = torch.randn(b, cfg.z_size, generator=gen, device=device)
         fake = gan.gen_model(z, T)
         d_loss = (F.softplus(-gan.disc_model(real, T)).mean()  # -log d(x)
                   + F.softplus(gan.disc_model(fake.detach(), T)).mean())  # -log(1 - d(g(z)))
@@ -128,14 +131,10 @@ def train_ising_gan(gan: IsingGAN, configs: torch.Tensor, temperatures: torch.Te
         g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         g_opt.step()
-        sums[0] += float(d_loss.detach())
-        sums[1] += float(g_loss.detach())
-        sums[2] += 1
+        window.append(torch.stack([d_loss.detach(), g_loss.detach()]))
         if (k + 1) % every == 0 or k + 1 == steps:
-            history["d_loss"].append(sums[0] / sums[2])
-            history["g_loss"].append(sums[1] / sums[2])
-            history["step"].append(k + 1)
-            sums = [0.0, 0.0, 0]
+            _log_means(history, torch.stack(window).tolist(), k + 1)
+            window = []
     gan.eval()
     history["seconds"] = time.perf_counter() - start
     if not all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"]):
@@ -143,15 +142,28 @@ def train_ising_gan(gan: IsingGAN, configs: torch.Tensor, temperatures: torch.Te
     return history
 
 
+def _log_means(history: dict[str, Any], losses: list[list[float]], step: int) -> None:
+    """Append the means of the (d_loss, g_loss) pairs ``losses`` (summed in order, as floats)."""
+    sums = [0.0, 0.0]
+    for d_loss, g_loss in losses:
+        sums[0] += d_loss
+        sums[1] += g_loss
+    history["d_loss"].append(sums[0] / len(losses))
+    history["g_loss"].append(sums[1] / len(losses))
+    history["step"].append(step)
+
+
 @torch.no_grad()
 def sample_ising_gan(gan: IsingGAN, T: torch.Tensor, device: torch.device, seed: int | None = 0,
                      batch: int = 2_000) -> torch.Tensor:
-    """sign(g(z, T)) for z ~ N(0, I), one sample per entry of ``T``: float32 (n, 1, L, L) +-1, CPU."""
-    gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
-    z = torch.randn(len(T), gan.config.z_size, generator=gen)
+    """sign(g(z, T)) for z ~ N(0, I), one sample per entry of ``T``: float32 (n, 1, L, L) +-1, CPU.
+    The GAN is moved to ``device``, where z is drawn (seed None: seed 0)."""
+    gen = seeded_generator(0 if seed is None else int(seed), device)
+    z = torch.randn(len(T), gan.config.z_size, generator=gen, device=device)
+    T = T.to(device)
     was_training = gan.training
-    gan.eval()
-    out = [gan.gen_model(zb.to(device), tb.to(device)).cpu() for zb, tb in zip(z.split(batch), T.split(batch))]
+    gan.to(device).eval()
+    out = [gan.gen_model(zb, tb) for zb, tb in zip(z.split(batch), T.split(batch), strict=True)]
     gan.train(was_training)
     x = torch.cat(out)
-    return torch.where(x >= 0, 1.0, -1.0)
+    return torch.where(x >= 0, 1.0, -1.0).cpu()

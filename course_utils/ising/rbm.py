@@ -83,9 +83,11 @@ def train_ising_rbm(model: IsingRBM, configs: torch.Tensor, device: torch.device
 
 @torch.no_grad()
 def sample_ising_rbm(model: IsingRBM, n: int, device, seed: int | None = 0, steps: int = 500) -> torch.Tensor:
-    """``steps`` block-Gibbs sweeps from random spins; float32 (n, 1, L, L) of +-1 on the CPU."""
+    """``steps`` block-Gibbs sweeps from random spins on ``device`` (where the RBM is moved);
+    float32 (n, 1, L, L) of +-1 on the CPU."""
     if int(steps) < 1:
         raise ValueError(f"steps (Gibbs sweeps) must be a positive integer, got {steps!r}")
+    model.to(device)
     gen = torch.Generator(device=device).manual_seed(0 if seed is None else int(seed))
     v = torch.bernoulli(torch.full((n, model.rbm.n_visible), 0.5, device=device), generator=gen)
     for _ in range(int(steps)):

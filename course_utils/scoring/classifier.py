@@ -29,9 +29,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from ..device import DeviceLike, get_device
+from ..device import DeviceLike, get_device, seeded_generator
+from ..progress import tqdm
 
 __all__ = [
     "WEIGHTS_DIR",
@@ -85,10 +85,11 @@ def augment(images: torch.Tensor, generator: torch.Generator | None = None, max_
     """Random affine copies of a batch (rotation, scale, shift in pixels), background kept at -1.
 
     One ``affine_grid`` + ``grid_sample`` call for the whole batch, so augmentation costs less
-    than the forward pass.
+    than the forward pass. The random affine maps are drawn on the images' device (``generator``,
+    if given, is one of that device).
     """
     n = len(images)
-    u = torch.rand(n, 4, generator=generator)
+    u = torch.rand(n, 4, generator=generator, device=images.device)
     angle = (u[:, 0] * 2 - 1) * math.radians(max_degrees)
     s = scale[0] + u[:, 1] * (scale[1] - scale[0])
     shift = (u[:, 2:] * 2 - 1) * (2 * max_shift / 28)  # grid coordinates span 2 for 28 pixels
@@ -118,7 +119,8 @@ def train_classifier(
     """
     device = get_device(device) if not isinstance(device, torch.device) else device
     torch.manual_seed(seed)
-    g = torch.Generator().manual_seed(seed)
+    g = seeded_generator(seed, device)
+    images, labels = images.to(device), labels.to(device)  # once: batches are cut there
     model = MnistClassifier().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * math.ceil(len(images) / batch_size)
@@ -127,22 +129,26 @@ def train_classifier(
     for _ in tqdm(range(epochs), desc="classifier epochs", disable=not progress):
         t0 = time.perf_counter()
         model.train()
-        perm = torch.randperm(len(images), generator=g)
-        total_loss, correct = 0.0, 0
+        perm = torch.randperm(len(images), generator=g, device=device)
+        losses, corrects, sizes = [], [], []
         for start in range(0, len(images), batch_size):
             idx = perm[start:start + batch_size]
-            x = augment(images[idx], g).to(device=device, dtype=torch.float32)
-            y = labels[idx].to(device)
+            x = augment(images[idx], g).to(dtype=torch.float32)
+            y = labels[idx]
             logits = model(x)
             loss = F.cross_entropy(logits, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             schedule.step()
-            total_loss += float(loss.detach()) * len(idx)
-            correct += int((logits.argmax(1) == y).sum())
+            losses.append(loss.detach())
+            corrects.append((logits.argmax(1) == y).sum())
+            sizes.append(len(idx))
+        total_loss = 0.0  # summed on the host in batch order, after the epoch's one sync
+        for value, size in zip(torch.stack(losses).tolist(), sizes, strict=True):
+            total_loss += value * size
         history["loss"].append(total_loss / len(images))
-        history["train_accuracy"].append(correct / len(images))
+        history["train_accuracy"].append(int(torch.stack(corrects).sum()) / len(images))
         history["seconds"].append(time.perf_counter() - t0)
     return model.eval(), history
 
@@ -152,11 +158,12 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     """Fraction of ``images`` (in [-1, 1]) that ``model`` classifies as ``labels``."""
     model.eval()
     device = next(model.parameters()).device
-    correct = 0
+    labels = torch.as_tensor(labels).to(device)
+    correct = torch.zeros((), dtype=torch.long, device=device)  # counted on the device, read once
     for start in range(0, len(images), batch_size):
         x = images[start:start + batch_size].reshape(-1, 1, 28, 28).to(device=device, dtype=torch.float32)
-        correct += int((model(x).argmax(1).cpu() == labels[start:start + batch_size]).sum())
-    return correct / len(images)
+        correct += (model(x).argmax(1) == labels[start:start + batch_size]).sum()
+    return int(correct) / len(images)
 
 
 def sha256_of(path: str | Path) -> str:

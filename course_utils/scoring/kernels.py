@@ -30,8 +30,8 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from ..progress import tqdm
 from .tiling import Accumulator, chunks, square_tile, tile_shape, to_float64
 
 __all__ = [
@@ -150,10 +150,10 @@ def mean_squared_distance(x: torch.Tensor) -> float:
     n x n matrix ``Mxx``.
     """
     mean = column_mean(x)
-    total = 0.0
+    total = torch.zeros((), dtype=torch.float64, device=mean.device)  # summed there, read once
     for a, b in chunks(len(x), _row_chunk(x)):
-        total += float(((to_float64(x[a:b]) - mean) ** 2).sum())
-    return 2.0 * total / len(x)
+        total += ((to_float64(x[a:b]) - mean) ** 2).sum()
+    return 2.0 * float(total) / len(x)
 
 
 def median_distance(x: torch.Tensor, max_samples: int = MEDIAN_SUBSAMPLE, seed: int = 0) -> float:

@@ -330,6 +330,16 @@ def mmd_permutation_test(
     return PermutationTestResult(observed, p, null)
 
 
+def _kid_subsets(n: int, m: int, subsets: int, size: int,
+                 seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The index sets of KID's subsets, (subsets, size) each for X and Y, drawn on the CPU in
+    torchmetrics' order (X's then Y's permutation, subset by subset), to move once."""
+    g = torch.Generator().manual_seed(seed)
+    rows = [(torch.randperm(n, generator=g)[:size], torch.randperm(m, generator=g)[:size])
+            for _ in range(subsets)]
+    return torch.stack([ix for ix, _ in rows]), torch.stack([iy for _, iy in rows])
+
+
 def kid(
     X: Any,
     Y: Any,
@@ -370,11 +380,9 @@ def kid(
     spec = Kernel("polynomial")
     px, py = prepare(x, spec, device, dt), prepare(y, spec, device, dt)
     opts = dict(memory_budget=memory_budget, block_size=block_size, progress=False)
-    g = torch.Generator().manual_seed(seed)
+    subsets_x, subsets_y = _kid_subsets(len(x), len(y), subsets, subset_size, seed)
     values = []
-    for _ in range(subsets):
-        ix = torch.randperm(len(x), generator=g)[:subset_size].to(device)
-        iy = torch.randperm(len(y), generator=g)[:subset_size].to(device)
+    for ix, iy in zip(subsets_x.to(device), subsets_y.to(device), strict=True):
         sx, sy = Samples(px.x[ix], None), Samples(py.x[iy], None)
         sxx, syy = kernel_sum(spec, sx, **opts), kernel_sum(spec, sy, **opts)
         sxy = kernel_sum(spec, sx, sy, **opts).total

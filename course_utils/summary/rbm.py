@@ -28,7 +28,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+
+from ..progress import tqdm
 
 __all__ = [
     "RBM", "energy", "free_energy", "hidden_probs", "visible_probs", "gibbs_step", "gibbs_chain",
@@ -194,9 +195,19 @@ def cd_gradient(rbm: RBM, v: torch.Tensor, k: int = 1, chain: torch.Tensor | Non
     Returns (gradient dict for W, b, c; the chain's final visible states).
     """
     v = _check_v(rbm, v)
+    _check_k(k)
+    return _cd_gradient(rbm, v, k, v if chain is None else _check_v(rbm, chain), generator)
+
+
+def _check_k(k: int) -> None:
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k (Gibbs steps) must be a positive integer, got {k!r}")
-    v_neg = v if chain is None else _check_v(rbm, chain)
+
+
+def _cd_gradient(rbm: RBM, v: torch.Tensor, k: int, v_neg: torch.Tensor,
+                 generator: torch.Generator | None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """``cd_gradient`` for binary ``v`` and chain start ``v_neg`` that were checked already (the
+    check reads the data back to the host: once per training run, not once per batch)."""
     for _ in range(k):
         v_neg, _ = gibbs_step(rbm, v_neg, generator)
     data = _statistics(v, hidden_probs(rbm, v))
@@ -228,14 +239,15 @@ def train_rbm(
     With ``exact_every_epoch`` (small H only), the exact mean ``log_likelihood`` (with one more entry,
     before training) and, with ``held_out``, ``log_likelihood_held_out`` (same length).
     """
-    v = _check_v(rbm, v)
+    v = _check_v(rbm, v)  # checked once: the batches and the chain below are binary by construction
     held_out = None if held_out is None else _check_v(rbm, held_out)
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    _check_k(k)
     # The persistent chain and every random number live on the data's device, with the RBM.
     gen = torch.Generator(device=v.device).manual_seed(seed)
-    chain = (torch.bernoulli(torch.full((batch_size, rbm.n_visible), 0.5, device=v.device), generator=gen)
-             if persistent else None)
+    start_half = torch.full((batch_size, rbm.n_visible), 0.5, device=v.device, dtype=v.dtype)
+    chain = torch.bernoulli(start_half, generator=gen) if persistent else None
     history: dict[str, Any] = {"recon_error": [], "free_energy": [], "log_likelihood": [], "seconds": []}
     if held_out is not None:
         history.update(free_energy_held_out=[], log_likelihood_held_out=[])
@@ -253,7 +265,8 @@ def train_rbm(
         error_sum, batches = torch.zeros((), device=v.device), 0
         for idx in torch.randperm(len(v), generator=gen, device=v.device).split(batch_size):
             batch = v[idx]
-            grad, v_neg = cd_gradient(rbm, batch, k, chain[: len(batch)] if persistent else None, gen)
+            v_start = chain[: len(batch)] if persistent else batch  # PCD: the chain; CD: the data
+            grad, v_neg = _cd_gradient(rbm, batch, k, v_start, gen)
             if persistent:
                 chain[: len(batch)] = v_neg
             with torch.no_grad():

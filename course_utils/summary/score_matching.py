@@ -29,9 +29,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from ..device import cpu_threads
+from ..device import cpu_threads, seeded_generator
+from ..progress import tqdm
 
 __all__ = [
     "gmm_params", "gmm_sample", "gmm_log_prob", "gmm_score", "ScoreNet", "noise_levels", "dsm_loss",
@@ -123,10 +123,11 @@ def noise_levels(sigma_max: float = 3.0, sigma_min: float = 0.05, n: int = 10) -
 
 def dsm_loss(model: nn.Module, x: torch.Tensor, sigmas: torch.Tensor,
              generator: torch.Generator | None = None) -> torch.Tensor:
-    """E_{sigma, eps} || sigma s(x + sigma eps, sigma) + eps ||^2 / 2 (the sigma^2-weighted DSM loss)."""
-    idx = torch.randint(len(sigmas), (len(x),), generator=generator)
-    sigma = sigmas[idx].to(x).reshape(-1, 1)
-    eps = torch.randn(x.shape, generator=generator).to(x)
+    """E_{sigma, eps} || sigma s(x + sigma eps, sigma) + eps ||^2 / 2 (sigma^2-weighted DSM loss).
+    sigma and eps are drawn on x's device (``generator``, if given, is one of that device)."""
+    idx = torch.randint(len(sigmas), (len(x),), generator=generator, device=x.device)
+    sigma = sigmas.to(x)[idx].reshape(-1, 1)
+    eps = torch.randn(x.shape, generator=generator, device=x.device).to(x.dtype)
     return 0.5 * ((sigma * model(x + sigma * eps, sigma) + eps) ** 2).sum(dim=1).mean()
 
 
@@ -135,12 +136,14 @@ def train_score_model(model: nn.Module, data: torch.Tensor, sigmas: torch.Tensor
                       progress: bool = True, threads: int | None = 1) -> dict[str, Any]:
     """Adam on ``dsm_loss`` with minibatches of ``data`` (N, 2). History: ``loss`` per step, ``seconds``.
     ``threads``: torch's CPU threads meanwhile (1, the fastest for networks this small:
-    ``benchmarks/threads.py``; ``None`` keeps the caller's)."""
+    ``benchmarks/threads.py``; ``None`` keeps the caller's). Batches and noise are drawn on the
+    data's device (the model's too) from a generator seeded with ``seed``."""
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if data.ndim != 2:
         raise ValueError(f"data must be (N, dim) points, got shape {tuple(data.shape)}")
-    gen = torch.Generator().manual_seed(seed)
+    gen = seeded_generator(seed, data.device)
+    sigmas = sigmas.to(data)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     losses = []
@@ -148,15 +151,15 @@ def train_score_model(model: nn.Module, data: torch.Tensor, sigmas: torch.Tensor
     model.train()
     with cpu_threads(threads):
         for _ in tqdm(range(steps), desc="score matching", disable=not progress):
-            batch = data[torch.randint(len(data), (batch_size,), generator=gen)]
+            batch = data[torch.randint(len(data), (batch_size,), generator=gen, device=data.device)]
             loss = dsm_loss(model, batch, sigmas, gen)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
-            losses.append(float(loss.detach()))
+            losses.append(loss.detach())
     model.eval()
-    return {"loss": losses, "seconds": time.perf_counter() - start}
+    return {"loss": torch.stack(losses).tolist(), "seconds": time.perf_counter() - start}
 
 
 @torch.no_grad()
@@ -165,7 +168,8 @@ def langevin(score: ScoreFn, x0: torch.Tensor, step_size: float, n_steps: int,
     """Unadjusted Langevin: x <- x + (eta/2) s(x) + sqrt(eta) z, z ~ N(0, I), ``n_steps`` times from ``x0``.
 
     ``step_size`` is eta. On N(mu, s^2 I) the chain converges to N(mu, s^2 / (1 - eta / (4 s^2)))
-    for eta < 4 s^2 and diverges for larger steps.
+    for eta < 4 s^2 and diverges for larger steps. z is drawn on x0's device (``generator``, if
+    given, is one of that device).
     """
     if not step_size > 0:
         raise ValueError(f"step_size must be positive, got {step_size}")
@@ -173,7 +177,8 @@ def langevin(score: ScoreFn, x0: torch.Tensor, step_size: float, n_steps: int,
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
     x = x0.clone()
     for _ in range(n_steps):
-        x = x + 0.5 * step_size * score(x) + math.sqrt(step_size) * torch.randn(x.shape, generator=generator).to(x)
+        z = torch.randn(x.shape, generator=generator, device=x.device).to(x.dtype)
+        x = x + 0.5 * step_size * score(x) + math.sqrt(step_size) * z
     return x
 
 

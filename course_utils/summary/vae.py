@@ -32,10 +32,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from ..device import DeviceLike, get_device
+from ..device import DeviceLike, get_device, seeded_generator
 from ..images import to_model_range
+from ..progress import tqdm
 from .divergences import kl_diag_normal_standard, kl_normal
 
 __all__ = [
@@ -122,7 +122,19 @@ def _as_unit_images(x: torch.Tensor) -> torch.Tensor:
     if float(x.min()) < -1.001 or float(x.max()) > 1.001:
         raise ValueError(f"images must lie in [-1, 1] (as load_mnist returns them), got "
                          f"[{float(x.min()):.3g}, {float(x.max()):.3g}]")
+    return _unit_targets(x)
+
+
+def _unit_targets(x: torch.Tensor) -> torch.Tensor:
+    """(x + 1) / 2 as flat targets in [0, 1], unchecked (``_as_unit_images`` checks them, once)."""
     return ((x.reshape(len(x), N_PIXELS) + 1) / 2).clamp(0, 1)
+
+
+def _loss_terms(model: VAE, target: torch.Tensor,
+                eps: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(recon, kl) of flat ``target`` in [0, 1] with one reparameterised sample per image."""
+    logits, mu, logvar = model(target, eps)
+    return vae_loss_terms(target, logits, mu, logvar)
 
 
 def vae_loss_terms(target: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor,
@@ -140,9 +152,7 @@ def vae_loss_terms(target: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor,
 
 def elbo_terms(model: VAE, images: torch.Tensor, eps: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(recon, kl) of ``images`` in [-1, 1] with one reparameterised sample per image."""
-    target = _as_unit_images(images)
-    logits, mu, logvar = model(target, eps)
-    return vae_loss_terms(target, logits, mu, logvar)
+    return _loss_terms(model, _as_unit_images(images), eps)
 
 
 def train_vae(
@@ -160,15 +170,19 @@ def train_vae(
     Returns the history: per-epoch lists ``recon``, ``kl``, ``loss`` (= -ELBO, nats per image,
     averaged over the epoch's batches), ``test_loss`` (if ``test_images``), ``seconds``; and
     ``images_per_second`` and ``train_seconds``.
+
+    The images are checked and moved to ``device`` once; batches are drawn there by a generator
+    seeded with ``seed`` and the epoch's sums stay there (one host sync per epoch).
     """
     if not isinstance(config, VAEConfig):
         raise TypeError(f"train_vae takes the run's VAEConfig (see vae_config), got {type(config).__name__}")
     epochs, batch_size, lr = config.epochs, config.batch_size, config.lr
     device = device if isinstance(device, torch.device) else get_device(device)
     data = to_model_range(_as_unit_images(images))  # validated once, kept flat
+    targets = _unit_targets(data).to(device)
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
+    gen = seeded_generator(seed, device)
     history: dict[str, Any] = {"recon": [], "kl": [], "loss": [], "test_loss": [], "seconds": []}
     # eps of the reparameterisation comes from torch's global generator: seed a fork of it, so the
     # run is reproducible and the caller's random state is left as it was.
@@ -176,14 +190,14 @@ def train_vae(
         torch.manual_seed(seed)
         for _ in tqdm(range(epochs), desc="VAE epochs", disable=not progress):
             start = time.perf_counter()
-            sums = torch.zeros(2)
+            sums = torch.zeros(2, device=device)
             batches = 0
-            for idx in torch.randperm(len(data), generator=gen).split(batch_size):
-                recon, kl = elbo_terms(model, data[idx].to(device))
+            for idx in torch.randperm(len(data), generator=gen, device=device).split(batch_size):
+                recon, kl = _loss_terms(model, targets[idx])
                 opt.zero_grad()
                 (recon + kl).backward()
                 opt.step()
-                sums += torch.stack([recon.detach(), kl.detach()]).cpu()
+                sums += torch.stack([recon.detach(), kl.detach()])
                 batches += 1
             history["seconds"].append(time.perf_counter() - start)
             recon_mean, kl_mean = (sums / batches).tolist()
@@ -204,12 +218,17 @@ def evaluate_loss(model: VAE, images: torch.Tensor, device: DeviceLike = None, s
     device = device if isinstance(device, torch.device) else get_device(device)
     was_training = model.training
     model.eval()
-    gen = torch.Generator().manual_seed(seed)
+    gen = seeded_generator(seed, device)
+    targets = _as_unit_images(images).to(device)  # checked once, not per batch
+    losses, sizes = [], []
+    for batch in targets.split(500):
+        eps = torch.randn(len(batch), model.latent_dim, generator=gen, device=device)
+        recon, kl = _loss_terms(model, batch, eps)
+        losses.append(recon + kl)
+        sizes.append(len(batch))
     total = 0.0
-    for batch in images.split(500):
-        eps = torch.randn(len(batch), model.latent_dim, generator=gen).to(device)
-        recon, kl = elbo_terms(model, batch.to(device), eps)
-        total += float(recon + kl) * len(batch)
+    for loss, size in zip(torch.stack(losses).tolist(), sizes, strict=True):  # one host sync
+        total += loss * size
     model.train(was_training)
     return total / len(images)
 
@@ -225,8 +244,7 @@ def sample_vae(model: VAE, n: int, device: DeviceLike = None, seed: int | None =
         raise ValueError(f"n must be a positive integer, got {n!r}")
     device = device if isinstance(device, torch.device) else get_device(device)
     model = model.to(device).eval()
-    gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    h = torch.randn(n, model.latent_dim, generator=gen).to(device)
+    h = torch.randn(n, model.latent_dim, generator=seeded_generator(seed, device), device=device)
     return to_model_range(torch.sigmoid(model.decode(h))).reshape(n, 1, 28, 28).cpu()
 
 
