@@ -16,7 +16,7 @@ export COURSE_ARTIFACTS ?= $(CURDIR)/build/artifacts
 EXECUTED ?= build/executed-smoke
 SMOKE_STAMP := build/executed-smoke/.stamp
 
-.PHONY: help venv run test unit nbval lab notebooks benchmarks figures slides site clean
+.PHONY: help venv run test unit nbval lab notebooks benchmarks gpu-check figures slides site clean
 
 help:
 	@echo "make run        execute every notebook (COURSE_PROFILE=$${COURSE_PROFILE:-laptop}) into build/executed/"
@@ -25,6 +25,7 @@ help:
 	@echo "make notebooks  regenerate the paired notebooks/*.ipynb from the .py sources"
 	@echo "make student    the student edition (solutions removed, outputs cleared) into build/student/"
 	@echo "make benchmarks run the speed and memory benchmarks (minutes)"
+	@echo "make gpu-check  every family, score and sampler on the GPU, timed against the CPU (ARGS=...)"
 	@echo "make figures    redraw the lecture's four diagrams (and, after make run, the GIFs) into figures/"
 	@echo "make slides     reveal.js slides per notebook into build/slides/ (EXECUTED=$(EXECUTED))"
 	@echo "make site       static course site into build/site/ (python -m http.server -d build/site)"
@@ -64,6 +65,7 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory student
 	COURSE_PROFILE=smoke COURSE_EXERCISES_EXPECT="not yet" $(BIN)/python -m pytest -p no:cacheprovider \
 	  build/student/*.ipynb --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+	$(BIN)/python scripts/gpu_check.py --device cpu --smallest --threads 1
 	rm -rf build/figures && $(BIN)/python -m course_utils figures --out build/figures
 	$(MAKE) --no-print-directory slides site EXECUTED=build/executed-smoke
 	COURSE_SITE=build/site $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_site.py \
@@ -84,6 +86,13 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/gan_throughput.py
 	$(BIN)/python benchmarks/mmd.py
 	$(BIN)/python benchmarks/diffusion.py
+
+# The GPU path (scripts/gpu_check.py): every family, the scores and the samplers on the GPU,
+# then timed against the CPU; the tables go to benchmarks/results/gpu_check.md. Extra arguments
+# through ARGS, e.g. make gpu-check ARGS="--device cuda --data-root ../data". It needs only torch
+# and numpy: the venv's python where there is one, else $(PYTHON) (a lent GPU has no registry).
+gpu-check:
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) scripts/gpu_check.py $(ARGS)
 
 # The four diagrams; after `make run`, also the README's GIFs from the laptop checkpoints.
 figures: $(STAMP)
