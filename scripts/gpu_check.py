@@ -55,14 +55,22 @@ from torch.utils.data import TensorDataset
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._results import recorded  # noqa: E402
-from course_utils import diffusion, ising, models, scoring  # noqa: E402
-from course_utils.data import DataError, load_mnist  # noqa: E402
-from course_utils.device import get_device, seeded_generator  # noqa: E402
-from course_utils.families.base import DIGITS, SPINS, ExactDensity, Family, field_specs  # noqa: E402
-from course_utils.paths import data_root  # noqa: E402
-from course_utils.scoring.classifier import train_classifier  # noqa: E402
-from course_utils.summary import rbm, score_matching, vae  # noqa: E402
+try:
+    from benchmarks._results import recorded  # noqa: E402
+    from course_utils import diffusion, ising, models, scoring  # noqa: E402
+    from course_utils.data import DataError, load_mnist  # noqa: E402
+    from course_utils.device import get_device, seeded_generator  # noqa: E402
+    from course_utils.families.base import DIGITS, SPINS, ExactDensity, Family, field_specs  # noqa: E402
+    from course_utils.paths import data_root  # noqa: E402
+    from course_utils.scoring.classifier import train_classifier  # noqa: E402
+    from course_utils.summary import rbm, score_matching, vae  # noqa: E402
+except ImportError as missing:  # a package that course_utils imports is not installed here
+    ours = [f.filename for f in traceback.extract_tb(missing.__traceback__)
+            if f.filename.startswith(str(ROOT))]
+    by = Path(ours[-1]).relative_to(ROOT) if ours else "the repository"
+    print(f"gpu_check: {by} imports {missing.name or missing}, which is not installed here; "
+          "the check should need only torch and numpy", file=sys.stderr)
+    sys.exit(2)
 
 SEED = 0
 SAME_SAMPLES = 1e-3  # entries of two samplings with one seed that may differ by more than 1e-3
@@ -453,7 +461,7 @@ def check_langevin(device: torch.device, n: int) -> str:
     var, want = float(x.var()), 1 / (1 - eta / 4)
     measured = f"variance {var:.3f} (expected {want:.3f})"
     expect(abs(var - want) < 6 * want * math.sqrt(2 / (2 * n)), measured)  # 6 standard errors
-    return f"{n} particles, {steps} steps: {measured}" + _syncs(("run", syncs))
+    return f"{n:,} particles, {steps} steps: {measured}" + _syncs(("run", syncs))
 
 
 def check_score_matching(device: torch.device) -> str:
