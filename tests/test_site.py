@@ -86,8 +86,7 @@ def _executed_notebook(title: str, markdown_image: str, seed: int) -> nbformat.N
     return nb
 
 
-@pytest.fixture
-def course(tmp_path: Path) -> dict[str, Path]:
+def _course(tmp_path: Path) -> dict[str, Path]:
     """A fake repository: figures/ drawn by our code, notebooks/ as source, executed/ notebooks,
     a guide in docs/ that links to a benchmark's results file."""
     write_figures(tmp_path / "figures")
@@ -114,6 +113,18 @@ def course(tmp_path: Path) -> dict[str, Path]:
     return {"root": tmp_path, "executed": executed, "source": tmp_path / "notebooks"}
 
 
+@pytest.fixture
+def course(tmp_path: Path) -> dict[str, Path]:
+    """The fake repository, for a test that changes it or what is built from it."""
+    return _course(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The fake repository's site, built once for the tests that only read it."""
+    return _site(_course(tmp_path_factory.mktemp("course")))
+
+
 def _site(course: dict[str, Path]) -> Path:
     return build_site(course["executed"], course["root"] / "site", source_dir=course["source"],
                       entries=ENTRIES).parent
@@ -138,8 +149,7 @@ def test_default_slide_metadata_only_when_the_notebook_has_none():
     assert nb.cells[1].metadata["slideshow"]["slide_type"] == "skip"
 
 
-def test_site_has_an_index_in_lecture_order_from_the_catalogue(course):
-    site = _site(course)
+def test_site_has_an_index_in_lecture_order_from_the_catalogue(site):
     text = (site / "index.html").read_text()
     listing = text[text.index('id="the-notebooks-in-lecture-order"'):text.index('id="the-guide"')]
     links = re.findall(r'href="([^"#]+\.html)"', listing)
@@ -150,8 +160,7 @@ def test_site_has_an_index_in_lecture_order_from_the_catalogue(course):
     assert '<span class="pre">COURSE_TRAIN=1</span>' in listing and "~10 min" in listing
 
 
-def test_site_pages_show_figures_outputs_and_folded_solutions(course):
-    site = _site(course)
+def test_site_pages_show_figures_outputs_and_folded_solutions(site):
     page = (site / "notebooks" / "01_game.html").read_text()
     images = re.findall(r'<img [^>]*src="([^"]+)"', page)
     assert len(images) == 2, "the Markdown diagram and the plot output"
@@ -161,10 +170,9 @@ def test_site_pages_show_figures_outputs_and_folded_solutions(course):
     assert "Solution (click to show)" in folded and "my_answer" in folded
 
 
-def test_site_holds_the_guide_and_the_results_it_links_to(course):
-    assert [p.name for p in guide_pages(course["root"] / "docs")] == \
+def test_site_holds_the_guide_and_the_results_it_links_to(site):
+    assert [p.name for p in guide_pages(site.parent / "docs")] == \
         ["index.md", "presenting.md", "scoring.md"], "index first, then in the order it links"
-    site = _site(course)
     for page in ("docs/index.html", "docs/presenting.html", "docs/scoring.html",
                  "benchmarks/results/mmd.html"):
         assert (site / page).is_file(), page
@@ -206,9 +214,9 @@ _EXTERNAL = re.compile(r'<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)="(?:ht
                        re.IGNORECASE)
 
 
-def test_pages_slides_and_index_load_nothing_from_the_network(course):
-    site = _site(course)
-    slides = _slides(course)
+def test_pages_slides_and_index_load_nothing_from_the_network(site):
+    slides = build_slides(site.parent / "executed", site.parent / "slides",
+                          source_dir=site.parent / "notebooks")
     pages = sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
     assert len(pages) >= 8  # index, search, genindex, 2 notebooks, 3 guide pages, 1 result
     for page in [*pages, *slides]:
@@ -223,8 +231,7 @@ def test_pages_slides_and_index_load_nothing_from_the_network(course):
     assert (slides[0].parent / "_static/reveal.js/LICENSE").is_file()
 
 
-def test_every_page_links_home_previous_next_and_has_its_contents(course):
-    site = _site(course)
+def test_every_page_links_home_previous_next_and_has_its_contents(site):
     first = (site / "notebooks" / "00_start.html").read_text()
     second = (site / "notebooks" / "01_game.html").read_text()
 
@@ -457,9 +464,11 @@ def built(course) -> dict[str, Path]:
     return {"site": site, "slides": course["root"] / "slides"}
 
 
-def test_site_and_slides_in_headless_chromium(built, browser, serve, tmp_path):
+def test_site_and_slides_in_headless_chromium(site, browser, serve, tmp_path):
     shots = tmp_path / "screenshots"
-    problems = check_site(browser, built["site"], built["slides"], serve, shots,
+    slides = site.parent / "slides"
+    build_slides(site.parent / "executed", slides, source_dir=site.parent / "notebooks")
+    problems = check_site(browser, site, slides, serve, shots,
                           expected=NOTEBOOK_PAGES, guide=GUIDE_PAGES,
                           maths={"00_start", "01_game", "scoring"})
     assert problems == []
