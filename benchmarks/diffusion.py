@@ -43,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ddim-steps", type=int, nargs="+", default=[50, 20], help="DDIM step counts to run")
     args = parser.parse_args(argv)
     with recorded("diffusion"):  # also into benchmarks/results/ (see _results.py)
-        return run(args)
+        return measure(args)
 
 
-def run(args: argparse.Namespace) -> int:
+def measure(args: argparse.Namespace) -> int:
     """Sample with every sampler, print the table and the verdicts."""
     torch.set_num_threads(args.threads)
     ddpm = models.load(args.checkpoint, "cpu", family="ddpm").model

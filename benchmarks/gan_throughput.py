@@ -168,10 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit with status 1 if the goal is not met")
     args = parser.parse_args(argv)
     with recorded("gan_throughput"):  # also into benchmarks/results/ (see _results.py)
-        return run(args)
+        return measure(args)
 
 
-def run(args: argparse.Namespace) -> int:
+def measure(args: argparse.Namespace) -> int:
     """Time both loops, print the table and the verdict."""
     device = get_device(args.device)
     data = load_images(args.data_root)

@@ -289,10 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(args)))
         return 0
     with recorded("mmd"):  # also into benchmarks/results/ (see _results.py)
-        return run(args)
+        return measure(args)
 
 
-def run(args: argparse.Namespace) -> int:
+def measure(args: argparse.Namespace) -> int:
     """Run every measurement in its own process, print the tables and the verdicts."""
     started = time.perf_counter()
     print(f"load average before: {os.getloadavg()}")

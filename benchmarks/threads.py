@@ -88,10 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", action="store_true", help="run a busy-loop process beside the benchmark")
     args = parser.parse_args(argv)
     with recorded("threads_load" if args.load else "threads"):  # also into benchmarks/results/
-        return run(args)
+        return measure(args)
 
 
-def run(args: argparse.Namespace) -> int:
+def measure(args: argparse.Namespace) -> int:
     """Time every work item with one and two threads, print the table."""
     stop, spinner = mp.Event(), None
     if args.load:
