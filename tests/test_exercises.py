@@ -1,17 +1,35 @@
 """Every checker of ``course_utils.exercises``: it accepts the right answer, names plausible wrong
 ones (a sign flip, a missing factor, a transposed shape, ...), says "not yet" for the placeholder,
-and never raises, whatever the student's code does."""
+and never raises, whatever the student's code does. Its reference follows the package's policy
+(``course_utils.exercises``): the package's own function (``LIBRARY`` below), or written out in
+the checker and checked against numbers computed another way (``INDEPENDENT``)."""
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 import torch
 import torch.nn.functional as F
+from scipy import optimize, stats
 from torch import nn
 
 from course_utils import exercises as E
+from course_utils.diffusion import forward
+from course_utils.diffusion.samplers import ddim_step, guided_eps
+from course_utils.diffusion.schedules import Schedule
 from course_utils.exercises.verdict import EXPECT_ENV, Verdict
+from course_utils.gan.dcgan import label_planes as package_label_planes
+from course_utils.gan.game import normal_pdf, optimal_discriminator, value_function
+from course_utils.gan.losses import gradient_penalty
+from course_utils.gan.networks import make_discriminator_network
+from course_utils.scoring import class_spread, mmd2
+from course_utils.scoring.mmd import permutation_p_value
+from course_utils.summary import rbm as R
+from course_utils.summary.divergences import kl_diag_normal_standard
+from course_utils.summary.divergences import kl_normal as package_kl_normal
+from course_utils.summary.score_matching import langevin_step
+from course_utils.summary.vae import reparameterize
 
 
 @pytest.fixture(autouse=True)
@@ -410,6 +428,7 @@ def test_checker_never_raises_on_student_errors(name, capsys):
 def test_checks_leave_the_global_random_state_alone():
     state = torch.random.get_rng_state()
     E.check_discriminator(make_disc)  # initialising layers draws from the global generator
+    E.check_discriminator_size(lambda i, L, h: i * h + (L - 1) * h * h + h + 1)  # the reference's
     E.check_noise(lambda n, z, generator: torch.rand(n, z) * 2 - 1)  # so does ignoring the generator
     assert torch.equal(torch.random.get_rng_state(), state)
 
@@ -432,3 +451,171 @@ def test_every_check_is_exported_and_listed():
     assert all(2 <= len(checks) <= 4 for checks in E.CHECKS.values())
     tested = {CASES[name][0] for name in CASES}
     assert tested == exported, "every checker needs its cases in this file"
+
+
+# --- the references: the package's function, or checked against independent numbers ------------
+# Each answer below is "correct" only if the checker's reference agrees with it to the checker's
+# own tolerance. LIBRARY: answers that only call the package's function, with its inputs built
+# from the exercise's; the checker calls the same function, so notebook, library and checker
+# cannot disagree. INDEPENDENT: for the references the checkers write out (the package has no
+# such function), answers computed another way: a brute-force sum, autograd, torch's or SciPy's
+# own functions, the definition in other terms.
+
+
+def _rbm(W, b, c):
+    rbm = R.RBM(*W.shape).to(W.dtype).requires_grad_(False)
+    for param, value in ((rbm.W, W), (rbm.b, b), (rbm.c, c)):
+        param.copy_(value)
+    return rbm
+
+
+def package_cd1(v0, W, b, c, u_h, u_v):
+    rbm = _rbm(W, b, c)
+    h0 = (u_h < R.hidden_probs(rbm, v0)).to(v0.dtype)
+    v1 = (u_v < R.visible_probs(rbm, h0)).to(v0.dtype)
+    grad = R.contrastive_gradient(rbm, v0, v1)
+    return grad["W"], grad["b"], grad["c"]
+
+
+def package_size(input_size, layers, hidden):
+    with torch.random.fork_rng(devices=[]):
+        network = make_discriminator_network(input_size, layers, hidden)
+    return sum(p.numel() for p in network.parameters())
+
+
+def package_p_value(X, Y, statistic, perms):
+    Z, n = torch.cat([X, Y]), len(X)
+    null = torch.tensor([statistic(Z[p[:n]], Z[p[n:]]) for p in perms])
+    return permutation_p_value(statistic(X, Y), null)
+
+
+def package_q_sample(x0, t, alpha_bars, noise):
+    alphas = alpha_bars / torch.cat([torch.ones(1, dtype=alpha_bars.dtype), alpha_bars[:-1]])
+    return forward.q_sample(x0, t, Schedule(1 - alphas, alphas, alpha_bars), noise=noise)
+
+
+def package_forward_step(x, beta, noise):
+    one_step = Schedule.from_betas(torch.tensor([beta], dtype=x.dtype))
+    return forward.q_sample(x, torch.zeros(len(x), dtype=torch.long), one_step, noise=noise)
+
+
+LIBRARY = {
+    "kl_normal": package_kl_normal,
+    "kl_vae": kl_diag_normal_standard,
+    "reparameterise": reparameterize,
+    "free_energy": lambda v, W, b, c: R.free_energy(_rbm(W, b, c), v),
+    "cd1": package_cd1,
+    "langevin": lambda x, score, eta, z: langevin_step(score, x, eta, z),
+    "d_star": lambda x, md, sd, mg, sg: optimal_discriminator(normal_pdf(x, md, sd),
+                                                              normal_pdf(x, mg, sg)),
+    "value": value_function,
+    "discriminator_size": package_size,
+    "mmd2": lambda X, Y, h: mmd2(X, Y, bandwidth=h, estimator="unbiased", dtype=torch.float64),
+    "permutation_test": package_p_value,
+    "alpha_bars": lambda betas: Schedule.from_betas(betas).alpha_bars,
+    "forward_step": package_forward_step,
+    "q_sample": package_q_sample,
+    "posterior": lambda x0, xt, t, b, ab: forward.posterior_mean_variance(x0, xt, t,
+                                                                          Schedule(b, 1 - b, ab)),
+    "ddim": lambda x, eps, a_t, a_s, eta, z: ddim_step(x, eps, a_t, a_s, eta, z),
+    "gradient_penalty": lambda critic, real, fake, eps: gradient_penalty(critic, real, fake,
+                                                                         eps=eps),
+    "label_planes": package_label_planes,
+    "class_spread": class_spread,
+}
+
+
+def _autograd(loss):
+    """d loss(l) / dl for each logit l, by autograd."""
+    def grad(logit):
+        logit = logit.detach().clone().requires_grad_(True)
+        return torch.autograd.grad(loss(logit).sum(), logit)[0]
+    return grad
+
+
+def two_lecture_blocks(input_size, hidden):
+    """The lecture's hidden block (Linear without bias, LeakyReLU, Dropout) twice, then its
+    output layer."""
+    first = make_discriminator_network(input_size, 1, hidden)
+    second = make_discriminator_network(hidden, 1, hidden)
+    return nn.Sequential(*first[:3], *second[:3], nn.Linear(hidden, 1), nn.Sigmoid())
+
+
+def balanced_accuracy(d_real, d_fake):
+    """The mean recall of the two classes, read off the confusion matrix (rows: the true class)."""
+    truth = torch.cat([torch.ones(len(d_real)), torch.zeros(len(d_fake))]).long()
+    said = (torch.cat([d_real, d_fake]) > 0.5).long()
+    confusion = torch.bincount(2 * truth + said, minlength=4).reshape(2, 2).double()
+    return (confusion.diagonal() / confusion.sum(dim=1)).mean()
+
+
+class TwoPredictions(nn.Module):
+    """A stand-in noise predictor: channel 1 of x when told a label, channel 0 without one."""
+
+    def forward(self, x, t, labels=None):
+        told = torch.zeros(len(x), dtype=torch.bool) if labels is None else labels >= 0
+        return torch.where(told[:, None, None, None], x[:, 1:], x[:, :1])
+
+
+def guided_by_the_sampler(eps_u, eps_c, w):
+    both, steps = torch.cat([eps_u, eps_c], dim=1), torch.zeros(len(eps_u), dtype=torch.long)
+    return guided_eps(TwoPredictions(), both, steps, labels=steps, guidance=w)
+
+
+def ising_energy_loops(s):
+    """Brute force: each site's right and lower neighbour (periodic), one bond at a time."""
+    n, L, _ = s.shape
+    e = torch.zeros(n, dtype=torch.float64)
+    for i in range(L):
+        for j in range(L):
+            e -= s[:, i, j] * (s[:, (i + 1) % L, j] + s[:, i, (j + 1) % L])
+    return e / (L * L)
+
+
+def binder_from_kurtosis(m):
+    """The symmetrised sample (m, -m) has mean 0 and the even moments of m, so
+    U4 = 1 - kurtosis / 3 (SciPy's kurtosis, from central moments)."""
+    symmetric = torch.cat([m, -m]).numpy()
+    return 1 - stats.kurtosis(symmetric, fisher=False, bias=True) / 3
+
+
+INDEPENDENT = {
+    "logit_gradients": (_autograd(lambda logit: F.logsigmoid(-logit)),  # log(1 - sigmoid(logit))
+                        _autograd(lambda logit: -F.logsigmoid(logit))),
+    "noise": lambda n, z, generator: torch.empty(n, z).uniform_(-1, 1, generator=generator),
+    "discriminator": two_lecture_blocks,
+    "d_loss": lambda r, f: -(torch.sigmoid(r).log().mean() + (1 - torch.sigmoid(f)).log().mean()),
+    "g_loss": lambda f: -torch.sigmoid(f).log().mean(),
+    "losses_at_solution": (
+        float(F.binary_cross_entropy(torch.tensor(0.5), torch.tensor(1.0))
+              + F.binary_cross_entropy(torch.tensor(0.5), torch.tensor(0.0))),
+        float(F.binary_cross_entropy(torch.tensor(0.5), torch.tensor(1.0)))),
+    "walk": lambda z0, z1, n: torch.lerp(z0, z1, torch.linspace(0, 1, n, dtype=z0.dtype)[:, None]),
+    "d_accuracy": balanced_accuracy,
+    "critic_loss": lambda fr, ff, pen, lam: (statistics.fmean(ff.reshape(-1).tolist())
+                                             - statistics.fmean(fr.reshape(-1).tolist())
+                                             + lam * float(pen)),
+    "guidance": guided_by_the_sampler,
+    "critical_temperature": optimize.brentq(lambda T: math.sinh(2 / T) - 1, 1.0, 4.0, xtol=1e-14),
+    "ising_energy": ising_energy_loops,
+    "binder_cumulant": binder_from_kurtosis,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_checker_accepts_the_package_function(name):
+    verdict = _check(CASES[name][0], LIBRARY[name])
+    assert verdict.status == E.CORRECT, str(verdict)
+
+
+@pytest.mark.parametrize("name", sorted(INDEPENDENT))
+def test_written_out_reference_agrees_with_independent_numbers(name):
+    verdict = _check(CASES[name][0], INDEPENDENT[name])
+    assert verdict.status == E.CORRECT, str(verdict)
+
+
+def test_every_reference_is_the_package_function_or_checked_independently():
+    assert not set(LIBRARY) & set(INDEPENDENT)
+    missing = set(CASES) - set(LIBRARY) - set(INDEPENDENT)
+    assert not missing, f"add {sorted(missing)} to LIBRARY or INDEPENDENT"
+    assert set(LIBRARY) | set(INDEPENDENT) <= set(CASES)

@@ -2,7 +2,8 @@
 
 beta_t, alpha_t = 1 - beta_t and abar_t = prod_{s<=t} alpha_s for the time steps t = 0, ..., T-1
 (index t here is step t+1 of the paper). ``make_schedule(T, kind)``: linear (1e-4 .. 0.02 at
-T = 1000, scaled by 1000/T for other T) or cosine betas.
+T = 1000, scaled by 1000/T for other T) or cosine betas; ``Schedule.from_betas(betas)``: the
+schedule of any given betas.
 """
 from __future__ import annotations
 
@@ -16,11 +17,18 @@ __all__ = ["Schedule", "make_schedule"]
 
 @dataclass(frozen=True)
 class Schedule:
-    """All per-step constants, each a float32 tensor of shape (T,)."""
+    """All per-step constants, each a tensor of shape (T,) (float32 from ``make_schedule``)."""
 
     betas: torch.Tensor
     alphas: torch.Tensor
     alpha_bars: torch.Tensor
+
+    @classmethod
+    def from_betas(cls, betas: torch.Tensor) -> Schedule:
+        """The schedule of given betas, in their dtype: alpha_t = 1 - beta_t and
+        abar_t = prod_{s<=t} alpha_s."""
+        alphas = 1 - betas
+        return cls(betas, alphas, torch.cumprod(alphas, dim=0))
 
     @property
     def T(self) -> int:
@@ -61,9 +69,8 @@ def make_schedule(T: int = 1000, kind: str = "linear", beta_start: float | None 
         betas = (1 - abar[1:] / abar[:-1]).clamp(max=0.999)
     else:
         raise ValueError(f"Unknown schedule kind {kind!r}: choose 'linear' or 'cosine'")
-    alphas = 1 - betas
-    alpha_bars = torch.cumprod(alphas, dim=0)
-    return Schedule(betas.float(), alphas.float(), alpha_bars.float())
+    exact = Schedule.from_betas(betas)  # float64, then stored as float32
+    return Schedule(exact.betas.float(), exact.alphas.float(), exact.alpha_bars.float())
 
 
 def _check_t(t: torch.Tensor, x: torch.Tensor, schedule: Schedule) -> torch.Tensor:

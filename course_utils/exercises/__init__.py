@@ -8,6 +8,20 @@ the answer with its own reference, prints one line -- ``correct: ...``, ``wrong:
 wrong: shape, sign, a missing factor, by how much) or ``not yet: ...`` (still ``...``) -- and
 returns a ``Verdict``. It never raises because of the answer (see ``verdict``).
 
+The references. A checker's reference answer is the package's own function wherever one exists
+(``check_posterior`` calls ``diffusion.forward.posterior_mean_variance``, ``check_langevin_step``
+``summary.score_matching.langevin_step``), so that the notebook, the library and the checker
+cannot disagree. When the exercise hands over other inputs than the function takes, the checker
+builds the function's inputs from the exercise's (a ``Schedule`` of the given betas, an ``RBM``
+of the given weights, the given noise) instead of restating the formula. Where the package has
+no such function (the formula exists only as the exercise), the checker writes its reference
+out, and ``tests/test_exercises.py`` checks that reference against independent numbers: a
+hand-computed value, a brute-force computation, or a well-kept library's own function (torch's
+autograd, ``torch.lerp``, SciPy). That file lists every checker under one of the two
+(``LIBRARY`` or ``INDEPENDENT``) and fails for a checker in neither. The named mistakes (the
+wrong formulas a checker recognises, to say what is wrong) are not references and stay written
+out in the checker.
+
 One module per notebook: ``nb00`` (KL, VAE), ``nb00b`` (RBM, Langevin), ``nb01`` (the game),
 ``nb02`` (networks), ``nb03`` (losses), ``nb04`` (looking at the GAN), ``nb05`` (MMD),
 ``nb06`` (forward chain), ``nb07`` (diffusion maths), ``nb08`` (WGAN-GP, conditioning, mode collapse),

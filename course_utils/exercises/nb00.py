@@ -9,8 +9,17 @@ from __future__ import annotations
 import torch
 
 from ..summary.divergences import kl_diag_normal_standard, kl_normal
-from .verdict import (StudentError, as_tensor, call, call_elementwise, checker, compare, describe_exception,
-                      generator)
+from ..summary.vae import reparameterize
+from .verdict import (
+    StudentError,
+    as_tensor,
+    call,
+    call_elementwise,
+    checker,
+    compare,
+    describe_exception,
+    generator,
+)
 
 __all__ = ["check_kl_normal", "check_kl_vae", "check_reparameterise"]
 
@@ -86,7 +95,7 @@ def check_reparameterise(my_reparameterise) -> str:
     eps = torch.randn(n, j, generator=gen, dtype=torch.float64)
     got = call(my_reparameterise, mu, logvar, eps.clone(), what="my_reparameterise(mu, logvar, eps)")
     with torch.no_grad():
-        want = mu + torch.exp(0.5 * logvar) * eps
+        want = reparameterize(mu, logvar, eps)
         mistakes = {
             "this scales eps by the variance exp(logvar); the standard deviation is sigma = exp(logvar / 2)":
                 mu + torch.exp(logvar) * eps,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from ..scoring.mmd import mmd2, permutation_p_value
 from .verdict import StudentError, as_tensor, call, checker, close_number, generator
 
 __all__ = ["check_mmd2_unbiased", "check_permutation_test"]
@@ -18,7 +19,13 @@ def _kernel(a: torch.Tensor, b: torch.Tensor, h: float, squared: bool = True, tw
     return torch.exp(-(d**2 if squared else d) / ((2 if two else 1) * h**2))
 
 
+def _reference(X: torch.Tensor, Y: torch.Tensor, h: float) -> float:
+    """The package's unbiased MMD^2, Gaussian kernel exp(-|x - y|^2 / (2 h^2)), in float64."""
+    return mmd2(X, Y, kernel="gaussian", bandwidth=h, estimator="unbiased", dtype=torch.float64)
+
+
 def _mmd2(X, Y, h, unbiased=True, cross=2.0, squared=True, two=True, offdiag_n2=False) -> float:
+    """The mistakes' estimators: the kernel and the averages written out, one variant per flag."""
     kxx, kyy, kxy = _kernel(X, X, h, squared, two), _kernel(Y, Y, h, squared, two), _kernel(X, Y, h, squared, two)
     n, m = len(X), len(Y)
     if offdiag_n2:
@@ -46,7 +53,7 @@ def check_mmd2_unbiased(my_mmd2_unbiased) -> str:
     Y = torch.randn(9, 3, generator=gen, dtype=torch.float64) * 1.3 + 1.0
     h = 1.7
     got = _number(call(my_mmd2_unbiased, X.clone(), Y.clone(), h, what="my_mmd2_unbiased(X, Y, h)"), "my_mmd2_unbiased")
-    want = _mmd2(X, Y, h)
+    want = _reference(X, Y, h)
     mistakes = {
         "this keeps the i = j terms k(x_i, x_i) = 1: that is the biased estimator (the lecture's); the unbiased "
         "one averages over i != j, dividing by n (n - 1)": _mmd2(X, Y, h, unbiased=False),
@@ -61,7 +68,8 @@ def check_mmd2_unbiased(my_mmd2_unbiased) -> str:
             raise AssertionError(f"my_mmd2_unbiased: {description}")
     close_number(got, want, "my_mmd2_unbiased", rtol=1e-6, atol=1e-9)
     same = _number(call(my_mmd2_unbiased, X[:6].clone(), X[6:].clone(), h, what="my_mmd2_unbiased"), "my_mmd2_unbiased")
-    close_number(same, _mmd2(X[:6], X[6:], h), "my_mmd2_unbiased on two halves of the same sample")
+    close_number(same, _reference(X[:6], X[6:], h),
+                 "my_mmd2_unbiased on two halves of the same sample")
     return (f"MMD^2_u = {want:.5f} on 12 vs 9 random points (h = {h}); two halves of one sample give {same:+.5f} "
             "(the unbiased estimator can be negative)")
 
@@ -77,7 +85,7 @@ def _p_values(X, Y, perms):
     null = torch.tensor([_statistic(Z[p[:n]], Z[p[n:]]) for p in perms], dtype=torch.float64)
     null_m = torch.tensor([_statistic(Z[p[:len(Y)]], Z[p[len(Y):]]) for p in perms], dtype=torch.float64)
     B = len(perms)
-    right = float((1 + (null >= observed).sum()) / (1 + B))
+    right = permutation_p_value(observed, null)
     return right, {
         "without the +1s: p = (1 + #{null >= observed}) / (1 + B), which is never 0 and is a valid p-value":
             float((null >= observed).sum() / B),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..diffusion.forward import q_sample
-from ..diffusion.schedules import make_schedule
+from ..diffusion.schedules import Schedule, make_schedule
 from .verdict import call, checker, compare, generator
 
 __all__ = ["check_alpha_bars", "check_forward_step", "check_q_sample"]
@@ -19,7 +19,7 @@ __all__ = ["check_alpha_bars", "check_forward_step", "check_q_sample"]
 def check_alpha_bars(my_alpha_bars) -> str:
     betas = make_schedule(50, "linear").betas.double()
     got = call(my_alpha_bars, betas.clone(), what="my_alpha_bars(betas)")
-    want = torch.cumprod(1 - betas, dim=0)
+    want = Schedule.from_betas(betas).alpha_bars
     mistakes = {
         "this is the product of the betas; abar_t multiplies the alphas, 1 - beta_s": torch.cumprod(betas, 0),
         "this is 1 - sum of the betas (a first-order approximation); abar_t is a product": 1 - torch.cumsum(betas, 0),
@@ -38,7 +38,9 @@ def check_forward_step(my_forward_step) -> str:
     noise = torch.randn(6, 2, generator=gen, dtype=torch.float64)
     beta = 0.04
     got = call(my_forward_step, x.clone(), beta, noise.clone(), what="my_forward_step(x_prev, beta, noise)")
-    want = (1 - beta) ** 0.5 * x + beta**0.5 * noise
+    # One step of the chain is q(x_1 | x_0) of a one-step schedule: the package's q_sample at t = 0.
+    one_step = Schedule.from_betas(torch.tensor([beta], dtype=torch.float64))
+    want = q_sample(x, torch.zeros(len(x), dtype=torch.long), one_step, noise=noise)
     mistakes = {
         "1 - beta and beta are variances: the mean is sqrt(1 - beta) x and the noise is scaled by sqrt(beta)":
             (1 - beta) * x + beta * noise,
@@ -55,6 +57,8 @@ def check_q_sample(my_q_sample) -> str:
     gen = generator(61)
     schedule = make_schedule(100, "linear")
     alpha_bars = schedule.alpha_bars.double()
+    # The schedule of exactly the alpha_bars the student gets:
+    given = Schedule(schedule.betas.double(), schedule.alphas.double(), alpha_bars)
     shapes = ((5, 2), (4, 1, 6, 6))
     for shape in shapes:
         x0 = torch.randn(shape, generator=gen, dtype=torch.float64)
@@ -64,7 +68,7 @@ def check_q_sample(my_q_sample) -> str:
         got = call(my_q_sample, x0.clone(), t.clone(), alpha_bars.clone(), noise.clone(), what=what, hints={
             "must match the size": "alpha_bars[t] has shape (N,): reshape it to (N, 1, ...) so that it broadcasts "
                                    "over each sample"})
-        want = q_sample(x0, t, schedule, noise=noise.float()).double()
+        want = q_sample(x0, t, given, noise=noise)
         ab = alpha_bars[t].reshape(-1, *([1] * (len(shape) - 1)))
         ab_prev = alpha_bars[(t - 1).clamp(min=0)].reshape(ab.shape)
         mistakes = {

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import torch
 
-from ..diffusion.forward import x0_from_eps
+from ..diffusion.forward import posterior_mean_variance, x0_from_eps
 from ..diffusion.samplers import ddim_sigma, ddim_step
-from ..diffusion.schedules import make_schedule
+from ..diffusion.schedules import Schedule, make_schedule
 from .verdict import StudentError, as_tensor, call, checker, compare, generator
 
 __all__ = ["check_posterior", "check_ddim_step", "check_guidance"]
@@ -36,10 +36,12 @@ def check_posterior(my_posterior_mean_var) -> str:
     what = "my_posterior_mean_var(x0, xt, t, betas, alpha_bars)"
     mean, var = _pair(call(my_posterior_mean_var, x0.clone(), xt.clone(), t.clone(), betas.clone(), abar.clone(),
                            what=what), what)
+    given = Schedule(betas, 1 - betas, abar)  # the schedule of exactly the betas and abar given
+    want_mean, want_var = posterior_mean_variance(x0, xt, t, given)
+    # The pieces of the formula, for the mistakes:
     b, a, ap = betas[t][:, None], abar[t][:, None], abar[t - 1][:, None]
     alpha = 1 - b
     c0, ct = ap.sqrt() * b / (1 - a), alpha.sqrt() * (1 - ap) / (1 - a)
-    want_mean, want_var = c0 * x0 + ct * xt, (1 - ap) / (1 - a) * b
     compare(mean, want_mean, "the mean", mistakes={
         "the two coefficients are swapped: x_0 gets sqrt(abar_{t-1}) beta_t / (1 - abar_t)": ct * x0 + c0 * xt,
         "abar_{t-1} (the step before t) is replaced by abar_t":

@@ -121,13 +121,16 @@ def d_train(
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
-    """E[(||grad_x f(x_hat)||_2 - 1)^2] on random interpolates x_hat = eps x + (1 - eps) x_fake.
+                     generator: torch.Generator | None = None,
+                     eps: torch.Tensor | None = None) -> torch.Tensor:
+    """E[(||grad_x f(x_hat)||_2 - 1)^2] on random interpolates x_hat = eps x + (1 - eps) x_fake,
+    eps ~ U[0, 1] per sample, shape (N, 1) (drawn from ``generator`` unless given).
 
     A 1-Lipschitz critic has gradient norm 1 almost everywhere along such lines (Gulrajani et
     al., 2017); the penalty pushes f towards that, which the Wasserstein dual needs.
     """
-    eps = torch.rand(real.size(0), 1, device=real.device, generator=generator)
+    if eps is None:
+        eps = torch.rand(real.size(0), 1, device=real.device, generator=generator)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     return ((grad.norm(2, dim=1) - 1) ** 2).mean()

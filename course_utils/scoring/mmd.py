@@ -48,6 +48,7 @@ __all__ = [
     "MMDScorer",
     "mmd2",
     "mmd_permutation_test",
+    "permutation_p_value",
     "PermutationTestResult",
     "kid",
     "KIDResult",
@@ -324,10 +325,19 @@ def mmd_permutation_test(
         syy = r.sum() - 2 * (a64 * r).sum(dim=0) + sxx  # (1 - a)' K0 (1 - a)
         stats[start:stop] = sxx / (n * (n - 1)) + syy / (m * (m - 1)) - 2 * sxy / (n * m)
     observed, null = float(stats[0]), stats[1:]
-    # A small tolerance, so that a permutation equal to the observed split counts as ">=".
+    return PermutationTestResult(observed, permutation_p_value(observed, null), null)
+
+
+def permutation_p_value(observed: float, null: torch.Tensor) -> float:
+    """p = (1 + #{null >= observed}) / (1 + B) for B statistics ``null`` of relabelled samples.
+
+    The observed split is one of the B + 1 equally likely splits under H0, so p is never 0 and
+    P(p <= alpha) <= alpha. Ties count against H0; a relative tolerance of 1e-9 lets a permuted
+    split that equals the observed one, up to rounding, count as ">=".
+    """
+    null = torch.as_tensor(null, dtype=torch.float64).reshape(-1)
     tol = 1e-9 * max(abs(observed), 1e-12) + 1e-12
-    p = (1 + int((null >= observed - tol).sum())) / (1 + n_permutations)
-    return PermutationTestResult(observed, p, null)
+    return (1 + int((null >= observed - tol).sum())) / (1 + len(null))
 
 
 def kid(

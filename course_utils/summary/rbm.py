@@ -32,8 +32,8 @@ from tqdm.auto import tqdm
 
 __all__ = [
     "RBM", "energy", "free_energy", "hidden_probs", "visible_probs", "gibbs_step", "gibbs_chain",
-    "all_states", "log_partition", "log_likelihood", "exact_gradient", "cd_gradient", "train_rbm",
-    "binarize", "init_visible_bias",
+    "all_states", "log_partition", "log_likelihood", "exact_gradient", "contrastive_gradient",
+    "cd_gradient", "train_rbm", "binarize", "init_visible_bias",
 ]
 
 MAX_ENUMERATED = 22  # 2^22 states is ~4 million: the most log_partition will enumerate
@@ -185,6 +185,18 @@ def exact_gradient(rbm: RBM, v: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 @torch.no_grad()
+def contrastive_gradient(rbm: RBM, v: torch.Tensor, v_neg: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The gradient estimate once the negative samples are drawn: data statistics of ``v`` minus
+    the same statistics of ``v_neg``, with p(h|v) for the hidden units:
+    dW = <v p(h|v)^T>_data - <v p(h|v)^T>_neg,  db = <v>_data - <v>_neg,
+    dc = <p(h|v)>_data - <p(h|v)>_neg  (CD-k and PCD differ only in how v_neg is drawn).
+    """
+    data = _statistics(v, hidden_probs(rbm, v))
+    model = _statistics(v_neg, hidden_probs(rbm, v_neg))
+    return {key: data[key] - model[key] for key in data}
+
+
+@torch.no_grad()
 def cd_gradient(rbm: RBM, v: torch.Tensor, k: int = 1, chain: torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """CD-k estimate of the log-likelihood gradient: data statistics minus statistics after k Gibbs steps.
@@ -199,9 +211,7 @@ def cd_gradient(rbm: RBM, v: torch.Tensor, k: int = 1, chain: torch.Tensor | Non
     v_neg = v if chain is None else _check_v(rbm, chain)
     for _ in range(k):
         v_neg, _ = gibbs_step(rbm, v_neg, generator)
-    data = _statistics(v, hidden_probs(rbm, v))
-    model = _statistics(v_neg, hidden_probs(rbm, v_neg))
-    return {key: data[key] - model[key] for key in data}, v_neg
+    return contrastive_gradient(rbm, v, v_neg), v_neg
 
 
 def train_rbm(

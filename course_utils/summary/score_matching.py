@@ -35,7 +35,8 @@ from ..device import cpu_threads
 
 __all__ = [
     "gmm_params", "gmm_sample", "gmm_log_prob", "gmm_score", "ScoreNet", "noise_levels", "dsm_loss",
-    "train_score_model", "langevin", "annealed_langevin", "max_stable_eps", "tweedie_denoise",
+    "train_score_model", "langevin_step", "langevin", "annealed_langevin", "max_stable_eps",
+    "tweedie_denoise",
 ]
 
 ScoreFn = Callable[[torch.Tensor], torch.Tensor]
@@ -159,6 +160,13 @@ def train_score_model(model: nn.Module, data: torch.Tensor, sigmas: torch.Tensor
     return {"loss": losses, "seconds": time.perf_counter() - start}
 
 
+def langevin_step(score: ScoreFn, x: torch.Tensor, step_size: float,
+                  noise: torch.Tensor) -> torch.Tensor:
+    """One Langevin step x + (eta/2) s(x) + sqrt(eta) z with ``step_size`` eta and the given
+    noise z ~ N(0, I)."""
+    return x + 0.5 * step_size * score(x) + math.sqrt(step_size) * noise
+
+
 @torch.no_grad()
 def langevin(score: ScoreFn, x0: torch.Tensor, step_size: float, n_steps: int,
              generator: torch.Generator | None = None) -> torch.Tensor:
@@ -173,7 +181,7 @@ def langevin(score: ScoreFn, x0: torch.Tensor, step_size: float, n_steps: int,
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
     x = x0.clone()
     for _ in range(n_steps):
-        x = x + 0.5 * step_size * score(x) + math.sqrt(step_size) * torch.randn(x.shape, generator=generator).to(x)
+        x = langevin_step(score, x, step_size, torch.randn(x.shape, generator=generator).to(x))
     return x
 
 
