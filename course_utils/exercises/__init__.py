@@ -24,8 +24,8 @@ out in the checker.
 
 One module per notebook: ``nb00`` (KL, VAE), ``nb00b`` (RBM, Langevin), ``nb01`` (the game),
 ``nb02`` (networks), ``nb03`` (losses), ``nb04`` (looking at the GAN), ``nb05`` (MMD),
-``nb06`` (forward chain), ``nb07`` (diffusion maths), ``nb08`` (WGAN-GP, conditioning, mode collapse),
-``nb09`` (the Ising model: energy, Binder cumulant, T_c).
+``nb06`` (forward chain), ``nb07`` (diffusion maths), ``nb08`` (WGAN-GP, conditioning, mode
+collapse), ``nb09`` (the Ising model: energy, Binder cumulant, T_c).
 """
 from .nb00 import check_kl_normal, check_kl_vae, check_reparameterise
 from .nb00b import check_cd1_gradient, check_free_energy, check_langevin_step
@@ -50,7 +50,8 @@ CHECKS = {
     "05_mmd_scoring": (check_mmd2_unbiased, check_permutation_test),
     "06_diffusion_intro": (check_alpha_bars, check_forward_step, check_q_sample),
     "07_diffusion_maths_and_mnist": (check_posterior, check_ddim_step, check_guidance),
-    "08_gan_zoo": (check_gradient_penalty, check_critic_loss, check_label_planes, check_class_spread),
+    "08_gan_zoo": (check_gradient_penalty, check_critic_loss, check_label_planes,
+                   check_class_spread),
     "09_ising": (check_critical_temperature, check_ising_energy, check_binder_cumulant),
 }
 """The checks of each notebook, in the order its exercises appear."""
