@@ -22,6 +22,7 @@ import time
 import warnings
 
 import torch
+from _results import recorded  # benchmarks/, the script's own folder
 
 from course_utils import models
 from course_utils.data import MnistFallbackWarning, load_mnist, split_of
@@ -41,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", default=None, help="folder with MNIST/raw (default: $COURSE_DATA)")
     parser.add_argument("--ddim-steps", type=int, nargs="+", default=[50, 20], help="DDIM step counts to run")
     args = parser.parse_args(argv)
+    with recorded("diffusion"):  # also into benchmarks/results/ (see _results.py)
+        return measure(args)
+
+
+def measure(args: argparse.Namespace) -> int:
+    """Sample with every sampler, print the table and the verdicts."""
     torch.set_num_threads(args.threads)
     ddpm = models.load(args.checkpoint, "cpu", family="ddpm").model
     model, schedule = ddpm.ema_model, ddpm.schedule

@@ -59,6 +59,8 @@ import time
 import warnings
 from pathlib import Path
 
+from _results import recorded  # benchmarks/, the script's own folder
+
 HERE = Path(__file__).resolve().parent
 GB = 2**30
 MB = 2**20
@@ -286,7 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(worker(args)))
         return 0
+    with recorded("mmd"):  # also into benchmarks/results/ (see _results.py)
+        return measure(args)
 
+
+def measure(args: argparse.Namespace) -> int:
+    """Run every measurement in its own process, print the tables and the verdicts."""
     started = time.perf_counter()
     print(f"load average before: {os.getloadavg()}")
     runs: dict[str, list[dict]] = {"lecture": [], "oneshot": [], "cached": []}

@@ -26,6 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _results import recorded  # noqa: E402  (benchmarks/, the script's own folder)
+
 from course_utils.diffusion import make_schedule, train_diffusion  # noqa: E402
 from course_utils.diffusion.toy_data import standardise, two_moons  # noqa: E402
 from course_utils.diffusion.unet import MLPDenoiser  # noqa: E402
@@ -85,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per setting, best kept (default 3)")
     parser.add_argument("--load", action="store_true", help="run a busy-loop process beside the benchmark")
     args = parser.parse_args(argv)
+    with recorded("threads_load" if args.load else "threads"):  # also into benchmarks/results/
+        return measure(args)
+
+
+def measure(args: argparse.Namespace) -> int:
+    """Time every work item with one and two threads, print the table."""
     stop, spinner = mp.Event(), None
     if args.load:
         spinner = mp.Process(target=_spin, args=(stop,), daemon=True)

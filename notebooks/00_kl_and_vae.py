@@ -18,9 +18,8 @@
 # Jensen-Shannon divergence behind GANs, and the VAE: the ELBO, the reparameterisation trick, the
 # closed-form KL term, and an MLP VAE trained on MNIST whose samples are scored like the GAN's.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): `smoke` ~17 s · `laptop` (default) 20 s (2026-12-02, with the shipped VAE) · `full`: not timed here.
-# With all 60,000 MNIST digits the VAE sees 15x more images per epoch (its 6.5 s of training
-# become ~1.5 min at the same 18,000 images/s).
+# **Run time.** About 25 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
+# here): ~30 s.
 
 # %% slideshow={"slide_type": "skip"}
 import math

@@ -22,8 +22,8 @@
 # Langevin steps are written as in Song & Ermon (2019) and in notebook 07:
 # $\mathbf x\leftarrow\mathbf x+\frac{\eta}{2}\nabla\log p(\mathbf x)+\sqrt{\eta}\,\mathbf z$.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): `smoke` ~22 s · `laptop` (default) 43 s (2026-12-02; 24 s of it train the two RBMs and compute their exact likelihood after every epoch) · `full`: not timed here.
-# With all 60,000 MNIST digits the RBMs see 15x more images per epoch and take 15x longer.
+# **Run time.** About a minute on a laptop CPU; the same with `COURSE_TRAIN=1` (it loads no shipped
+# model).
 
 # %% slideshow={"slide_type": "skip"}
 

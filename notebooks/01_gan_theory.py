@@ -19,8 +19,8 @@
 # trains the generator with a *different* (non-saturating) loss, and see with our own eyes why
 # such games are hard to converge. Everything is checked numerically on 1-D Gaussians.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits; this notebook uses no digits): `smoke` ~10 s · `laptop` (default)
-# 23 s (2026-12-02) · `full` the same sizes as `laptop`.
+# **Run time.** About 20 s on a laptop CPU; the same with `COURSE_TRAIN=1` (it loads no shipped
+# model).
 #
 # Where GANs sit among deep generative models: they are *implicit* models (a sampler, no
 # density), trained by a game instead of by maximum likelihood.

@@ -17,7 +17,8 @@
 # noise, build the two networks (multilayer perceptrons), push one batch through them, and
 # compute the first losses. No training yet (that is notebook 03).
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): `smoke` ~8 s · `laptop` (default) ~11 s; no training.
+# **Run time.** About 10 s on a laptop CPU; the same with `COURSE_TRAIN=1` (it loads no shipped
+# model).
 #
 # The steps in building a GAN:
 # 1. real data $\mathbf x$ (MNIST digits scaled to $[-1, 1]$);

@@ -18,12 +18,8 @@
 # noise of size 20; the mean losses and discriminator outputs per epoch; and a checkpoint that
 # notebooks 04 and 05 (and the command line) reuse.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits, 2026-12-02): `smoke` ~10 s (2 epochs on 1,024 images) · `laptop` (default)
-# 11 s: it loads this very run (100 epochs on the 4,000 digits), shipped in `course_utils/pretrained/`;
-# `COURSE_TRAIN=1` trains it here, ~26 s more · `full` not timed here. With full MNIST, training in `laptop`
-# takes 20,000 images (2 million seen: 1.5 to 2 min at the 18,000 to 24,000 images/s that
-# `benchmarks/gan_throughput.py` measured) and `full` all 60,000, the lecture's run (6 million
-# seen: 4 to 6 min).
+# **Run time.** About 10 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
+# here): ~40 s.
 
 # %% slideshow={"slide_type": "skip"}
 import time

@@ -16,9 +16,8 @@
 # **What this notebook teaches.** How to read a GAN's training curves, and what the generator
 # makes as training goes on: the lecture's two figures, then a walk through the noise space.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): ~8 s (`smoke`) to ~10 s (`laptop`) when notebook 03 has run in the
-# same profile (its checkpoint is loaded); otherwise it first trains a GAN as notebook 03 does
-# (see 03 for times).
+# **Run time.** About 10 s on a laptop CPU; the same with `COURSE_TRAIN=1` (it loads no shipped
+# model).
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt

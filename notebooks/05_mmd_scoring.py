@@ -19,9 +19,8 @@
 # training epochs of notebook 03's GAN with `MMDScorer`; a permutation test; pixel space vs
 # classifier features; and how many samples give a stable number.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits, 2026-12-02): `smoke` ~12 s · `laptop` (default) 12 s with
-# the shipped run of notebook 03's GAN, which recorded the MMD after every epoch (`COURSE_TRAIN=1`
-# retrains it here, ~35 s more; with full MNIST as long as 03) · `full` not timed here.
+# **Run time.** About 15 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
+# here): ~1 min.
 
 # %% slideshow={"slide_type": "skip"}
 import math

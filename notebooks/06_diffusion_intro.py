@@ -17,8 +17,8 @@
 # moons) and on MNIST digits; checks the **closed form** $q(x_t \mid x_0)$ against running the
 # chain step by step; and trains a small MLP denoiser that carries noise back onto the data.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits): `smoke` ~14 s · `laptop` (default) 28 s (2026-12-02) · `full` the same sizes
-# as `laptop`.
+# **Run time.** About 30 s on a laptop CPU; the same with `COURSE_TRAIN=1` (it loads no shipped
+# model).
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt

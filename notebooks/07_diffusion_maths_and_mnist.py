@@ -19,10 +19,8 @@
 # small UNet on MNIST, samples with DDPM and DDIM, with and without a chosen digit, shows the
 # reverse chain and scores the samples with the same numbers as the GAN.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits, 2026-12-02): `smoke` ~17 s · `laptop` (default) 66 s: it loads
-# the shipped UNet (4,000 steps of 128 images, twice the laptop recipe) and samples 3 x 300 digits,
-# 100 guided ones and 8 reverse chains; `COURSE_TRAIN=1` trains the laptop recipe here (2,000 steps,
-# ~7 min more, the same with full MNIST) · `full` 20,000 steps with twice the channels: GPU advised.
+# **Run time.** About a minute on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
+# here): ~8 min.
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt

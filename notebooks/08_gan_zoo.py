@@ -19,11 +19,8 @@
 # the generator minimises $-\log d(g(\mathbf z))$ and not the value function's
 # $\log(1 - d(g(\mathbf z)))$. And one honest scoreboard for every model of the course.
 #
-# **Run time** (measured by `make run` on 2 CPU cores with the 4,000 offline digits, 2026-12-02): `smoke` ~27 s · `laptop` (default) 69 s: it loads
-# the shipped DCGAN, conditional DCGAN and WGAN-GP, trains two 30-epoch MLP GANs (~18 s) and scores 500
-# samples of each model (~33 s, most of it the DDPM's sampler); `COURSE_TRAIN=1` trains the three
-# here (~12 min more: 240,000 images seen each, the same with full MNIST; the conditional DCGAN alone
-# took 4.3 min) · `full` 1.5 million images per model (GPU advised).
+# **Run time.** About a minute on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
+# here): ~13 min.
 
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt

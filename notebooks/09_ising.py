@@ -21,13 +21,8 @@
 # network -- and judge them *only* by the physics of their samples: e, |m|, c, chi, the +m/-m
 # balance and the correlation G(r), at temperatures on both sides of T_c and at T_c.
 #
-# **Run time** (`jupyter nbconvert --execute` on 2 CPU cores, one torch thread, an empty artifacts
-# folder as on a fresh clone; 2026-12-02, beside other jobs): `smoke` 17 s at load ~1.3 (20 s at
-# ~2), training its tiny models · `laptop` (default) 44 s with the shipped checkpoints at load
-# ~1.5-2, 64 s at load ~2.5-3.5: simulating the Monte Carlo data 10-16 s, sampling the models 16-27 s
-# (of which the autoregressive network corrected by Metropolis-Hastings 8-15 s, the DDPM 3-5 s) ·
-# `COURSE_TRAIN=1` adds ~10 min of training (autoregressive network 168 s, GAN 137 s, DDPM 267 s,
-# RBM 11 s, as the shipped checkpoints record) · `full` L = 32, GPU advised.
+# **Run time.** About 40 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
+# here): ~11 min.
 
 # %% slideshow={"slide_type": "skip"}
 import dataclasses

@@ -17,6 +17,7 @@ import json
 import shutil
 import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 
 CHROMIUM_FLAGS = [
@@ -52,7 +53,8 @@ class Browser:
         while not (port_file.is_file() and len(port_file.read_text().split()) >= 2):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.close()
-                raise RuntimeError(f"Chromium did not start: {self.process.stderr.read()[-2000:]!r}")
+                error = self.process.stderr.read()[-2000:]
+                raise RuntimeError(f"Chromium did not start: {error!r}")
             time.sleep(0.05)
         port = port_file.read_text().split()[0]
         browser = websocket.create_connection(f"ws://127.0.0.1:{port}{port_file.read_text().split()[1]}",
@@ -110,7 +112,8 @@ class Browser:
 
     def screenshot(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"]))
+        png = self.send("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(png))
         return path
 
     def network_problems(self, base_url: str) -> list[str]:
@@ -129,8 +132,10 @@ class Browser:
                 continue
             elif event["method"] == "Network.loadingFailed" and not params.get("canceled"):
                 problems.append(f"failed: {params.get('errorText')} ({params.get('requestId')})")
-            elif event["method"] == "Network.responseReceived" and params["response"]["status"] >= 400:
-                problems.append(f"HTTP {params['response']['status']}: {params['response']['url'][:120]}")
+            elif (event["method"] == "Network.responseReceived"
+                  and params["response"]["status"] >= 400):
+                response = params["response"]
+                problems.append(f"HTTP {response['status']}: {response['url'][:120]}")
         return problems
 
     def close(self) -> None:
@@ -152,7 +157,8 @@ PAGE_CHECK = r"""
 (async (budget) => {
   const sleep = ms => new Promise(r => setTimeout(r, ms));
   const deadline = Date.now() + budget;
-  while (Array.from(document.images).some(i => !i.complete) && Date.now() < deadline) await sleep(50);
+  const loading = () => Array.from(document.images).some(i => !i.complete);
+  while (loading() && Date.now() < deadline) await sleep(50);
   let mathjax = null;
   while (!(window.MathJax && (MathJax.startup || MathJax.Hub)) && document.readyState !== 'complete'
          && Date.now() < deadline) await sleep(50);
@@ -167,7 +173,8 @@ PAGE_CHECK = r"""
   let reveal = null;
   if (document.querySelector('.reveal')) {
     const ready = () => !!(window.Reveal && Reveal.isReady && Reveal.isReady());
-    // reveal.js is a plain <script> at the end of the body: after the load event it is there or it failed.
+    // reveal.js is a plain <script> at the end of the body: after the load event it is there
+    // or it failed.
     while (window.Reveal && !ready() && Date.now() < deadline) await sleep(50);
     reveal = {ready: ready(), slides: ready() ? Reveal.getTotalSlides() : 0, moved: false};
     if (reveal.ready && reveal.slides > 1) {
@@ -178,50 +185,69 @@ PAGE_CHECK = r"""
     }
   }
   const clone = document.body.cloneNode(true);
-  clone.querySelectorAll('script, style, pre, code, textarea, .MathJax_Preview, mjx-assistive-mml').forEach(e => e.remove());
+  clone.querySelectorAll('script, style, pre, code, textarea, .MathJax_Preview, mjx-assistive-mml')
+       .forEach(e => e.remove());
   const text = clone.textContent;
   const tex = (text.match(/\$\$[\s\S]+?\$\$|\$[^$\n]+\$|\\\([\s\S]+?\\\)|\\\[[\s\S]+?\\\]/g) || [])
                 .map(s => s.slice(0, 80));
   const resolve = async a => {
     try { return (await fetch(a.href, {method: 'HEAD'})).ok; } catch (e) { return false; }
   };
-  const nav = {};
-  for (const rel of ['prev', 'next', 'index']) {
-    const a = document.querySelector('a[rel~="' + rel + '"]');
-    nav[rel] = a ? {href: a.getAttribute('href'), ok: await resolve(a)} : null;
-  }
-  const toc = Array.from(document.querySelectorAll('.genlab-toc a[href^="#"]')).map(a => {
-    const id = a.getAttribute('href').slice(1);  // nbconvert's ids are percent-encoded, as the browser tries first
+  // sphinx-book-theme's navigation: the previous / next links under the page, the home link
+  // (the site's title) at the top of the sidebar, the sidebar's list of every page, and the
+  // page's contents ("On this page") in the right-hand sidebar.
+  const link = async selector => {
+    const a = document.querySelector(selector);
+    if (!a) return null;
+    return {href: a.getAttribute('href'), url: a.href.split('#')[0], ok: await resolve(a)};
+  };
+  const nav = {prev: await link('a.left-prev'), next: await link('a.right-next'),
+               index: await link('a.navbar-brand')};
+  const toc = Array.from(document.querySelectorAll('#pst-page-toc-nav a[href^="#"]')).map(a => {
+    const id = a.getAttribute('href').slice(1);
     let decoded = id; try { decoded = decodeURIComponent(id); } catch (e) {}
     return {id: id, ok: !!(document.getElementById(id) || document.getElementById(decoded))};
   });
+  const unique = urls => urls.filter((u, i) => urls.indexOf(u) === i);
+  const urls = selector => unique(Array.from(document.querySelectorAll(selector))
+                                  .map(a => a.href.split('#')[0]));
+  const sidebar = urls('nav.bd-docs-nav a.reference.internal');
+  const searchForm = document.querySelector('form.bd-search');
   const images = Array.from(document.images);
   return {
     url: location.href, title: document.title, mathjax: mathjax,
-    typeset: document.querySelectorAll('.MathJax, .MathJax_Display, .MathJax_CHTML, mjx-container').length,
+    typeset: document.querySelectorAll('.MathJax, .MathJax_Display, .MathJax_CHTML, mjx-container')
+             .length,
     math_errors: document.querySelectorAll('.MathJax_Error, .merror, mjx-merror').length
                  + (text.includes('Math Processing Error') ? 1 : 0),
-    tex_left: tex, reveal: reveal, nav: nav, toc: toc, search_box: !!document.getElementById('genlab-search'),
+    tex_left: tex, reveal: reveal, nav: nav, toc: toc, sidebar: sidebar,
+    search: searchForm && searchForm.querySelector('input[name="q"]') ? searchForm.action : null,
     images: images.length,
     broken: images.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src.slice(0, 100)),
-    links: Array.from(document.querySelectorAll('ol.notebooks a[href]')).map(a => a.getAttribute('href')),
+    // the index's list of notebooks: the section "The notebooks, in lecture order" (site.py)
+    links: urls('section#the-notebooks-in-lecture-order a.reference.internal'),
   };
 })
 """
 
+# Runs on Sphinx's search page (search.html?q=...): waits for the search to finish and reports
+# every hit with whether its link resolves.
 SEARCH_CHECK = r"""
-(async (query) => {
-  const input = document.getElementById('genlab-search');
-  if (!input) return null;
-  input.value = query; input.dispatchEvent(new Event('input'));
-  const links = Array.from(document.querySelectorAll('#genlab-search-results a'));
+(async (budget) => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const deadline = Date.now() + budget;
+  const done = () => {
+    const status = document.querySelector('#search-results p.search-summary');
+    return status && /finished|did not match/i.test(status.innerText) ? status.innerText : null;
+  };
+  while (!done() && Date.now() < deadline) await sleep(50);
   const results = [];
-  for (const a of links) {
+  for (const a of document.querySelectorAll('#search-results ul.search > li > a:first-of-type')) {
     let ok = false;
     try { ok = (await fetch(a.href, {method: 'HEAD'})).ok; } catch (e) {}
     results.push({href: a.getAttribute('href'), ok: ok});
   }
-  return results;
+  return {status: done(), results: results};
 })
 """
 
@@ -237,5 +263,8 @@ def check_page(browser: Browser, url: str, base_url: str, budget_ms: int = 20000
     return found
 
 
-def search(browser: Browser, query: str) -> list[dict] | None:
-    return browser.evaluate(f"{SEARCH_CHECK}({json.dumps(query)})")
+def search(browser: Browser, action: str, query: str, budget_ms: int = 20000) -> dict:
+    """Submit ``query`` to the site's search page ``action`` (the search box's form) and return
+    ``{"status": Sphinx's summary line or None, "results": [{"href", "ok"}, ...]}``."""
+    browser.open(f"{action}?q={urllib.parse.quote(query)}")
+    return browser.evaluate(f"{SEARCH_CHECK}({budget_ms})", timeout=budget_ms / 1000 + 30)

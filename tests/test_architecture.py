@@ -17,6 +17,7 @@ Layers, lowest first (a module may import its own layer's modules and any lower 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,7 +176,7 @@ def test_the_checks_catch_what_they_should(tmp_path, monkeypatch, bad, message):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(path.read_text())
     (fake / "gan" / "bad.py").write_text(bad)
-    monkeypatch.setattr(__import__(__name__), "PACKAGE", fake)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     checks = [test_nothing_imports_the_command_line, test_no_function_local_imports_of_package_modules,
               test_no_module_imports_a_higher_layer_or_a_sibling_part]
     failures = []

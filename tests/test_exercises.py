@@ -1,17 +1,35 @@
 """Every checker of ``course_utils.exercises``: it accepts the right answer, names plausible wrong
 ones (a sign flip, a missing factor, a transposed shape, ...), says "not yet" for the placeholder,
-and never raises, whatever the student's code does."""
+and never raises, whatever the student's code does. Its reference follows the package's policy
+(``course_utils.exercises``): the package's own function (``LIBRARY`` below), or written out in
+the checker and checked against numbers computed another way (``INDEPENDENT``)."""
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 import torch
 import torch.nn.functional as F
+from scipy import optimize, stats
 from torch import nn
 
 from course_utils import exercises as E
+from course_utils.diffusion import forward
+from course_utils.diffusion.samplers import ddim_step, guided_eps
+from course_utils.diffusion.schedules import Schedule
 from course_utils.exercises.verdict import EXPECT_ENV, Verdict
+from course_utils.gan.dcgan import label_planes as package_label_planes
+from course_utils.gan.game import normal_pdf, optimal_discriminator, value_function
+from course_utils.gan.losses import gradient_penalty
+from course_utils.gan.networks import make_discriminator_network
+from course_utils.scoring import class_spread, mmd2
+from course_utils.scoring.mmd import permutation_p_value
+from course_utils.summary import rbm as R
+from course_utils.summary.divergences import kl_diag_normal_standard
+from course_utils.summary.divergences import kl_normal as package_kl_normal
+from course_utils.summary.score_matching import langevin_step
+from course_utils.summary.vae import reparameterize
 
 
 @pytest.fixture(autouse=True)
@@ -37,8 +55,9 @@ def label_planes(images, y):
 
 def label_planes_loop(images, y):  # one sample at a time, with a float one-hot: still right
     out = []
-    for image, digit in zip(images, y.tolist()):
-        out.append(torch.cat([image] + [torch.full((1, 28, 28), float(k == digit)) for k in range(10)]))
+    for image, digit in zip(images, y.tolist(), strict=True):
+        planes = [torch.full((1, 28, 28), float(k == digit)) for k in range(10)]
+        out.append(torch.cat([image, *planes]))
     return torch.stack(out)
 
 
@@ -114,8 +133,18 @@ def perm_test(X, Y, statistic, perms, plus_one=True, strict=False):
     return (1 + count) / (1 + len(perms)) if plus_one else count / len(perms)
 
 
+def per_sample(values, x):
+    """One value per sample, shaped (N, 1, ...) to multiply x."""
+    return values.reshape(-1, *([1] * (x.dim() - 1)))
+
+
+def column(n):
+    """n points 0, ..., 1 as a float64 column."""
+    return torch.linspace(0, 1, n, dtype=torch.float64)[:, None]
+
+
 def q_sample(x0, t, alpha_bars, noise):
-    ab = alpha_bars[t].reshape(-1, *([1] * (x0.dim() - 1)))
+    ab = per_sample(alpha_bars[t], x0)
     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
 
@@ -151,7 +180,8 @@ def ising_energy(s, periodic=True):
     if periodic:
         bonds = (s * s.roll(1, dims=1) + s * s.roll(1, dims=2)).sum(dim=(1, 2))
     else:
-        bonds = (s[:, 1:] * s[:, :-1]).sum(dim=(1, 2)) + (s[:, :, 1:] * s[:, :, :-1]).sum(dim=(1, 2))
+        bonds = ((s[:, 1:] * s[:, :-1]).sum(dim=(1, 2))
+                 + (s[:, :, 1:] * s[:, :, :-1]).sum(dim=(1, 2)))
     return -bonds / s[0].numel()
 
 
@@ -163,8 +193,8 @@ CASES = {
     "kl_normal": (E.check_kl_normal, [kl_normal, kl_normal_math], {
         lambda m1, s1, m2, s2: kl_normal(m2, s2, m1, s1): "swapped",
         lambda m1, s1, m2, s2: kl_normal(m1, s1, m2, s2) + 0.5: "-1/2",
-        lambda m1, s1, m2, s2: 2 * torch.log(torch.as_tensor(s2 / s1)) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5:
-            "variances",
+        lambda m1, s1, m2, s2: (2 * torch.log(torch.as_tensor(s2 / s1))
+                                + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5): "variances",
         lambda m1, s1, m2, s2: -kl_normal(m1, s1, m2, s2): "sign",
     }),
     "kl_vae": (E.check_kl_vae, [kl_vae], {
@@ -197,8 +227,9 @@ CASES = {
     }),
     "d_star": (E.check_optimal_discriminator, [d_star], {
         lambda x, md, sd, mg, sg: 1 - d_star(x, md, sd, mg, sg): "1 - D*",
-        lambda x, md, sd, mg, sg: (lambda a, b: a / (a + b))(torch.exp(-0.5 * ((x - md) / sd) ** 2),
-                                                             torch.exp(-0.5 * ((x - mg) / sg) ** 2)): "1 / sigma",
+        lambda x, md, sd, mg, sg: (lambda a, b: a / (a + b))(
+            torch.exp(-0.5 * ((x - md) / sd) ** 2), torch.exp(-0.5 * ((x - mg) / sg) ** 2)):
+            "1 / sigma",
         lambda x, md, sd, mg, sg: d_star(x, md, sd, mg, sg)[None]: "shape",
     }),
     "value": (E.check_value_function, [value], {
@@ -206,20 +237,22 @@ CASES = {
         lambda d, pd, pg, x: (pd * torch.log(d) + pg * torch.log(1 - d)).sum(): "dx",
         lambda d, pd, pg, x: -value(d, pd, pg, x): "sign",
     }),
-    "logit_gradients": (E.check_logit_gradients, [(lambda l: -torch.sigmoid(l), lambda l: torch.sigmoid(l) - 1)], {
-        (lambda l: torch.sigmoid(l) - 1, lambda l: -torch.sigmoid(l)): "non-saturating",
-        (lambda l: torch.sigmoid(l), lambda l: torch.sigmoid(l) - 1): "sign",
-        (lambda l: -torch.sigmoid(l), lambda l: -1 / torch.sigmoid(l)): "with respect to d",
+    "logit_gradients": (E.check_logit_gradients, [(lambda a: -torch.sigmoid(a),
+                                                    lambda a: torch.sigmoid(a) - 1)], {
+        (lambda a: torch.sigmoid(a) - 1, lambda a: -torch.sigmoid(a)): "non-saturating",
+        (lambda a: torch.sigmoid(a), lambda a: torch.sigmoid(a) - 1): "sign",
+        (lambda a: -torch.sigmoid(a), lambda a: -1 / torch.sigmoid(a)): "with respect to d",
     }),
-    "noise": (E.check_noise, [lambda n, z, generator: torch.rand(n, z, generator=generator) * 2 - 1], {
+    "noise": (E.check_noise, [lambda n, z, g: 2 * torch.rand(n, z, generator=g) - 1], {
         lambda n, z, generator: torch.rand(n, z, generator=generator): "[0, 1)",
         lambda n, z, generator: torch.randn(n, z, generator=generator): "normal",
         lambda n, z, generator: torch.rand(z, n, generator=generator) * 2 - 1: "transposed",
         lambda n, z, generator: torch.rand(n, z) * 2 - 1: "generator",
     }),
     "discriminator": (E.check_discriminator, [make_disc], {
-        lambda i, h: nn.Sequential(nn.Linear(i, h), nn.LeakyReLU(), nn.Dropout(0.5), nn.Linear(h, h),
-                                   nn.LeakyReLU(), nn.Dropout(0.5), nn.Linear(h, 1), nn.Sigmoid()): "bias",
+        lambda i, h: nn.Sequential(nn.Linear(i, h), nn.LeakyReLU(), nn.Dropout(0.5),
+                                   nn.Linear(h, h), nn.LeakyReLU(), nn.Dropout(0.5),
+                                   nn.Linear(h, 1), nn.Sigmoid()): "bias",
         lambda i, h: make_disc(i, h)[:-1]: "Sigmoid",
         lambda i, h: nn.Sequential(nn.Linear(i, h, bias=False), nn.LeakyReLU(), nn.Dropout(0.5),
                                    nn.Linear(h, 1), nn.Sigmoid()): "Linear layers",
@@ -227,17 +260,20 @@ CASES = {
                                    nn.Linear(h, h, bias=False), nn.LeakyReLU(), nn.Dropout(0.2),
                                    nn.Linear(h, 1), nn.Sigmoid()): "Dropout",
     }),
-    "discriminator_size": (E.check_discriminator_size, [lambda i, L, h: i * h + (L - 1) * h * h + h + 1], {
+    "discriminator_size": (E.check_discriminator_size, [lambda i, L, h: i * h + (L - 1) * h * h
+                                                         + h + 1], {
         lambda i, L, h: i * h + (L - 1) * h * h + h + 1 + L * h: "bias for every hidden layer",
         lambda i, L, h: i * h + (L - 1) * h * h + h: "output layer's bias",
         lambda i, L, h: i * h + h + 1: "hidden-to-hidden",
     }),
     "d_loss": (E.check_d_loss, [d_loss], {
         lambda r, f: (F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
-                      + F.binary_cross_entropy_with_logits(f, torch.ones_like(f))): "fake batch has the wrong label",
+                      + F.binary_cross_entropy_with_logits(f, torch.ones_like(f))):
+            "fake batch has the wrong label",
         lambda r, f: d_loss(torch.sigmoid(r), torch.sigmoid(f)): "sigmoid is applied twice",
         lambda r, f: d_loss(r, f) / 2: "mean of the two terms",
-        lambda r, f: F.binary_cross_entropy_with_logits(r, torch.ones_like(r), reduction="none"): "one loss per image",
+        lambda r, f: F.binary_cross_entropy_with_logits(r, torch.ones_like(r), reduction="none"):
+            "one loss per image",
     }),
     "g_loss": (E.check_g_loss, [lambda f: F.softplus(-f).mean()], {
         lambda f: -F.softplus(f).mean(): "minimax",
@@ -250,21 +286,22 @@ CASES = {
         (-math.log(4), math.log(2)): "sign",
         "log 4": "pair",
     }),
-    "walk": (E.check_noise_walk, [lambda z0, z1, n: (1 - torch.linspace(0, 1, n)[:, None].double()) * z0
-                                  + torch.linspace(0, 1, n)[:, None].double() * z1], {
-        lambda z0, z1, n: torch.linspace(0, 1, n)[:, None].double() * z0
-                          + (1 - torch.linspace(0, 1, n)[:, None].double()) * z1: "backwards",
-        lambda z0, z1, n: ((1 - torch.linspace(0, 1, n)[:, None].double()) * z0
-                           + torch.linspace(0, 1, n)[:, None].double() * z1).T: "transposed",
-        lambda z0, z1, n: (1 - torch.arange(n)[:, None] / n) * z0 + torch.arange(n)[:, None] / n * z1: "short",
+    "walk": (E.check_noise_walk, [lambda z0, z1, n: (1 - column(n)) * z0 + column(n) * z1], {
+        lambda z0, z1, n: column(n) * z0 + (1 - column(n)) * z1: "backwards",
+        lambda z0, z1, n: ((1 - column(n)) * z0 + column(n) * z1).T: "transposed",
+        lambda z0, z1, n: (1 - torch.arange(n)[:, None] / n) * z0
+                          + torch.arange(n)[:, None] / n * z1:
+            "short",
     }),
-    "d_accuracy": (E.check_d_accuracy, [lambda r, f: ((r > 0.5).double().mean() + (f < 0.5).double().mean()) / 2], {
+    "d_accuracy": (E.check_d_accuracy, [lambda r, f: ((r > 0.5).double().mean()
+                                                      + (f < 0.5).double().mean()) / 2], {
         lambda r, f: torch.cat([r > 0.5, f < 0.5]).double().mean(): "pools",
         lambda r, f: ((r > 0.5).double().mean() + (f > 0.5).double().mean()) / 2: "< 1/2",
         lambda r, f: (r > 0.5).double().mean(): "real digits only",
     }),
     "mmd2": (E.check_mmd2_unbiased, [mmd2_u], {
-        lambda X, Y, h: mmd2_u(X, Y, h) + 2 * (torch.exp(-torch.cdist(X, Y) ** 2 / (2 * h**2)).mean()) / 2: "factor 2",
+        lambda X, Y, h: mmd2_u(X, Y, h) + torch.exp(-torch.cdist(X, Y) ** 2 / (2 * h**2)).mean():
+            "factor 2",
         lambda X, Y, h: (torch.exp(-torch.cdist(X, X) ** 2 / (2 * h**2)).mean()
                          + torch.exp(-torch.cdist(Y, Y) ** 2 / (2 * h**2)).mean()
                          - 2 * torch.exp(-torch.cdist(X, Y) ** 2 / (2 * h**2)).mean()): "biased",
@@ -281,29 +318,34 @@ CASES = {
         lambda betas: 1 - betas: "running product",
         lambda betas: torch.prod(1 - betas): "single number",
     }),
-    "forward_step": (E.check_forward_step, [lambda x, beta, noise: math.sqrt(1 - beta) * x + math.sqrt(beta) * noise], {
+    "forward_step": (E.check_forward_step, [lambda x, beta, noise: math.sqrt(1 - beta) * x
+                                            + math.sqrt(beta) * noise], {
         lambda x, beta, noise: (1 - beta) * x + beta * noise: "variances",
         lambda x, beta, noise: x + math.sqrt(beta) * noise: "shrunk",
         lambda x, beta, noise: math.sqrt(1 - beta) * x + beta * noise: "sqrt(beta)",
     }),
     "q_sample": (E.check_q_sample, [q_sample], {
-        lambda x0, t, ab, noise: q_sample(x0, t, ab, noise) - ab[t].reshape(-1, *([1] * (x0.dim() - 1))).sqrt() * x0
-        + ab[t].reshape(-1, *([1] * (x0.dim() - 1))) * x0: "not abar_t x_0",
-        lambda x0, t, ab, noise: ab[t].reshape(-1, *([1] * (x0.dim() - 1))).sqrt() * x0
-        + (1 - ab[t].reshape(-1, *([1] * (x0.dim() - 1)))) * noise: "variance",
+        lambda x0, t, ab, noise: (per_sample(ab[t], x0) * x0
+                                  + (1 - per_sample(ab[t], x0)).sqrt() * noise):
+            "not abar_t x_0",
+        lambda x0, t, ab, noise: (per_sample(ab[t], x0).sqrt() * x0
+                                  + (1 - per_sample(ab[t], x0)) * noise):
+            "variance",
         lambda x0, t, ab, noise: ab[t].sqrt() * x0 + (1 - ab[t]).sqrt() * noise: "raised",
         lambda x0, t, ab, noise: q_sample(x0, t - 1, ab, noise): "off by one",
     }),
     "posterior": (E.check_posterior, [posterior], {
         lambda x0, xt, t, b, ab: (posterior(x0, xt, t, b, ab)[0], b[t][:, None]): "beta_t",
-        lambda x0, xt, t, b, ab: (posterior(xt, x0, t, b, ab)[0], posterior(x0, xt, t, b, ab)[1]): "swapped",
+        lambda x0, xt, t, b, ab: (posterior(xt, x0, t, b, ab)[0], posterior(x0, xt, t, b, ab)[1]):
+            "swapped",
         lambda x0, xt, t, b, ab: posterior(x0, xt, t, b, ab)[0]: "two tensors",
     }),
     "ddim": (E.check_ddim_step, [ddim], {
         lambda x, eps, a_t, a_s, eta, z: ddim(x, eps, a_t, a_s, 0.0, z): "noise",
-        lambda x, eps, a_t, a_s, eta, z: (ddim(x, eps, a_t, a_s, eta, z)
-                                          - math.sqrt(a_s) * (x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
-                                          + math.sqrt(a_s) * (x - math.sqrt(1 - a_t) * eps) / a_t): "divides by abar_t",
+        lambda x, eps, a_t, a_s, eta, z: (
+            ddim(x, eps, a_t, a_s, eta, z)
+            - math.sqrt(a_s) * (x - math.sqrt(1 - a_t) * eps) / math.sqrt(a_t)
+            + math.sqrt(a_s) * (x - math.sqrt(1 - a_t) * eps) / a_t): "divides by abar_t",
         lambda x, eps, a_t, a_s, eta, z: -ddim(x, eps, a_t, a_s, eta, z): "sign",
     }),
     "guidance": (E.check_guidance, [lambda u, c, w: u + w * (c - u)], {
@@ -316,7 +358,8 @@ CASES = {
         lambda c, r, f, e: gp(c, r, f, e, squared=True): "squared norm",
         lambda c, r, f, e: gp(c, f, r, e): "eps multiplies the real batch",
     }),
-    "critic_loss": (E.check_critic_loss, [lambda fr, ff, pen, lam: ff.mean() - fr.mean() + lam * pen], {
+    "critic_loss": (E.check_critic_loss, [lambda fr, ff, pen, lam: ff.mean() - fr.mean()
+                                          + lam * pen], {
         lambda fr, ff, pen, lam: fr.mean() - ff.mean() + lam * pen: "flipped",
         lambda fr, ff, pen, lam: ff.mean() - fr.mean() + pen: "lambda",
         lambda fr, ff, pen, lam: ff - fr + lam * pen: "single number",
@@ -326,7 +369,8 @@ CASES = {
         lambda x, y: label_planes(x, (y + 1) % 10): "no shift by one",
         lambda x, y: F.one_hot(y, 10).float(): "expected (6, 11, 28, 28)",
         lambda x, y: label_planes(x, y)[:, 1:]: "the image *and* ten planes",
-        lambda x, y: torch.cat([x, F.pad(F.one_hot(y, 10).float()[:, :, None, None], (0, 27, 0, 27))], dim=1):
+        lambda x, y: torch.cat([x, F.pad(F.one_hot(y, 10).float()[:, :, None, None],
+                                         (0, 27, 0, 27))], dim=1):
             "must be constant",
     }),
     "class_spread": (E.check_class_spread, [spread], {
@@ -355,11 +399,18 @@ CASES = {
 }
 
 
-VALUES = {"losses_at_solution", "critical_temperature"}  # exercises whose answer is a value, not a function
+# exercises whose answer is a value, not a function
+VALUES = {"losses_at_solution", "critical_temperature"}
+
+
+def _n_args(answer) -> int:
+    """How many answers a checker takes: a tuple of functions is several, a tuple of numbers one."""
+    return len(answer) if isinstance(answer, tuple) and not isinstance(answer[0], float) else 1
 
 
 def _check(checker, answer) -> Verdict:
-    return checker(*answer) if isinstance(answer, tuple) and not isinstance(answer[0], float) else checker(answer)
+    several = isinstance(answer, tuple) and not isinstance(answer[0], float)
+    return checker(*answer) if several else checker(answer)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -386,7 +437,7 @@ def test_checker_rejects_plausible_mistakes(name, capsys):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_checker_says_not_yet_for_the_placeholder(name, capsys):
     checker, rights, _ = CASES[name]
-    n_args = len(rights[0]) if isinstance(rights[0], tuple) and not isinstance(rights[0][0], float) else 1
+    n_args = _n_args(rights[0])
     blanks = (..., None) if name in VALUES else (..., None, placeholder)
     for blank in blanks:
         verdict = checker(*(blank,) * n_args)
@@ -397,8 +448,9 @@ def test_checker_says_not_yet_for_the_placeholder(name, capsys):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_checker_never_raises_on_student_errors(name, capsys):
     checker, rights, _ = CASES[name]
-    n_args = len(rights[0]) if isinstance(rights[0], tuple) and not isinstance(rights[0][0], float) else 1
-    for bad in (raises, "a string", 42, lambda *a: "not a number", lambda *a: torch.full((3, 3), float("nan"))):
+    n_args = _n_args(rights[0])
+    for bad in (raises, "a string", 42, lambda *a: "not a number",
+                lambda *a: torch.full((3, 3), float("nan"))):
         verdict = checker(*([bad] * n_args))
         assert verdict.status in (E.WRONG, E.NOT_YET), f"{name}: {verdict}"
         assert "\n" not in str(verdict)
@@ -410,7 +462,8 @@ def test_checker_never_raises_on_student_errors(name, capsys):
 def test_checks_leave_the_global_random_state_alone():
     state = torch.random.get_rng_state()
     E.check_discriminator(make_disc)  # initialising layers draws from the global generator
-    E.check_noise(lambda n, z, generator: torch.rand(n, z) * 2 - 1)  # so does ignoring the generator
+    E.check_discriminator_size(lambda i, L, h: i * h + (L - 1) * h * h + h + 1)  # the reference's
+    E.check_noise(lambda n, z, g: 2 * torch.rand(n, z) - 1)  # so does ignoring the generator
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
@@ -432,3 +485,171 @@ def test_every_check_is_exported_and_listed():
     assert all(2 <= len(checks) <= 4 for checks in E.CHECKS.values())
     tested = {CASES[name][0] for name in CASES}
     assert tested == exported, "every checker needs its cases in this file"
+
+
+# --- the references: the package's function, or checked against independent numbers ------------
+# Each answer below is "correct" only if the checker's reference agrees with it to the checker's
+# own tolerance. LIBRARY: answers that only call the package's function, with its inputs built
+# from the exercise's; the checker calls the same function, so notebook, library and checker
+# cannot disagree. INDEPENDENT: for the references the checkers write out (the package has no
+# such function), answers computed another way: a brute-force sum, autograd, torch's or SciPy's
+# own functions, the definition in other terms.
+
+
+def _rbm(W, b, c):
+    rbm = R.RBM(*W.shape).to(W.dtype).requires_grad_(False)
+    for param, value in ((rbm.W, W), (rbm.b, b), (rbm.c, c)):
+        param.copy_(value)
+    return rbm
+
+
+def package_cd1(v0, W, b, c, u_h, u_v):
+    rbm = _rbm(W, b, c)
+    h0 = (u_h < R.hidden_probs(rbm, v0)).to(v0.dtype)
+    v1 = (u_v < R.visible_probs(rbm, h0)).to(v0.dtype)
+    grad = R.contrastive_gradient(rbm, v0, v1)
+    return grad["W"], grad["b"], grad["c"]
+
+
+def package_size(input_size, layers, hidden):
+    with torch.random.fork_rng(devices=[]):
+        network = make_discriminator_network(input_size, layers, hidden)
+    return sum(p.numel() for p in network.parameters())
+
+
+def package_p_value(X, Y, statistic, perms):
+    Z, n = torch.cat([X, Y]), len(X)
+    null = torch.tensor([statistic(Z[p[:n]], Z[p[n:]]) for p in perms])
+    return permutation_p_value(statistic(X, Y), null)
+
+
+def package_q_sample(x0, t, alpha_bars, noise):
+    alphas = alpha_bars / torch.cat([torch.ones(1, dtype=alpha_bars.dtype), alpha_bars[:-1]])
+    return forward.q_sample(x0, t, Schedule(1 - alphas, alphas, alpha_bars), noise=noise)
+
+
+def package_forward_step(x, beta, noise):
+    one_step = Schedule.from_betas(torch.tensor([beta], dtype=x.dtype))
+    return forward.q_sample(x, torch.zeros(len(x), dtype=torch.long), one_step, noise=noise)
+
+
+LIBRARY = {
+    "kl_normal": package_kl_normal,
+    "kl_vae": kl_diag_normal_standard,
+    "reparameterise": reparameterize,
+    "free_energy": lambda v, W, b, c: R.free_energy(_rbm(W, b, c), v),
+    "cd1": package_cd1,
+    "langevin": lambda x, score, eta, z: langevin_step(score, x, eta, z),
+    "d_star": lambda x, md, sd, mg, sg: optimal_discriminator(normal_pdf(x, md, sd),
+                                                              normal_pdf(x, mg, sg)),
+    "value": value_function,
+    "discriminator_size": package_size,
+    "mmd2": lambda X, Y, h: mmd2(X, Y, bandwidth=h, estimator="unbiased", dtype=torch.float64),
+    "permutation_test": package_p_value,
+    "alpha_bars": lambda betas: Schedule.from_betas(betas).alpha_bars,
+    "forward_step": package_forward_step,
+    "q_sample": package_q_sample,
+    "posterior": lambda x0, xt, t, b, ab: forward.posterior_mean_variance(x0, xt, t,
+                                                                          Schedule(b, 1 - b, ab)),
+    "ddim": lambda x, eps, a_t, a_s, eta, z: ddim_step(x, eps, a_t, a_s, eta, z),
+    "gradient_penalty": lambda critic, real, fake, eps: gradient_penalty(critic, real, fake,
+                                                                         eps=eps),
+    "label_planes": package_label_planes,
+    "class_spread": class_spread,
+}
+
+
+def _autograd(loss):
+    """d loss(l) / dl for each logit l, by autograd."""
+    def grad(logit):
+        logit = logit.detach().clone().requires_grad_(True)
+        return torch.autograd.grad(loss(logit).sum(), logit)[0]
+    return grad
+
+
+def two_lecture_blocks(input_size, hidden):
+    """The lecture's hidden block (Linear without bias, LeakyReLU, Dropout) twice, then its
+    output layer."""
+    first = make_discriminator_network(input_size, 1, hidden)
+    second = make_discriminator_network(hidden, 1, hidden)
+    return nn.Sequential(*first[:3], *second[:3], nn.Linear(hidden, 1), nn.Sigmoid())
+
+
+def balanced_accuracy(d_real, d_fake):
+    """The mean recall of the two classes, read off the confusion matrix (rows: the true class)."""
+    truth = torch.cat([torch.ones(len(d_real)), torch.zeros(len(d_fake))]).long()
+    said = (torch.cat([d_real, d_fake]) > 0.5).long()
+    confusion = torch.bincount(2 * truth + said, minlength=4).reshape(2, 2).double()
+    return (confusion.diagonal() / confusion.sum(dim=1)).mean()
+
+
+class TwoPredictions(nn.Module):
+    """A stand-in noise predictor: channel 1 of x when told a label, channel 0 without one."""
+
+    def forward(self, x, t, labels=None):
+        told = torch.zeros(len(x), dtype=torch.bool) if labels is None else labels >= 0
+        return torch.where(told[:, None, None, None], x[:, 1:], x[:, :1])
+
+
+def guided_by_the_sampler(eps_u, eps_c, w):
+    both, steps = torch.cat([eps_u, eps_c], dim=1), torch.zeros(len(eps_u), dtype=torch.long)
+    return guided_eps(TwoPredictions(), both, steps, labels=steps, guidance=w)
+
+
+def ising_energy_loops(s):
+    """Brute force: each site's right and lower neighbour (periodic), one bond at a time."""
+    n, L, _ = s.shape
+    e = torch.zeros(n, dtype=torch.float64)
+    for i in range(L):
+        for j in range(L):
+            e -= s[:, i, j] * (s[:, (i + 1) % L, j] + s[:, i, (j + 1) % L])
+    return e / (L * L)
+
+
+def binder_from_kurtosis(m):
+    """The symmetrised sample (m, -m) has mean 0 and the even moments of m, so
+    U4 = 1 - kurtosis / 3 (SciPy's kurtosis, from central moments)."""
+    symmetric = torch.cat([m, -m]).numpy()
+    return 1 - stats.kurtosis(symmetric, fisher=False, bias=True) / 3
+
+
+INDEPENDENT = {
+    "logit_gradients": (_autograd(lambda logit: F.logsigmoid(-logit)),  # log(1 - sigmoid(logit))
+                        _autograd(lambda logit: -F.logsigmoid(logit))),
+    "noise": lambda n, z, generator: torch.empty(n, z).uniform_(-1, 1, generator=generator),
+    "discriminator": two_lecture_blocks,
+    "d_loss": lambda r, f: -(torch.sigmoid(r).log().mean() + (1 - torch.sigmoid(f)).log().mean()),
+    "g_loss": lambda f: -torch.sigmoid(f).log().mean(),
+    "losses_at_solution": (
+        float(F.binary_cross_entropy(torch.tensor(0.5), torch.tensor(1.0))
+              + F.binary_cross_entropy(torch.tensor(0.5), torch.tensor(0.0))),
+        float(F.binary_cross_entropy(torch.tensor(0.5), torch.tensor(1.0)))),
+    "walk": lambda z0, z1, n: torch.lerp(z0, z1, torch.linspace(0, 1, n, dtype=z0.dtype)[:, None]),
+    "d_accuracy": balanced_accuracy,
+    "critic_loss": lambda fr, ff, pen, lam: (statistics.fmean(ff.reshape(-1).tolist())
+                                             - statistics.fmean(fr.reshape(-1).tolist())
+                                             + lam * float(pen)),
+    "guidance": guided_by_the_sampler,
+    "critical_temperature": optimize.brentq(lambda T: math.sinh(2 / T) - 1, 1.0, 4.0, xtol=1e-14),
+    "ising_energy": ising_energy_loops,
+    "binder_cumulant": binder_from_kurtosis,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_checker_accepts_the_package_function(name):
+    verdict = _check(CASES[name][0], LIBRARY[name])
+    assert verdict.status == E.CORRECT, str(verdict)
+
+
+@pytest.mark.parametrize("name", sorted(INDEPENDENT))
+def test_written_out_reference_agrees_with_independent_numbers(name):
+    verdict = _check(CASES[name][0], INDEPENDENT[name])
+    assert verdict.status == E.CORRECT, str(verdict)
+
+
+def test_every_reference_is_the_package_function_or_checked_independently():
+    assert not set(LIBRARY) & set(INDEPENDENT)
+    missing = set(CASES) - set(LIBRARY) - set(INDEPENDENT)
+    assert not missing, f"add {sorted(missing)} to LIBRARY or INDEPENDENT"
+    assert set(LIBRARY) | set(INDEPENDENT) <= set(CASES)

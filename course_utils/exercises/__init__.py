@@ -8,10 +8,24 @@ the answer with its own reference, prints one line -- ``correct: ...``, ``wrong:
 wrong: shape, sign, a missing factor, by how much) or ``not yet: ...`` (still ``...``) -- and
 returns a ``Verdict``. It never raises because of the answer (see ``verdict``).
 
+The references. A checker's reference answer is the package's own function wherever one exists
+(``check_posterior`` calls ``diffusion.forward.posterior_mean_variance``, ``check_langevin_step``
+``summary.score_matching.langevin_step``), so that the notebook, the library and the checker
+cannot disagree. When the exercise hands over other inputs than the function takes, the checker
+builds the function's inputs from the exercise's (a ``Schedule`` of the given betas, an ``RBM``
+of the given weights, the given noise) instead of restating the formula. Where the package has
+no such function (the formula exists only as the exercise), the checker writes its reference
+out, and ``tests/test_exercises.py`` checks that reference against independent numbers: a
+hand-computed value, a brute-force computation, or a well-kept library's own function (torch's
+autograd, ``torch.lerp``, SciPy). That file lists every checker under one of the two
+(``LIBRARY`` or ``INDEPENDENT``) and fails for a checker in neither. The named mistakes (the
+wrong formulas a checker recognises, to say what is wrong) are not references and stay written
+out in the checker.
+
 One module per notebook: ``nb00`` (KL, VAE), ``nb00b`` (RBM, Langevin), ``nb01`` (the game),
 ``nb02`` (networks), ``nb03`` (losses), ``nb04`` (looking at the GAN), ``nb05`` (MMD),
-``nb06`` (forward chain), ``nb07`` (diffusion maths), ``nb08`` (WGAN-GP, conditioning, mode collapse),
-``nb09`` (the Ising model: energy, Binder cumulant, T_c).
+``nb06`` (forward chain), ``nb07`` (diffusion maths), ``nb08`` (WGAN-GP, conditioning, mode
+collapse), ``nb09`` (the Ising model: energy, Binder cumulant, T_c).
 """
 from .nb00 import check_kl_normal, check_kl_vae, check_reparameterise
 from .nb00b import check_cd1_gradient, check_free_energy, check_langevin_step
@@ -36,7 +50,8 @@ CHECKS = {
     "05_mmd_scoring": (check_mmd2_unbiased, check_permutation_test),
     "06_diffusion_intro": (check_alpha_bars, check_forward_step, check_q_sample),
     "07_diffusion_maths_and_mnist": (check_posterior, check_ddim_step, check_guidance),
-    "08_gan_zoo": (check_gradient_penalty, check_critic_loss, check_label_planes, check_class_spread),
+    "08_gan_zoo": (check_gradient_penalty, check_critic_loss, check_label_planes,
+                   check_class_spread),
     "09_ising": (check_critical_temperature, check_ising_energy, check_binder_cumulant),
 }
 """The checks of each notebook, in the order its exercises appear."""

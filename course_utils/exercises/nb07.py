@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import torch
 
-from ..diffusion.forward import x0_from_eps
+from ..diffusion.forward import posterior_mean_variance, x0_from_eps
 from ..diffusion.samplers import ddim_sigma, ddim_step
-from ..diffusion.schedules import make_schedule
+from ..diffusion.schedules import Schedule, make_schedule
 from .verdict import StudentError, as_tensor, call, checker, compare, generator
 
 __all__ = ["check_posterior", "check_ddim_step", "check_guidance"]
@@ -20,7 +20,8 @@ __all__ = ["check_posterior", "check_ddim_step", "check_guidance"]
 
 def _pair(got, what: str) -> tuple:
     if not isinstance(got, Sequence) or isinstance(got, str) or len(got) != 2:
-        raise StudentError(f"{what} should return two tensors (mean, variance), got {type(got).__name__}")
+        raise StudentError(f"{what} should return two tensors (mean, variance), got "
+                           f"{type(got).__name__}")
     return got[0], got[1]
 
 
@@ -34,14 +35,17 @@ def check_posterior(my_posterior_mean_var) -> str:
     xt = torch.randn(n, 2, generator=gen, dtype=torch.float64)
     t = torch.randint(1, 100, (n,), generator=gen)
     what = "my_posterior_mean_var(x0, xt, t, betas, alpha_bars)"
-    mean, var = _pair(call(my_posterior_mean_var, x0.clone(), xt.clone(), t.clone(), betas.clone(), abar.clone(),
-                           what=what), what)
+    mean, var = _pair(call(my_posterior_mean_var, x0.clone(), xt.clone(), t.clone(), betas.clone(),
+                           abar.clone(), what=what), what)
+    given = Schedule(betas, 1 - betas, abar)  # the schedule of exactly the betas and abar given
+    want_mean, want_var = posterior_mean_variance(x0, xt, t, given)
+    # The pieces of the formula, for the mistakes:
     b, a, ap = betas[t][:, None], abar[t][:, None], abar[t - 1][:, None]
     alpha = 1 - b
     c0, ct = ap.sqrt() * b / (1 - a), alpha.sqrt() * (1 - ap) / (1 - a)
-    want_mean, want_var = c0 * x0 + ct * xt, (1 - ap) / (1 - a) * b
     compare(mean, want_mean, "the mean", mistakes={
-        "the two coefficients are swapped: x_0 gets sqrt(abar_{t-1}) beta_t / (1 - abar_t)": ct * x0 + c0 * xt,
+        "the two coefficients are swapped: x_0 gets sqrt(abar_{t-1}) beta_t / (1 - abar_t)":
+            ct * x0 + c0 * xt,
         "abar_{t-1} (the step before t) is replaced by abar_t":
             a.sqrt() * b / (1 - a) * x0 + alpha.sqrt() * (1 - a) / (1 - a) * xt,
         "x_t's coefficient uses alpha_t; it is sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t)":
@@ -52,21 +56,23 @@ def check_posterior(my_posterior_mean_var) -> str:
         try:
             v = torch.broadcast_to(v, x0.shape)
         except RuntimeError as err:
-            raise AssertionError(f"the variance has shape {tuple(v.shape)}, which does not broadcast to x's "
-                                 f"{tuple(x0.shape)}") from err
+            raise AssertionError(f"the variance has shape {tuple(v.shape)}, which does not "
+                                 f"broadcast to x's {tuple(x0.shape)}") from err
     compare(v, want_var.expand_as(x0), "the variance", mistakes={
         "this is beta_t, DDPM's other choice of sigma_t^2; the posterior's variance is "
         "(1 - abar_{t-1}) / (1 - abar_t) beta_t": b.expand_as(x0),
-        "this is a standard deviation: the posterior variance is (1 - abar_{t-1}) / (1 - abar_t) beta_t itself":
-            want_var.sqrt().expand_as(x0),
+        "this is a standard deviation: the posterior variance is (1 - abar_{t-1}) / (1 - abar_t) "
+        "beta_t itself": want_var.sqrt().expand_as(x0),
     })
-    return f"mean and variance of q(x_(t-1) | x_t, x_0) at {n} random time steps of a 100-step schedule"
+    return (f"mean and variance of q(x_(t-1) | x_t, x_0) at {n} random time steps of a 100-step "
+            "schedule")
 
 
 def _ddim(x, eps, a_t, a_s, eta, z):
     """The package's own step (``diffusion.samplers.ddim_step``) and its x0_hat and sigma."""
     x0 = x0_from_eps(x, eps, a_t)
-    sigma = float(ddim_sigma(torch.tensor(a_t, dtype=x.dtype), torch.tensor(a_s, dtype=x.dtype), eta))
+    abar_t, abar_s = torch.tensor(a_t, dtype=x.dtype), torch.tensor(a_s, dtype=x.dtype)
+    sigma = float(ddim_sigma(abar_t, abar_s, eta))
     return ddim_step(x, eps, a_t, a_s, eta, z), x0, sigma
 
 
@@ -81,22 +87,23 @@ def check_ddim_step(my_ddim_step) -> str:
         what = f"my_ddim_step(x_t, eps, abar_t, abar_s, eta={eta:g}, z)"
         got = call(my_ddim_step, x.clone(), eps.clone(), a_t, a_s, eta, z.clone(), what=what)
         want, x0, sigma = _ddim(x, eps, a_t, a_s, eta, z)
+        rest = (1 - a_s - sigma**2) ** 0.5 * eps + sigma * z  # direction and noise, right
         mistakes = {
             "x0_hat divides by abar_t; it should be sqrt(abar_t)":
-                a_s**0.5 * (x - (1 - a_t) ** 0.5 * eps) / a_t + (1 - a_s - sigma**2) ** 0.5 * eps + sigma * z,
+                a_s**0.5 * (x - (1 - a_t) ** 0.5 * eps) / a_t + rest,
             "x0_hat subtracts (1 - abar_t) eps; it should be sqrt(1 - abar_t) eps":
-                a_s**0.5 * (x - (1 - a_t) * eps) / a_t**0.5 + (1 - a_s - sigma**2) ** 0.5 * eps + sigma * z,
+                a_s**0.5 * (x - (1 - a_t) * eps) / a_t**0.5 + rest,
             "the first term is sqrt(abar_s) x0_hat, at the target step s, not sqrt(abar_t) x0_hat":
-                a_t**0.5 * x0 + (1 - a_s - sigma**2) ** 0.5 * eps + sigma * z,
-            "the direction term is sqrt(1 - abar_s - sigma^2) eps: sigma^2 is missing under the root":
-                a_s**0.5 * x0 + (1 - a_s) ** 0.5 * eps + sigma * z,
+                a_t**0.5 * x0 + rest,
+            "the direction term is sqrt(1 - abar_s - sigma^2) eps: sigma^2 is missing under the "
+            "root": a_s**0.5 * x0 + (1 - a_s) ** 0.5 * eps + sigma * z,
             "the noise sigma z is missing": a_s**0.5 * x0 + (1 - a_s - sigma**2) ** 0.5 * eps,
-            "eta is ignored: with eta > 0 the step adds the noise sigma z and shrinks the direction term to "
-            "sqrt(1 - abar_s - sigma^2) eps": _ddim(x, eps, a_t, a_s, 0.0, z)[0],
+            "eta is ignored: with eta > 0 the step adds the noise sigma z and shrinks the "
+            "direction term to sqrt(1 - abar_s - sigma^2) eps": _ddim(x, eps, a_t, a_s, 0.0, z)[0],
         }
         compare(got, want, f"my_ddim_step with eta = {eta:g}", mistakes=mistakes)
-    return (f"x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z for eta = 0 (sigma = 0) and "
-            f"eta = 1 (sigma = {float(_ddim(x, eps, a_t, a_s, 1.0, z)[2]):.4f})")
+    return ("x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z for eta = 0 "
+            f"(sigma = 0) and eta = 1 (sigma = {float(_ddim(x, eps, a_t, a_s, 1.0, z)[2]):.4f})")
 
 
 @checker("classifier-free guidance")

@@ -1,9 +1,12 @@
 """Checks for notebook 08 (DCGAN, WGAN-GP, the conditional DCGAN, mode collapse).
 
-* ``check_gradient_penalty(my_gradient_penalty)`` -- E[(||grad f(x_hat)||_2 - 1)^2] on given interpolates;
+* ``check_gradient_penalty(my_gradient_penalty)`` -- E[(||grad f(x_hat)||_2 - 1)^2] on given
+  interpolates;
 * ``check_critic_loss(my_critic_loss)`` -- L_f = E f(g(z)) - E f(x) + lambda * penalty;
-* ``check_label_planes(my_label_planes)`` -- the conditional discriminator's input [x, onehot(y) planes];
-* ``check_class_spread(my_class_spread)`` -- entropy of the class histogram / log(number of classes).
+* ``check_label_planes(my_label_planes)`` -- the conditional discriminator's input
+  [x, onehot(y) planes];
+* ``check_class_spread(my_class_spread)`` -- entropy of the class histogram / log(number of
+  classes).
 """
 from __future__ import annotations
 
@@ -13,12 +16,21 @@ import torch
 from torch import nn
 
 from ..gan.dcgan import label_planes
+from ..gan.losses import gradient_penalty
 from ..scoring import class_spread
+from .verdict import (
+    StudentError,
+    as_tensor,
+    call,
+    checker,
+    close_number,
+    compare,
+    describe_exception,
+    generator,
+)
 
-from .verdict import (StudentError, as_tensor, call, checker, close_number, compare, describe_exception,
-                      generator)
-
-__all__ = ["check_gradient_penalty", "check_critic_loss", "check_label_planes", "check_class_spread"]
+__all__ = ["check_gradient_penalty", "check_critic_loss", "check_label_planes",
+           "check_class_spread"]
 
 
 def _critic(gen: torch.Generator, d: int) -> nn.Module:
@@ -29,16 +41,19 @@ def _critic(gen: torch.Generator, d: int) -> nn.Module:
     return critic
 
 
-def _penalty(critic, real, fake, eps, how: str = "right") -> torch.Tensor:
-    x_hat = (eps * real + (1 - eps) * fake) if how != "eps swapped" else ((1 - eps) * real + eps * fake)
+def _penalty(critic, real, fake, eps, how: str) -> torch.Tensor:
+    """What each named mistake gives (the right penalty is the package's ``gradient_penalty``)."""
+    if how == "eps swapped":
+        x_hat = (1 - eps) * real + eps * fake
+    else:
+        x_hat = eps * real + (1 - eps) * fake
     if how == "at reals":
         x_hat = real
     x_hat = x_hat.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     norm = grad.norm(2, dim=1)
     return {
-        "right": ((norm - 1) ** 2).mean(), "eps swapped": ((norm - 1) ** 2).mean(),
-        "at reals": ((norm - 1) ** 2).mean(),
+        "eps swapped": ((norm - 1) ** 2).mean(), "at reals": ((norm - 1) ** 2).mean(),
         "squared norm": ((grad.pow(2).sum(1) - 1) ** 2).mean(),
         "no minus one": (norm**2).mean(),
         "absolute": (norm - 1).abs().mean(),
@@ -58,33 +73,37 @@ def check_gradient_penalty(my_gradient_penalty) -> str:
     got = call(my_gradient_penalty, critic, real.clone(), fake.clone(), eps.clone(), what=what)
     g = as_tensor(got, "my_gradient_penalty")
     if g.numel() != 1:
-        raise AssertionError(f"the penalty should be a single number (a mean over the batch), got shape "
-                             f"{tuple(g.shape)}")
+        raise AssertionError("the penalty should be a single number (a mean over the batch), got "
+                             f"shape {tuple(g.shape)}")
     mistakes = {
         "x_hat = eps x + (1 - eps) x_fake: eps multiplies the real batch":
             _penalty(critic, real, fake, eps, "eps swapped"),
         "the gradient is taken at the real images; the penalty is on the interpolates x_hat":
             _penalty(critic, real, fake, eps, "at reals"),
-        "this uses the squared norm ||grad||^2; the penalty is (||grad||_2 - 1)^2 with the norm itself":
-            _penalty(critic, real, fake, eps, "squared norm"),
+        "this uses the squared norm ||grad||^2; the penalty is (||grad||_2 - 1)^2 with the norm "
+        "itself": _penalty(critic, real, fake, eps, "squared norm"),
         "the penalty pushes the norm towards 1: (||grad||_2 - 1)^2, not ||grad||^2":
             _penalty(critic, real, fake, eps, "no minus one"),
         "this is |norm - 1|; the penalty squares it": _penalty(critic, real, fake, eps, "absolute"),
-        "this is the norm of the whole batch's gradient; take one norm per sample (dim=1), then the mean":
-            _penalty(critic, real, fake, eps, "whole batch norm"),
+        "this is the norm of the whole batch's gradient; take one norm per sample (dim=1), then "
+        "the mean": _penalty(critic, real, fake, eps, "whole batch norm"),
     }
-    compare(g.reshape(()), _penalty(critic, real, fake, eps), "my_gradient_penalty", mistakes=mistakes)
+    want = gradient_penalty(critic, real, fake, eps=eps)
+    compare(g.reshape(()), want, "my_gradient_penalty", mistakes=mistakes)
     if not isinstance(got, torch.Tensor) or not got.requires_grad:
-        raise AssertionError("the value is right, but the penalty cannot be back-propagated to the critic's weights: "
-                             "pass create_graph=True to torch.autograd.grad (and do not .detach() or .item() it)")
+        raise AssertionError("the value is right, but the penalty cannot be back-propagated to the "
+                             "critic's weights: pass create_graph=True to torch.autograd.grad (and "
+                             "do not .detach() or .item() it)")
     try:
         grads = torch.autograd.grad(got.reshape(()), list(critic.parameters()), allow_unused=True)
     except Exception as err:  # noqa: BLE001
-        raise StudentError(f"back-propagating the penalty failed: {describe_exception(err)}") from err
+        raise StudentError("back-propagating the penalty failed: "
+                           f"{describe_exception(err)}") from err
     if all(gr is None for gr in grads):
-        raise AssertionError("the value is right, but the critic's weights get no gradient from it: "
-                             "pass create_graph=True to torch.autograd.grad")
-    return f"penalty {float(g):.4f} on a random critic and batch, and it back-propagates to the critic's weights"
+        raise AssertionError("the value is right, but the critic's weights get no gradient from "
+                             "it: pass create_graph=True to torch.autograd.grad")
+    return (f"penalty {float(g):.4f} on a random critic and batch, and it back-propagates to the "
+            "critic's weights")
 
 
 @checker("the WGAN-GP critic loss")
@@ -97,13 +116,15 @@ def check_critic_loss(my_critic_loss) -> str:
                what="my_critic_loss(f_real, f_fake, penalty, lam)")
     g = as_tensor(got, "my_critic_loss")
     if g.numel() != 1:
-        raise AssertionError(f"the loss should be a single number (means over the batch), got shape {tuple(g.shape)}")
+        raise AssertionError("the loss should be a single number (means over the batch), got "
+                             f"shape {tuple(g.shape)}")
     want = f_fake.mean() - f_real.mean() + lam * penalty
     compare(g.reshape(()), want, "my_critic_loss", mistakes={
-        "the critic *minimises* E f(g(z)) - E f(x) (it maximises E f(x) - E f(g(z))): the sign of the two means "
-        "is flipped": f_real.mean() - f_fake.mean() + lam * penalty,
+        "the critic *minimises* E f(g(z)) - E f(x) (it maximises E f(x) - E f(g(z))): the sign "
+        "of the two means is flipped": f_real.mean() - f_fake.mean() + lam * penalty,
         "the penalty is missing its weight lambda": f_fake.mean() - f_real.mean() + penalty,
-        "the penalty is added, not subtracted: + lambda * penalty": f_fake.mean() - f_real.mean() - lam * penalty,
+        "the penalty is added, not subtracted: + lambda * penalty":
+            f_fake.mean() - f_real.mean() - lam * penalty,
         "the penalty term is missing": f_fake.mean() - f_real.mean(),
     })
     return f"L_f = E f(g(z)) - E f(x) + lambda * penalty = {float(want):.4f}"
@@ -119,8 +140,8 @@ def check_label_planes(my_label_planes) -> str:
     g = as_tensor(got, "my_label_planes")
     want = label_planes(images, y)  # what ConditionalDiscriminator reads
     if g.shape == (n, 11) or g.shape == (n, 10, 28, 28):
-        raise AssertionError(f"shape {tuple(g.shape)}: the input is the image *and* ten planes of 28 x 28, "
-                             f"(N, 11, 28, 28), image first")
+        raise AssertionError(f"shape {tuple(g.shape)}: the input is the image *and* ten planes of "
+                             "28 x 28, (N, 11, 28, 28), image first")
     single = want.clone()
     single[:, 1:] = 0
     single[torch.arange(n), 1 + y, 0, 0] = 1
@@ -132,7 +153,8 @@ def check_label_planes(my_label_planes) -> str:
         "plane k is 1 for the digit k itself: digit 0 lights plane 0 (no shift by one)":
             label_planes(images, (y + 1) % 10),
     })
-    return "image in channel 0, then onehot(y) as ten constant planes: what ConditionalDiscriminator reads"
+    return ("image in channel 0, then onehot(y) as ten constant planes: what "
+            "ConditionalDiscriminator reads")
 
 
 @checker("the class spread of a generator")
@@ -142,21 +164,25 @@ def check_class_spread(my_class_spread) -> str:
         "a random histogram with two empty classes": torch.cat(
             [torch.randint(1, 60, (8,), generator=gen), torch.zeros(2, dtype=torch.long)]).double(),
         "ten equal classes": torch.full((10,), 25.0, dtype=torch.float64),
-        "one class only (complete mode collapse)": torch.tensor([0, 0, 0, 40.0, 0, 0, 0, 0, 0, 0], dtype=torch.float64),
+        "one class only (complete mode collapse)":
+            torch.tensor([0, 0, 0, 40.0, 0, 0, 0, 0, 0, 0], dtype=torch.float64),
     }
     for name, counts in cases.items():
-        got = call(my_class_spread, counts.clone(), what="my_classclass_spread(counts)")
+        got = call(my_class_spread, counts.clone(), what="my_class_spread(counts)")
         g = as_tensor(got, "my_class_spread")
         if g.numel() != 1:
-            raise AssertionError(f"my_class_spread should return one number, got shape {tuple(g.shape)}")
+            raise AssertionError("my_class_spread should return one number, got shape "
+                                 f"{tuple(g.shape)}")
         value, want = float(g.reshape(())), class_spread(counts)
         if value != value:
-            raise AssertionError(f"my_class_spread gives NaN for {name}: empty classes contribute 0 (0 log 0 = 0); "
-                                 "leave them out of the sum")
+            raise AssertionError(f"my_class_spread gives NaN for {name}: empty classes contribute "
+                                 "0 (0 log 0 = 0); leave them out of the sum")
         entropy = want * math.log(10)
         hints = {
-            "this is the entropy in nats; divide by log 10 so that ten equal classes give 1": entropy,
-            "this is the entropy in bits, not normalised; divide by log(10), not log(2)": entropy / math.log(2),
+            "this is the entropy in nats; divide by log 10 so that ten equal classes give 1":
+                entropy,
+            "this is the entropy in bits, not normalised; divide by log(10), not log(2)":
+                entropy / math.log(2),
             "the entropy is of the probabilities p = counts / counts.sum(), not of the counts":
                 float(-(counts[counts > 0] * counts[counts > 0].log()).sum() / math.log(10)),
             "minus signs: the entropy is -sum p log p, which is >= 0": -want,

@@ -45,11 +45,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data import load_mnist
 from ..images import to_unit_range
 from ..profiles import PROFILE_NAMES, Profile, get_profile
 
 __all__ = [
-    "Family", "ExactDensity", "NoOptions", "SampleKind", "DIGITS", "SPINS", "FieldSpec", "field_specs",
+    "Family", "DigitFamily", "ExactDensity", "NoOptions", "no_monitor", "SampleKind", "DIGITS", "SPINS", "FieldSpec", "field_specs",
     "config_from_dict", "check_options_value",
 ]
 
@@ -257,6 +258,22 @@ class Family(ABC, Generic[ConfigT, ModelT, OptionsT]):
 
     def __repr__(self) -> str:
         return f"<family {self.name}: {self.title}>"
+
+
+class DigitFamily(Family[ConfigT, ModelT, OptionsT]):
+    """A family of MNIST digit models: samples ``DIGITS``, trained on the first ``config.n_train``
+    training digits (all of them when None)."""
+
+    samples = DIGITS
+
+    def data(self, config: ConfigT, root: str | Path | None = None) -> Any:
+        return load_mnist(root=root, train=True, n=config.n_train)
+
+
+def no_monitor(monitor: Monitor | None, what: str) -> None:
+    """Refuse a per-epoch ``monitor`` for a training loop that has no hook for one."""
+    if monitor is not None:
+        raise ValueError(f"the {what} training loop takes no monitor")
 
 
 class ExactDensity(ABC):

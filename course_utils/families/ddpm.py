@@ -7,15 +7,13 @@ dropout 10 %). ``sample`` draws with DDIM (``steps``, noise ``eta``); a conditio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import TensorDataset
 
-from ..data import load_mnist, split_of
+from ..data import split_of
 from ..diffusion import DDPM, DDPMConfig, build_ddpm, sample_ddpm, train_ddpm
-from .base import Family, Monitor, ProfileLike, profile_of
+from .base import DigitFamily, Monitor, ProfileLike, no_monitor, profile_of
 
 __all__ = ["DDPMFamily", "DDPMSampling"]
 
@@ -48,7 +46,7 @@ class DDPMSampling:
             raise ValueError("choose digit or all_digits, not both")
 
 
-class DDPMFamily(Family[DDPMConfig, DDPM, DDPMSampling]):
+class DDPMFamily(DigitFamily[DDPMConfig, DDPM, DDPMSampling]):
     name = "ddpm"
     title = "DDPM"
     description = "notebook 07's UNet DDPM (class-conditional unless --no-conditional)"
@@ -73,13 +71,9 @@ class DDPMFamily(Family[DDPMConfig, DDPM, DDPMSampling]):
     def build(self, config: DDPMConfig, device: torch.device) -> DDPM:
         return build_ddpm(config, device)
 
-    def data(self, config: DDPMConfig, root: str | Path | None = None) -> TensorDataset:
-        return load_mnist(root=root, train=True, n=config.n_train)
-
     def train(self, model: DDPM, data: Any, config: DDPMConfig, device: torch.device, seed: int = 1,
               progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
-        if monitor is not None:
-            raise ValueError("the DDPM's training loop takes no monitor")
+        no_monitor(monitor, "DDPM")
         images, labels = split_of(data)
         return train_ddpm(model, images, labels, device, seed=seed, progress=progress)
 

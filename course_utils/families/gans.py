@@ -13,15 +13,12 @@ run takes as long with 4,000 digits as with 60,000).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from torch.utils.data import TensorDataset
 
-from ..data import load_mnist
 from ..gan import GAN, GANConfig, build_gan, gan_config, sample_gan, train_gan
-from .base import Family, Monitor, NoOptions, ProfileLike, profile_of
+from .base import DigitFamily, Monitor, NoOptions, ProfileLike, profile_of
 
 __all__ = ["GANFamily", "MLPGAN", "DCGAN", "ConditionalDCGAN", "WGANGP", "ConditionalSampling"]
 
@@ -42,7 +39,7 @@ class ConditionalSampling:
             raise ValueError("choose digit or all_digits, not both")
 
 
-class GANFamily(Family[GANConfig, GAN, Any]):
+class GANFamily(DigitFamily[GANConfig, GAN, Any]):
     """A GAN of ``course_utils.gan``: its architecture names its networks and defaults."""
 
     config_type = GANConfig
@@ -64,9 +61,6 @@ class GANFamily(Family[GANConfig, GAN, Any]):
 
     def build(self, config: GANConfig, device: torch.device) -> GAN:
         return build_gan(config, device)
-
-    def data(self, config: GANConfig, root: str | Path | None = None) -> TensorDataset:
-        return load_mnist(root=root, train=True, n=config.n_train)
 
     def train(self, model: GAN, data: Any, config: GANConfig, device: torch.device, seed: int = 1,
               progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
@@ -36,7 +37,7 @@ from ..ising.diffusion import IsingDDPM, IsingDDPMConfig, sample_ising_ddpm, tra
 from ..ising.gan import IsingGAN, IsingGANConfig, sample_ising_gan, train_ising_gan
 from ..ising.rbm import IsingRBM, IsingRBMConfig, check_rbm_temperature, sample_ising_rbm, train_ising_rbm
 from ..profiles import Profile
-from .base import SPINS, ExactDensity, Family, Monitor, ProfileLike, profile_of
+from .base import SPINS, ExactDensity, Family, Monitor, ProfileLike, no_monitor, profile_of
 
 __all__ = ["IsingFamily", "IsingRBMFamily", "IsingGANFamily", "IsingDDPMFamily", "IsingARFamily",
            "IsingSampling", "IsingARSampling", "IsingDDPMSampling", "IsingRBMSampling"]
@@ -129,11 +130,6 @@ class IsingFamily(Family):
                              chains=config.chains, num_threads=1)
 
     @staticmethod
-    def _no_monitor(monitor: Monitor | None, what: str) -> None:
-        if monitor is not None:
-            raise ValueError(f"the {what} training loop takes no monitor")
-
-    @staticmethod
     def temperatures_of(model: nn.Module, n: int, options: IsingSampling) -> torch.Tensor:
         """The temperature of each of ``n`` samples (None: the trained temperatures in equal blocks)."""
         return temperature_rows(n, options.temperature, model.config.temperatures)
@@ -158,7 +154,7 @@ class IsingRBMFamily(IsingFamily):
 
     def train(self, model: IsingRBM, data: Any, config: IsingRBMConfig, device: torch.device, seed: int = 1,
               progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
-        self._no_monitor(monitor, "RBM")
+        no_monitor(monitor, "RBM")
         configs, temps = data.tensors[:2]
         if not bool(torch.all((temps - model.temperature).abs() < 1e-5)):
             raise ValueError(f"the RBM is trained at T = {model.temperature:g}; its data hold other temperatures")
@@ -170,37 +166,46 @@ class IsingRBMFamily(IsingFamily):
         return sample_ising_rbm(model, n, device, seed, options.steps)
 
 
-class IsingGANFamily(IsingFamily):
+class ConditionalIsingFamily(IsingFamily):
+    """A temperature-conditioned model: ``trainer(model, configs, temperatures, device, seed,
+    progress)`` learns p(s | T) from the (configuration, temperature) pairs of the data."""
+
+    trainer: ClassVar[Callable[..., dict[str, Any]]]
+
+    def train(self, model: nn.Module, data: Any, config: Any, device: torch.device, seed: int = 1,
+              progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
+        no_monitor(monitor, self.title)
+        configs, temps = data.tensors[:2]
+        return self.trainer(model, configs, temps, device, seed=seed, progress=progress)
+
+
+class IsingGANFamily(ConditionalIsingFamily):
     name = "ising-gan"
     title = "conditional GAN"
     description = "a temperature-conditioned GAN with circular convolutions (Mirza & Osindero 2014)"
     config_type = IsingGANConfig
     options_type = IsingSampling
     module = IsingGAN
+    trainer = staticmethod(train_ising_gan)
     cli_fields = (*_DATA_FIELDS, "z_size", "channels", "train_steps", "batch_size", "lr")
     tiny_overrides = {"z_size": 8, "channels": 4, "train_steps": 3, "batch_size": 8}
 
     def profile_overrides(self, P: Profile) -> dict[str, Any]:
         return {"channels": P.ising_gan_channels, "train_steps": P.ising_gan_steps}
 
-    def train(self, model: IsingGAN, data: Any, config: IsingGANConfig, device: torch.device, seed: int = 1,
-              progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
-        self._no_monitor(monitor, "GAN")
-        configs, temps = data.tensors[:2]
-        return train_ising_gan(model, configs, temps, device, seed=seed, progress=progress)
-
     def sample(self, model: IsingGAN, n: int, device: torch.device, seed: int | None,
                options: IsingSampling) -> torch.Tensor:
         return sample_ising_gan(model, self.temperatures_of(model, n, options), device, seed)
 
 
-class IsingDDPMFamily(IsingFamily):
+class IsingDDPMFamily(ConditionalIsingFamily):
     name = "ising-ddpm"
     title = "conditional DDPM"
     description = "a temperature-conditioned diffusion model with a circular denoiser (spins +-1, a sign at the end)"
     config_type = IsingDDPMConfig
     options_type = IsingDDPMSampling
     module = IsingDDPM
+    trainer = staticmethod(train_ising_ddpm)
     cli_fields = (*_DATA_FIELDS, "channels", "blocks", "diffusion_steps", "train_steps", "batch_size", "lr",
                   "ema_decay")
     tiny_overrides = {"channels": 8, "blocks": 2, "diffusion_steps": 20, "train_steps": 3, "batch_size": 8}
@@ -211,19 +216,13 @@ class IsingDDPMFamily(IsingFamily):
     def sampling(self, profile: ProfileLike = None) -> IsingDDPMSampling:
         return IsingDDPMSampling(steps=profile_of(profile).ising_ddpm_sample_steps, eta=1.0)
 
-    def train(self, model: IsingDDPM, data: Any, config: IsingDDPMConfig, device: torch.device,
-              seed: int = 1, progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
-        self._no_monitor(monitor, "DDPM")
-        configs, temps = data.tensors[:2]
-        return train_ising_ddpm(model, configs, temps, device, seed=seed, progress=progress)
-
     def sample(self, model: IsingDDPM, n: int, device: torch.device, seed: int | None,
                options: IsingDDPMSampling) -> torch.Tensor:
         return sample_ising_ddpm(model, self.temperatures_of(model, n, options), device, seed,
                                  steps=options.steps, eta=options.eta)
 
 
-class IsingARFamily(IsingFamily, ExactDensity):
+class IsingARFamily(ConditionalIsingFamily, ExactDensity):
     name = "ising-ar"
     title = "autoregressive (exact context)"
     description = ("a temperature-conditioned autoregressive network, maximum likelihood, exact sampling "
@@ -231,17 +230,12 @@ class IsingARFamily(IsingFamily, ExactDensity):
     config_type = IsingARConfig
     options_type = IsingARSampling
     module = IsingAR
+    trainer = staticmethod(train_ar)
     cli_fields = (*_DATA_FIELDS, "hidden", "depth", "train_steps", "batch_size", "lr")
     tiny_overrides = {"hidden": 16, "train_steps": 3, "batch_size": 8}
 
     def profile_overrides(self, P: Profile) -> dict[str, Any]:
         return {"hidden": P.ising_ar_hidden, "train_steps": P.ising_ar_steps}
-
-    def train(self, model: IsingAR, data: Any, config: IsingARConfig, device: torch.device, seed: int = 1,
-              progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
-        self._no_monitor(monitor, "autoregressive")
-        configs, temps = data.tensors[:2]
-        return train_ar(model, configs, temps, device, seed=seed, progress=progress)
 
     def sample(self, model: IsingAR, n: int, device: torch.device, seed: int | None,
                options: IsingARSampling) -> torch.Tensor:

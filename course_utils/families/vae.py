@@ -1,20 +1,18 @@
 """The VAE family: notebook 00's MLP VAE, trained on the ELBO; samples are the decoder's means."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import TensorDataset
 
-from ..data import load_mnist, split_of
+from ..data import split_of
 from ..summary.vae import VAE, VAEConfig, build_vae, sample_vae, train_vae
-from .base import Family, Monitor, NoOptions, ProfileLike, profile_of
+from .base import DigitFamily, Monitor, NoOptions, ProfileLike, no_monitor, profile_of
 
 __all__ = ["VAEFamily"]
 
 
-class VAEFamily(Family[VAEConfig, VAE, NoOptions]):
+class VAEFamily(DigitFamily[VAEConfig, VAE, NoOptions]):
     name = "vae"
     title = "VAE"
     description = "the MLP variational autoencoder of notebook 00"
@@ -32,13 +30,9 @@ class VAEFamily(Family[VAEConfig, VAE, NoOptions]):
     def build(self, config: VAEConfig, device: torch.device) -> VAE:
         return build_vae(config, device)
 
-    def data(self, config: VAEConfig, root: str | Path | None = None) -> TensorDataset:
-        return load_mnist(root=root, train=True, n=config.n_train)
-
     def train(self, model: VAE, data: Any, config: VAEConfig, device: torch.device, seed: int = 1,
               progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
-        if monitor is not None:
-            raise ValueError("the VAE's training loop takes no monitor")
+        no_monitor(monitor, "VAE")
         images, _ = split_of(data)
         return train_vae(model, images, config, device, seed=seed, progress=progress)
 

@@ -38,7 +38,8 @@ from torch import nn
 
 from ..device import DeviceLike
 
-__all__ = ["MODES_Z", "LOSSES", "create_noise", "d_train", "g_train", "gradient_penalty", "is_conditional"]
+__all__ = ["MODES_Z", "LOSSES", "create_noise", "d_train", "g_train", "gradient_penalty",
+           "is_conditional"]
 
 MODES_Z = ("uniform", "normal")
 LOSSES = ("bce", "minimax", "wgan-gp")
@@ -117,17 +118,21 @@ def d_train(
     d_loss = d_loss_real + d_loss_fake
     d_loss.backward()
     d_optimizer.step()
-    return d_loss.detach(), torch.sigmoid(d_logit_real.detach()), torch.sigmoid(d_logit_fake.detach())
+    return (d_loss.detach(), torch.sigmoid(d_logit_real.detach()),
+            torch.sigmoid(d_logit_fake.detach()))
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
-    """E[(||grad_x f(x_hat)||_2 - 1)^2] on random interpolates x_hat = eps x + (1 - eps) x_fake.
+                     generator: torch.Generator | None = None,
+                     eps: torch.Tensor | None = None) -> torch.Tensor:
+    """E[(||grad_x f(x_hat)||_2 - 1)^2] on random interpolates x_hat = eps x + (1 - eps) x_fake,
+    eps ~ U[0, 1] per sample, shape (N, 1) (drawn from ``generator`` unless given).
 
     A 1-Lipschitz critic has gradient norm 1 almost everywhere along such lines (Gulrajani et
     al., 2017); the penalty pushes f towards that, which the Wasserstein dual needs.
     """
-    eps = torch.rand(real.size(0), 1, device=real.device, generator=generator)
+    if eps is None:
+        eps = torch.rand(real.size(0), 1, device=real.device, generator=generator)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     return ((grad.norm(2, dim=1) - 1) ** 2).mean()
@@ -188,7 +193,8 @@ def is_conditional(model: nn.Module) -> bool:
 
 def _check_labels(model: nn.Module, y: torch.Tensor | None, role: str) -> None:
     if is_conditional(model) and y is None:
-        raise ValueError(f"This {role} is conditional (it takes the digit y): pass the batch's labels as y=")
+        raise ValueError(f"This {role} is conditional (it takes the digit y): pass the batch's "
+                         "labels as y=")
     if not is_conditional(model) and y is not None:
         raise ValueError(f"This {role} takes no labels: y= is only for a conditional GAN")
 
@@ -199,7 +205,8 @@ def _generate(gen_model: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> 
     return gen_model(z) if y is None else gen_model(z, y)
 
 
-def _logits_of(disc_model: nn.Module, y: torch.Tensor | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+def _logits_of(disc_model: nn.Module,
+               y: torch.Tensor | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
     """x -> d's logits l (d = sigmoid(l): its final Sigmoid dropped), or a WGAN critic's scores as
     they are; for a conditional discriminator, x -> its logits of (x, y)."""
     _check_labels(disc_model, y, "discriminator")

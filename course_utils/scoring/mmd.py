@@ -13,7 +13,8 @@ MMD = 0 exactly when P = Q. From n reals X and m fakes Y, (1) is estimated by
       MMD^2_u = sum_{i != j} k(x_i, x_j) / (n (n-1)) + sum_{i != j} k(y_i, y_j) / (m (m-1))
                 - 2 sum_{i,j} k(x_i, y_j) / (n m);                                      (2)
 * the **biased** V-statistic, which keeps them:
-      MMD^2_b = sum_{i,j} k(x_i, x_j) / n^2 + sum_{i,j} k(y_i, y_j) / m^2 - 2 sum_{i,j} k(x_i, y_j) / (n m).  (3)
+      MMD^2_b = sum_{i,j} k(x_i, x_j) / n^2 + sum_{i,j} k(y_i, y_j) / m^2
+                - 2 sum_{i,j} k(x_i, y_j) / (n m).                                          (3)
 
 Because k(x, x) = 1 for the Gaussian kernel, E[MMD^2_b] = MMD^2 + (1 - E k(x, x')) / n
 + (1 - E k(y, y')) / m: even a perfect generator scores about sqrt((1 - E k(y, y')) / m) > 0,
@@ -29,7 +30,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .tiling import DEFAULT_MEMORY_BUDGET, chunks, compute_dtype
+from .checks import as_samples, check_pair, check_ranges, value_range
 from .kernels import (
     Kernel,
     Samples,
@@ -40,7 +41,7 @@ from .kernels import (
     mean_squared_distance,
     prepare,
 )
-from .checks import as_samples, check_pair, check_ranges, value_range
+from .tiling import DEFAULT_MEMORY_BUDGET, chunks, compute_dtype
 
 __all__ = [
     "ESTIMATORS",
@@ -48,6 +49,7 @@ __all__ = [
     "MMDScorer",
     "mmd2",
     "mmd_permutation_test",
+    "permutation_p_value",
     "PermutationTestResult",
     "kid",
     "KIDResult",
@@ -88,8 +90,8 @@ def _check_estimator(estimator: str) -> None:
 def _combine(sxx: Any, syy: Any, sxy: float, n: int, m: int, estimator: str) -> float:
     """Eq. (2) or (3) from the three kernel sums (``PairSums`` for the two within-set sums)."""
     if estimator == "unbiased":
-        return ((sxx.total - sxx.diagonal) / (n * (n - 1)) + (syy.total - syy.diagonal) / (m * (m - 1))
-                - 2.0 * sxy / (n * m))
+        return ((sxx.total - sxx.diagonal) / (n * (n - 1))
+                + (syy.total - syy.diagonal) / (m * (m - 1)) - 2.0 * sxy / (n * m))
     return sxx.total / n**2 + syy.total / m**2 - 2.0 * sxy / (n * m)
 
 
@@ -100,7 +102,8 @@ def _min_samples(estimator: str) -> tuple[int, str]:
 
 
 def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or value <= 0):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
 
@@ -145,7 +148,8 @@ def compute_score(
     dt = compute_dtype(device, dtype)
     s = mean_squared_distance(x)
     if s == 0:
-        raise ValueError("All real samples are identical (s = 0): the lecture's bandwidth is undefined.")
+        raise ValueError("All real samples are identical (s = 0): the lecture's bandwidth is "
+                         "undefined.")
     kernel = Kernel("gaussian", (sigma * math.sqrt(s),))
     center = column_mean(x)
     px, py = prepare(x, kernel, device, dt, center), prepare(y, kernel, device, dt, center)
@@ -187,7 +191,8 @@ class MMDScorer:
         self.real_range = value_range(x)
         self.scale = mean_squared_distance(x)  # s, the lecture's Mxx.mean()
         if self.scale == 0:
-            raise ValueError("All real samples are identical (s = 0): the lecture's bandwidth is undefined.")
+            raise ValueError("All real samples are identical (s = 0): the lecture's bandwidth is "
+                             "undefined.")
         self.bandwidth = self.sigma * math.sqrt(self.scale)
         self.kernel = Kernel("gaussian", (self.bandwidth,))
         self._center = column_mean(x)
@@ -219,13 +224,14 @@ class MMDScorer:
         return math.sqrt(max(self._sums(fake, "biased"), 0.0))
 
     def mmd2(self, fake: Any, estimator: str = "unbiased") -> float:
-        """MMD^2 with the lecture's kernel, eq. (2) (``"unbiased"``, can be < 0) or eq. (3) (``"biased"``)."""
+        """MMD^2 with the lecture's kernel, eq. (2) (``"unbiased"``, can be < 0) or eq. (3)
+        (``"biased"``)."""
         _check_estimator(estimator)
         return self._sums(fake, estimator)
 
     def __repr__(self) -> str:
-        return (f"MMDScorer(n_real={self.n_real}, sigma={self.sigma}, bandwidth={self.bandwidth:.4g}, "
-                f"device={self.device.type}, dtype={self.dtype})")
+        return (f"MMDScorer(n_real={self.n_real}, sigma={self.sigma}, "
+                f"bandwidth={self.bandwidth:.4g}, device={self.device.type}, dtype={self.dtype})")
 
 
 # --- general estimators -------------------------------------------------------------------
@@ -284,7 +290,8 @@ def mmd_permutation_test(
     memory_budget: int | None = None,
     block_size: int | None = None,
 ) -> PermutationTestResult:
-    """Test H0: P = Q with MMD^2_u and B = ``n_permutations`` random relabellings of the pooled sample.
+    """Test H0: P = Q with MMD^2_u and B = ``n_permutations`` random relabellings of the pooled
+    sample.
 
     Under H0 the labels "real"/"fake" are exchangeable, so the statistic of the observed split
     is one draw among the permuted ones; p = (1 + #{null >= observed}) / (1 + B) is then a valid
@@ -292,7 +299,8 @@ def mmd_permutation_test(
     permutation shares, so the kernel does not depend on the labels. Cost: one pass over the
     pooled kernel matrix per batch of permutations (memory bounded as in ``mmd2``).
     """
-    if not isinstance(n_permutations, int) or isinstance(n_permutations, bool) or n_permutations < 1:
+    if (not isinstance(n_permutations, int) or isinstance(n_permutations, bool)
+            or n_permutations < 1):
         raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}")
     why = "the unbiased statistic averages over pairs of distinct samples"
     x, y = as_samples(X, "X (real)", 2, why), as_samples(Y, "Y (fake)", 2, why)
@@ -310,13 +318,16 @@ def mmd_permutation_test(
     g = torch.Generator().manual_seed(seed)
     stats = torch.empty(n_permutations + 1, dtype=torch.float64)
     budget = memory_budget or DEFAULT_MEMORY_BUDGET
-    per_batch = max(1, budget // (2 * big * 20))  # columns of w (float32) and K0 @ w (float64) per pass
+    # columns of w (float32) and K0 @ w (float64) per pass:
+    per_batch = max(1, budget // (2 * big * 20))
     for start, stop in chunks(n_permutations + 1, per_batch):
         a = torch.zeros(big, stop - start)  # column b marks the "real" half of split b with ones
         for col, b in enumerate(range(start, stop)):
-            rows = torch.arange(n) if b == 0 else torch.randperm(big, generator=g)[:n]  # 0: observed
+            # split 0 is the observed one
+            rows = torch.arange(n) if b == 0 else torch.randperm(big, generator=g)[:n]
             a[rows, col] = 1.0
-        w = torch.cat([a, torch.ones(big, 1)], dim=1)  # the last column gives the row sums r = K0 @ 1
+        # the last column gives the row sums r = K0 @ 1
+        w = torch.cat([a, torch.ones(big, 1)], dim=1)
         kw = kernel_matmul(spec, z, w, memory_budget=memory_budget, block_size=block_size).cpu()
         a64, r = a.double(), kw[:, -1:]
         sxx = (a64 * kw[:, :-1]).sum(dim=0)            # a' K0 a
@@ -324,10 +335,19 @@ def mmd_permutation_test(
         syy = r.sum() - 2 * (a64 * r).sum(dim=0) + sxx  # (1 - a)' K0 (1 - a)
         stats[start:stop] = sxx / (n * (n - 1)) + syy / (m * (m - 1)) - 2 * sxy / (n * m)
     observed, null = float(stats[0]), stats[1:]
-    # A small tolerance, so that a permutation equal to the observed split counts as ">=".
+    return PermutationTestResult(observed, permutation_p_value(observed, null), null)
+
+
+def permutation_p_value(observed: float, null: torch.Tensor) -> float:
+    """p = (1 + #{null >= observed}) / (1 + B) for B statistics ``null`` of relabelled samples.
+
+    The observed split is one of the B + 1 equally likely splits under H0, so p is never 0 and
+    P(p <= alpha) <= alpha. Ties count against H0; a relative tolerance of 1e-9 lets a permuted
+    split that equals the observed one, up to rounding, count as ">=".
+    """
+    null = torch.as_tensor(null, dtype=torch.float64).reshape(-1)
     tol = 1e-9 * max(abs(observed), 1e-12) + 1e-12
-    p = (1 + int((null >= observed - tol).sum())) / (1 + n_permutations)
-    return PermutationTestResult(observed, p, null)
+    return (1 + int((null >= observed - tol).sum())) / (1 + len(null))
 
 
 def _kid_subsets(n: int, m: int, subsets: int, size: int,
@@ -357,8 +377,9 @@ def kid(
     The unbiased MMD^2_u (2) with the polynomial kernel (x.y / d + 1)^3, averaged over ``subsets``
     random subsets of ``subset_size`` reals and as many fakes (drawn without replacement within a
     subset). Returns ``(mean, std)``, the std over subsets with divisor ``subsets`` as in the
-    original code and torchmetrics. The subsets are drawn from ``torch.Generator().manual_seed(seed)``
-    in torchmetrics' order, so with ``torch.manual_seed(seed)`` before its ``compute()`` both agree.
+    original code and torchmetrics. The subsets are drawn from
+    ``torch.Generator().manual_seed(seed)`` in torchmetrics' order, so with
+    ``torch.manual_seed(seed)`` before its ``compute()`` both agree.
     "Inception" refers to the features; pass any (e.g. ``classifier_features``).
     """
     for name, value in (("subsets", subsets), ("subset_size", subset_size)):

@@ -33,8 +33,8 @@ from ..progress import tqdm
 
 __all__ = [
     "RBM", "energy", "free_energy", "hidden_probs", "visible_probs", "gibbs_step", "gibbs_chain",
-    "all_states", "log_partition", "log_likelihood", "exact_gradient", "cd_gradient", "train_rbm",
-    "binarize", "init_visible_bias",
+    "all_states", "log_partition", "log_likelihood", "exact_gradient", "contrastive_gradient",
+    "cd_gradient", "train_rbm", "binarize", "init_visible_bias",
 ]
 
 MAX_ENUMERATED = 22  # 2^22 states is ~4 million: the most log_partition will enumerate
@@ -43,7 +43,8 @@ MAX_ENUMERATED = 22  # 2^22 states is ~4 million: the most log_partition will en
 class RBM(nn.Module):
     """Parameters of a binary RBM: weights W (D, H), visible biases b (D,), hidden biases c (H,)."""
 
-    def __init__(self, n_visible: int, n_hidden: int, seed: int = 0, init_std: float = 0.01) -> None:
+    def __init__(self, n_visible: int, n_hidden: int, seed: int = 0,
+                 init_std: float = 0.01) -> None:
         super().__init__()
         for name, value in (("n_visible", n_visible), ("n_hidden", n_hidden)):
             if not isinstance(value, int) or value < 1:
@@ -67,18 +68,21 @@ def _check_v(rbm: RBM, v: torch.Tensor) -> torch.Tensor:
         shape = tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
         raise ValueError(f"visible units must be a (N, {rbm.n_visible}) tensor, got {shape}")
     if not bool(((v == 0) | (v == 1)).all()):
-        raise ValueError("visible units must be binary (0 or 1); binarize images first, e.g. with binarize(images)")
+        raise ValueError("visible units must be binary (0 or 1); binarize images first, e.g. with "
+                         "binarize(images)")
     return v.to(rbm.W.dtype)
 
 
 @torch.no_grad()
 def init_visible_bias(rbm: RBM, v: torch.Tensor, eps: float = 1e-3) -> RBM:
-    """Set b_i = log(p_i / (1 - p_i)), p_i the fraction of rows of ``v`` with v_i = 1 (clipped to [eps, 1 - eps]).
+    """Set b_i = log(p_i / (1 - p_i)), p_i the fraction of rows of ``v`` with v_i = 1 (clipped to
+    [eps, 1 - eps]).
 
-    Hinton (2010), "A practical guide to training RBMs", section 8.1. With W = 0 the RBM is then exactly
-    the independent-pixel model p(v) = prod_i p_i^v_i (1 - p_i)^(1 - v_i) (the hidden units only add a
-    constant factor 2^H to every p(v, .), which Z cancels), so training starts from that baseline and the
-    hidden units only have to model what the pixel frequencies miss. Returns ``rbm`` (changed in place).
+    Hinton (2010), "A practical guide to training RBMs", section 8.1. With W = 0 the RBM is then
+    exactly the independent-pixel model p(v) = prod_i p_i^v_i (1 - p_i)^(1 - v_i) (the hidden units
+    only add a constant factor 2^H to every p(v, .), which Z cancels), so training starts from that
+    baseline and the hidden units only have to model what the pixel frequencies miss. Returns
+    ``rbm`` (changed in place).
     """
     v = _check_v(rbm, v)
     p = v.mean(0).clamp(eps, 1 - eps)
@@ -112,7 +116,8 @@ def visible_probs(rbm: RBM, h: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def gibbs_step(rbm: RBM, v: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def gibbs_step(rbm: RBM, v: torch.Tensor,
+               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One block-Gibbs sweep v -> h ~ p(h|v) -> v' ~ p(v|h). Returns (v', p(v'=1|h))."""
     h = torch.bernoulli(hidden_probs(rbm, v), generator=generator)
     pv = visible_probs(rbm, h)
@@ -122,7 +127,8 @@ def gibbs_step(rbm: RBM, v: torch.Tensor, generator: torch.Generator | None = No
 @torch.no_grad()
 def gibbs_chain(rbm: RBM, v0: torch.Tensor, steps: int, generator: torch.Generator | None = None,
                 keep_every: int | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """Run ``steps`` Gibbs sweeps from ``v0``; returns (final p(v=1|h), snapshots of it every ``keep_every``)."""
+    """Run ``steps`` Gibbs sweeps from ``v0``; returns (final p(v=1|h), snapshots of it every
+    ``keep_every``)."""
     v = _check_v(rbm, v0)
     pv = v
     snapshots = []
@@ -150,7 +156,8 @@ def log_partition(rbm: RBM, chunk: int = 1 << 14) -> float:
     states = all_states(n).to(rbm.W)
     parts = []
     for s in states.split(chunk):
-        if small_hidden:  # sum over v in closed form: -F_h(h) = c^T h + sum_i softplus(b_i + (W h)_i)
+        # sum over v in closed form: -F_h(h) = c^T h + sum_i softplus(b_i + (W h)_i)
+        if small_hidden:
             parts.append(s @ rbm.c + F.softplus(s @ rbm.W.T + rbm.b).sum(dim=1))
         else:
             parts.append(-free_energy(rbm, s))
@@ -186,9 +193,24 @@ def exact_gradient(rbm: RBM, v: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 @torch.no_grad()
-def cd_gradient(rbm: RBM, v: torch.Tensor, k: int = 1, chain: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """CD-k estimate of the log-likelihood gradient: data statistics minus statistics after k Gibbs steps.
+def contrastive_gradient(rbm: RBM, v: torch.Tensor, v_neg: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The gradient estimate once the negative samples are drawn: data statistics of ``v`` minus
+    the same statistics of ``v_neg``, with p(h|v) for the hidden units:
+    dW = <v p(h|v)^T>_data - <v p(h|v)^T>_neg,  db = <v>_data - <v>_neg,
+    dc = <p(h|v)>_data - <p(h|v)>_neg  (CD-k and PCD differ only in how v_neg is drawn).
+    """
+    data = _statistics(v, hidden_probs(rbm, v))
+    model = _statistics(v_neg, hidden_probs(rbm, v_neg))
+    return {key: data[key] - model[key] for key in data}
+
+
+@torch.no_grad()
+def cd_gradient(
+    rbm: RBM, v: torch.Tensor, k: int = 1, chain: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """CD-k estimate of the log-likelihood gradient: data statistics minus statistics after k
+    Gibbs steps.
 
     The negative chain starts at the data (CD-k) or, if ``chain`` is given, at those persistent
     particles (PCD-k). Hidden statistics use p(h|v) rather than samples (less variance, same mean).
@@ -210,9 +232,7 @@ def _cd_gradient(rbm: RBM, v: torch.Tensor, k: int, v_neg: torch.Tensor,
     check reads the data back to the host: once per training run, not once per batch)."""
     for _ in range(k):
         v_neg, _ = gibbs_step(rbm, v_neg, generator)
-    data = _statistics(v, hidden_probs(rbm, v))
-    model = _statistics(v_neg, hidden_probs(rbm, v_neg))
-    return {key: data[key] - model[key] for key in data}, v_neg
+    return contrastive_gradient(rbm, v, v_neg), v_neg
 
 
 def train_rbm(
@@ -228,16 +248,18 @@ def train_rbm(
     progress: bool = True,
     held_out: torch.Tensor | None = None,
 ) -> dict[str, Any]:
-    """Gradient ascent on the log-likelihood with CD-k (or PCD-k if ``persistent``): theta += lr * grad.
+    """Gradient ascent on the log-likelihood with CD-k (or PCD-k if ``persistent``):
+    theta += lr * grad.
 
     ``v`` (N, D) binary. History, one entry per epoch measured after it: ``recon_error`` (mean
     squared error of the mean-field reconstruction p(v|p(h|v)), a cheap but weak signal),
     ``free_energy`` (mean F(v) of the training data), ``seconds``. With ``held_out`` (M, D) binary
     digits not trained on, also ``free_energy_held_out``: since log p(v) = -F(v) - log Z, the gap
-    mean F(held out) - mean F(train) is the log-likelihood gap between the two sets, with Z cancelled
-    (Hinton 2010, "A practical guide to training RBMs", section 6: a growing gap means overfitting).
-    With ``exact_every_epoch`` (small H only), the exact mean ``log_likelihood`` (with one more entry,
-    before training) and, with ``held_out``, ``log_likelihood_held_out`` (same length).
+    mean F(held out) - mean F(train) is the log-likelihood gap between the two sets, with Z
+    cancelled (Hinton 2010, "A practical guide to training RBMs", section 6: a growing gap means
+    overfitting). With ``exact_every_epoch`` (small H only), the exact mean ``log_likelihood``
+    (with one more entry, before training) and, with ``held_out``, ``log_likelihood_held_out``
+    (same length).
     """
     v = _check_v(rbm, v)  # checked once: the batches and the chain below are binary by construction
     held_out = None if held_out is None else _check_v(rbm, held_out)
@@ -246,9 +268,10 @@ def train_rbm(
     _check_k(k)
     # The persistent chain and every random number live on the data's device, with the RBM.
     gen = torch.Generator(device=v.device).manual_seed(seed)
-    start_half = torch.full((batch_size, rbm.n_visible), 0.5, device=v.device, dtype=v.dtype)
-    chain = torch.bernoulli(start_half, generator=gen) if persistent else None
-    history: dict[str, Any] = {"recon_error": [], "free_energy": [], "log_likelihood": [], "seconds": []}
+    half = torch.full((batch_size, rbm.n_visible), 0.5, device=v.device, dtype=v.dtype)
+    chain = torch.bernoulli(half, generator=gen) if persistent else None
+    history: dict[str, Any] = {"recon_error": [], "free_energy": [], "log_likelihood": [],
+                               "seconds": []}
     if held_out is not None:
         history.update(free_energy_held_out=[], log_likelihood_held_out=[])
 
@@ -260,7 +283,8 @@ def train_rbm(
 
     if exact_every_epoch:
         record_log_likelihoods()  # before training, epoch 0
-    for _ in tqdm(range(epochs), desc=f"{'PCD' if persistent else 'CD'}-{k} epochs", disable=not progress):
+    desc = f"{'PCD' if persistent else 'CD'}-{k} epochs"
+    for _ in tqdm(range(epochs), desc=desc, disable=not progress):
         start = time.perf_counter()
         error_sum, batches = torch.zeros((), device=v.device), 0
         for idx in torch.randperm(len(v), generator=gen, device=v.device).split(batch_size):
