@@ -21,6 +21,10 @@ Feature spaces (``course_utils.scoring.features``): ``pixel_features``, ``classi
 project's small MNIST classifier, ``course_utils.scoring.classifier``), and ``classify_samples`` (mean
 confidence and class histogram of samples).
 
+Variety within a class (``course_utils.scoring.diversity``):
+``within_class_distance(features, labels)``, the mean pairwise feature distance per class --
+collapse within a digit, which the class histogram cannot see.
+
 Conventions: X / ``real`` first in every estimator except ``compute_score(fake, real)``, which
 keeps the lecture's order. Inputs are tensors or arrays (N, ...) of the same value range.
 """
@@ -44,6 +48,7 @@ from .mmd import (
     mmd_permutation_test,
 )
 from .checks import RangeMismatchWarning
+from .diversity import within_class_distance
 from .two_sample import OneNNResult, frechet_distance, frechet_distance_from_moments, one_nn_accuracy
 
 __all__ = [
@@ -65,4 +70,5 @@ __all__ = [
     "classifier_probabilities",
     "classify_samples",
     "ClassifierSummary",
+    "within_class_distance",
 ]
