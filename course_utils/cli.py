@@ -122,7 +122,8 @@ SAMPLE_HELP = {
     "steps": "sampling steps for diffusion models (DDIM steps, default 50)",
     "eta": "DDIM noise for diffusion models: 0 deterministic (default), 1 DDPM-like",
     "digit": "a conditional model draws only this digit (a diffusion model with classifier-free guidance)",
-    "guidance": "guidance weight w with --digit or --all-digits (default 3; 1 = plain conditional)",
+    "guidance": "guidance weight w of eps_u + w (eps_c - eps_u) with --digit or --all-digits "
+                "(default 3; 1 = plain conditional; Ho & Salimans' w is this minus 1)",
     "all_digits": "a conditional diffusion model draws the digits 0-9 in turn (with --guidance 1: a sample of p(x))",
     "temperature": "Ising models: the temperature T > 0 (in J/k_B) to sample at",
     "mh_steps": "ising-ar: independence Metropolis-Hastings steps with the exact Boltzmann weight",
