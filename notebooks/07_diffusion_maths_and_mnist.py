@@ -65,7 +65,12 @@ generator = seed_everything(0)
 # (`posterior_mean_variance`; `tests/test_diffusion.py` checks it against Bayes on a 1-D Gaussian.)
 #
 # ## 3. Why predicting the noise gives the simple loss
-# The KL between two Gaussians with the same variance $\sigma_t^2$ is $\frac{1}{2\sigma_t^2}\|\tilde\mu_t - \mu_\theta\|^2$ + const.
+# Both variances are **fixed**: $\tilde\beta_t I$ for $q$, $\sigma_t^2 I$ for $p_\theta$ (Ho et al.
+# take $\sigma_t^2 = \beta_t$ or $\tilde\beta_t$; the two need not be equal). Only the means carry
+# parameters, so the KL, per dimension
+# $\log\frac{\sigma_t}{\sqrt{\tilde\beta_t}}
+#   + \frac{\tilde\beta_t + (\tilde\mu_t - \mu_\theta)^2}{2\sigma_t^2} - \frac12$,
+# is $\frac{1}{2\sigma_t^2}\|\tilde\mu_t - \mu_\theta\|^2$ + a constant.
 # Substituting $x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon)/\sqrt{\bar\alpha_t}$ into $\tilde\mu_t$ gives
 # $\tilde\mu_t = \frac{1}{\sqrt{\alpha_t}}\big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\varepsilon\big)$. Parametrise the
 # model the same way with $\varepsilon_\theta(x_t,t)$ in place of $\varepsilon$; each KL term becomes a weighted
@@ -94,8 +99,10 @@ generator = seed_everything(0)
 # $$\hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta(x_t,t)}{\sqrt{\bar\alpha_t}},\qquad
 # x_{s} = \sqrt{\bar\alpha_{s}}\,\hat x_0 + \sqrt{1-\bar\alpha_{s}-\sigma^2}\,\varepsilon_\theta(x_t,t) + \sigma z,
 # \qquad \sigma = \eta\sqrt{\tfrac{1-\bar\alpha_s}{1-\bar\alpha_t}}\sqrt{1-\tfrac{\bar\alpha_t}{\bar\alpha_s}} .$$
-# With $\eta = 0$ the update is deterministic, a discretisation of the probability flow ODE: the
-# same $x_T$ always gives the same digit, in 50 steps instead of 1000. With $\eta = 1$ it adds the
+# With $\eta = 0$ the update is deterministic, one discretisation of the probability flow ODE
+# (an Euler step in the variables $x/\sqrt{\bar\alpha}$ and $\sqrt{(1-\bar\alpha)/\bar\alpha}$,
+# Song et al. section 4.3): the same $x_T$ always gives the same digit, in 50 steps instead of
+# 1000. With $\eta = 1$ it adds the
 # ancestral sampler's noise back (on all $T$ steps it *is* DDPM).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -159,14 +166,17 @@ check_ddim_step(my_ddim_step);
 # $\varepsilon_\theta(x_t, t)$. Since $\varepsilon_\theta \approx -\sqrt{1-\bar\alpha_t}\,\nabla\log p$ (section 4), and
 # $\nabla\log p(x_t\mid y) = \nabla\log p(x_t) + \nabla\log p(y\mid x_t)$, the combination
 # $$\tilde\varepsilon = \varepsilon_\theta(x_t,t) + w\,\big(\varepsilon_\theta(x_t,t,y) - \varepsilon_\theta(x_t,t)\big)$$
-# is (up to the same factor) the score of $p(x_t)\,p(y\mid x_t)^w$ (Ho & Salimans 2022): $w = 1$ samples
+# is (up to the same factor) the score of $p(x_t)\,p(y\mid x_t)^w$: $w = 1$ samples
 # $p(x\mid y)$, $w > 1$ pushes towards images that are unmistakably a $y$ (clearer digits, less
 # variety), and the label "none" gives the plain unconditional model. No separate classifier is
-# trained, hence the name.
+# trained, hence the name. Ho & Salimans (2022) write the same combination as
+# $(1 + w')\,\varepsilon_\theta(x_t,t,y) - w'\,\varepsilon_\theta(x_t,t)$: **their $w'$ is our
+# $w - 1$**, so our $w = 1$ is their $w' = 0$ and our $w = 3$ (section 11) is their $w' = 2$.
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · Classifier-free guidance
 # Combine the network's two predictions, without the label (`eps_uncond`) and with it (`eps_cond`), with the
-# guidance weight $w$ as above: $w=0$ must give the unconditional model, $w=1$ the conditional one.
+# guidance weight $w$ as above (ours, not Ho & Salimans' $w' = w - 1$): $w=0$ must give the
+# unconditional model, $w=1$ the conditional one.
 
 # %% tags=["exercise"]
 def my_guided_eps(eps_uncond, eps_cond, w):
@@ -220,8 +230,30 @@ plt.show()
 assert history["loss"][-1] < history["loss"][0], "the loss should decrease"
 
 # %% [markdown]
-# The loss flattens early and says little about the samples (most of it is the irreducible
-# noise at large $t$): judge a diffusion model by its samples and their scores, below.
+# The loss flattens early and says little about the samples: judge a diffusion model by its
+# samples and their scores, below. Part of $L_\text{simple}$ is a floor no network can go below.
+# The best predictor is $\mathbb E[\varepsilon\mid x_t]$ (section 4), and since
+# $\varepsilon = (x_t - \sqrt{\bar\alpha_t}x_0)/\sqrt{1-\bar\alpha_t}$, what it leaves is
+# $$\operatorname{Var}[\varepsilon\mid x_t]
+#   = \frac{\bar\alpha_t}{1-\bar\alpha_t}\operatorname{Var}[x_0\mid x_t] .$$
+# It vanishes at small $t$ ($x_t$ shows $x_0$, so the noise is known) and at large $t$
+# ($\bar\alpha_t\to0$: $x_t$ is almost $\varepsilon$ itself): the floor lies at intermediate $t$,
+# where the digit is being decided, not at large $t$. For pixels $x_0 = \pm1$ (equally likely) it
+# can be computed exactly (`optimal_eps_mse`), on the schedule trained above:
+
+# %%
+from course_utils.diffusion import optimal_eps_mse
+
+floor = optimal_eps_mse(schedule)  # min of E(eps - eps_theta)^2 per pixel at each t, for x_0 = +-1
+plt.plot(floor)
+plt.xlabel("t")
+plt.ylabel(r"smallest $E\,(\varepsilon - \varepsilon_\theta)^2$, pixels $\pm1$")
+plt.show()
+T, peak = len(floor), int(floor.argmax())
+print(f"floor {floor[10]:.4f} at t = 10, {floor.max():.3f} at t = {peak}, "
+      f"{floor[-1]:.5f} at t = {T - 1}")
+assert floor[10] < 0.01 and floor[-1] < 0.01 and floor.max() > 0.3, "largest in between"
+assert 0.1 * T < peak < 0.9 * T, "the hardest noise to predict is at intermediate t"
 
 # %% slideshow={"slide_type": "skip"}
 path = models.save(artifacts_dir() / P.name / "ddpm.pt", trained)  # the model used here, shipped or trained
@@ -230,11 +262,11 @@ print("saved", path)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Sampling without a label: DDIM, deterministic and stochastic
-# The unconditional model ("no label"), as the GANs are: DDIM with 50 steps, $\eta = 0$ (the ODE)
-# and $\eta = 1$ (with noise), from the same $x_T$. The estimate $\hat x_0$ is clipped to the
-# data range $[-1, 1]$ at every step. A small, briefly trained model usually draws cleaner
-# strokes with $\eta = 1$: the fresh noise corrects the errors of earlier steps instead of
-# carrying them along.
+# The unconditional model ("no label"), as the GANs are: DDIM with 50 steps, $\eta = 0$
+# (deterministic: one discretisation of the probability flow ODE) and $\eta = 1$ (with noise), from
+# the same $x_T$. The estimate $\hat x_0$ is clipped to the data range $[-1, 1]$ at every step. A
+# small, briefly trained model usually draws cleaner strokes with $\eta = 1$: the fresh noise
+# corrects the errors of earlier steps instead of carrying them along.
 
 # %% tags=["hide-input"]
 n, steps = P.ddpm_n_samples, P.ddpm_ddim_steps
@@ -310,7 +342,8 @@ print(f"{'DDIM-' + str(steps) + ', eta = 1, digits 0-9':>30} {r['mmd2_features']
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Digits on demand: classifier-free guidance
 # The same network, now told which digit to draw: each row asks for one digit, with guidance
-# $w = 3$ (section 7). The classifier checks that the samples are the digits that were asked for.
+# $w = 3$ (section 7; Ho & Salimans' $w' = 2$). The classifier checks that the samples are the
+# digits that were asked for.
 
 # %% tags=["hide-input"]
 per_digit = P.ddpm_n_per_digit

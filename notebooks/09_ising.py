@@ -37,7 +37,7 @@ from course_utils import models, pretrained
 from course_utils.ising import (T_C, exact_enumeration, kaufman, measure, onsager_magnetisation,
                                 profile_dataset, run_chains)
 from course_utils.ising.compare import compare, diagnose, goal_failures
-from course_utils.ising.monte_carlo import integrated_autocorrelation_time, random_spins
+from course_utils.ising.monte_carlo import integrated_autocorrelation_time, random_spins, wolff_step
 from course_utils.ising.plots import plot_autocorrelation, plot_correlations, plot_lattices, plot_observables
 from course_utils.profiles import get_profile
 
@@ -54,7 +54,9 @@ print(P, f"| L = {L}, T = {TEMPS}")
 # $\sinh(2/T_c) = 1$, i.e. $T_c = 2 / \ln(1 + \sqrt 2)$. Below it the infinite lattice orders with
 # $m_0 = (1 - \sinh(2/T)^{-4})^{1/8}$ (Onsager, Yang). Kaufman (1949) gave $Z$ of the finite torus
 # exactly, so $e = \langle H \rangle / N$ and $c = (\langle H^2\rangle - \langle H\rangle^2)/(N T^2)$ of
-# our $16 \times 16$ lattice are exact numbers, not estimates. Checked by computation:
+# our $L \times L$ lattice ($L$ is printed above: 8, 16 or 32 by profile) are exact numbers, not
+# estimates. Checked by computation: $T_c$ by bisection, and Kaufman's formula against the sum
+# over all $2^{16}$ states of a $4 \times 4$ lattice:
 
 # %%
 lo, hi = 1.0, 4.0  # bisection on sinh(2/T) = 1
@@ -62,12 +64,14 @@ for _ in range(60):
     mid = (lo + hi) / 2
     lo, hi = (mid, hi) if math.sinh(2 / mid) > 1 else (lo, mid)
 print(f"T_c by bisection {lo:.12f} | 2/ln(1+sqrt 2) = {T_C:.12f}")
+assert abs(lo - T_C) < 1e-12, "sinh(2/T_c) = 1 should give Onsager's T_c"
 for T in (1.5, T_C, 3.5):
     logz_k, e_k, c_k = kaufman(4, T)
     ex = exact_enumeration(4, T)
-    logz_x, e_x, c_x = ex["log_z"], ex["e"], ex["c"]
+    differences = (logz_k - ex["log_z"], e_k - ex["e"], c_k - ex["c"])
     print(f"L=4, T={T:.3f}: Kaufman - enumeration of all 2^16 states: "
-          f"log Z {logz_k - logz_x:+.1e}, e {e_k - e_x:+.1e}, c {c_k - c_x:+.1e}")
+          "log Z {:+.1e}, e {:+.1e}, c {:+.1e}".format(*differences))
+    assert max(abs(d) for d in differences) < 1e-9, "Kaufman's Z should be exact"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · Onsager's critical temperature
@@ -93,7 +97,9 @@ check_critical_temperature(my_tc);
 # $H = -J\sum_{\langle ij\rangle} s_i s_j$ sums over nearest-neighbour **bonds**, each once, on a
 # periodic $L\times L$ lattice ($2N$ bonds for $N = L^2$ spins). Write `my_energy(spins)` that takes
 # a tensor of $\pm1$ of shape $(n, L, L)$ and returns $e = H/N$ per configuration, shape $(n,)$
-# (hint: `torch.roll` gives the right and the lower neighbour of every spin, wrapping around).
+# (hint: `torch.roll(s, 1, dims=1)` puts row $i-1$ at row $i$, wrapping around, so
+# `s * torch.roll(s, 1, dims=1)` pairs every spin with its upper neighbour; with the left
+# neighbours too, every bond is counted once).
 
 # %% tags=["exercise"]
 import torch
@@ -117,21 +123,33 @@ check_ising_energy(my_energy);
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · Monte Carlo and its autocorrelation
 #
-# Single-spin Metropolis slows down near T_c (critical slowing down); Wolff's cluster flips do not.
-# The integrated autocorrelation time $\tau_{int} = \frac12 + \sum_t \rho(t)$ of |m| says how many
-# steps apart two configurations are independent; the data set keeps one every $\lceil 2\tau \rceil$.
+# Single-spin Metropolis slows down near T_c (critical slowing down: $\tau \sim L^z$,
+# $z \approx 2.17$); Wolff's cluster flips slow down far less ($z \approx 0.25$ in 2-D). The
+# integrated autocorrelation time $\tau_{int} = \frac12 + \sum_t \rho(t)$ of |m| says how many steps
+# apart two configurations are independent; the data set keeps one every $\lceil 2\tau \rceil$. The
+# two $\tau$ below are in different units of work: a Metropolis step is one sweep (one attempted
+# flip per spin), a Wolff step flips one cluster of mean size $\langle C\rangle$, about
+# $\langle C\rangle / N$ of a sweep.
 
 # %%
 gen = torch.Generator().manual_seed(0)
 steps, chains = (200, 16) if P.name == "smoke" else (1_000, 32)
-series = {}
+series, taus = {}, {}
 for algorithm in ("metropolis", "wolff"):
     spins = random_spins(chains, L, gen)
     run_chains(spins, T_C, steps // 5, gen, algorithm, every=0)  # burn-in
     _, m, _ = run_chains(spins, T_C, steps, gen, algorithm, every=0)
-    tau, _ = integrated_autocorrelation_time(m.abs())
-    series[f"{algorithm}: tau_int(|m|) = {tau:.1f} steps"] = m.abs().numpy()
+    taus[algorithm], _ = integrated_autocorrelation_time(m.abs())
+    series[f"{algorithm}: tau_int(|m|) = {taus[algorithm]:.1f} steps"] = m.abs().numpy()
 fig = plot_autocorrelation(series, max_lag=60, title=f"|m| at T_c, L = {L}")
+
+# %% slideshow={"slide_type": "fragment"}
+sizes = torch.stack([wolff_step(spins, 1 / T_C, gen) for _ in range(100)]).double()  # clusters
+work = float(sizes.mean()) / L**2  # <C>/N: the sweeps of work in one Wolff step
+in_sweeps = taus["wolff"] * work
+print(f"Metropolis: tau_int = {taus['metropolis']:.1f} sweeps | Wolff: {taus['wolff']:.1f} steps "
+      f"x <C>/N = {work:.2f} -> {in_sweeps:.2f} sweeps")
+assert in_sweeps < taus["metropolis"], "at T_c Wolff should need less work per independent sample"
 
 # %% slideshow={"slide_type": "fragment"}
 mc = profile_dataset(P, num_threads=1)
@@ -256,6 +274,35 @@ def table(T):
 
 
 display(Markdown("\n".join(table(T) for T in TEMPS)))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Which $\chi$.** The susceptibility is $\chi = N(\langle m^2\rangle - \langle m\rangle^2)/T$.
+# On a finite torus $\langle m\rangle = 0$ at every $T$ ($+m$ and $-m$ are equally likely), so
+# that is $N\langle m^2\rangle/T$, which below $T_c$ grows like $N m_0^2/T$: it measures the jumps
+# between the two ordered states, not the fluctuations within one. Like most finite-lattice
+# studies (Landau & Binder), `measure` (the column chi above) reports
+# $$\chi' = N\big(\langle m^2\rangle - \langle |m|\rangle^2\big)/T ,$$
+# the susceptibility of one ordered state at and below $T_c$. Above $T_c$, where $m$ is nearly
+# Gaussian around 0 and $\langle |m|\rangle^2 = \frac{2}{\pi}\langle m^2\rangle$, $\chi'$ is only
+# about $1 - 2/\pi \approx 0.36$ of $\chi$ (less on small lattices): convert before comparing with
+# published values above $T_c$. Exactly on a $4 \times 4$ lattice, and from the Monte Carlo data:
+
+# %%
+def chi_ratio(m2: float, abs_m: float) -> float:
+    """chi' / chi = (<m^2> - <|m|>^2) / <m^2>."""
+    return (m2 - abs_m ** 2) / m2
+
+
+enumerated = {T: exact_enumeration(4, T) for T in (1.5, 3.5, 10.0)}
+exact = {T: chi_ratio(ex["m2"], ex["abs_m"]) for T, ex in enumerated.items()}
+print("L = 4, exact chi'/chi:", {T: round(r, 3) for T, r in exact.items()},
+      f"| 1 - 2/pi = {1 - 2 / math.pi:.3f}")
+for T in TEMPS:
+    m2, abs_m, chi_prime = (estimates["Monte Carlo"][T][k][0] for k in ("m2", "abs_m", "chi"))
+    print(f"L = {L}, T = {T:g}: chi' = {chi_prime:.3f}, chi = N <m^2>/T = {L * L * m2 / T:.3f}, "
+          f"ratio {chi_ratio(m2, abs_m):.3f}")
+assert exact[1.5] < 0.01, "below T_c, chi' is far below chi = N <m^2> / T"
+assert abs(exact[10.0] - (1 - 2 / math.pi)) < 0.01, "for nearly Gaussian m, chi' = (1 - 2/pi) chi"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · e(T), |m|(T), c(T), chi(T) against the exact curves

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from course_utils.diffusion import (
-    EMA, ddim_sample, ddpm_sample, diffusion_loss, make_schedule, posterior_mean_variance, q_sample,
-    train_diffusion,
+    EMA, ddim_sample, ddpm_sample, diffusion_loss, make_schedule, optimal_eps_mse,
+    posterior_mean_variance, q_sample, train_diffusion,
 )
 from course_utils.diffusion.unet import MLPDenoiser, SmallUNet
 
@@ -64,6 +64,31 @@ def test_posterior_matches_bayes_in_1d():
     bayes_mean = bayes_var * (a.sqrt() * xt.double() / b + ab_prev.sqrt() * x0.double() / (1 - ab_prev))
     assert var.item() == pytest.approx(bayes_var.item(), rel=1e-4)
     assert mean.item() == pytest.approx(bayes_mean.item(), rel=1e-4)
+
+
+def test_optimal_eps_mse_of_plus_minus_one_pixels_matches_monte_carlo_and_peaks_in_between():
+    """For x_0 = +-1 the best predictor is
+    E[eps | x_t] = (x_t - sqrt(abar) tanh(sqrt(abar) x_t / (1 - abar))) / sqrt(1 - abar);
+    its mean squared error on fresh draws must match the quadrature, and that floor is ~0 at
+    small and large t and largest at intermediate t (not "mostly at large t")."""
+    s = make_schedule(1000)
+    floor = optimal_eps_mse(s)
+    assert floor.shape == (1000,) and floor.dtype == torch.float64
+    gen = torch.Generator().manual_seed(0)
+    for t in (100, 220, 500, 700):
+        x0 = torch.where(torch.rand(400_000, generator=gen, dtype=torch.float64) < 0.5, -1.0, 1.0)
+        eps = torch.randn(400_000, generator=gen, dtype=torch.float64)
+        abar = s.alpha_bars[t].double()
+        xt = abar.sqrt() * x0 + (1 - abar).sqrt() * eps
+        best = (xt - abar.sqrt() * torch.tanh(abar.sqrt() * xt / (1 - abar))) / (1 - abar).sqrt()
+        squared = (eps - best) ** 2
+        mse, standard_error = squared.mean().item(), squared.std().item() / len(squared) ** 0.5
+        assert abs(mse - floor[t].item()) < 4 * standard_error, f"t = {t}: {mse:.4f}"
+        assert ((eps - 0.9 * best) ** 2).mean().item() > mse  # another predictor does worse
+    assert floor[:51].max() < 1e-5 and floor[700:].max() < 0.01
+    assert 100 < int(floor.argmax()) < 500 and floor.max() > 0.4
+    assert floor[200].item() == pytest.approx(0.467, abs=0.002)
+    assert floor[500].item() == pytest.approx(0.078, abs=0.002)
 
 
 def test_loss_decreases_on_tiny_run():

@@ -6,8 +6,9 @@ pairs it walks; ``sample_loop`` walks any grid with any step (as diffusers' sche
 
 * ``ddpm_step`` -- ancestral sampling, x_{t-1} = mu~_t(x_t, x0_hat) + sigma_t z        (Ho et al. Algorithm 2)
 * ``ddim_step`` -- x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z  (Song et al. eq. 12)
-* ``guided_eps`` -- classifier-free guidance (Ho & Salimans 2022, our w is their w + 1):
-  eps = eps_theta(x_t, t) + w (eps_theta(x_t, t, y) - eps_theta(x_t, t))
+* ``guided_eps`` -- classifier-free guidance (Ho & Salimans 2022):
+  eps = eps_theta(x_t, t) + w (eps_theta(x_t, t, y) - eps_theta(x_t, t)); Ho & Salimans write
+  (1 + w') eps_theta(x_t, t, y) - w' eps_theta(x_t, t), so their w' is this w - 1
 
 ``ddpm_sample`` and ``ddim_sample`` run them from x_T ~ N(0, I). Samplers return tensors in the
 data's range on ``device`` (images: [-1, 1], (N, 1, 28, 28)); ``device=None`` picks the best
@@ -41,11 +42,13 @@ def guided_eps(model: nn.Module, x: torch.Tensor, t: torch.Tensor, labels: torch
     """The noise prediction the samplers use.
 
     Without labels: eps_theta(x_t, t). With labels y (a conditional UNet trained with label dropout),
-    classifier-free guidance (Ho & Salimans 2022, with their w + 1 written as w here):
+    classifier-free guidance (Ho & Salimans 2022):
         eps = eps_theta(x_t, t, -) + w (eps_theta(x_t, t, y) - eps_theta(x_t, t, -)),
     i.e. the score of p(x_t) p(y | x_t)^w: w = 1 samples p(x | y), w > 1 sharpens towards y
-    (clearer digits, less variety), w = 0 ignores the label. Both predictions come from one
-    forward pass over the doubled batch.
+    (clearer digits, less variety), w = 0 ignores the label. Ho & Salimans write the same as
+    (1 + w') eps_theta(x_t, t, y) - w' eps_theta(x_t, t, -): their w' is this w - 1 (w = 3 here
+    is their w' = 2; w = 1 here, the plain conditional model, is their w' = 0). Both
+    predictions come from one forward pass over the doubled batch.
     """
     if labels is None:
         return model(x, t)
@@ -211,7 +214,8 @@ def ddim_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, st
                 labels: torch.Tensor | None = None, guidance: float = 1.0) -> torch.Tensor:
     """DDIM (``ddim_step``) on ``steps`` evenly spaced steps tau_1 > ... > tau_S (``ddim_grid``).
 
-    ``eta = 0`` is the deterministic sampler (one discretisation of the probability-flow ODE): the
+    ``eta = 0`` is the deterministic sampler (one discretisation of the probability-flow ODE: an Euler step in x / sqrt(abar) and
+    sqrt((1 - abar) / abar), Song et al. section 4.3): the
     same x_T always gives the same x_0. ``eta = 1`` is ancestral sampling on the sub-sequence (DDPM
     when steps = T). ``clip=1.0`` clips the x0-estimate to [-1, 1] (for images), as in
     ``ddpm_sample``; ``labels`` and ``guidance`` as there."""

@@ -2,7 +2,8 @@
 
 * ``check_posterior(my_posterior_mean_var)`` -- mean and variance of q(x_{t-1} | x_t, x_0);
 * ``check_ddim_step(my_ddim_step)`` -- one DDIM step from t to s < t, for eta = 0 and eta = 1;
-* ``check_guidance(my_guided_eps)`` -- classifier-free guidance eps_u + w (eps_c - eps_u).
+* ``check_guidance(my_guided_eps)`` -- classifier-free guidance eps_u + w (eps_c - eps_u)
+  (Ho & Salimans' w' = w - 1: they write (1 + w') eps_c - w' eps_u).
 """
 from __future__ import annotations
 
@@ -115,11 +116,14 @@ def check_guidance(my_guided_eps) -> str:
         got = call(my_guided_eps, eps_u.clone(), eps_c.clone(), w, what=what)
         want = eps_u + w * (eps_c - eps_u)
         compare(got, want, f"my_guided_eps with w = {w:g}", mistakes={
-            "this is eps_c + w (eps_c - eps_u), the (w + 1) convention; the notebook's is eps_u + w (eps_c - eps_u), "
-            "so that w = 1 is the plain conditional model": eps_c + w * (eps_c - eps_u),
+            "this is eps_c + w (eps_c - eps_u) = (1 + w) eps_c - w eps_u, the (w + 1) "
+            "convention of Ho & Salimans, whose weight is ours minus 1; the notebook's is "
+            "eps_u + w (eps_c - eps_u), so that w = 1 is the plain conditional model":
+                eps_c + w * (eps_c - eps_u),
             "the difference is the wrong way round: eps_c - eps_u points towards the label":
                 eps_u + w * (eps_u - eps_c),
             "eps_c and eps_u play each other's part: w = 0 must give the unconditional eps_u":
                 eps_c + w * (eps_u - eps_c),
         })
-    return "eps_u + w (eps_c - eps_u): w = 0 gives eps_u, w = 1 gives eps_c, w = 3 goes beyond"
+    return ("eps_u + w (eps_c - eps_u): w = 0 gives eps_u, w = 1 gives eps_c, w = 3 goes beyond "
+            "(Ho & Salimans' w' = w - 1 = 2)")

@@ -24,7 +24,8 @@ def _spins(seed: int, n: int, size: int) -> torch.Tensor:
 
 
 def _bonds(s: torch.Tensor, periodic: bool = True) -> torch.Tensor:
-    """sum over bonds s_i s_j, each bond once: right and down neighbours (wrapping when periodic)."""
+    """sum over bonds s_i s_j, each bond once: upper and left neighbours (roll by +1 brings
+    s[i - 1] to i; wrapping when periodic)."""
     if periodic:
         return (s * s.roll(1, dims=1) + s * s.roll(1, dims=2)).sum(dim=(1, 2))
     return (s[:, 1:, :] * s[:, :-1, :]).sum(dim=(1, 2)) + (s[:, :, 1:] * s[:, :, :-1]).sum(dim=(1, 2))
@@ -37,8 +38,8 @@ def check_ising_energy(my_energy) -> str:
     got = call(my_energy, s.clone(), what="my_energy(spins)")
     want = -_bonds(s) / n_spins
     mistakes = {
-        "each bond is counted twice (four neighbours per spin): count the right and down neighbours only, "
-        "or halve the sum": 2 * want,
+        "each bond is counted twice (four neighbours per spin): count one neighbour along each "
+        "axis only (torch.roll by +1 gives the upper and the left one), or halve the sum": 2 * want,
         "the sign: H = -J sum s_i s_j, so aligned spins (s_i s_j = +1) lower the energy": -want,
         "the bonds across the edges are missing: the lattice is periodic (torch.roll wraps around)":
             -_bonds(s, periodic=False) / n_spins,

@@ -9,7 +9,8 @@ generator takes noise of shape ``(batch, z_size)`` and returns *flat* images ``(
   -> 4x4 stride 2 (F, 14x14) -> 4x4 stride 2 (1, 28x28), BatchNorm + LeakyReLU(0.2) between;
 * discriminator: the mirror image with strided convolutions, ending in Sigmoid (DCGAN) or in a
   bare score (the WGAN critic, whose normalisation is per-sample InstanceNorm because the
-  gradient penalty is defined per sample and BatchNorm would couple the samples of a batch).
+  gradient penalty is defined per sample and BatchNorm would couple the samples of a batch;
+  Gulrajani et al. 2017 recommend layer norm, another per-sample choice, so this one is ours).
 
 The conditional DCGAN (a conditional GAN, Mirza & Osindero 2014) is the same pair told the digit
 y: the generator g(z, y) gets [z, onehot(y)] as its input, the discriminator d(x, y) gets the image

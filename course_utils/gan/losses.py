@@ -128,8 +128,11 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
     """E[(||grad_x f(x_hat)||_2 - 1)^2] on random interpolates x_hat = eps x + (1 - eps) x_fake,
     eps ~ U[0, 1] per sample, shape (N, 1) (drawn from ``generator`` unless given).
 
-    A 1-Lipschitz critic has gradient norm 1 almost everywhere along such lines (Gulrajani et
-    al., 2017); the penalty pushes f towards that, which the Wasserstein dual needs.
+    The *optimal* critic has gradient norm 1 almost everywhere on the straight lines between the
+    real and generated points that the optimal transport plan pairs (Gulrajani et al., 2017,
+    Proposition 1); lines between random real and fake pairs stand in for those. Asking for norm 1
+    there keeps f close to the 1-Lipschitz functions the Wasserstein dual ranges over (a 1-Lipschitz
+    function in general only has norm <= 1).
     """
     if eps is None:
         eps = torch.rand(real.size(0), 1, device=real.device, generator=generator)

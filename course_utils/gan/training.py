@@ -45,7 +45,9 @@ ARCHITECTURES = {
     "mlp": (20, "bce", 1e-3, (0.9, 0.999), 1),  # the lecture (Adam's defaults)
     "dcgan": (100, "bce", 2e-4, (0.5, 0.999), 1),  # Radford et al. (2016)
     "cdcgan": (100, "bce", 2e-4, (0.5, 0.999), 1),  # the DCGAN told the digit (Mirza & Osindero 2014)
-    "wgan-gp": (100, "wgan-gp", 1e-4, (0.5, 0.9), 5),  # Gulrajani et al. (2017)
+    # Gulrajani et al. (2017): n_critic = 5; Adam (1e-4, (0.5, 0.9)) as in their published
+    # MNIST code (their Algorithm 1 has beta_1 = 0). The shipped checkpoints were trained so.
+    "wgan-gp": (100, "wgan-gp", 1e-4, (0.5, 0.9), 5),
 }
 
 

@@ -166,7 +166,8 @@ def wolff_step_numpy(spins: np.ndarray, beta: float, rng: np.random.Generator) -
 
 
 def energy_and_magnetisation(spins: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-chain energy per spin ``-(1/N) sum_i s_i (s_right + s_down)`` and magnetisation ``sum s / N``."""
+    """Per-chain energy per spin ``-(1/N) sum_i s_i (s_up + s_left)`` (each bond once;
+    ``torch.roll`` by +1 brings s[i - 1] to i) and magnetisation ``sum s / N``."""
     n = spins.shape[-1] * spins.shape[-2]
     e = -(spins * (torch.roll(spins, 1, -1) + torch.roll(spins, 1, -2))).sum((-2, -1)) / n
     return e, spins.sum((-2, -1)) / n

@@ -21,6 +21,10 @@ Feature spaces (``course_utils.scoring.features``): ``pixel_features``, ``classi
 project's small MNIST classifier, ``course_utils.scoring.classifier``), ``classify_samples`` (mean
 confidence and class histogram of samples) and ``class_spread`` (the histogram's normalised entropy).
 
+Variety within a class (``course_utils.scoring.diversity``):
+``within_class_distance(features, labels)``, the mean pairwise feature distance per class --
+collapse within a digit, which the class histogram cannot see.
+
 Conventions: X / ``real`` first in every estimator except ``compute_score(fake, real)``, which
 keeps the lecture's order. Inputs are tensors or arrays (N, ...) of the same value range.
 """
@@ -45,6 +49,7 @@ from .mmd import (
     mmd_permutation_test,
 )
 from .checks import RangeMismatchWarning
+from .diversity import within_class_distance
 from .two_sample import OneNNResult, frechet_distance, frechet_distance_from_moments, one_nn_accuracy
 
 __all__ = [
@@ -67,4 +72,5 @@ __all__ = [
     "classify_samples",
     "ClassifierSummary",
     "class_spread",
+    "within_class_distance",
 ]
