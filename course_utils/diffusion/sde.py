@@ -47,32 +47,36 @@ __all__ = [
 Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _knots(schedule: Schedule, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _precise(tau: torch.Tensor) -> torch.Tensor:
+    """tau in float64 for the interpolation (float32 on Apple's MPS, which has no float64)."""
+    return tau.float() if tau.device.type == "mps" else tau.double()
+
+
+def _knots(schedule: Schedule, tau: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(tau_t, log abar_t) for t = -1..T-1: tau = 0, 1/T, ..., 1; log abar = 0, log abar_0, ..."""
-    taus = torch.arange(schedule.T + 1, dtype=torch.float64, device=device) / schedule.T
-    log_abar = torch.cat(
-        [torch.zeros(1, dtype=torch.float64), schedule.alpha_bars.double().log()]
-    ).to(device)
-    return taus, log_abar
+    like = _precise(tau)
+    taus = torch.arange(schedule.T + 1, device=tau.device).to(like.dtype) / schedule.T
+    log_abar = schedule.alpha_bars.to(tau.device).to(like.dtype).log()
+    return taus, torch.cat([torch.zeros_like(log_abar[:1]), log_abar])
 
 
 def _interval(schedule: Schedule, tau: torch.Tensor) -> torch.Tensor:
     """The step t whose interval (tau_{t-1}, tau_t] holds tau, as an index 1..T into the knots
     (a time within 1e-6 steps of a knot counts as on it: float32 times rarely hit one exactly)."""
-    return torch.ceil(tau.double() * schedule.T - 1e-6).clamp(1, schedule.T).long()
+    return torch.ceil(_precise(tau) * schedule.T - 1e-6).clamp(1, schedule.T).long()
 
 
 def log_alpha_bar(schedule: Schedule, tau: torch.Tensor) -> torch.Tensor:
     """log abar(tau), interpolated linearly between the schedule's steps; tau in [0, 1]."""
-    taus, log_abar = _knots(schedule, tau.device)
+    taus, log_abar = _knots(schedule, tau)
     k = _interval(schedule, tau)
-    w = (tau.double() - taus[k - 1]) * schedule.T
+    w = (_precise(tau) - taus[k - 1]) * schedule.T
     return ((1 - w) * log_abar[k - 1] + w * log_abar[k]).to(tau.dtype)
 
 
 def vp_beta(schedule: Schedule, tau: torch.Tensor) -> torch.Tensor:
     """beta(tau) = -d log abar / dtau: piecewise constant, -T log(1 - beta_t) on interval t."""
-    _, log_abar = _knots(schedule, tau.device)
+    _, log_abar = _knots(schedule, tau)
     k = _interval(schedule, tau)
     return (-(log_abar[k] - log_abar[k - 1]) * schedule.T).to(tau.dtype)
 
