@@ -5,6 +5,7 @@ Exact likelihood with invertible maps (Real-NVP, Dinh et al. 2017):
 * ``coupling`` -- affine coupling layers and ``CouplingFlow``: an invertible stack on an N(0, I)
   prior with its exact log-density; shared by the Real-NVP here and the lattice-field flow of 09b;
 * ``conditioners`` -- the networks inside a coupling: ``MLPConditioner``, ``ConvConditioner``;
+* ``layers`` -- ``ElementwiseAffine``, a per-pixel affine map initialised from data;
 * ``realnvp`` -- ``realnvp_2d`` (points) and ``realnvp_image`` (checkerboard couplings);
 * ``dequantize`` -- from 256 grey levels to a density: dequantisation, logit map, ``bits_per_dim``;
 * ``realnvp_mnist`` -- ``RealNVPConfig``, ``RealNVP``, ``build_realnvp``, ``train_realnvp``,
@@ -21,6 +22,7 @@ Learning a velocity instead (flow matching, Lipman et al. 2023; rectified flow, 
 * ``training`` -- ``fit``, the one training loop (Adam, warm-up and cosine decay, EMA).
 """
 
+from .conditioners import ConvConditioner, MLPConditioner
 from .coupling import AffineCoupling, CouplingFlow, checkerboard_mask, standard_normal_log_prob
 from .dequantize import bits_per_dim, dequantize, inverse_logit_transform, logit_transform, quantize
 from .diffusion_sde import sample_probability_flow, sample_reverse_sde
@@ -33,6 +35,7 @@ from .flow_matching import (
     sampling_labels,
     train_flow_matching,
 )
+from .layers import ElementwiseAffine
 from .paths import (
     flow_matching_loss,
     linear_path,
@@ -40,7 +43,7 @@ from .paths import (
     sample_times,
     target_velocity,
 )
-from .realnvp import realnvp_2d, realnvp_image
+from .realnvp import alternating_masks_2d, realnvp_2d, realnvp_image
 from .realnvp_mnist import (
     RealNVP,
     RealNVPConfig,
@@ -67,11 +70,15 @@ __all__ = [
     "CouplingFlow",
     "checkerboard_mask",
     "standard_normal_log_prob",
+    "MLPConditioner",
+    "ConvConditioner",
+    "ElementwiseAffine",
     "dequantize",
     "quantize",
     "logit_transform",
     "inverse_logit_transform",
     "bits_per_dim",
+    "alternating_masks_2d",
     "realnvp_2d",
     "realnvp_image",
     "RealNVPConfig",
