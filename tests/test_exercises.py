@@ -174,6 +174,38 @@ def spread(counts):
     return float(-(p * p.log()).sum() / math.log(len(counts)))
 
 
+def coupling(z, mask, s, t):
+    moved = z * torch.exp(s) + t
+    return mask * z + (1 - mask) * moved, ((1 - mask) * s).sum(dim=1)
+
+
+def coupling_loop(z, mask, s, t):  # one sample and one site at a time: still right
+    xs, log_dets = [], []
+    for zi, si, ti in zip(z, s, t, strict=True):
+        x = [float(zj) if m == 1 else float(zj) * math.exp(float(sj)) + float(tj)
+             for zj, m, sj, tj in zip(zi, mask, si, ti, strict=True)]
+        xs.append(x)
+        log_dets.append(sum(float(sj) for sj, m in zip(si, mask, strict=True) if m == 0))
+    return torch.tensor(xs, dtype=torch.float64), torch.tensor(log_dets, dtype=torch.float64)
+
+
+def path(x0, x1, t):
+    t = t.reshape(-1, *([1] * (x0.dim() - 1)))
+    return (1 - t) * x0 + t * x1, x1 - x0
+
+
+def heun(v, x, t, t_next):
+    h = t_next - t
+    n = len(x)
+    k1 = v(x, torch.full((n,), t, dtype=x.dtype))
+    k2 = v(x + h * k1, torch.full((n,), t_next, dtype=x.dtype))
+    return x + h * (k1 + k2) / 2
+
+
+def euler(v, x, t, t_next):
+    return x + (t_next - t) * v(x, torch.full((len(x),), t, dtype=x.dtype))
+
+
 # (checker, right answers, {wrong answer: a word its message must contain}, placeholder arguments)
 def ising_energy(s, periodic=True):
     """e = -(1/N) sum over bonds s_i s_j, each bond once."""
@@ -352,6 +384,35 @@ CASES = {
         lambda u, c, w: c + w * (c - u): "(w + 1) convention",
         lambda u, c, w: u + w * (u - c): "wrong way round",
         lambda u, c, w: u - w * (c - u): "wrong way round",
+    }),
+    "coupling_layer": (E.check_coupling_layer, [coupling, coupling_loop], {
+        lambda z, m, s, t: coupling(z, 1 - m, s, t): "wrong way round",
+        lambda z, m, s, t: (coupling(z, m, s, t)[0], s.sum(dim=1)): "active sites only",
+        lambda z, m, s, t: (coupling(z, m, s, t)[0], ((1 - m) * s.exp()).sum(1)): "not of exp(s)",
+        lambda z, m, s, t: (coupling(z, m, s, t)[0], ((1 - m) * s).sum()): "one value per input",
+        lambda z, m, s, t: (coupling(z, m, s, t)[0], -((1 - m) * s).sum(dim=1)): "inverse map",
+        lambda z, m, s, t: (m * z + (1 - m) * (z * s + t), coupling(z, m, s, t)[1]): "exp(s)",
+        lambda z, m, s, t: coupling(z, m, s, t)[1]: "two tensors",
+    }),
+    "linear_path": (E.check_linear_path, [path], {
+        lambda x0, x1, t: path(x1, x0, t): "swapped",
+        lambda x0, x1, t: (path(x0, x1, t)[0], x0 - x1): "data to the noise",
+        lambda x0, x1, t: (path(x0, x1, t)[0], x1): "data x_1",
+        lambda x0, x1, t: ((1 - t) * x0 + t * x1, x1 - x0): "broadcasts",
+    }),
+    "heun_step": (E.check_heun_step, [heun], {
+        euler: "euler step",
+        lambda v, x, t, tn: x + (tn - t) * (v(x, torch.full((len(x),), t, dtype=x.dtype))
+                                            + v(x, torch.full((len(x),), tn, dtype=x.dtype))) / 2:
+            "prediction",
+        lambda v, x, t, tn: 2 * heun(v, x, t, tn) - x: "averaged",
+        lambda v, x, t, tn: heun(v, x, t, tn) * 1.01: "times the right answer",
+    }),
+    "velocity_from_eps": (E.check_velocity_from_eps, [lambda xt, eps, t: (xt - eps) / t], {
+        lambda xt, eps, t: (xt - (1 - t) * eps) / t: "data estimate",
+        lambda xt, eps, t: (eps - xt) / t: "from the data to the noise",
+        lambda xt, eps, t: (xt - eps) / (1 - t): "swapped",
+        lambda xt, eps, t: -eps / (1 - t): "score",
     }),
     "gradient_penalty": (E.check_gradient_penalty, [gp], {
         lambda c, r, f, e: gp(c, r, f, e, create_graph=False): "create_graph",

@@ -2,6 +2,8 @@
 
 * ``diffusion_loss`` -- L_simple = E || eps - eps_theta(x_t, t) ||^2                (Ho et al. eq. 14)
 * ``EMA`` -- exponential moving average of the weights, used for sampling
+* ``warmup_cosine`` -- the learning-rate schedule: linear warm-up, then cosine decay to 10%
+* ``drop_labels`` -- label dropout for classifier-free guidance
 * ``train_diffusion`` -- the training loop with EMA, warm-up, cosine decay and a progress bar
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .forward import q_sample
 from .schedules import Schedule
 from .unet import check_label_values
 
-__all__ = ["diffusion_loss", "EMA", "LossLog", "train_diffusion"]
+__all__ = ["diffusion_loss", "EMA", "LossLog", "warmup_cosine", "drop_labels", "train_diffusion"]
 
 
 def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule, generator: torch.Generator | None = None,
@@ -78,6 +80,26 @@ class EMA:
             ema_b.copy_(b)
 
 
+def warmup_cosine(optimizer: torch.optim.Optimizer, warmup: int,
+                  steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """The learning rate lr_k = lr min(1, (k + 1) / warmup) (0.1 + 0.9 (1 + cos(pi k / steps)) / 2):
+    a linear warm-up, then a cosine decay to 10% of lr at step ``steps``."""
+
+    def factor(k: int) -> float:
+        return min(1.0, (k + 1) / max(1, warmup)) * (
+            0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, k / steps))))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def drop_labels(labels: torch.Tensor, p_uncond: float,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each label replaced by -1 ("no label") with probability ``p_uncond`` (classifier-free
+    guidance's label dropout, Ho & Salimans 2022); drawn on the labels' device."""
+    drop = torch.rand(labels.shape, generator=generator, device=labels.device) < p_uncond
+    return labels.masked_fill(drop, -1)
+
+
 def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, steps: int, batch_size: int = 128,
                     lr: float = 2e-3, warmup: int = 100, ema_decay: float = 0.999, device: DeviceLike = None,
                     seed: int = 0, progress: bool = True, log_every: int = 50, labels: torch.Tensor | None = None,
@@ -111,8 +133,7 @@ def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, st
     data = data.to(device)
     labels = labels.to(device) if labels is not None else None
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / max(1, warmup)) * (
-        0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, k / steps)))))
+    sched = warmup_cosine(opt, warmup, steps)
     ema = EMA(model, ema_decay)
     history: dict[str, Any] = {"loss": [], "step": []}
     log = LossLog(history, "loss", steps, log_every)
@@ -123,8 +144,7 @@ def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, st
         x0 = data[idx]
         y = None
         if labels is not None:
-            dropped = torch.rand(len(idx), generator=generator, device=device) < p_uncond
-            y = labels[idx].long().masked_fill(dropped, -1)
+            y = drop_labels(labels[idx].long(), p_uncond, generator)  # labels live on the device
         loss = diffusion_loss(model, x0, schedule, generator, labels=y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

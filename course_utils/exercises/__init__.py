@@ -24,8 +24,9 @@ out in the checker.
 
 One module per notebook: ``nb00`` (KL, VAE), ``nb00b`` (RBM, Langevin), ``nb01`` (the game),
 ``nb02`` (networks), ``nb03`` (losses), ``nb04`` (looking at the GAN), ``nb05`` (MMD),
-``nb06`` (forward chain), ``nb07`` (diffusion maths), ``nb08`` (WGAN-GP, conditioning, mode
-collapse), ``nb09`` (the Ising model: energy, Binder cumulant, T_c).
+``nb06`` (forward chain), ``nb07`` (diffusion maths), ``nb07b`` (flows and flow matching),
+``nb08`` (WGAN-GP, conditioning, mode collapse), ``nb09`` (the Ising model: energy, Binder
+cumulant, T_c).
 """
 from .nb00 import check_kl_normal, check_kl_vae, check_reparameterise
 from .nb00b import check_cd1_gradient, check_free_energy, check_langevin_step
@@ -36,6 +37,7 @@ from .nb04 import check_d_accuracy, check_losses_at_solution, check_noise_walk
 from .nb05 import check_mmd2_unbiased, check_permutation_test
 from .nb06 import check_alpha_bars, check_forward_step, check_q_sample
 from .nb07 import check_ddim_step, check_guidance, check_posterior
+from .nb07b import check_coupling_layer, check_heun_step, check_linear_path, check_velocity_from_eps
 from .nb08 import check_class_spread, check_critic_loss, check_gradient_penalty, check_label_planes
 from .nb09 import check_binder_cumulant, check_critical_temperature, check_ising_energy
 from .verdict import CORRECT, NOT_YET, WRONG, Verdict
@@ -50,6 +52,7 @@ CHECKS = {
     "05_mmd_scoring": (check_mmd2_unbiased, check_permutation_test),
     "06_diffusion_intro": (check_alpha_bars, check_forward_step, check_q_sample),
     "07_diffusion_maths_and_mnist": (check_posterior, check_ddim_step, check_guidance),
+    "07b_flows": (check_coupling_layer, check_linear_path, check_heun_step, check_velocity_from_eps),
     "08_gan_zoo": (check_gradient_penalty, check_critic_loss, check_label_planes,
                    check_class_spread),
     "09_ising": (check_critical_temperature, check_ising_energy, check_binder_cumulant),
@@ -67,6 +70,7 @@ __all__ = [
     "check_mmd2_unbiased", "check_permutation_test",
     "check_alpha_bars", "check_forward_step", "check_q_sample",
     "check_posterior", "check_ddim_step", "check_guidance",
+    "check_coupling_layer", "check_linear_path", "check_heun_step", "check_velocity_from_eps",
     "check_gradient_penalty", "check_critic_loss", "check_label_planes", "check_class_spread",
     "check_critical_temperature", "check_ising_energy", "check_binder_cumulant",
 ]
