@@ -33,6 +33,8 @@ import math
 import numpy as np
 import torch
 
+from .observables import hamiltonian
+
 T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))  # 2.269185314213022
 K_C = 1.0 / T_C  # = ln(1 + sqrt 2) / 2 = 0.44068679...
 
@@ -220,7 +222,7 @@ def exact_enumeration(L: int, T: float) -> dict[str, float]:
     codes = torch.arange(2 ** N, dtype=torch.int64)
     bits = (codes[:, None] >> torch.arange(N, dtype=torch.int64)) & 1
     spins = (2 * bits - 1).to(torch.float64).reshape(-1, L, L)
-    energy = -(spins * (torch.roll(spins, 1, 1) + torch.roll(spins, 1, 2))).sum((1, 2))
+    energy = hamiltonian(spins)
     m = spins.sum((1, 2)) / N
     beta = 1.0 / T
     log_w = -beta * energy
