@@ -184,10 +184,11 @@ def kaufman(L: int, T: float) -> tuple[float, float, float]:
     ``e = -(1/N) d log Z/d beta``, ``c = (beta^2/N) d^2 log Z/d beta^2`` = ``beta^2 (<E^2> - <E>^2) / N``.
     """
     L, T = _check_L(L), _check_temperature(T)
-    beta = torch.tensor(1.0 / T, dtype=torch.float64, requires_grad=True)
-    log_z = _kaufman_log_z(L, beta)
-    (d1,) = torch.autograd.grad(log_z, beta, create_graph=True)
-    (d2,) = torch.autograd.grad(d1, beta)
+    with torch.enable_grad():  # the derivatives are autograd's, also when called under no_grad
+        beta = torch.tensor(1.0 / T, dtype=torch.float64, requires_grad=True)
+        log_z = _kaufman_log_z(L, beta)
+        (d1,) = torch.autograd.grad(log_z, beta, create_graph=True)
+        (d2,) = torch.autograd.grad(d1, beta)
     N = L * L
     return float(log_z.detach()), -float(d1.detach()) / N, float(d2) * (1.0 / T) ** 2 / N
 
