@@ -49,13 +49,17 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..diffusion import LossLog
-from ..lattice import effective_sample_size, independence_metropolis, integrated_autocorrelation_time
-from .conditioning import LatticeData, N_FEATURES, check_temperatures, temperature_features
+from ..lattice import (
+    effective_sample_size,
+    independence_metropolis,
+    integrated_autocorrelation_time,
+)
+from .conditioning import N_FEATURES, LatticeData, check_temperatures, temperature_features
 from .exact import log_partition_function
 from .observables import hamiltonian
 
-__all__ = ["IsingARConfig", "IsingAR", "train_ar", "sample_ar", "sample_ar_mh", "log_prob", "variational_free_energy",
-           "boltzmann_log_weights", "sampler_metrics"]
+__all__ = ["IsingARConfig", "IsingAR", "train_ar", "sample_ar", "sample_ar_mh", "log_prob",
+           "variational_free_energy", "boltzmann_log_weights", "sampler_metrics"]
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,8 @@ def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, 
     start = time.perf_counter()
     model.train()
     for k in tqdm(range(steps), desc="AR steps", disable=not progress):
-        idx = torch.randint(0, len(x_all), (min(cfg.batch_size, len(x_all)),), generator=gen, device=device)
+        size = (min(cfg.batch_size, len(x_all)),)
+        idx = torch.randint(0, len(x_all), size, generator=gen, device=device)
         sign = torch.where(torch.rand(len(idx), generator=gen, device=device) < 0.5, -1.0, 1.0)
         x = x_all[idx] * sign[:, None]
         loss = -F.logsigmoid(x * model.logits(x, t_all[idx])).mean()
@@ -174,7 +179,7 @@ def _device(model: IsingAR, device) -> torch.device:
 
 @torch.no_grad()
 def _draw(model: IsingAR, T: torch.Tensor, device: torch.device, gen: torch.Generator):
-    """Ancestral draws of q (not symmetrised): spins (n, N) and log q (n,) float32, both on ``device``.
+    """Ancestral draws of q (not symmetrised): spins (n, N), log q (n,) float32, both on ``device``.
 
     All N uniforms of a row are drawn at once on ``device`` (no copy per spin); the loop over the
     sites only runs the network."""
@@ -207,15 +212,16 @@ def _draw_symmetric(model: IsingAR, T: torch.Tensor, device: torch.device,
     return x, log_prob(model, x, T.to(device), symmetric=True)
 
 
-def boltzmann_log_weights(model: IsingAR, x: torch.Tensor, log_q: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
+def boltzmann_log_weights(model: IsingAR, x: torch.Tensor, log_q: torch.Tensor,
+                          T: torch.Tensor) -> torch.Tensor:
     """log w = -H(s) / T - log q(s) (``observables.hamiltonian``): the importance weights that turn
     draws of q into draws of p = exp(-H/T) / Z; computed where ``x`` lives."""
     return -hamiltonian(x.reshape(len(x), model.L, model.L)) / T.to(x.device) - log_q
 
 
 @torch.no_grad()
-def sample_ar(model: IsingAR, T: torch.Tensor, device: torch.device | None = None, seed: int | None = 0,
-              symmetric: bool = True) -> torch.Tensor:
+def sample_ar(model: IsingAR, T: torch.Tensor, device: torch.device | None = None,
+              seed: int | None = 0, symmetric: bool = True) -> torch.Tensor:
     """Exact ancestral samples, one per temperature in ``T`` (n,): float32 (n, 1, L, L) of +-1 on the CPU.
 
     ``symmetric``: each sample times an independent random sign (a draw of q_sym)."""
@@ -228,8 +234,8 @@ def sample_ar(model: IsingAR, T: torch.Tensor, device: torch.device | None = Non
 
 
 @torch.no_grad()
-def sample_ar_mh(model: IsingAR, T: torch.Tensor, device: torch.device | None = None, seed: int | None = 0,
-                 mh_steps: int = 3) -> tuple[torch.Tensor, float]:
+def sample_ar_mh(model: IsingAR, T: torch.Tensor, device: torch.device | None = None,
+                 seed: int | None = 0, mh_steps: int = 3) -> tuple[torch.Tensor, float]:
     """Samples of the network corrected towards the Boltzmann distribution by independence Metropolis-Hastings.
 
     Each row is a chain started at a draw of q_sym; ``mh_steps`` times a fresh draw s' of q_sym is
@@ -256,22 +262,25 @@ def sample_ar_mh(model: IsingAR, T: torch.Tensor, device: torch.device | None = 
 
 @torch.no_grad()
 def variational_free_energy(model: IsingAR, T: float, n: int = 2_000, device=None, seed: int = 0):
-    """(F_q per spin, its standard error) from ``n`` draws of q_sym: F_q = <e + T log q_sym / N>_q >= F / N."""
+    """(F_q per spin, its standard error) from ``n`` draws of q_sym:
+    F_q = <e + T log q_sym / N>_q >= F / N (``sampler_metrics``)."""
     metrics = sampler_metrics(model, T, n, device, seed)
     return metrics["F_q"], metrics["F_q_error"]
 
 
 @torch.no_grad()
-def sampler_metrics(model: IsingAR, T: float, n: int = 4_096, device=None, seed: int = 0) -> dict[str, float]:
+def sampler_metrics(model: IsingAR, T: float, n: int = 4_096, device=None,
+                    seed: int = 0) -> dict[str, float]:
     """The sampler metrics of the literature for ``n`` draws of q_sym at temperature ``T``.
 
     * ``F_q`` (+- ``F_q_error``): the variational free energy per spin <e + T log q / N>_q, an
       upper bound of the exact ``F = -T log Z / N`` (Kaufman, ``exact.log_partition_function``);
       ``rel_F = (F_q - F) / |F|`` (Wu, Wang & Zhang, PRL 122, 080602, 2019);
-    * ``ess``: ESS / n of the importance weights w = exp(-H/T) / q (``lattice.effective_sample_size``);
+    * ``ess``: ESS / n of the weights w = exp(-H/T) / q (``lattice.effective_sample_size``);
     * ``acceptance``: of one independence-Metropolis chain through the n draws in order
       (``lattice.independence_metropolis``; Nicoli et al., PRE 101, 023304, 2020);
-    * ``tau_abs_m``, ``tau_e``: tau_int of |m| and e along that chain, in proposals (1/2: independent).
+    * ``tau_abs_m``, ``tau_e``: tau_int of |m| and e along that chain, in proposals (1/2 when
+      independent).
     """
     device = _device(model, device)
     gen = _generator(device, seed)
@@ -285,7 +294,8 @@ def sampler_metrics(model: IsingAR, T: float, n: int = 4_096, device=None, seed:
     f = e + float(T) * log_q.cpu().double() / model.N
     F_q, F = float(f.mean()), -float(T) * float(log_partition_function(model.L, float(T))) / model.N
     return {
-        "F_q": F_q, "F_q_error": float(f.std() / math.sqrt(len(f))), "F": F, "rel_F": (F_q - F) / abs(F),
+        "F_q": F_q, "F_q_error": float(f.std() / math.sqrt(len(f))), "F": F,
+        "rel_F": (F_q - F) / abs(F),
         "ess": float(effective_sample_size(log_w)), "acceptance": chain.acceptance,
         "tau_abs_m": integrated_autocorrelation_time(abs_m[chain.index])[0],
         "tau_e": integrated_autocorrelation_time(e[chain.index])[0],

@@ -14,10 +14,10 @@ neighbours come from ``torch.roll``.
   sequential growth (each bond is tested at most once, independently). ``wolff_step_numpy`` is the
   textbook stack version for one chain, kept as a reference and for timing.
 * ``integrated_autocorrelation_time`` (defined in ``lattice``, re-exported here): Sokal's automatic
-  windowing, ``tau_int(W) = 1/2 + sum_{t=1}^{W} rho(t)`` with the smallest window ``W >= c tau_int(W)``
-  (c = 6); ``rho`` is the normalised autocorrelation averaged over chains. With this convention
-  independent samples have ``tau_int = 1/2`` and the variance of a mean of n samples is
-  ``2 tau_int Var / n``.
+  windowing, ``tau_int(W) = 1/2 + sum_{t=1}^{W} rho(t)`` with the smallest window
+  ``W >= c tau_int(W)`` (c = 6); ``rho`` is the normalised autocorrelation averaged over chains.
+  With this convention independent samples have ``tau_int = 1/2`` and the variance of a mean of
+  n samples is ``2 tau_int Var / n``.
 * ``sample_configurations``: burn-in, a pilot run that measures ``tau_int`` of ``|m|`` and ``e``,
   thinning by ``ceil(2 tau_int)`` (the larger of the two), production, and a final ``tau_int`` from the
   whole post-burn-in series.
@@ -164,7 +164,7 @@ def wolff_step_numpy(spins: np.ndarray, beta: float, rng: np.random.Generator) -
 
 
 def energy_and_magnetisation(spins: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-chain energy per spin ``H / N`` (``observables.hamiltonian``) and magnetisation ``sum s / N``."""
+    """Per-chain energy per spin ``H / N`` (``observables.hamiltonian``) and ``m = sum s / N``."""
     n = spins.shape[-1] * spins.shape[-2]
     return hamiltonian(spins) / n, spins.sum((-2, -1)) / n
 

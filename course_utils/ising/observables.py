@@ -8,8 +8,8 @@ Per configuration (``N = L^2``, periodic, J = 1):
 
 * ``e = H / N`` with ``H = hamiltonian(s) = -sum_i s_i (s_{i+x} + s_{i+y})`` (each bond once,
   ``lattice.bond_sum``), ``m = (1/N) sum_i s_i``;
-* ``G(r) = (1/2N) sum_i s_i (s_{i+r x} + s_{i+r y})`` for ``r = 0..L//2`` (``G(0) = 1``; not connected;
-  ``lattice.axial_two_point``).
+* ``G(r) = (1/2N) sum_i s_i (s_{i+r x} + s_{i+r y})`` for ``r = 0..L//2`` (``G(0) = 1``; not
+  connected; ``lattice.axial_two_point``).
 
 Ensemble estimates returned by ``measure(configs, T)`` (each an ``Estimate(value, error)``):
 
@@ -26,11 +26,12 @@ Ensemble estimates returned by ``measure(configs, T)`` (each an ``Estimate(value
   many attainable values);
 * ``G``: ``G(r)``, r = 0..L//2.
 
-Errors: delete-one-block jackknife (``lattice.jackknife``) over ``n_blocks`` contiguous blocks (default 50, or n if fewer
-configurations): ``sigma^2 = (B - 1)/B sum_b (f_(b) - mean f_(.))^2`` with ``f_(b)`` the estimate
-without block b; contiguous blocks also absorb correlations between neighbouring rows (the Monte
-Carlo output is ordered chain by chain). Values are the plain full-sample estimates (the O(1/n) bias
-of the variance-type ones, c and chi, is far below their errors for n >= 100).
+Errors: delete-one-block jackknife (``lattice.jackknife``) over ``n_blocks`` contiguous blocks
+(default 50, or n if fewer configurations): ``sigma^2 = (B - 1)/B sum_b (f_(b) - mean f_(.))^2``
+with ``f_(b)`` the estimate without block b; contiguous blocks also absorb correlations between
+neighbouring rows (the Monte Carlo output is ordered chain by chain). Values are the plain
+full-sample estimates (the O(1/n) bias of the variance-type ones, c and chi, is far below their
+errors for n >= 100).
 """
 from __future__ import annotations
 
@@ -90,7 +91,7 @@ def hamiltonian(spins: torch.Tensor) -> torch.Tensor:
 
 
 def energy_per_config(configs) -> torch.Tensor:
-    """``e = H / N`` per configuration (``hamiltonian``) of checked spins, float64 ``(n,)`` on the CPU."""
+    """``e = H / N`` per configuration (``hamiltonian``) of checked spins: float64 ``(n,)``, CPU."""
     s = as_spins(configs)
     return hamiltonian(s) / s.shape[-1] ** 2
 
