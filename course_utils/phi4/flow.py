@@ -75,7 +75,7 @@ class Phi4FlowConfig:
     tanh_scale: bool = field(
         default=True, metadata={"help": "bound the log-scale s by tanh (stable training)"}
     )
-    train_steps: int = field(default=4000, metadata={"help": "optimiser steps"})
+    train_steps: int = field(default=6000, metadata={"help": "optimiser steps"})
     batch_size: int = field(default=64, metadata={"help": "samples per step at the start"})
     batch_size_final: int = field(
         default=64,
@@ -83,15 +83,15 @@ class Phi4FlowConfig:
             "help": "samples per step at the end: the batch doubles in equal stages from batch_size"
         },
     )
-    lr: float = 1e-3
+    lr: float = 1e-2
     lr_schedule: str = field(default="cosine", metadata={"choices": ("cosine", "constant")})
     warmup: int = field(default=100, metadata={"help": "linear learning-rate warm-up steps"})
-    log_every: int = field(default=100, metadata={"help": "steps between history entries"})
+    log_every: int = field(default=250, metadata={"help": "steps between history entries"})
     ess_samples: int = field(
         default=1024, metadata={"help": "fresh samples for the ESS of each history entry"}
     )
     gradient: str = field(
-        default="reparam",
+        default="path",
         metadata={"choices": ("reparam", "path"), "help": "gradient estimator of the reverse KL"},
     )
 
