@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from ..ising.observables import hamiltonian
 from .verdict import call, checker, close_number, compare, generator
 
 __all__ = ["check_ising_energy", "check_binder_cumulant", "check_critical_temperature"]
@@ -23,11 +24,8 @@ def _spins(seed: int, n: int, size: int) -> torch.Tensor:
     return torch.where(torch.rand(n, size, size, generator=g, dtype=torch.float64) < bias, 1.0, -1.0)
 
 
-def _bonds(s: torch.Tensor, periodic: bool = True) -> torch.Tensor:
-    """sum over bonds s_i s_j, each bond once: upper and left neighbours (roll by +1 brings
-    s[i - 1] to i; wrapping when periodic)."""
-    if periodic:
-        return (s * s.roll(1, dims=1) + s * s.roll(1, dims=2)).sum(dim=(1, 2))
+def _open_bonds(s: torch.Tensor) -> torch.Tensor:
+    """A mistake's value: the bond sum without the bonds that wrap around the edges."""
     return (s[:, 1:, :] * s[:, :-1, :]).sum(dim=(1, 2)) + (s[:, :, 1:] * s[:, :, :-1]).sum(dim=(1, 2))
 
 
@@ -36,13 +34,13 @@ def check_ising_energy(my_energy) -> str:
     s = _spins(90, 6, 5)  # an odd size: a wrong wrap-around cannot cancel
     n_spins = s[0].numel()
     got = call(my_energy, s.clone(), what="my_energy(spins)")
-    want = -_bonds(s) / n_spins
+    want = hamiltonian(s) / n_spins  # the library's one definition of the Ising energy
     mistakes = {
         "each bond is counted twice (four neighbours per spin): count one neighbour along each "
         "axis only (torch.roll by +1 gives the upper and the left one), or halve the sum": 2 * want,
         "the sign: H = -J sum s_i s_j, so aligned spins (s_i s_j = +1) lower the energy": -want,
         "the bonds across the edges are missing: the lattice is periodic (torch.roll wraps around)":
-            -_bonds(s, periodic=False) / n_spins,
+            -_open_bonds(s) / n_spins,
         f"this is the total energy; divide by the N = {n_spins} spins for the energy per spin": want * n_spins,
         "only one direction of bonds: add the vertical (or horizontal) neighbours too":
             -(s * s.roll(1, dims=2)).sum(dim=(1, 2)) / n_spins,

@@ -20,11 +20,13 @@ Modules and public names:
   ``run_chains``, ``integrated_autocorrelation_time(series) -> (tau_int, window)`` (Sokal),
   ``choose_algorithm(T)``, ``T_SWITCH``, ``sample_configurations(L, T, n, seed, ...) -> (int8 configs
   (n, L, L), report)``.
-* ``observables``: ``measure(configs, T) -> {name: Estimate(value, error)}`` for ``e``, ``abs_m``,
+* ``observables``: ``hamiltonian(spins)`` (THE Ising energy H = -sum_<ij> s_i s_j per config);
+  ``measure(configs, T) -> {name: Estimate(value, error)}`` for ``e``, ``abs_m``,
   ``m``, ``m2``, ``m4``, ``c = N(<e^2> - <e>^2)/T^2``, ``chi = N(<m^2> - <|m|>^2)/T``,
   ``U4 = 1 - <m^4>/(3<m^2>^2)``, ``balance`` (fraction with m > 0), ``m_hist``, ``G`` (spin-spin
   correlation, r = 0..L/2); per-configuration ``energy_per_config``, ``magnetisation_per_config``,
-  ``correlation_per_config``; ``as_spins`` (validation), ``histogram_edges``, ``jackknife``.
+  ``correlation_per_config``; ``as_spins`` (validation), ``histogram_edges``; ``Estimate``,
+  ``jackknife`` and ``integrated_autocorrelation_time`` are ``course_utils.lattice``'s, re-exported.
 * ``data``: ``ising_dataset(L, temperatures, n_per_T, seed, cache=True)`` -> ``TensorDataset``
   (configs float32 (N, 1, L, L), temperatures float32 (N,)) with ``.report`` and ``.source``;
   ``profile_dataset(profile=None)``; ``cache_path``.
@@ -41,8 +43,8 @@ from .monte_carlo import (
     sample_configurations, wolff_step, wolff_step_numpy,
 )
 from .observables import (
-    Estimate, as_spins, correlation_per_config, energy_per_config, histogram_edges, jackknife,
-    magnetisation_per_config, measure,
+    Estimate, as_spins, correlation_per_config, energy_per_config, hamiltonian, histogram_edges,
+    jackknife, magnetisation_per_config, measure,
 )
 
 __all__ = [
@@ -50,7 +52,7 @@ __all__ = [
     "log_partition_function", "energy_per_spin", "specific_heat_per_spin", "kaufman", "exact_enumeration",
     "T_SWITCH", "choose_algorithm", "metropolis_sweep", "wolff_step", "wolff_step_numpy", "run_chains",
     "integrated_autocorrelation_time", "sample_configurations",
-    "Estimate", "as_spins", "energy_per_config", "magnetisation_per_config", "correlation_per_config",
-    "histogram_edges", "jackknife", "measure",
+    "Estimate", "as_spins", "hamiltonian", "energy_per_config", "magnetisation_per_config",
+    "correlation_per_config", "histogram_edges", "jackknife", "measure",
     "ising_dataset", "profile_dataset", "cache_path",
 ]

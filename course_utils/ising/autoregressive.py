@@ -29,7 +29,12 @@ independent random sign, which draws from q_sym(s) = (q(s) + q(-s)) / 2 (Wu et a
 same way); ``log_prob(..., symmetric=True)`` is log q_sym.
 
 ``variational_free_energy`` gives F_q = <E + T log q> over samples of q (per spin): F_q >= F, the
-exact free energy (``exact.log_partition_function``), with equality iff q = p.
+exact free energy (``exact.log_partition_function``), with equality iff q = p; ``sampler_metrics``
+adds the other numbers the sampler literature compares: ESS/N of the importance weights, the
+acceptance of independence Metropolis-Hastings and the autocorrelation time of its chain.
+
+Devices: the sampling loops draw their random numbers on the model's device from a generator
+made for it (on the CPU the same stream as before), and copy nothing per spin or per step.
 """
 from __future__ import annotations
 
@@ -44,10 +49,17 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..diffusion import LossLog
-from .conditioning import LatticeData, N_FEATURES, check_temperatures, temperature_features
-from .observables import energy_per_config
+from ..lattice import (
+    effective_sample_size,
+    independence_metropolis,
+    integrated_autocorrelation_time,
+)
+from .conditioning import N_FEATURES, LatticeData, check_temperatures, temperature_features
+from .exact import log_partition_function
+from .observables import hamiltonian
 
-__all__ = ["IsingARConfig", "IsingAR", "train_ar", "sample_ar", "sample_ar_mh", "log_prob", "variational_free_energy"]
+__all__ = ["IsingARConfig", "IsingAR", "train_ar", "sample_ar", "sample_ar_mh", "log_prob",
+           "variational_free_energy", "boltzmann_log_weights", "sampler_metrics"]
 
 
 @dataclass(frozen=True)
@@ -130,7 +142,7 @@ def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, 
     cfg = model.config
     x_all = _flat(configs, model.N).to(device)
     t_all = temperatures.to(torch.float32).to(device)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=device).manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     steps = int(cfg.train_steps)
     warm = max(1, steps // 20)
@@ -141,8 +153,9 @@ def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, 
     start = time.perf_counter()
     model.train()
     for k in tqdm(range(steps), desc="AR steps", disable=not progress):
-        idx = torch.randint(0, len(x_all), (min(cfg.batch_size, len(x_all)),), generator=gen)
-        sign = torch.where(torch.rand(len(idx), generator=gen) < 0.5, -1.0, 1.0).to(device)
+        size = (min(cfg.batch_size, len(x_all)),)
+        idx = torch.randint(0, len(x_all), size, generator=gen, device=device)
+        sign = torch.where(torch.rand(len(idx), generator=gen, device=device) < 0.5, -1.0, 1.0)
         x = x_all[idx] * sign[:, None]
         loss = -F.logsigmoid(x * model.logits(x, t_all[idx])).mean()
         opt.zero_grad(set_to_none=True)
@@ -155,37 +168,65 @@ def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, 
     return history
 
 
+def _generator(device: torch.device, seed: int | None) -> torch.Generator:
+    """A generator made for ``device`` (random numbers are drawn where the spins live), seeded."""
+    return torch.Generator(device=device).manual_seed(0 if seed is None else int(seed))
+
+
+def _device(model: IsingAR, device) -> torch.device:
+    return torch.device(device) if device is not None else next(model.parameters()).device
+
+
 @torch.no_grad()
 def _draw(model: IsingAR, T: torch.Tensor, device: torch.device, gen: torch.Generator):
-    """Ancestral draws of q (not symmetrised): spins (n, N) on ``device`` and log q (n,) float64 on the CPU."""
+    """Ancestral draws of q (not symmetrised): spins (n, N), log q (n,) float32, both on ``device``.
+
+    All N uniforms of a row are drawn at once on ``device`` (no copy per spin); the loop over the
+    sites only runs the network."""
     n = len(T)
     was_training = model.training
     model.eval()
     temb = model.temb(temperature_features(T.to(device)))
     x = torch.zeros(n, model.N, device=device)
     logq = torch.zeros(n, device=device)
-    uniform = torch.rand(n, model.N, generator=gen).to(device)
+    uniform = torch.rand(n, model.N, generator=gen, device=device)
     for i in range(model.N):
         logit = model.site_logits(x, i, temb)
         s = torch.where(uniform[:, i] < torch.sigmoid(logit), 1.0, -1.0)
         x[:, i] = s
         logq += F.logsigmoid(s * logit)
     model.train(was_training)
-    return x, logq.double().cpu()
+    return x, logq
 
 
 def _random_flip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    flip = torch.where(torch.rand(len(x), generator=gen) < 0.5, -1.0, 1.0).to(x.device)
+    flip = torch.where(torch.rand(len(x), generator=gen, device=x.device) < 0.5, -1.0, 1.0)
     return x * flip[:, None]
 
 
 @torch.no_grad()
-def sample_ar(model: IsingAR, T: torch.Tensor, device: torch.device, seed: int | None = 0,
-              symmetric: bool = True) -> torch.Tensor:
+def _draw_symmetric(model: IsingAR, T: torch.Tensor, device: torch.device,
+                    gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draws of q_sym (a draw of q times a random sign) and their exact log q_sym, on ``device``."""
+    x = _random_flip(_draw(model, T, device, gen)[0], gen)
+    return x, log_prob(model, x, T.to(device), symmetric=True)
+
+
+def boltzmann_log_weights(model: IsingAR, x: torch.Tensor, log_q: torch.Tensor,
+                          T: torch.Tensor) -> torch.Tensor:
+    """log w = -H(s) / T - log q(s) (``observables.hamiltonian``): the importance weights that turn
+    draws of q into draws of p = exp(-H/T) / Z; computed where ``x`` lives."""
+    return -hamiltonian(x.reshape(len(x), model.L, model.L)) / T.to(x.device) - log_q
+
+
+@torch.no_grad()
+def sample_ar(model: IsingAR, T: torch.Tensor, device: torch.device | None = None,
+              seed: int | None = 0, symmetric: bool = True) -> torch.Tensor:
     """Exact ancestral samples, one per temperature in ``T`` (n,): float32 (n, 1, L, L) of +-1 on the CPU.
 
     ``symmetric``: each sample times an independent random sign (a draw of q_sym)."""
-    gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
+    device = _device(model, device)
+    gen = _generator(device, seed)
     x, _ = _draw(model, T, device, gen)
     if symmetric:
         x = _random_flip(x, gen)
@@ -193,47 +234,69 @@ def sample_ar(model: IsingAR, T: torch.Tensor, device: torch.device, seed: int |
 
 
 @torch.no_grad()
-def sample_ar_mh(model: IsingAR, T: torch.Tensor, device: torch.device, seed: int | None = 0,
-                 mh_steps: int = 3) -> tuple[torch.Tensor, float]:
+def sample_ar_mh(model: IsingAR, T: torch.Tensor, device: torch.device | None = None,
+                 seed: int | None = 0, mh_steps: int = 3) -> tuple[torch.Tensor, float]:
     """Samples of the network corrected towards the Boltzmann distribution by independence Metropolis-Hastings.
 
-    Each row is a chain started at a draw of q; ``mh_steps`` times a fresh draw s' of q is proposed
-    and accepted with probability min(1, w(s') / w(s)), w(s) = exp(-H(s)/T) / q(s) (exact: log q
-    is exact, H is the Ising energy). The chain leaves p = exp(-H/T)/Z invariant, so each row
-    approaches p as ``mh_steps`` grows (Nicoli et al., PRE 101, 023304, 2020); rows stay independent;
-    a final random global flip keeps p (it is symmetric) and makes the +m/-m balance exact. Costs
-    ``mh_steps + 1`` draws per row. Returns (samples float32 (n, 1, L, L) on the CPU, acceptance rate).
+    Each row is a chain started at a draw of q_sym; ``mh_steps`` times a fresh draw s' of q_sym is
+    proposed and accepted with probability min(1, w(s') / w(s)), w(s) = exp(-H(s)/T) / q_sym(s)
+    (``boltzmann_log_weights``; exact: log q is exact, H is the Ising energy), by
+    ``lattice.independence_metropolis``. The chain leaves p = exp(-H/T)/Z invariant, so each row
+    approaches p as ``mh_steps`` grows (Nicoli et al., PRE 101, 023304, 2020); rows stay
+    independent, and the sign of a row is a fair coin (w(-s) = w(s)). Costs ``mh_steps + 1`` draws
+    per row. Returns (samples float32 (n, 1, L, L) on the CPU, acceptance rate).
     """
     if isinstance(mh_steps, bool) or int(mh_steps) != mh_steps or int(mh_steps) < 0:
         raise ValueError(f"mh_steps must be a whole number >= 0, got {mh_steps!r}")
-    gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
-    T = T.to(torch.float32)
-    beta_n = model.N / T.double()
-
-    def log_w(x: torch.Tensor, logq: torch.Tensor) -> torch.Tensor:
-        return -beta_n * energy_per_config(x.reshape(len(x), model.L, model.L).cpu()) - logq
-
-    current, logq = _draw(model, T, device, gen)
-    lw = log_w(current, logq)
-    accepted = 0
-    for _ in range(int(mh_steps)):
-        proposal, logq_new = _draw(model, T, device, gen)
-        lw_new = log_w(proposal, logq_new)
-        accept = torch.rand(len(T), generator=gen, dtype=torch.float64).log() < (lw_new - lw)
-        current[accept.to(current.device)] = proposal[accept.to(current.device)]
-        lw = torch.where(accept, lw_new, lw)
-        accepted += int(accept.sum())
-    current = _random_flip(current, gen)
-    rate = accepted / (len(T) * int(mh_steps)) if int(mh_steps) else float("nan")
-    return current.reshape(len(T), 1, model.L, model.L).cpu(), rate
+    device = _device(model, device)
+    gen = _generator(device, seed)
+    T = T.to(device=device, dtype=torch.float32)
+    draws = [_draw_symmetric(model, T, device, gen) for _ in range(int(mh_steps) + 1)]
+    log_w = torch.stack([boltzmann_log_weights(model, x, lq, T) for x, lq in draws])  # (steps, n)
+    chain = independence_metropolis(log_w, gen)
+    proposals = torch.stack([x for x, _ in draws])  # (steps, n, N)
+    final = proposals[chain.index[-1].to(device), torch.arange(len(T), device=device)]
+    rate = chain.acceptance if int(mh_steps) else float("nan")
+    return final.reshape(len(T), 1, model.L, model.L).cpu(), rate
 
 
 @torch.no_grad()
 def variational_free_energy(model: IsingAR, T: float, n: int = 2_000, device=None, seed: int = 0):
-    """(F_q per spin, its standard error) from ``n`` samples: F_q = <e + T log q_sym / N>_q >= F / N."""
-    device = torch.device("cpu") if device is None else device
-    temps = torch.full((n,), float(T))
-    s = sample_ar(model, temps, device, seed)
-    lq = log_prob(model, s.to(device), temps.to(device)).cpu().double()
-    f = energy_per_config(s) + float(T) * lq / model.N
-    return float(f.mean()), float(f.std() / math.sqrt(n))
+    """(F_q per spin, its standard error) from ``n`` draws of q_sym:
+    F_q = <e + T log q_sym / N>_q >= F / N (``sampler_metrics``)."""
+    metrics = sampler_metrics(model, T, n, device, seed)
+    return metrics["F_q"], metrics["F_q_error"]
+
+
+@torch.no_grad()
+def sampler_metrics(model: IsingAR, T: float, n: int = 4_096, device=None,
+                    seed: int = 0) -> dict[str, float]:
+    """The sampler metrics of the literature for ``n`` draws of q_sym at temperature ``T``.
+
+    * ``F_q`` (+- ``F_q_error``): the variational free energy per spin <e + T log q / N>_q, an
+      upper bound of the exact ``F = -T log Z / N`` (Kaufman, ``exact.log_partition_function``);
+      ``rel_F = (F_q - F) / |F|`` (Wu, Wang & Zhang, PRL 122, 080602, 2019);
+    * ``ess``: ESS / n of the weights w = exp(-H/T) / q (``lattice.effective_sample_size``);
+    * ``acceptance``: of one independence-Metropolis chain through the n draws in order
+      (``lattice.independence_metropolis``; Nicoli et al., PRE 101, 023304, 2020);
+    * ``tau_abs_m``, ``tau_e``: tau_int of |m| and e along that chain, in proposals (1/2 when
+      independent).
+    """
+    device = _device(model, device)
+    gen = _generator(device, seed)
+    temps = torch.full((int(n),), float(T), device=device)
+    x, log_q = _draw_symmetric(model, temps, device, gen)
+    log_w = boltzmann_log_weights(model, x, log_q, temps)
+    chain = independence_metropolis(log_w, gen)
+    spins = x.reshape(len(x), model.L, model.L).cpu().double()
+    e = hamiltonian(spins) / model.N
+    abs_m = spins.mean((1, 2)).abs()
+    f = e + float(T) * log_q.cpu().double() / model.N
+    F_q, F = float(f.mean()), -float(T) * float(log_partition_function(model.L, float(T))) / model.N
+    return {
+        "F_q": F_q, "F_q_error": float(f.std() / math.sqrt(len(f))), "F": F,
+        "rel_F": (F_q - F) / abs(F),
+        "ess": float(effective_sample_size(log_w)), "acceptance": chain.acceptance,
+        "tau_abs_m": integrated_autocorrelation_time(abs_m[chain.index])[0],
+        "tau_e": integrated_autocorrelation_time(e[chain.index])[0],
+    }

@@ -33,6 +33,8 @@ import math
 import numpy as np
 import torch
 
+from .observables import hamiltonian
+
 T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))  # 2.269185314213022
 K_C = 1.0 / T_C  # = ln(1 + sqrt 2) / 2 = 0.44068679...
 
@@ -182,10 +184,11 @@ def kaufman(L: int, T: float) -> tuple[float, float, float]:
     ``e = -(1/N) d log Z/d beta``, ``c = (beta^2/N) d^2 log Z/d beta^2`` = ``beta^2 (<E^2> - <E>^2) / N``.
     """
     L, T = _check_L(L), _check_temperature(T)
-    beta = torch.tensor(1.0 / T, dtype=torch.float64, requires_grad=True)
-    log_z = _kaufman_log_z(L, beta)
-    (d1,) = torch.autograd.grad(log_z, beta, create_graph=True)
-    (d2,) = torch.autograd.grad(d1, beta)
+    with torch.enable_grad():  # the derivatives are autograd's, also when called under no_grad
+        beta = torch.tensor(1.0 / T, dtype=torch.float64, requires_grad=True)
+        log_z = _kaufman_log_z(L, beta)
+        (d1,) = torch.autograd.grad(log_z, beta, create_graph=True)
+        (d2,) = torch.autograd.grad(d1, beta)
     N = L * L
     return float(log_z.detach()), -float(d1.detach()) / N, float(d2) * (1.0 / T) ** 2 / N
 
@@ -220,7 +223,7 @@ def exact_enumeration(L: int, T: float) -> dict[str, float]:
     codes = torch.arange(2 ** N, dtype=torch.int64)
     bits = (codes[:, None] >> torch.arange(N, dtype=torch.int64)) & 1
     spins = (2 * bits - 1).to(torch.float64).reshape(-1, L, L)
-    energy = -(spins * (torch.roll(spins, 1, 1) + torch.roll(spins, 1, 2))).sum((1, 2))
+    energy = hamiltonian(spins)
     m = spins.sum((1, 2)) / N
     beta = 1.0 / T
     log_w = -beta * energy

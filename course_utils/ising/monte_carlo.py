@@ -13,10 +13,11 @@ neighbours come from ``torch.roll``.
   flipped. Growing the component of the seed in pre-drawn bonds is the same distribution as Wolff's
   sequential growth (each bond is tested at most once, independently). ``wolff_step_numpy`` is the
   textbook stack version for one chain, kept as a reference and for timing.
-* ``integrated_autocorrelation_time``: Sokal's automatic windowing,
-  ``tau_int(W) = 1/2 + sum_{t=1}^{W} rho(t)`` with the smallest window ``W >= c tau_int(W)`` (c = 6);
-  ``rho`` is the normalised autocorrelation averaged over chains. With this convention independent
-  samples have ``tau_int = 1/2`` and the variance of a mean of n samples is ``2 tau_int Var / n``.
+* ``integrated_autocorrelation_time`` (defined in ``lattice``, re-exported here): Sokal's automatic
+  windowing, ``tau_int(W) = 1/2 + sum_{t=1}^{W} rho(t)`` with the smallest window
+  ``W >= c tau_int(W)`` (c = 6); ``rho`` is the normalised autocorrelation averaged over chains.
+  With this convention independent samples have ``tau_int = 1/2`` and the variance of a mean of
+  n samples is ``2 tau_int Var / n``.
 * ``sample_configurations``: burn-in, a pilot run that measures ``tau_int`` of ``|m|`` and ``e``,
   thinning by ``ceil(2 tau_int)`` (the larger of the two), production, and a final ``tau_int`` from the
   whole post-burn-in series.
@@ -59,6 +60,8 @@ import numpy as np
 import torch
 
 from ..device import get_device
+from ..lattice import integrated_autocorrelation_time, neighbour_sum
+from .observables import hamiltonian
 
 T_SWITCH = 2.4  # below: Wolff flip + Metropolis sweep per step; at and above: Metropolis sweep
 
@@ -90,11 +93,6 @@ def _checkerboard(L: int, device) -> torch.Tensor:
     return ((idx[:, None] + idx[None, :]) % 2 == 0)
 
 
-def _neighbour_sum(spins: torch.Tensor) -> torch.Tensor:
-    return (torch.roll(spins, 1, 1) + torch.roll(spins, -1, 1)
-            + torch.roll(spins, 1, 2) + torch.roll(spins, -1, 2))
-
-
 def metropolis_sweep(spins: torch.Tensor, beta: float, generator: torch.Generator,
                      masks: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """One checkerboard Metropolis sweep of every chain of ``spins`` (float ``(chains, L, L)``), in place.
@@ -106,7 +104,7 @@ def metropolis_sweep(spins: torch.Tensor, beta: float, generator: torch.Generato
         even = _checkerboard(spins.shape[-1], spins.device)
         masks = (even, ~even)
     for mask in masks:
-        local = spins * _neighbour_sum(spins)  # dE = 2 * local
+        local = spins * neighbour_sum(spins)  # dE = 2 * local
         u = torch.rand(spins.shape, generator=generator, device=spins.device)
         flip = mask & (u < torch.exp(-2.0 * beta * local))
         spins.mul_(torch.where(flip, -1.0, 1.0))
@@ -166,41 +164,9 @@ def wolff_step_numpy(spins: np.ndarray, beta: float, rng: np.random.Generator) -
 
 
 def energy_and_magnetisation(spins: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-chain energy per spin ``-(1/N) sum_i s_i (s_up + s_left)`` (each bond once;
-    ``torch.roll`` by +1 brings s[i - 1] to i) and magnetisation ``sum s / N``."""
+    """Per-chain energy per spin ``H / N`` (``observables.hamiltonian``) and ``m = sum s / N``."""
     n = spins.shape[-1] * spins.shape[-2]
-    e = -(spins * (torch.roll(spins, 1, -1) + torch.roll(spins, 1, -2))).sum((-2, -1)) / n
-    return e, spins.sum((-2, -1)) / n
-
-
-def integrated_autocorrelation_time(series, c: float = 6.0) -> tuple[float, int]:
-    """Sokal's windowed ``tau_int = 1/2 + sum_{t=1}^{W} rho(t)``; returns ``(tau_int, W)``.
-
-    ``series``: shape ``(n_steps,)`` or ``(n_steps, chains)`` (time first). The mean over all chains is
-    removed (not each chain's own: a chain stuck away from the others then shows up as a long
-    correlation instead of being hidden); the autocovariance (FFT, biased normalisation) is averaged
-    over chains and normalised by its lag-0 value; ``W`` is the smallest window with
-    ``W >= c tau_int(W)`` (Madras & Sokal 1988). A constant series gives ``(0.5, 0)``.
-    """
-    if isinstance(series, torch.Tensor):
-        x = series.detach().cpu().double().numpy()
-    else:
-        x = np.asarray(series, dtype=float)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[0] < 4:
-        raise ValueError(f"need a series of shape (n_steps >= 4,) or (n_steps, chains), got {x.shape}")
-    n = x.shape[0]
-    x = x - x.mean()
-    f = np.fft.rfft(x, 2 * n, axis=0)
-    acov = np.fft.irfft(f * np.conj(f), axis=0)[:n].mean(1) / n
-    if acov[0] <= 1e-300:
-        return 0.5, 0
-    rho = acov / acov[0]
-    taus = np.cumsum(rho) - 0.5  # taus[W] = 1/2 + sum_{t=1}^{W} rho(t)
-    ok = np.arange(n) >= c * taus
-    window = int(np.argmax(ok)) if ok.any() else n - 1
-    return float(max(taus[window], 0.5)), window
+    return hamiltonian(spins) / n, spins.sum((-2, -1)) / n
 
 
 def choose_algorithm(T: float) -> str:

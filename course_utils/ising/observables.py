@@ -6,9 +6,10 @@ or numpy array of shape ``(n, L, L)`` or ``(n, 1, L, L)`` whose entries are exac
 
 Per configuration (``N = L^2``, periodic, J = 1):
 
-* ``e = -(1/N) sum_i s_i (s_{i-x} + s_{i-y})`` (each bond once), ``m = (1/N) sum_i s_i``;
-* ``G(r) = (1/2N) sum_i s_i (s_{i-r x} + s_{i-r y})`` for ``r = 0..L//2`` (``G(0) = 1``; not
-  connected).
+* ``e = H / N`` with ``H = hamiltonian(s) = -sum_<ij> s_i s_j`` (each bond once,
+  ``lattice.bond_sum``), ``m = (1/N) sum_i s_i``;
+* ``G(r) = (1/2N) sum_i s_i (s_{i+r x} + s_{i+r y})`` for ``r = 0..L//2`` (``G(0) = 1``; not
+  connected; ``lattice.axial_two_point``).
 
 ``torch.roll(s, r, dim)`` puts ``s[i - r]`` at position ``i``: rolling by +1 pairs each spin with
 its upper (dim 1) and left (dim 2) neighbour. On the torus that is the same set of 2N bonds as the
@@ -33,45 +34,26 @@ Ensemble estimates returned by ``measure(configs, T)`` (each an ``Estimate(value
   many attainable values);
 * ``G``: ``G(r)``, r = 0..L//2.
 
-Errors: delete-one-block jackknife over ``n_blocks`` contiguous blocks (default 50, or n if fewer
-configurations): ``sigma^2 = (B - 1)/B sum_b (f_(b) - mean f_(.))^2`` with ``f_(b)`` the estimate
-without block b; contiguous blocks also absorb correlations between neighbouring rows (the Monte
-Carlo output is ordered chain by chain). Values are the plain full-sample estimates (the O(1/n) bias
-of the variance-type ones, c and chi, is far below their errors for n >= 100).
+Errors: delete-one-block jackknife (``lattice.jackknife``) over ``n_blocks`` contiguous blocks
+(default 50, or n if fewer configurations): ``sigma^2 = (B - 1)/B sum_b (f_(b) - mean f_(.))^2``
+with ``f_(b)`` the estimate without block b; contiguous blocks also absorb correlations between
+neighbouring rows (the Monte Carlo output is ordered chain by chain). Values are the plain
+full-sample estimates (the O(1/n) bias of the variance-type ones, c and chi, is far below their
+errors for n >= 100).
 """
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import torch
 
+from ..lattice import Estimate, axial_two_point, bond_sum, jackknife
+
 __all__ = [
-    "Estimate", "as_spins", "energy_per_config", "magnetisation_per_config", "correlation_per_config",
-    "histogram_edges", "jackknife", "measure",
+    "Estimate", "as_spins", "hamiltonian", "energy_per_config", "magnetisation_per_config",
+    "correlation_per_config", "histogram_edges", "jackknife", "measure",
 ]
-
-
-class Estimate(tuple):
-    """``(value, error)``: a value and its standard error (floats, or tensors for ``m_hist`` and ``G``).
-
-    A plain 2-tuple (``value, error = est``) that also reads as ``est.value`` and ``est.error``.
-    """
-
-    __slots__ = ()
-
-    def __new__(cls, value, error):
-        return super().__new__(cls, (value, error))
-
-    @property
-    def value(self):
-        return self[0]
-
-    @property
-    def error(self):
-        return self[1]
-
-    def __repr__(self) -> str:
-        return f"Estimate(value={self[0]!r}, error={self[1]!r})"
 
 
 def as_spins(configs) -> torch.Tensor:
@@ -107,12 +89,19 @@ def as_spins(configs) -> torch.Tensor:
     return x
 
 
+def hamiltonian(spins: torch.Tensor) -> torch.Tensor:
+    """The Ising energy ``H(s) = -J sum_<ij> s_i s_j`` (J = 1, each bond once) per configuration.
+
+    THE definition the package uses (exact enumeration, Monte Carlo, ``measure``, the samplers,
+    the exercise's reference). No checks, any dtype and device: ``spins`` (..., L, L) of +-1.
+    """
+    return -bond_sum(spins)
+
+
 def energy_per_config(configs) -> torch.Tensor:
-    """``e = -(1/N) sum_i s_i (s_up + s_left)`` (each bond once) per configuration, float64
-    ``(n,)``."""
+    """``e = H / N`` per configuration (``hamiltonian``) of checked spins: float64 ``(n,)``, CPU."""
     s = as_spins(configs)
-    n_spins = s.shape[-1] ** 2
-    return -(s * (torch.roll(s, 1, 1) + torch.roll(s, 1, 2))).sum((1, 2)) / n_spins
+    return hamiltonian(s) / s.shape[-1] ** 2
 
 
 def magnetisation_per_config(configs) -> torch.Tensor:
@@ -126,10 +115,7 @@ def correlation_per_config(configs) -> torch.Tensor:
 
     Shape ``(n, L//2 + 1)``.
     """
-    s = as_spins(configs)
-    L = s.shape[-1]
-    return torch.stack(
-        [(s * (torch.roll(s, r, 1) + torch.roll(s, r, 2))).mean((1, 2)) / 2 for r in range(L // 2 + 1)], 1)
+    return axial_two_point(as_spins(configs))
 
 
 def _histogram_group(n_spins: int, max_bins: int) -> int:
@@ -150,26 +136,6 @@ def histogram_edges(L: int, max_bins: int = 257) -> torch.Tensor:
     return (2 * k_lo - n_spins - 1) / n_spins
 
 
-def jackknife(primary: torch.Tensor, fn, n_blocks: int = 50) -> Estimate:
-    """Delete-one-block jackknife of ``fn(means)``, ``means`` the column means of ``primary`` ``(n, k)``.
-
-    ``fn`` maps a ``(..., k)`` tensor of means to ``(...)`` or ``(..., j)`` values (it is called on the
-    full means and on the ``B`` leave-one-block-out means at once).
-    """
-    n = primary.shape[0]
-    blocks = max(1, min(int(n_blocks), n))
-    sums = torch.stack([chunk.sum(0) for chunk in torch.tensor_split(primary, blocks)])
-    counts = torch.tensor([len(c) for c in torch.tensor_split(torch.arange(n), blocks)],
-                          dtype=primary.dtype)
-    total = sums.sum(0)
-    value = fn(total / n)
-    if blocks < 2:
-        return Estimate(value, torch.full_like(torch.as_tensor(value), float("nan")))
-    leave_out = fn((total - sums) / (n - counts)[:, None])
-    error = torch.sqrt((blocks - 1) / blocks * ((leave_out - leave_out.mean(0)) ** 2).sum(0))
-    return Estimate(value, error)
-
-
 def measure(configs, T: float, *, n_blocks: int = 50, max_bins: int = 257) -> dict[str, Estimate]:
     """Every observable of the module docstring with its jackknife error, as ``{name: Estimate}``.
 
@@ -185,10 +151,9 @@ def measure(configs, T: float, *, n_blocks: int = 50, max_bins: int = 257) -> di
     if n < 2:
         raise ValueError(f"Need at least 2 configurations for error bars, got {n}.")
     n_spins = L * L
-    e = -(s * (torch.roll(s, 1, 1) + torch.roll(s, 1, 2))).sum((1, 2)) / n_spins
+    e = hamiltonian(s) / n_spins
     m = s.mean((1, 2))
-    G = torch.stack([(s * (torch.roll(s, r, 1) + torch.roll(s, r, 2))).mean((1, 2)) / 2
-                     for r in range(L // 2 + 1)], 1)
+    G = axial_two_point(s)
     up = torch.round((m * n_spins + n_spins) / 2).long()  # number of up spins k
     g = _histogram_group(n_spins, max_bins)
     n_bins = math.ceil((n_spins + 1) / g)

@@ -1,7 +1,7 @@
 """Figures of notebook 09: autocorrelation, observables against the exact curves, lattices, G(r).
 
 * ``autocorrelation(series, max_lag)``: the normalised autocorrelation rho(t) of a (steps, chains)
-  series (the mean over all chains removed, as in ``monte_carlo.integrated_autocorrelation_time``);
+  series (the mean over all chains removed; defined in ``lattice``, re-exported here);
 * ``plot_autocorrelation({label: series}, max_lag)``;
 * ``plot_observables(estimates, L)``: e(T), |m|(T), c(T), chi(T) with error bars for Monte Carlo
   and every model, against Kaufman's exact e and c of the L x L torus and Onsager's infinite-lattice
@@ -16,23 +16,13 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from ..lattice import autocorrelation
 from .exact import (T_C, energy_per_spin, onsager_energy_per_spin, onsager_magnetisation,
                     onsager_specific_heat_per_spin, specific_heat_per_spin)
 
 __all__ = ["autocorrelation", "plot_autocorrelation", "plot_observables", "plot_lattices", "plot_correlations"]
 
 _PANELS = (("e", "energy per spin e"), ("abs_m", "|m|"), ("c", "specific heat c"), ("chi", "susceptibility chi"))
-
-
-def autocorrelation(series, max_lag: int) -> np.ndarray:
-    """rho(t), t = 0..max_lag, of a (steps,) or (steps, chains) series (FFT; chains averaged)."""
-    x = np.asarray(series, dtype=np.float64)
-    x = x[:, None] if x.ndim == 1 else x
-    x = x - x.mean()
-    n = len(x)
-    f = np.fft.rfft(x, 2 * n, axis=0)
-    acov = np.fft.irfft(f * np.conj(f), axis=0)[:n].mean(1) / n
-    return acov[: max_lag + 1] / acov[0] if acov[0] > 0 else np.ones(max_lag + 1)
 
 
 def plot_autocorrelation(series: dict, max_lag: int = 50, title: str = "") -> Figure:
