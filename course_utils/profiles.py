@@ -65,7 +65,7 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "ising_gan_channels": (8, 16, 32),
     "ising_gan_steps": (40, 1_500, 6_000),
     "ising_ddpm_channels": (8, 16, 32),
-    "ising_ddpm_steps": (40, 4_000, 12_000),
+    "ising_ddpm_steps": (40, 6_000, 12_000),
     "ising_ddpm_sample_steps": (10, 20, 50),  # DDIM steps (eta = 1)
     "ising_rbm_temperature": (2.269, 2.269, 2.269),  # the RBM learns one temperature: T_c
     "ising_rbm_hidden": (16, 64, 256),

@@ -66,17 +66,7 @@ ALLOWED = {
 }
 
 # Found in files other helpers were changing (issue 24's report lists them): fix, then delete.
-PENDING = {
-    ("ising/autoregressive.py", "<module>", "tqdm-import"): "use course_utils.progress",
-    ("ising/diffusion.py", "<module>", "tqdm-import"): "use course_utils.progress",
-    ("ising/autoregressive.py", "train_ar", "cpu-generator"): "draw batches on the device",
-    ("ising/autoregressive.py", "sample_ar", "cpu-generator"): "draw the spins on the device",
-    ("ising/autoregressive.py", "sample_ar_mh", "cpu-generator"): "draw proposals on the device",
-    ("ising/autoregressive.py", "_draw", "draw-then-copy"): "draw the spins on the device",
-    ("ising/autoregressive.py", "sample_ar_mh", "sync-in-loop"): "count acceptances on the device",
-    ("ising/diffusion.py", "train_ising_ddpm", "cpu-generator"): "draw batches on the device",
-    ("ising/diffusion.py", "train_ising_ddpm", "draw-then-copy"): "draw noise on the device",
-}
+PENDING: dict[tuple[str, str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -273,8 +263,6 @@ runpy.run_path('scripts/gpu_check.py', run_name='__main__')
 """
 
 
-@pytest.mark.xfail(strict=True, reason="ising/autoregressive.py and ising/diffusion.py import "
-                   "tqdm directly (PENDING above): once they use course_utils.progress, drop this")
 def test_the_gpu_check_imports_with_only_torch_and_numpy():
     done = subprocess.run([sys.executable, "-c", BLOCKER], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)

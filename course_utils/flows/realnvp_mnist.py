@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..device import DeviceLike, get_device
+from ..progress import tqdm
 from .coupling import CouplingFlow
 from .dequantize import bits_per_dim, dequantize, inverse_logit_transform, logit_transform, quantize
 from .realnvp import realnvp_image
@@ -200,10 +200,10 @@ def held_out_bpd(
     device = get_device(device)
     model = model.to(device).eval()
     generator = torch.Generator(device).manual_seed(seed)
-    total = 0.0
+    total = torch.zeros((), device=device, dtype=torch.float64)  # summed on the device, read once
     for batch in tqdm(images.split(batch_size), desc="bits/dim", disable=not progress, leave=False):
-        total += float(model.bits_per_dim(batch.to(device), generator).sum())
-    return total / len(images)
+        total += model.bits_per_dim(batch.to(device), generator).sum()
+    return float(total) / len(images)
 
 
 @torch.no_grad()

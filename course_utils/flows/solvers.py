@@ -26,7 +26,8 @@ from collections.abc import Callable
 from functools import partial
 
 import torch
-from tqdm.auto import tqdm
+
+from ..progress import tqdm
 
 __all__ = [
     "Field",

@@ -16,10 +16,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..device import DeviceLike, get_device
 from ..diffusion.training import EMA, LossLog, warmup_cosine
+from ..progress import tqdm
 
 __all__ = ["Objective", "fit"]
 

@@ -46,7 +46,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..diffusion import LossLog
 from ..lattice import (
@@ -54,6 +53,7 @@ from ..lattice import (
     independence_metropolis,
     integrated_autocorrelation_time,
 )
+from ..progress import tqdm
 from .conditioning import N_FEATURES, LatticeData, check_temperatures, temperature_features
 from .exact import log_partition_function
 from .observables import hamiltonian

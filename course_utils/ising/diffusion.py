@@ -37,9 +37,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+from ..device import seeded_generator
 from ..diffusion import LossLog, ddim_sample, make_schedule, q_sample, timestep_embedding
+from ..progress import tqdm
 from .conditioning import N_FEATURES, LatticeData, check_temperatures, temperature_features
 
 __all__ = ["PREDICTIONS", "NORMS", "IsingDDPMConfig", "IsingDDPM", "LatticeDenoiser",
@@ -208,7 +209,7 @@ def train_ising_ddpm(model: IsingDDPM, configs: torch.Tensor, temperatures: torc
     cfg = model.config
     x_all = configs.to(torch.float32).reshape(len(configs), 1, model.L, model.L).to(device)
     t_all = temperatures.to(torch.float32).to(device)
-    gen = torch.Generator().manual_seed(seed)
+    gen = seeded_generator(seed, device)  # every draw made on the device
     opt = torch.optim.Adam(model.net.parameters(), lr=cfg.lr)
     steps = int(cfg.train_steps)
     warm = max(1, steps // 20)
@@ -219,11 +220,11 @@ def train_ising_ddpm(model: IsingDDPM, configs: torch.Tensor, temperatures: torc
     model.net.train()
     for k in tqdm(range(steps), desc="DDPM steps", disable=not progress):
         b = min(int(cfg.batch_size), len(x_all))
-        idx = torch.randint(0, len(x_all), (b,), generator=gen)
-        sign = torch.where(torch.rand(b, generator=gen) < 0.5, -1.0, 1.0).to(device)
+        idx = torch.randint(0, len(x_all), (b,), generator=gen, device=device)
+        sign = torch.where(torch.rand(b, generator=gen, device=device) < 0.5, -1.0, 1.0)
         s = x_all[idx] * sign[:, None, None, None]
-        t = torch.randint(0, model.schedule.T, (b,), generator=gen).to(device)
-        noise = torch.randn(s.shape, generator=gen).to(device)
+        t = torch.randint(0, model.schedule.T, (b,), generator=gen, device=device)
+        noise = torch.randn(s.shape, generator=gen, device=device)
         loss = ising_ddpm_loss(model, model.net, s, t, t_all[idx], noise)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -250,6 +251,6 @@ def sample_ising_ddpm(model: IsingDDPM, T: torch.Tensor, device: torch.device, s
     x = ddim_sample(_AtTemperature(model, T.to(device)), (len(T), 1, model.L, model.L),
                     model.schedule, steps=steps, device=device, seed=seed, progress=False,
                     eta=float(eta))
-    coin = torch.rand(len(T), generator=torch.Generator().manual_seed(seed + 1))
-    flip = torch.where(coin < 0.5, -1.0, 1.0)
+    coin = torch.rand(len(T), generator=seeded_generator(seed + 1, device), device=device)
+    flip = torch.where(coin < 0.5, -1.0, 1.0).cpu()
     return torch.where(x.cpu() >= 0, 1.0, -1.0) * flip[:, None, None, None]

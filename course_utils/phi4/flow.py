@@ -38,10 +38,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..flows import AffineCoupling, CouplingFlow, checkerboard_mask
 from ..lattice import effective_sample_size
+from ..progress import tqdm
 from .action import action, check_couplings
 
 __all__ = [

@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass
 
 import torch
-from tqdm.auto import tqdm
 
+from ..progress import tqdm
 from .action import action, check_couplings, force
 
 __all__ = ["leapfrog", "hamiltonian", "hmc_step", "HMCRun", "hmc"]

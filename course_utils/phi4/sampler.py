@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..device import seeded_generator
+
 from ..lattice import Estimate, MetropolisChain, effective_sample_size, independence_metropolis
 from .flow import Phi4Flow, log_weights, sample_flow
 from .observables import chain_tau_int, measure
@@ -64,7 +66,7 @@ def flow_mcmc(
     independence Metropolis-Hastings through them in order."""
     phi, log_q = sample_flow(model, n, device, seed)
     log_w = log_weights(phi.double(), log_q.double(), model.config.m2, model.config.lam)
-    chain = independence_metropolis(log_w, torch.Generator().manual_seed(int(seed) + 1))
+    chain = independence_metropolis(log_w, seeded_generator(int(seed) + 1, log_w.device))
     return FlowMCMC(
         phi,
         log_q,
