@@ -28,7 +28,7 @@ from torch import nn
 
 from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from .device import DeviceLike, get_device
-from .families import ddpm, gans, ising, vae
+from .families import ddpm, flows, gans, ising, phi4, vae
 from .families.base import (PROFILE_NAMES, ExactDensity, Family, NoOptions, ProfileLike, config_from_dict,
                             field_specs)
 
@@ -73,8 +73,8 @@ def register(family: Family) -> Family:
 
 
 for _family in (gans.MLPGAN(), gans.DCGAN(), gans.ConditionalDCGAN(), gans.WGANGP(), vae.VAEFamily(),
-                ddpm.DDPMFamily(), ising.IsingRBMFamily(), ising.IsingGANFamily(), ising.IsingDDPMFamily(),
-                ising.IsingARFamily()):
+                ddpm.DDPMFamily(), flows.RealNVPFamily(), flows.FlowMatchingFamily(), ising.IsingRBMFamily(),
+                ising.IsingGANFamily(), ising.IsingDDPMFamily(), ising.IsingARFamily(), phi4.Phi4FlowFamily()):
     register(_family)
 
 

@@ -40,6 +40,18 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "ddpm_n_samples": (16, 300, 1_000),  # samples scored (notebook 07)
     "ddpm_ddim_steps": (5, 50, 50),
     "ddpm_n_per_digit": (2, 10, 100),  # guided samples per requested digit
+    # --- flows (notebook 07b): flow matching has the DDPM's UNet and budget (ddpm_* rows) ---
+    "fm_sample_steps": (5, 20, 20),  # Euler steps of the flow-matching sampler
+    "realnvp_layers": (4, 8, 8),  # checkerboard couplings of the MNIST Real-NVP
+    "realnvp_hidden": (8, 32, 32),  # channels of each coupling's CNN
+    "realnvp_train_steps": (30, 500, 10_000),  # optimiser steps, batch realnvp_batch_size
+    "realnvp_batch_size": (16, 32, 64),
+    "flows_toy_steps": (300, 3_000, 3_000),  # the 2-D Real-NVP and flow matching of notebook 07b
+    # --- lattice phi^4 (notebook 09b): L = 8, m^2 = -4, lambda = 8 (Albergo et al.'s tutorial) ---
+    "phi4_layers": (4, 16, 16),  # affine couplings of the flow
+    "phi4_train_steps": (60, 6_000, 12_000),  # reverse-KL steps
+    "phi4_hmc_steps": (200, 4_000, 20_000),  # HMC trajectories per chain (the reference)
+    "phi4_n_samples": (512, 8_192, 32_768),  # flow proposals for ESS and Metropolis-Hastings
     # --- summary: KL, VAE, RBM, score (notebooks 00, 00b) ---
     "kl_mc_samples": (10_000, 200_000, 1_000_000),  # Monte Carlo KL check
     "vae_epochs": (2, 30, 50),

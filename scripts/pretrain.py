@@ -58,8 +58,10 @@ sys.path.insert(0, str(ROOT))
 
 from course_utils import models  # noqa: E402
 from course_utils.data import MnistFallbackWarning, load_mnist, split_of  # noqa: E402
+from course_utils.flows import held_out_bpd  # noqa: E402
 from course_utils.ising import measure, profile_dataset  # noqa: E402
 from course_utils.ising.compare import physics_scores  # noqa: E402
+from course_utils.phi4 import flow_mcmc  # noqa: E402
 from course_utils.profiles import get_profile  # noqa: E402
 from course_utils.scoreboard import classifier_monitor, mmd_monitor, score_checkpoints  # noqa: E402
 from course_utils.scoring import MMDScorer  # noqa: E402
@@ -70,6 +72,8 @@ OUT = ROOT / "course_utils" / "pretrained"
 # family -> overrides of its laptop recipe: the shipped budget. Training order: what matters most first.
 SHIPPED: dict[str, dict[str, Any]] = {
     "ddpm": {"train_steps": 4_000},  # 2x the laptop profile
+    "flow-matching": {"train_steps": 4_000},  # the DDPM's UNet and budget
+    "realnvp": {"train_steps": 4_000},  # 8x the laptop profile
     "dcgan": {"train_images": 360_000},  # 1.5x
     "cdcgan": {"train_images": 360_000},
     "vae": {"epochs": 60},  # 2x
@@ -79,6 +83,7 @@ SHIPPED: dict[str, dict[str, Any]] = {
     "ising-gan": {},
     "ising-ddpm": {},
     "ising-ar": {},
+    "phi4-flow": {},  # notebook 09b's flow: the laptop recipe (6,000 reverse-KL steps)
 }
 SCORE_N, TEST_N, BOARD_N = 500, 200, 1000
 ISING_TEST_N = 100  # Ising samples per temperature of test_scores
@@ -177,7 +182,7 @@ def train(name: str, args: argparse.Namespace) -> dict:
     trained.meta = meta
     models.save(path, trained)
     print(f"   trained in {seconds:.0f} s; scoring", flush=True)
-    return (record if family.samples.digits else record_ising)(path, trained, args)
+    return recorder(trained)(path, trained, args)
 
 
 def score(path: Path, n: int, steps: int, all_digits: bool = True) -> tuple[dict, dict, str]:
@@ -205,31 +210,69 @@ def _entry(path: Path, trained: models.Trained) -> dict:
 def record(path: Path, trained: models.Trained, args: argparse.Namespace) -> dict:
     """Score the digit model at ``path``, store the scores in its ``meta``; its manifest entry."""
     meta = trained.meta
-    scores, reference, real_source = score(path, SCORE_N, 50)
-    sampling = trained.family.scoreboard_sampling(trained.config, True, 50, 1.0)
+    steps = getattr(trained.family.sampling("laptop"), "steps", 50)  # DDPM 50, flow matching 20
+    scores, reference, real_source = score(path, SCORE_N, steps)
+    sampling = trained.family.scoreboard_sampling(trained.config, True, steps, 1.0)
     meta["scores"], meta["reference"] = scores, reference
     meta["score_setting"] = {"n": SCORE_N, "seed": SEED, "real": f"{SCORE_N} held-out digits ({real_source})",
                              "row": sampling[0], "options": dataclasses.asdict(sampling[1])}
     if "all_digits" in trained.family.option_names():  # the same model without a label
-        meta["scores_unlabelled"], _, _ = score(path, SCORE_N, 50, all_digits=False)
+        meta["scores_unlabelled"], _, _ = score(path, SCORE_N, steps, all_digits=False)
     meta["test_scores"], _, _ = score(path, TEST_N, 20)
     iterative = "steps" in trained.family.option_names()
     meta["test_setting"] = {"n": TEST_N, "seed": SEED,
                             **({"steps": 20, "eta": 1.0, "all_digits": True} if iterative else {})}
+    if trained.name == "realnvp":  # a likelihood model: held-out bits per dimension
+        meta["bpd"] = held_out_bits_per_dim(trained)
     if args.board:
-        meta["scores_1000"], meta["reference_1000"], _ = score(path, BOARD_N, 50)
+        meta["scores_1000"], meta["reference_1000"], _ = score(path, BOARD_N, steps)
     meta["scored"] = now()
     models.save(path, trained)
     entry = _entry(path, trained) | {
         "scores": _plain(scores), "test_scores": _plain(meta["test_scores"]),
         "score_setting": meta["score_setting"], "test_setting": meta["test_setting"],
         "reference": _plain(reference), "date": meta["date"], "command": meta["command"], "scored": meta["scored"]}
-    for key in ("scores_unlabelled", "scores_1000", "reference_1000"):
+    for key in ("scores_unlabelled", "scores_1000", "reference_1000", "bpd"):
         if key in meta:
             entry[key] = _plain(meta[key])
     print(f"   {path.name}: {entry['size']:,} bytes; FD {scores['fd_features']:.1f} "
           f"(floor {reference['fd_features']:.1f}), confidence {scores['confidence']:.3f}, "
           f"spread {scores['class_spread']:.3f}", flush=True)
+    return entry
+
+
+def held_out_bits_per_dim(trained: models.Trained) -> dict:
+    """Bits per dimension of every held-out digit (one dequantisation each, seed 0), and of the
+    first 200 (``test``: what ``tests/test_pretrained.py`` recomputes)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MnistFallbackWarning)
+        held_out = load_mnist(train=False)
+    images = split_of(held_out)[0]
+    return {"held_out": held_out_bpd(trained.model, images, "cpu", seed=0), "n": len(images),
+            "test": held_out_bpd(trained.model, images[:TEST_N], "cpu", seed=0), "test_n": TEST_N,
+            "real": held_out.source}
+
+
+def record_field(path: Path, trained: models.Trained, args: argparse.Namespace) -> dict:
+    """The phi^4 flow as a sampler (notebook 09b, benchmarks/phi4.py): ESS/N of 4,096 fresh draws,
+    the acceptance of independence Metropolis-Hastings through 8,192 others, the observables of
+    the corrected chain; ``test_scores``: the ESS/N of 1,024 draws (seed 0), which the test
+    recomputes."""
+    meta, model = trained.meta, trained.model
+    fresh = flow_mcmc(model, 4_096, "cpu", seed=SEED)
+    chain = flow_mcmc(model, 8_192, "cpu", seed=SEED + 1)
+    observables = chain.observables("mcmc")
+    meta["scores"] = {"ess": fresh.ess, "ess_n": 4_096, "acceptance": chain.acceptance, "mh_n": 8_192,
+                      "tau_int": chain.tau_int,
+                      "corrected": {k: list(observables[k]) for k in ("chi2", "abs_M", "ising_energy")}}
+    meta["test_setting"] = {"n": 1_024, "seed": SEED}
+    meta["test_scores"] = {"ess": flow_mcmc(model, 1_024, "cpu", seed=SEED).ess}
+    meta["scored"] = now()
+    models.save(path, trained)
+    entry = _entry(path, trained) | {"scores": meta["scores"], "test_scores": meta["test_scores"],
+                                     "test_setting": meta["test_setting"], "date": meta["date"],
+                                     "command": meta["command"], "scored": meta["scored"]}
+    print(f"   {path.name}: ESS/N {fresh.ess:.3f}, acceptance {chain.acceptance:.3f}", flush=True)
     return entry
 
 
@@ -290,6 +333,14 @@ def record_ising(path: Path, trained: models.Trained, args: argparse.Namespace) 
               "scored": meta["scored"]}
     print(f"   {path.name}: {entry['size']:,} bytes", flush=True)
     return entry
+
+
+def recorder(trained: models.Trained):  # noqa: ANN201
+    """How a shipped model is judged: digits by the scoreboard, spins by their physics, fields as a
+    sampler."""
+    if trained.family.samples.digits:
+        return record
+    return record_field if trained.name == "phi4-flow" else record_ising
 
 
 def read_manifest() -> dict:
@@ -369,8 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             path = OUT / f"{name}.pt"
             trained = models.load(path, "cpu", family=name)
             print(f"== {name}: scoring {path} again", flush=True)
-            scorer = record if trained.family.samples.digits else record_ising
-            entry = scorer(path, trained, args)
+            entry = recorder(trained)(path, trained, args)
         else:
             entry = train(name, args)
         manifest = read_manifest()  # re-read: one file per model, the others kept

@@ -50,7 +50,7 @@ from ..images import to_unit_range
 from ..profiles import PROFILE_NAMES, Profile, get_profile
 
 __all__ = [
-    "Family", "DigitFamily", "ExactDensity", "NoOptions", "no_monitor", "SampleKind", "DIGITS", "SPINS", "FieldSpec", "field_specs",
+    "Family", "DigitFamily", "ExactDensity", "NoOptions", "no_monitor", "SampleKind", "DIGITS", "SPINS", "FIELDS", "FieldSpec", "field_specs",
     "config_from_dict", "check_options_value",
 ]
 
@@ -90,8 +90,15 @@ def _spin_array(samples: torch.Tensor) -> np.ndarray:
     return torch.where(samples >= 0, 1, -1).to(torch.int8).reshape(n, height, width).numpy()
 
 
+def _field_array(samples: torch.Tensor) -> np.ndarray:
+    """Real field values, float32 (n, L, L)."""
+    n, height, width = len(samples), *samples.shape[-2:]
+    return samples.detach().float().reshape(n, height, width).numpy()
+
+
 DIGITS = SampleKind("images", "images", _digit_array, digits=True)
 SPINS = SampleKind("spin configurations", "spins", _spin_array)
+FIELDS = SampleKind("field configurations", "phi", _field_array)
 
 
 # --- sampling options and config fields, read from their types ---------------------------------
@@ -142,6 +149,8 @@ def _spec(name: str, annotation: Any, field: dataclasses.Field) -> FieldSpec:
         raise TypeError(f"field {name}: the command line cannot offer a {annotation!r}")
     default = field.default if field.default is not dataclasses.MISSING else None
     meta = dict(field.metadata)
+    if choices is None and "choices" in meta:  # a str field that names its choices
+        choices = tuple(meta["choices"])
     return FieldSpec(name, annotation, optional, choices, nargs, meta.get("help"), default, meta.get("metavar"))
 
 
