@@ -33,6 +33,8 @@ import torch
 
 from course_utils import models, pretrained
 from course_utils.checkpoints import CheckpointError
+from course_utils.families.base import FIELDS
+from course_utils.phi4 import flow_mcmc
 from course_utils.ising import measure
 from course_utils.scoreboard import score_checkpoints
 
@@ -41,6 +43,7 @@ ENTRIES = pretrained.manifest()
 SHIPPED = sorted(ENTRIES)
 DIGITS = [name for name in SHIPPED if models.get(name).samples.digits]
 ISING = [name for name in SHIPPED if name.startswith("ising-")]
+FIELD_FLOWS = [name for name in SHIPPED if models.get(name).samples is FIELDS]
 
 
 def test_shipped_files_are_named_after_their_family_and_all_fit_in_20_mb():
@@ -114,6 +117,32 @@ def test_shipped_ising_checkpoint_loads_weights_only_and_its_physics_is_as_recor
         for key in ("e", "abs_m"):
             (value, error), (recorded, recorded_error) = got[key], want[key]
             assert abs(value - recorded) <= 5 * math.hypot(error, recorded_error) + 0.005, (T, key, value, recorded)
+
+
+@pytest.mark.skipif("realnvp" not in SHIPPED, reason="no Real-NVP shipped")
+def test_the_shipped_real_nvp_gives_its_recorded_bits_per_dimension():
+    """Held-out bits/dim (one dequantisation per digit, seed 0) of the first 200 held-out digits
+    come back; all of them scored <= 1.5 bits/dim when it was shipped (issue 22's goal)."""
+    from course_utils.data import load_mnist, split_of
+    from course_utils.flows import held_out_bpd
+
+    trained = _load_shipped("realnvp")
+    bpd = trained.meta["bpd"]
+    images = split_of(load_mnist(train=False))[0][: bpd["test_n"]]
+    assert held_out_bpd(trained.model, images, "cpu", seed=0) == pytest.approx(bpd["test"], abs=0.01)
+    assert bpd["held_out"] <= 1.5, bpd
+
+
+@pytest.mark.parametrize("name", FIELD_FLOWS)
+def test_shipped_field_flow_samples_as_recorded(name):
+    """The phi^4 flow as a sampler: the ESS/N of ``test_setting["n"]`` fresh draws (seed
+    ``test_setting["seed"]``) comes back; the recorded scores meet issue 23's goals."""
+    trained = _load_shipped(name)
+    meta = trained.meta
+    setting = meta["test_setting"]
+    ess = flow_mcmc(trained.model, setting["n"], "cpu", seed=setting["seed"]).ess
+    assert abs(ess - meta["test_scores"]["ess"]) <= 0.02, (ess, meta["test_scores"])
+    assert meta["scores"]["ess"] >= 0.5 and meta["scores"]["acceptance"] >= 0.5, meta["scores"]
 
 
 def _one_line_naming(err: Exception, path) -> str:
@@ -205,7 +234,9 @@ def test_manifest_matches_the_checkpoints_meta():
     for name, entry in ENTRIES.items():
         meta = models.load(pretrained.DIR / entry["file"]).meta
         assert entry["budget"] == meta["budget"]
-        if name in ISING:
+        if name in FIELD_FLOWS:
+            assert entry["scores"]["ess"] == pytest.approx(meta["scores"]["ess"])
+        elif name in ISING:
             assert entry["test_scores"] == meta["test_scores"]
             assert entry["scores"]["misses"] == len(meta["scores"]["misses"])
         else:
