@@ -117,10 +117,10 @@ def lecture_loop(image_path: str, num_epochs: int, device: torch.device) -> floa
     all_d_losses, all_g_losses, all_d_real, all_d_fake = [], [], [], []
     torch.manual_seed(1)
     start = time.perf_counter()
-    for epoch in range(1, num_epochs + 1):
+    for _epoch in range(1, num_epochs + 1):
         d_losses, g_losses = [], []
         d_vals_real, d_vals_fake = [], []
-        for i, (x, _) in enumerate(mnist_dl):
+        for x, _ in mnist_dl:
             d_loss, d_proba_real, d_proba_fake = d_train(x)
             d_losses.append(d_loss)
             g_losses.append(g_train(x))

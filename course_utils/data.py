@@ -229,7 +229,7 @@ def write_mnist_raw(
 # --- download and fallback ------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _network_available(timeout: float = 2.0) -> bool:
     """Whether one of torchvision's MNIST mirrors accepts a TCP connection within ``timeout`` seconds.
 

@@ -29,8 +29,15 @@ from torch import nn
 from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from .device import DeviceLike, get_device
 from .families import ddpm, flows, gans, ising, phi4, vae
-from .families.base import (PROFILE_NAMES, ExactDensity, Family, NoOptions, ProfileLike, config_from_dict,
-                            field_specs)
+from .families.base import (
+    PROFILE_NAMES,
+    ExactDensity,
+    Family,
+    NoOptions,
+    ProfileLike,
+    config_from_dict,
+    field_specs,
+)
 
 __all__ = ["FAMILIES", "Family", "Trained", "register", "get", "family_of", "recipe", "build", "fit", "wrap",
            "save", "load"]

@@ -80,7 +80,7 @@ def plot_epoch_samples(
         )
     fig, axes = plt.subplots(len(epochs), n_per_epoch, figsize=(1.6 * n_per_epoch, 1.7 * len(epochs)),
                              squeeze=False)
-    for row, epoch in zip(axes, epochs):
+    for row, epoch in zip(axes, epochs, strict=True):
         images = samples[kept.index(epoch)]
         for j, ax in enumerate(row):
             ax.imshow(torch.as_tensor(images[j]).reshape(28, 28).numpy(), cmap="gray_r", vmin=-1, vmax=1)

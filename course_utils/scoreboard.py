@@ -28,7 +28,6 @@ confidence and the spread.
 from __future__ import annotations
 
 import json
-import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -43,8 +42,15 @@ from .data import MnistFallbackWarning, load_mnist, split_of
 from .device import DeviceLike, get_device
 from .gan import GANConfig, sample_gan
 from .images import to_unit_range
-from .scoring import (MMDScorer, class_spread, classifier_features, classify_samples, frechet_distance, mmd2,
-                      pixel_features)
+from .scoring import (
+    MMDScorer,
+    class_spread,
+    classifier_features,
+    classify_samples,
+    frechet_distance,
+    mmd2,
+    pixel_features,
+)
 
 __all__ = ["METRICS", "class_spread", "classifier_monitor", "mmd_monitor", "score_images", "score_checkpoints",
            "format_table", "plot_scoreboard", "plot_class_histograms", "write_scoreboard", "model_name"]
@@ -231,13 +237,13 @@ def plot_scoreboard(board: dict[str, Any]) -> Figure:
                      layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.0 + 0.1 * n_rows, 1.0])
     colors = ["0.6"] + [f"C{i}" for i in range(n_rows - 1)]
-    for col, (ax, (key, (title, higher))) in enumerate(zip(top.subplots(1, len(METRICS)), METRICS.items())):
+    for col, (ax, (key, (title, higher))) in enumerate(zip(top.subplots(1, len(METRICS)), METRICS.items(), strict=True)):
         ax.barh(range(n_rows), [r[key] for r in rows], color=colors)
         ax.set_yticks(range(n_rows), names if col == 0 else [""] * n_rows)
         ax.invert_yaxis()
         ax.set_title(f"{title} {'↑' if higher else '↓'}", fontsize=10)
     axes = bottom.subplots(1, n_rows, squeeze=False)[0]
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes, names, strict=True):
         images = board["samples"][name].reshape(-1, 28, 28)[:16]
         tiles = torch.ones(4 * 29 + 1, 4 * 29 + 1)
         for k, image in enumerate(images):
@@ -258,7 +264,7 @@ def plot_class_histograms(histograms: dict[str, Any]) -> Figure:
 
     fig, axes = plt.subplots(1, len(histograms), figsize=(3.0 * len(histograms), 2.8),
                              sharey=True, squeeze=False, layout="constrained")
-    for k, (ax, (name, counts)) in enumerate(zip(axes[0], histograms.items())):
+    for k, (ax, (name, counts)) in enumerate(zip(axes[0], histograms.items(), strict=True)):
         counts = torch.as_tensor(counts, dtype=torch.float64)
         ax.bar(range(10), (counts / counts.sum()).numpy(), color="0.6" if k == 0 else f"C{k - 1}")
         ax.axhline(0.1, color="k", lw=0.8, ls=":")

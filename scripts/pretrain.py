@@ -362,7 +362,7 @@ def write_manifest(manifest: dict) -> None:
 def check() -> int:
     manifest = read_manifest()
     problems, total = [], 0
-    for name, entry in manifest["models"].items():
+    for entry in manifest["models"].values():
         path = OUT / entry["file"]
         if not path.is_file():
             problems.append(f"{path}: missing")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from course_utils.scoring.classifier import WEIGHTS_DIR, accuracy, save_classifier, train_classifier
 from course_utils.data import MnistFallbackWarning, load_mnist
+from course_utils.scoring.classifier import WEIGHTS_DIR, accuracy, save_classifier, train_classifier
 
 
 def main(argv: list[str] | None = None) -> int:

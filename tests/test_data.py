@@ -148,7 +148,7 @@ def test_gzip_round_trip_matches_uncompressed(tmp_path, fallback_digits):
         assert int.from_bytes(fh.read(4), "big") == 2051  # MNIST's image magic number
     zipped = load_mnist(root=tmp_path / "gz", download=False).tensors
     plain = load_mnist(root=tmp_path / "plain", download=False).tensors
-    assert all(torch.equal(a, b) for a, b in zip(zipped, plain))
+    assert all(torch.equal(a, b) for a, b in zip(zipped, plain, strict=True))
 
 
 def test_network_probe_is_cached_and_bounded_by_its_timeout(monkeypatch):

@@ -3,8 +3,15 @@ import pytest
 import torch
 
 from course_utils.diffusion import (
-    EMA, ddim_sample, ddpm_sample, diffusion_loss, make_schedule, optimal_eps_mse,
-    posterior_mean_variance, q_sample, train_diffusion,
+    EMA,
+    ddim_sample,
+    ddpm_sample,
+    diffusion_loss,
+    make_schedule,
+    optimal_eps_mse,
+    posterior_mean_variance,
+    q_sample,
+    train_diffusion,
 )
 from course_utils.diffusion.unet import MLPDenoiser, SmallUNet
 

@@ -15,8 +15,13 @@ import pytest
 
 from course_utils.exercises import CHECKS, CORRECT, NOT_YET
 from course_utils.exercises.verdict import EXPECT_ENV
-from course_utils.publish.editions import (CHECK_TAG, EXERCISE_TAG, SOLUTION_TAG, hide_solutions,
-                                           write_student_edition)
+from course_utils.publish.editions import (
+    CHECK_TAG,
+    EXERCISE_TAG,
+    SOLUTION_TAG,
+    hide_solutions,
+    write_student_edition,
+)
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("*.py"))
@@ -135,7 +140,7 @@ def test_hide_solutions_collapses_or_removes():
         "hide_solutions works on a copy"
     details = [c for c in collapsed.cells if SOLUTION_TAG in _tags(c)]
     assert [c.cell_type for c in details] == ["markdown"] * len(solutions)
-    for cell, code in zip(details, solutions):
+    for cell, code in zip(details, solutions, strict=True):
         assert cell.source.startswith("<details>") and code in cell.source
         assert cell.source.rstrip().endswith("</details>")
     assert sum(EXERCISE_TAG in _tags(c) for c in collapsed.cells) == len(solutions)

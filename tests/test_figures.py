@@ -11,7 +11,11 @@ import torch
 from PIL import Image
 
 from course_utils.publish.figures import (
-    DIAGRAMS, image_grid, write_figures, write_frames_gif, write_samples_gif,
+    DIAGRAMS,
+    image_grid,
+    write_figures,
+    write_frames_gif,
+    write_samples_gif,
 )
 
 STALE = "run `make figures` (python -m course_utils figures --out figures)"

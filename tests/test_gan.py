@@ -7,9 +7,17 @@ import torch
 from torch import nn
 
 from course_utils.gan import (
-    build_gan, create_noise, d_train, g_train, gan_config, make_optimizers, sample_gan, train_gan,
+    build_gan,
+    create_noise,
+    d_train,
+    g_train,
+    gan_config,
+    make_discriminator_network,
+    make_generator_network,
+    make_optimizers,
+    sample_gan,
+    train_gan,
 )
-from course_utils.gan import make_discriminator_network, make_generator_network
 
 
 def test_create_noise_modes():
@@ -75,7 +83,7 @@ def test_d_train_and_g_train_take_the_lectures_steps():
         assert torch.allclose(p_real, d_ref[1], atol=1e-6) and torch.allclose(p_fake, d_ref[2], atol=1e-6)
         assert math.isclose(g_loss.item(), g_ref, rel_tol=1e-5)
     for ours, ref in zip(list(gen.parameters()) + list(disc.parameters()),
-                         list(gen_ref.parameters()) + list(disc_ref.parameters())):
+                         list(gen_ref.parameters()) + list(disc_ref.parameters()), strict=True):
         assert torch.allclose(ours, ref, atol=1e-5)
     assert all(p.requires_grad for p in disc.parameters()), "g_train must give D its gradients back"
 
@@ -210,7 +218,7 @@ def test_dcgan_and_wgan_gp_train_through_the_same_loop(digits):
         history = train_gan(gen, disc, x, dataclasses.replace(config, epochs=1), "cpu", g_opt, d_opt,
                             progress=False)
         assert all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"])
-        assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters())), architecture
+        assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters(), strict=True)), architecture
         assert sample_gan(gen, 3, config.z_size).shape == (3, 1, 28, 28)
     with pytest.raises(ValueError, match="never"):
         train_gan(gen, disc, x[:128], gan_config(architecture="wgan-gp", epochs=1), progress=False)

@@ -10,7 +10,13 @@ import torch
 
 from course_utils import cli, models
 from course_utils.ising import measure
-from course_utils.ising.autoregressive import IsingAR, IsingARConfig, log_prob, sample_ar, sample_ar_mh
+from course_utils.ising.autoregressive import (
+    IsingAR,
+    IsingARConfig,
+    log_prob,
+    sample_ar,
+    sample_ar_mh,
+)
 from course_utils.ising.compare import GOAL, compare, goal_failures
 from course_utils.ising.conditioning import temperature_features, temperature_rows
 

@@ -6,9 +6,21 @@ import pytest
 import torch
 
 from course_utils.ising import (
-    T_C, energy_per_spin, exact_enumeration, histogram_edges, integrated_autocorrelation_time, ising_dataset,
-    kaufman, log_partition_function, measure, onsager_energy_per_spin, onsager_magnetisation,
-    onsager_specific_heat_per_spin, profile_dataset, sample_configurations, specific_heat_per_spin,
+    T_C,
+    energy_per_spin,
+    exact_enumeration,
+    histogram_edges,
+    integrated_autocorrelation_time,
+    ising_dataset,
+    kaufman,
+    log_partition_function,
+    measure,
+    onsager_energy_per_spin,
+    onsager_magnetisation,
+    onsager_specific_heat_per_spin,
+    profile_dataset,
+    sample_configurations,
+    specific_heat_per_spin,
     wolff_step_numpy,
 )
 from course_utils.ising.data import cache_path

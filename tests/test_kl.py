@@ -5,8 +5,14 @@ import pytest
 import torch
 
 from course_utils.summary.divergences import (
-    fit_gaussian_kl, js_discrete, kl_diag_normal_standard, kl_discrete, kl_monte_carlo, kl_normal,
-    mixture_log_prob, mixture_sample,
+    fit_gaussian_kl,
+    js_discrete,
+    kl_diag_normal_standard,
+    kl_discrete,
+    kl_monte_carlo,
+    kl_normal,
+    mixture_log_prob,
+    mixture_sample,
 )
 
 
@@ -36,13 +42,13 @@ def test_kl_is_nonnegative_and_asymmetric():
     assert float(forward.min()) > 0 and float(reverse.min()) > 0
     assert float((forward - reverse).abs().median()) > 0.1  # asymmetric for a typical pair
     dirichlet = torch.distributions.Dirichlet(torch.ones(5, dtype=torch.float64))
-    assert all(kl_discrete(p, q) >= 0 for p, q in zip(dirichlet.sample((500,)), dirichlet.sample((500,))))
+    assert all(kl_discrete(p, q) >= 0 for p, q in zip(dirichlet.sample((500,)), dirichlet.sample((500,)), strict=True))
 
 
 def test_vae_kl_term_is_sum_of_univariate_kls():
     mu = torch.tensor([[0.5, -1.0, 0.0]], dtype=torch.float64)
     logvar = torch.tensor([[0.2, -0.7, 0.0]], dtype=torch.float64)
-    by_hand = sum(float(kl_normal(m, math.exp(lv / 2), 0.0, 1.0)) for m, lv in zip(mu[0].tolist(), logvar[0].tolist()))
+    by_hand = sum(float(kl_normal(m, math.exp(lv / 2), 0.0, 1.0)) for m, lv in zip(mu[0].tolist(), logvar[0].tolist(), strict=True))
     assert float(kl_diag_normal_standard(mu, logvar)[0]) == pytest.approx(by_hand, rel=1e-12)
 
 

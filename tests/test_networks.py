@@ -2,7 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.gan import discriminator_logits, make_discriminator_network, make_generator_network
+from course_utils.gan import (
+    discriminator_logits,
+    make_discriminator_network,
+    make_generator_network,
+)
 
 # What the lecture's notebook prints for print(gen_model) and print(disc_model).
 LECTURE_GENERATOR = """Sequential(

@@ -5,7 +5,11 @@ import torch
 from matplotlib.figure import Figure
 
 from course_utils.gan.game import (
-    js_divergence, normal_pdf, optimal_discriminator, simultaneous_gradient_play, value_function,
+    js_divergence,
+    normal_pdf,
+    optimal_discriminator,
+    simultaneous_gradient_play,
+    value_function,
 )
 from course_utils.plotting import plot_epoch_samples, plot_gan_history, show_images
 

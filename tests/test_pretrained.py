@@ -23,7 +23,6 @@ shipped file that no longer is the laptop profile's recipe fails the config chec
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import shutil
@@ -34,8 +33,8 @@ import torch
 from course_utils import models, pretrained
 from course_utils.checkpoints import CheckpointError
 from course_utils.families.base import FIELDS
-from course_utils.phi4 import flow_mcmc
 from course_utils.ising import measure
+from course_utils.phi4 import flow_mcmc
 from course_utils.scoreboard import score_checkpoints
 
 pytestmark = pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")

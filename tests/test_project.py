@@ -1,12 +1,12 @@
 """The project's own promises: one test command, dependencies in step, no GPU-only calls,
 paired notebooks in sync with their sources."""
 import re
-import tomllib
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"pytorch": "torch"}

@@ -6,8 +6,18 @@ import pytest
 import torch
 
 from course_utils.summary.rbm import (
-    RBM, all_states, binarize, cd_gradient, energy, exact_gradient, free_energy, gibbs_chain, init_visible_bias,
-    log_likelihood, log_partition, train_rbm,
+    RBM,
+    all_states,
+    binarize,
+    cd_gradient,
+    energy,
+    exact_gradient,
+    free_energy,
+    gibbs_chain,
+    init_visible_bias,
+    log_likelihood,
+    log_partition,
+    train_rbm,
 )
 
 

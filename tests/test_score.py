@@ -1,12 +1,21 @@
 """Score-based models: Langevin on a Gaussian, exact mixture scores, Tweedie, denoising score matching."""
-import math
 
 import pytest
 import torch
 
 from course_utils.summary.score_matching import (
-    ScoreNet, annealed_langevin, dsm_loss, gmm_log_prob, gmm_params, gmm_sample, gmm_score, langevin,
-    max_stable_eps, noise_levels, train_score_model, tweedie_denoise,
+    ScoreNet,
+    annealed_langevin,
+    dsm_loss,
+    gmm_log_prob,
+    gmm_params,
+    gmm_sample,
+    gmm_score,
+    langevin,
+    max_stable_eps,
+    noise_levels,
+    train_score_model,
+    tweedie_denoise,
 )
 
 

@@ -4,13 +4,19 @@ import json
 import math
 
 import pytest
-import torch
 
-from course_utils.cli import main
 from course_utils import models
+from course_utils.cli import main
 from course_utils.gan import gan_config
-from course_utils.scoreboard import (REFERENCE, class_spread, classifier_monitor, format_table,
-                                     score_images, score_checkpoints, write_scoreboard)
+from course_utils.scoreboard import (
+    REFERENCE,
+    class_spread,
+    classifier_monitor,
+    format_table,
+    score_checkpoints,
+    score_images,
+    write_scoreboard,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")
 

@@ -5,11 +5,20 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.scoring.classifier import ClassifierWeightsError, classifier_info, load_classifier, sha256_of
-from course_utils.scoring.classifier import WEIGHTS_DIR
 from course_utils.data import load_mnist, split_of
-from course_utils.scoring.features import (classifier_features, classifier_probabilities, classify_samples,
-                                   pixel_features)
+from course_utils.scoring.classifier import (
+    WEIGHTS_DIR,
+    ClassifierWeightsError,
+    classifier_info,
+    load_classifier,
+    sha256_of,
+)
+from course_utils.scoring.features import (
+    classifier_features,
+    classifier_probabilities,
+    classify_samples,
+    pixel_features,
+)
 
 
 class Recorder(nn.Module):

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_utils.scoring import kernels
+from course_utils.scoring import MMDScorer, compute_score, kernels, mmd2
 from course_utils.scoring.tiling import DEFAULT_MEMORY_BUDGET
-from course_utils.scoring import MMDScorer, compute_score, mmd2
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (
     ["mps"] if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available() else [])

@@ -9,11 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.scoring import kernels
 from course_utils.scoring import (
     RangeMismatchWarning,
     frechet_distance,
     frechet_distance_from_moments,
+    kernels,
     kid,
     mmd2,
     mmd_permutation_test,

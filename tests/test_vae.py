@@ -9,8 +9,17 @@ from course_utils import models
 from course_utils.checkpoints import CheckpointError
 from course_utils.summary.divergences import kl_normal
 from course_utils.summary.vae import (
-    VAE, build_vae, elbo_terms, linear_gaussian_elbo, linear_gaussian_log_evidence, linear_gaussian_posterior,
-    reparameterize, sample_vae, train_vae, vae_config, vae_loss_terms,
+    VAE,
+    build_vae,
+    elbo_terms,
+    linear_gaussian_elbo,
+    linear_gaussian_log_evidence,
+    linear_gaussian_posterior,
+    reparameterize,
+    sample_vae,
+    train_vae,
+    vae_config,
+    vae_loss_terms,
 )
 
 

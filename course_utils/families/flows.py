@@ -15,9 +15,18 @@ from typing import Any, Literal
 import torch
 
 from ..data import split_of
-from ..flows import (FlowMatching, FlowMatchingConfig, RealNVP, RealNVPConfig, build_flow_matching,
-                     build_realnvp, sample_flow_matching, sample_realnvp, train_flow_matching,
-                     train_realnvp)
+from ..flows import (
+    FlowMatching,
+    FlowMatchingConfig,
+    RealNVP,
+    RealNVPConfig,
+    build_flow_matching,
+    build_realnvp,
+    sample_flow_matching,
+    sample_realnvp,
+    train_flow_matching,
+    train_realnvp,
+)
 from .base import DigitFamily, Monitor, NoOptions, ProfileLike, no_monitor, profile_of
 
 __all__ = ["RealNVPFamily", "FlowMatchingFamily", "FlowMatchingSampling", "RealNVPSampling"]

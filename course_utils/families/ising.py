@@ -21,21 +21,34 @@ only its own.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from ..ising.autoregressive import IsingAR, IsingARConfig, log_prob, sample_ar, sample_ar_mh, train_ar
+from ..ising.autoregressive import (
+    IsingAR,
+    IsingARConfig,
+    log_prob,
+    sample_ar,
+    sample_ar_mh,
+    train_ar,
+)
 from ..ising.conditioning import LatticeData, check_temperature, temperature_rows
 from ..ising.data import ising_dataset
 from ..ising.diffusion import IsingDDPM, IsingDDPMConfig, sample_ising_ddpm, train_ising_ddpm
 from ..ising.gan import IsingGAN, IsingGANConfig, sample_ising_gan, train_ising_gan
-from ..ising.rbm import IsingRBM, IsingRBMConfig, check_rbm_temperature, sample_ising_rbm, train_ising_rbm
+from ..ising.rbm import (
+    IsingRBM,
+    IsingRBMConfig,
+    check_rbm_temperature,
+    sample_ising_rbm,
+    train_ising_rbm,
+)
 from ..profiles import Profile
 from .base import SPINS, ExactDensity, Family, Monitor, ProfileLike, no_monitor, profile_of
 

@@ -16,7 +16,16 @@ import torch
 from torch.utils.data import TensorDataset
 
 from ..phi4 import Phi4Flow, Phi4FlowConfig, build_flow, sample_flow, train_flow
-from .base import FIELDS, ExactDensity, Family, Monitor, NoOptions, ProfileLike, no_monitor, profile_of
+from .base import (
+    FIELDS,
+    ExactDensity,
+    Family,
+    Monitor,
+    NoOptions,
+    ProfileLike,
+    no_monitor,
+    profile_of,
+)
 
 __all__ = ["Phi4FlowFamily"]
 

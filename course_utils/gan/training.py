@@ -26,10 +26,24 @@ from torch import nn
 from ..data import split_of
 from ..device import DeviceLike, get_device
 from ..progress import tqdm
-from .dcgan import (N_CLASSES, ConditionalDiscriminator, ConditionalGenerator, make_dcgan_discriminator,
-                    make_dcgan_generator, make_wgan_critic)
-from .losses import (MODES_Z, _check_labels, _check_loss, _generate, create_noise, d_train, g_train,
-                     is_conditional)
+from .dcgan import (
+    N_CLASSES,
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+    make_dcgan_discriminator,
+    make_dcgan_generator,
+    make_wgan_critic,
+)
+from .losses import (
+    MODES_Z,
+    _check_labels,
+    _check_loss,
+    _generate,
+    create_noise,
+    d_train,
+    g_train,
+    is_conditional,
+)
 from .networks import make_discriminator_network, make_generator_network
 
 __all__ = [
@@ -395,7 +409,7 @@ def _train_epoch(x_all: torch.Tensor, y_all: torch.Tensor | None, players: tuple
 
 def _record_epoch(history: dict[str, Any], epoch: int, means: list[float], seconds: float) -> None:
     history["epoch"].append(epoch)
-    for key, value in zip(("d_loss", "g_loss", "d_real", "d_fake"), means):
+    for key, value in zip(("d_loss", "g_loss", "d_real", "d_fake"), means, strict=True):
         history[key].append(value)
     history["seconds"].append(seconds)
 

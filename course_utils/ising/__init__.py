@@ -35,16 +35,37 @@ from __future__ import annotations
 
 from .data import cache_path, ising_dataset, profile_dataset
 from .exact import (
-    K_C, T_C, energy_per_spin, exact_enumeration, kaufman, log_partition_function, onsager_energy_per_spin,
-    onsager_magnetisation, onsager_specific_heat_per_spin, specific_heat_per_spin,
+    K_C,
+    T_C,
+    energy_per_spin,
+    exact_enumeration,
+    kaufman,
+    log_partition_function,
+    onsager_energy_per_spin,
+    onsager_magnetisation,
+    onsager_specific_heat_per_spin,
+    specific_heat_per_spin,
 )
 from .monte_carlo import (
-    T_SWITCH, choose_algorithm, integrated_autocorrelation_time, metropolis_sweep, run_chains,
-    sample_configurations, wolff_step, wolff_step_numpy,
+    T_SWITCH,
+    choose_algorithm,
+    integrated_autocorrelation_time,
+    metropolis_sweep,
+    run_chains,
+    sample_configurations,
+    wolff_step,
+    wolff_step_numpy,
 )
 from .observables import (
-    Estimate, as_spins, correlation_per_config, energy_per_config, hamiltonian, histogram_edges,
-    jackknife, magnetisation_per_config, measure,
+    Estimate,
+    as_spins,
+    correlation_per_config,
+    energy_per_config,
+    hamiltonian,
+    histogram_edges,
+    jackknife,
+    magnetisation_per_config,
+    measure,
 )
 
 __all__ = [

@@ -11,14 +11,20 @@
 """
 from __future__ import annotations
 
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
 from ..lattice import autocorrelation
-from .exact import (T_C, energy_per_spin, onsager_energy_per_spin, onsager_magnetisation,
-                    onsager_specific_heat_per_spin, specific_heat_per_spin)
+from .exact import (
+    T_C,
+    energy_per_spin,
+    onsager_energy_per_spin,
+    onsager_magnetisation,
+    onsager_specific_heat_per_spin,
+    specific_heat_per_spin,
+)
 
 __all__ = ["autocorrelation", "plot_autocorrelation", "plot_observables", "plot_lattices", "plot_correlations"]
 
@@ -46,7 +52,7 @@ def plot_observables(estimates: dict, L: int) -> Figure:
         "chi": (None, None),
     }
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
-    for ax, (key, title) in zip(axes, _PANELS):
+    for ax, (key, title) in zip(axes, _PANELS, strict=True):
         finite, infinite = exact_curves[key]
         if finite is not None:
             ax.plot(T_fine, finite, color="black", lw=1.2, label=f"exact, {L}x{L} torus (Kaufman)")

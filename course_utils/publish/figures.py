@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -40,7 +39,6 @@ from ..gan import make_discriminator_network, make_generator_network
 __all__ = [
     "generative_overview", "discriminator_vs_generator", "gan_steps", "gan_networks", "DIAGRAMS",
     "write_figures", "write_gifs_from", "figure_texts", "render_versions", "image_grid", "write_frames_gif", "write_samples_gif", "show_gif",
-    "figures_main",
 ]
 
 # One palette for every diagram: data is green, the generator blue, the discriminator orange,
@@ -167,11 +165,11 @@ def gan_steps() -> Figure:
     ]
     xs = np.linspace(0.95, 10.05, len(steps))
     boxes = []
-    for x, (title, body, color) in zip(xs, steps):
+    for x, (title, body, color) in zip(xs, steps, strict=True):
         boxes.append(_box(ax, x, 2.75, 1.5, 1.05, "", color))
         ax.text(x, 3.05, title, ha="center", va="center", size=10.5, weight="bold")
         ax.text(x, 2.6, body, ha="center", va="center", size=8.8)
-    for left, right in zip(boxes, boxes[1:]):
+    for left, right in zip(boxes, boxes[1:], strict=False):
         _arrow(ax, (left[1], 2.75), (right[0], 2.75))
     d_step = _box(ax, 3.6, 0.9, 3.3, 0.95, "4a  d_train(x)\nreal $\\to$ 1, $G(\\mathbf{z})$ $\\to$ 0\nupdate $\\theta_d$ only",
                   "disc", 9.5)
@@ -206,11 +204,11 @@ def gan_networks() -> Figure:
             ("Dropout\n$p=0.5$", "disc"), ("Linear\n100$\\to$1", "disc"), ("(Sigmoid)\n$D\\in(0,1)$", "disc"),
         ]),
     ]
-    for y, name, color, layers in rows:
+    for y, name, _color, layers in rows:
         ax.text(0.15, y + 0.62, name, size=11, weight="bold", color="#333333")
         xs = np.linspace(1.0, 10.0, len(layers))
-        boxes = [_box(ax, x, y, 1.35, 0.85, text, c, 9.5) for x, (text, c) in zip(xs, layers)]
-        for left, right in zip(boxes, boxes[1:]):
+        boxes = [_box(ax, x, y, 1.35, 0.85, text, c, 9.5) for x, (text, c) in zip(xs, layers, strict=True)]
+        for left, right in zip(boxes, boxes[1:], strict=False):
             _arrow(ax, (left[1], y), (right[0], y))
     # Counted from the networks themselves, so the caption cannot drift from the code.
     n_gen = sum(p.numel() for p in make_generator_network().parameters())

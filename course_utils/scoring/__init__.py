@@ -30,7 +30,8 @@ keeps the lecture's order. Inputs are tensors or arrays (N, ...) of the same val
 """
 from __future__ import annotations
 
-from .tiling import DEFAULT_MEMORY_BUDGET
+from .checks import RangeMismatchWarning
+from .diversity import within_class_distance
 from .features import (
     ClassifierSummary,
     class_spread,
@@ -48,9 +49,13 @@ from .mmd import (
     mmd2,
     mmd_permutation_test,
 )
-from .checks import RangeMismatchWarning
-from .diversity import within_class_distance
-from .two_sample import OneNNResult, frechet_distance, frechet_distance_from_moments, one_nn_accuracy
+from .tiling import DEFAULT_MEMORY_BUDGET
+from .two_sample import (
+    OneNNResult,
+    frechet_distance,
+    frechet_distance_from_moments,
+    one_nn_accuracy,
+)
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",

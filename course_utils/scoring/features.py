@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from .classifier import load_classifier
 from ..device import DeviceLike, get_device
 from .checks import RangeMismatchWarning, as_samples
+from .classifier import load_classifier
 
 __all__ = [
     "pixel_features",

@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .tiling import chunks, compute_dtype, tile_shape, to_float64
-from .kernels import Kernel, column_mean, prepare, squared_distance_tile
 from .checks import as_samples, check_pair, check_ranges, value_range
+from .kernels import Kernel, column_mean, prepare, squared_distance_tile
+from .tiling import chunks, compute_dtype, tile_shape, to_float64
 
 __all__ = ["frechet_distance", "frechet_distance_from_moments", "one_nn_accuracy", "OneNNResult"]
 
