@@ -1,4 +1,5 @@
-"""Sampling speed and quality: ancestral DDPM with T steps vs DDIM with 50 and 20 steps, one checkpoint.
+"""Sampling speed and quality: ancestral DDPM with T steps vs DDIM with
+50 and 20 steps, one checkpoint.
 
 Usage (after notebook 07, or ``python -m course_utils train ddpm --out ddpm.pt``):
 
@@ -35,7 +36,7 @@ SPEED_GOAL, SCORE_GOAL = 15.0, 1.10
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", default=str(artifacts_dir() / get_profile().name / "ddpm.pt"))
     parser.add_argument("-n", type=int, default=500, help="images per sampler (and held-out reals)")
     parser.add_argument("--threads", type=int, default=2)

@@ -45,7 +45,8 @@ GOAL = 4.0  # train_gan's images/s over the lecture loop's
 
 
 def lecture_loop(image_path: str, num_epochs: int, device: torch.device) -> float:
-    """The lecture's training code, as in the notebook (globals turned into locals). Returns images/s."""
+    """The lecture's training code, as in the notebook (globals turned
+    into locals). Returns images/s."""
     def create_noise(batch_size, z_size, mode_z):
         if mode_z == "uniform":
             input_z = torch.rand(batch_size, z_size) * 2 - 1
@@ -145,7 +146,8 @@ def ours(images: torch.Tensor, num_epochs: int, device: torch.device) -> float:
 
 
 def load_images(data_root: str | None):
-    """MNIST's 10k test set under ``data_root``; else the first 10k training images load_mnist finds."""
+    """MNIST's 10k test set under ``data_root``; else the first 10k
+    training images load_mnist finds."""
     if data_root and any((Path(data_root) / "MNIST" / "raw").glob("t10k-images-idx3-ubyte*")):
         return load_mnist(root=data_root, train=False, download=False)
     with warnings.catch_warnings():

@@ -4,7 +4,8 @@ Source: the lecture's notebook, which takes it from ``metric.py`` of the GAN-Met
 (Xu et al., 2018, "An empirical study on evaluation metrics of generative adversarial networks",
 github.com/xuqiantong/GAN-Metrics). Two changes only, marked ``# changed``:
 
-* the unconditional move to the GPU is replaced by ``.to(device)`` (the original fails on machines without CUDA);
+* the unconditional move to the GPU is replaced by ``.to(device)`` (the original
+  fails on machines without CUDA);
 * ``compute_score`` still prints, as in the lecture, and also returns the number so that it can
   be compared.
 

@@ -1,11 +1,13 @@
-"""MMD scoring: the lecture's code (transcribed, GPU-only move -> the device) beside ``course_utils``.
+"""MMD scoring: the lecture's code (transcribed, GPU-only move -> the
+device) beside ``course_utils``.
 
     python benchmarks/mmd.py --data-root /work/shared/data/mnist          # everything
     python benchmarks/mmd.py --repeats 3 --device cpu --no-scale
 
 Measured, on the same inputs (10k real MNIST digits in [-1, 1], 64 "fakes"):
 
-* one-shot: the lecture's ``compute_score(fake, real)`` against ``course_utils.scoring.compute_score``;
+* one-shot: the lecture's ``compute_score(fake, real)`` against
+  ``course_utils.scoring.compute_score``;
 * cached: ``MMDScorer(real).score(fake)`` per call (what scoring after every epoch costs), with the
   one-off ``MMDScorer(real)`` reported separately, against the lecture's per-call time;
 * scale: 30k reals x 5k fakes with ``compute_score`` (one call) and ``MMDScorer`` (set-up plus
@@ -267,7 +269,7 @@ def verdict(ok: bool, text: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-root", default=None, help="folder with MNIST/raw (the 10k test set)")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     parser.add_argument("--n-real", type=int, default=10_000)

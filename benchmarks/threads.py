@@ -1,4 +1,5 @@
-"""One CPU thread or two for the course's tiny networks: the same work timed both ways, side by side.
+"""One CPU thread or two for the course's tiny networks: the same work
+timed both ways, side by side.
 
 The 1-D GAN of notebook 01 (``train_toy_gan``), the 2-D score model of notebook 00b
 (``train_score_model``), the 2-D MLP denoiser of notebook 06 (``train_diffusion``) and, for
@@ -37,7 +38,8 @@ from course_utils.summary import score_matching as S  # noqa: E402
 
 
 def toy_gan(steps: int) -> None:
-    """Notebook 01's 1-D GAN; ``threads=None``: the thread count set by ``timed``, not its own choice."""
+    """Notebook 01's 1-D GAN; ``threads=None``: the thread count set by
+    ``timed``, not its own choice."""
     train_toy_gan(steps=steps, progress=False, threads=None)
 
 

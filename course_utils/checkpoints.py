@@ -37,7 +37,8 @@ def save_checkpoint(
     history: dict[str, Any] | None = None,
     meta: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``model``'s weights, its ``family`` and ``config`` and the training ``history`` to ``path``."""
+    """Write ``model``'s weights, its ``family`` and ``config`` and the
+    training ``history`` to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -55,7 +56,8 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint with ``weights_only=True``; any other file is one ``CheckpointError`` line."""
+    """Read a checkpoint with ``weights_only=True``; any other file is
+    one ``CheckpointError`` line."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {path}: train one first (see README, 'Command line').")

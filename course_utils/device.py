@@ -1,8 +1,9 @@
 """Device choice and reproducibility.
 
-The lecture's code moves tensors to the GPU unconditionally (``cuda()``) and so never runs on a laptop. Here the device is picked
-once, in the order ``cuda`` -> ``mps`` -> ``cpu``, and passed explicitly to every function that
-needs one. GPU and CPU runs take the same code path; only the device differs.
+The lecture's code moves tensors to the GPU unconditionally (``cuda()``) and so never runs
+on a laptop. Here the device is picked once, in the order ``cuda`` -> ``mps`` -> ``cpu``,
+and passed explicitly to every function that needs one. GPU and CPU runs take the same code
+path; only the device differs.
 """
 from __future__ import annotations
 

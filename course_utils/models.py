@@ -100,14 +100,16 @@ class Trained:
         return self.family.name
 
     def sample(self, n: int, device: DeviceLike = None, seed: int | None = 0, **options: Any) -> torch.Tensor:
-        """``n`` samples, float32 on the CPU, (n, 1, H, W); ``options`` as the family's ``options_type``."""
+        """``n`` samples, float32 on the CPU, (n, 1, H, W); ``options`` as
+        the family's ``options_type``."""
         device = get_device(device)
         samples = self.family.sample(self.model, _count(n), device, seed, self.family.options(**options))
         return samples.detach().float().cpu()
 
     def sample_with_log_q(self, n: int, device: DeviceLike = None, seed: int | None = 0,
                           **options: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """(samples as ``sample`` gives them, their exact log q) for a family with an exact density."""
+        """(samples as ``sample`` gives them, their exact log q) for a
+        family with an exact density."""
         if not isinstance(self.family, ExactDensity):
             raise ValueError(f"a {self.name} model has no exact density: only flows and autoregressive "
                              f"models give log q of their samples")
@@ -134,7 +136,8 @@ def get(name: str | Family) -> Family:
 
 
 def family_of(config: Any) -> Family:
-    """The family whose config ``config`` is (for the GANs, which share ``GANConfig``: by architecture)."""
+    """The family whose config ``config`` is (for the GANs, which share
+    ``GANConfig``: by architecture)."""
     matches = [f for f in FAMILIES.values() if isinstance(config, f.config_type)]
     if len(matches) > 1:
         matches = [f for f in matches if getattr(f, "architecture", None) == getattr(config, "architecture", None)]
@@ -150,7 +153,8 @@ def recipe(name: str | Family, profile: ProfileLike = None, **overrides: Any) ->
 
 
 def build(name: str | Family, config: Any = None, device: DeviceLike = None, **overrides: Any) -> Trained:
-    """A fresh, untrained model of family ``name`` (config: ``config`` or the defaults with ``overrides``)."""
+    """A fresh, untrained model of family ``name`` (config: ``config`` or the
+    defaults with ``overrides``)."""
     family = get(name)
     config = _config(family, config, overrides)
     return Trained(family, family.build(config, get_device(device)), config)
@@ -183,7 +187,8 @@ def fit(name: str | Family, config: Any = None, data: Any = None, device: Device
 
 
 def wrap(model: nn.Module, config: Any, history: dict[str, Any] | None = None) -> Trained:
-    """A model trained outside ``fit`` (e.g. with the lecture's own loop) as a ``Trained`` of its family."""
+    """A model trained outside ``fit`` (e.g. with the lecture's own loop) as
+    a ``Trained`` of its family."""
     return Trained(family_of(config), model, config, dict(history or {}))
 
 
@@ -194,7 +199,8 @@ def save(path: str | Path, trained: Trained, meta: dict[str, Any] | None = None)
 
 
 def load(path: str | Path, device: DeviceLike = None, family: str | None = None) -> Trained:
-    """Load a checkpoint of any family (``weights_only=True``), its model in eval mode on ``device``.
+    """Load a checkpoint of any family (``weights_only=True``), its
+    model in eval mode on ``device``.
 
     ``family``: the family expected (a one-line ``CheckpointError`` names the file if it holds
     another). A corrupt or foreign file is a one-line ``CheckpointError`` too.

@@ -100,7 +100,8 @@ def show_images(
     labels: Sequence[Any] | None = None,
 ) -> Figure:
     """A grid of images (``(N, 28, 28)``, ``(N, 1, 28, 28)`` or ``(N, 784)``) in ``value_range``,
-    by default the model range [-1, 1] of the data and of every sampler (``course_utils.images``)."""
+    by default the model range [-1, 1] of the data and of every
+    sampler (``course_utils.images``)."""
     images = torch.as_tensor(images).detach().float().cpu()
     n = len(images)
     if n == 0:

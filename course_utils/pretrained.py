@@ -64,7 +64,8 @@ def manifest() -> dict[str, Any]:
 
 
 def entry(name: str) -> dict[str, Any] | None:
-    """The manifest entry of family ``name`` (``"ddpm"``, ``"dcgan"``, ``"wgan-gp"``, ...), if shipped."""
+    """The manifest entry of family ``name`` (``"ddpm"``, ``"dcgan"``,
+    ``"wgan-gp"``, ...), if shipped."""
     return manifest().get(_name(name))
 
 
@@ -94,12 +95,14 @@ def verify(name: str) -> Path:
 
 
 def force_training() -> bool:
-    """True when ``COURSE_TRAIN`` is set to 1 (or true / yes / on): train even if a checkpoint is shipped."""
+    """True when ``COURSE_TRAIN`` is set to 1 (or true / yes / on): train even
+    if a checkpoint is shipped."""
     return os.environ.get(TRAIN_SWITCH, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def describe(meta: dict[str, Any]) -> str:
-    """A short account of a shipped checkpoint's budget and time, e.g. '4,000 steps of 128, 2x the laptop profile, trained in 41 min on a 2-core CPU with 1 torch thread'."""
+    """A short account of a shipped checkpoint's budget and time, e.g. '4,000 steps of 128, 2x the
+    laptop profile, trained in 41 min on a 2-core CPU with 1 torch thread'."""
     budget = meta.get("budget", {})
     if "steps" in budget:
         text = f"{budget['steps']:,} steps of {budget.get('batch_size', '?')}"
@@ -123,7 +126,8 @@ def describe(meta: dict[str, Any]) -> str:
 
 def load_or_train(name: str, train_fn: Callable[[], models.Trained], device: Any = None,
                   save_to: str | Path | None = None) -> models.Trained:
-    """The shipped ``name`` if one serves this profile (and ``COURSE_TRAIN`` is not 1), else ``train_fn()``.
+    """The shipped ``name`` if one serves this profile (and ``COURSE_TRAIN``
+    is not 1), else ``train_fn()``.
 
     Prints one line saying which. ``train_fn`` is the notebook's own training code and returns a
     ``models.Trained``. ``save_to``: also write the model used there (e.g. for the scoreboard;

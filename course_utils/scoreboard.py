@@ -4,7 +4,8 @@ Every checkpoint is sampled with the same number of images and scored against th
 real digits (``load_mnist(train=False)``, never seen in training) with the same numbers:
 
 * ``mmd2_features`` -- unbiased MMD^2 (the U-statistic, eq. (2) of ``course_utils.scoring.mmd``: 0
-  on average for a perfect model) in the 64 features of the project's MNIST classifier, Gaussian kernel, median bandwidth;
+  on average for a perfect model) in the 64 features of the project's MNIST classifier,
+  Gaussian kernel, median bandwidth;
 * ``mmd2_pixels`` -- the same in pixel space (784 values in [-1, 1]);
 * ``fd_features`` -- the Frechet distance between Gaussians fitted to the classifier features
   (FID with our classifier in place of Inception v3);

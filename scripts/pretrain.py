@@ -1,4 +1,5 @@
-"""Train the checkpoints that ship with the course (``course_utils/pretrained/``) and their manifest.
+"""Train the checkpoints that ship with the course
+(``course_utils/pretrained/``) and their manifest.
 
 The notebooks load these instead of training when the profile matches (``course_utils.pretrained``);
 ``COURSE_TRAIN=1`` makes them train anyway. Every shipped model is its family's laptop recipe
@@ -14,7 +15,8 @@ the time, the machine, this command and the scores; ``manifest.json`` lists ever
     python scripts/pretrain.py --check                   # verify the manifest's checksums and sizes
     python scripts/pretrain.py --rescore --only ddpm     # score a shipped file again, no training
 
-Scores of the digit models (``course_utils.scoreboard.score_checkpoints``, the scoreboard's own code):
+Scores of the digit models (``course_utils.scoreboard.score_checkpoints``,
+the scoreboard's own code):
 
 * ``scores``: 500 samples (seed 0; as the scoreboard samples the family with ``all_digits``: the
   DDPM with DDIM-50, eta = 1, the digits 0-9 in turn with guidance 1, i.e. p(x) = sum_y p(y)
@@ -25,7 +27,8 @@ Scores of the digit models (``course_utils.scoreboard.score_checkpoints``, the s
 * ``test_scores``: the setting of ``tests/test_pretrained.py``, 200 against 200 (iterative
   samplers: 20 steps, eta = 1), which the test recomputes and compares.
 
-The Ising models of notebook 09 are judged by their physics (``course_utils.ising.compare.physics_scores``):
+The Ising models of notebook 09 are judged by their physics
+(``course_utils.ising.compare.physics_scores``):
 
 * ``scores``: the benchmark's setting (``ising_n_samples`` / ``ising_n_samples_slow`` samples per
   temperature, seed 100 + int(1000 T), the profile's sampler) against the laptop profile's Monte
@@ -69,7 +72,8 @@ from course_utils.scoring.classifier import sha256_of  # noqa: E402
 from course_utils.summary.vae import train_vae  # noqa: E402
 
 OUT = ROOT / "course_utils" / "pretrained"
-# family -> overrides of its laptop recipe: the shipped budget. Training order: what matters most first.
+# family -> overrides of its laptop recipe: the shipped budget. Training
+# order: what matters most first.
 SHIPPED: dict[str, dict[str, Any]] = {
     "ddpm": {"train_steps": 4_000},  # 2x the laptop profile
     "flow-matching": {"train_steps": 4_000},  # the DDPM's UNet and budget
@@ -104,7 +108,8 @@ def shipped_recipe(name: str, extra: dict[str, Any] | None = None) -> tuple[Any,
 
 
 def budget_of(config: Any, n_data: int) -> dict[str, Any]:
-    """The training budget of ``config`` on ``n_data`` examples, and its ratio to the laptop recipe's."""
+    """The training budget of ``config`` on ``n_data`` examples, and its
+    ratio to the laptop recipe's."""
     laptop = models.recipe(models.family_of(config).name, "laptop")
     if hasattr(config, "train_steps"):
         return {"steps": config.train_steps, "batch_size": config.batch_size,
@@ -123,7 +128,8 @@ def budget_of(config: Any, n_data: int) -> dict[str, Any]:
 
 
 def provenance(**machine: float) -> dict:
-    """When, with what and how a checkpoint was made: date, torch, platform, machine, this command."""
+    """When, with what and how a checkpoint was made: date, torch,
+    platform, machine, this command."""
     return {
         "date": now(),
         "torch": str(torch.__version__),
@@ -135,7 +141,8 @@ def provenance(**machine: float) -> dict:
 
 
 def notebook_05_reals() -> torch.Tensor:
-    """Notebook 05's reals for its MMD-per-epoch curve: the first min(gan_n_train, 2,000) training digits."""
+    """Notebook 05's reals for its MMD-per-epoch curve: the first
+    min(gan_n_train, 2,000) training digits."""
     n_real = min(get_profile("laptop").gan_n_train or 2_000, 2_000)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MnistFallbackWarning)
@@ -143,7 +150,8 @@ def notebook_05_reals() -> torch.Tensor:
 
 
 def monitor_of(name: str, config: Any):  # noqa: ANN201 - a train_gan hook or None
-    """What the notebooks record while training: 08's classifier verdict per epoch, 05's MMD per epoch."""
+    """What the notebooks record while training: 08's classifier verdict
+    per epoch, 05's MMD per epoch."""
     if name in ("dcgan", "cdcgan", "wgan-gp"):
         return classifier_monitor(config)
     if name == "mlp-gan":
@@ -152,7 +160,8 @@ def monitor_of(name: str, config: Any):  # noqa: ANN201 - a train_gan hook or No
 
 
 def train(name: str, args: argparse.Namespace) -> dict:
-    """Train the shipped ``name``, save it with its recipe and provenance, score it; its manifest entry."""
+    """Train the shipped ``name``, save it with its recipe and provenance,
+    score it; its manifest entry."""
     config, recipe = shipped_recipe(name, args.set)
     family = models.get(name)
     with warnings.catch_warnings():
@@ -277,8 +286,9 @@ def record_field(path: Path, trained: models.Trained, args: argparse.Namespace) 
 
 
 def ising_test_scores(trained: models.Trained, setting: dict) -> dict:
-    """``{T: {"e": [value, error], "abs_m": [value, error]}}`` of ``setting["n"]`` samples per trained
-    temperature (seed ``setting["seed"]``, options ``setting["options"]``): what the test recomputes."""
+    """``{T: {"e": [value, error], "abs_m": [value, error]}}`` of ``setting["n"]``
+    samples per trained temperature (seed ``setting["seed"]``, options
+    ``setting["options"]``): what the test recomputes."""
     out = {}
     for T in trained.config.temperatures:
         samples = trained.sample(setting["n"], "cpu", seed=setting["seed"], **{**setting["options"], "temperature": T})
@@ -384,7 +394,8 @@ def check() -> int:
 
 
 def _setting(text: str) -> tuple[str, Any]:
-    """``field=value`` of ``--set`` (the value read as a Python literal: 6000, 1e-3, (16, 32), None)."""
+    """``field=value`` of ``--set`` (the value read as a Python literal:
+    6000, 1e-3, (16, 32), None)."""
     name, _, value = text.partition("=")
     if not name or not value:
         raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, got {text!r}")

@@ -40,7 +40,8 @@ LATERAL = {
 
 
 def _modules() -> dict[str, Path]:
-    """Dotted name (without the ``course_utils.`` prefix) -> file, for every module of the package."""
+    """Dotted name (without the ``course_utils.`` prefix) -> file, for
+    every module of the package."""
     found = {}
     for path in PACKAGE.rglob("*.py"):
         parts = list(path.relative_to(PACKAGE).with_suffix("").parts)

@@ -59,7 +59,8 @@ def test_closed_form_matches_step_by_step_chain():
 
 
 def test_posterior_matches_bayes_in_1d():
-    """q(x_{t-1}|x_t,x_0) is proportional to q(x_t|x_{t-1}) q(x_{t-1}|x_0): product of two Gaussians."""
+    """q(x_{t-1}|x_t,x_0) is proportional to q(x_t|x_{t-1})
+    q(x_{t-1}|x_0): product of two Gaussians."""
     s = make_schedule(50, "cosine")
     t = 20
     x0, xt = torch.tensor([[0.7]]), torch.tensor([[-0.3]])
@@ -120,7 +121,8 @@ def test_samplers_shapes_and_finite_values():
 
 class ExactEps(torch.nn.Module):
     """The optimal noise predictor when x_0 ~ N(mu, s^2) (no training needed):
-    eps*(x_t, t) = E[eps | x_t] = sqrt(1 - abar_t) (x_t - sqrt(abar_t) mu) / (abar_t s^2 + 1 - abar_t)."""
+    eps*(x_t, t) = E[eps | x_t] = sqrt(1 - abar_t) (x_t - sqrt(abar_t) mu)
+    / (abar_t s^2 + 1 - abar_t)."""
 
     def __init__(self, schedule, mu=2.0, s=0.5):
         super().__init__()

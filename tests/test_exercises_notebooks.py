@@ -38,7 +38,8 @@ def _tags(cell) -> set[str]:
 
 
 def _exercises(nb) -> list[tuple[int, int, int]]:
-    """(exercise, solution, check) cell indices, in order; each solution and check follows its exercise."""
+    """(exercise, solution, check) cell indices, in order; each solution and
+    check follows its exercise."""
     found = []
     for i, cell in enumerate(nb.cells):
         if EXERCISE_TAG in _tags(cell):

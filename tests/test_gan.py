@@ -234,7 +234,8 @@ def _conditional_pair(seed=0, n_filters=4):
 
 
 def test_conditional_dcgan_uses_the_digit():
-    """g(z, y) and d(x, y) depend on y; d is the sigmoid of its logits; the losses are the formulas."""
+    """g(z, y) and d(x, y) depend on y; d is the sigmoid of its logits;
+    the losses are the formulas."""
     gen, disc = _conditional_pair()
     gen.eval(), disc.eval()  # BatchNorm with running statistics: each output depends on its own input only
     z = torch.rand(10, 100) * 2 - 1

@@ -1,4 +1,5 @@
-"""The generative models of Ising configurations (issue 16): families, sampling, bad input, command line.
+"""The generative models of Ising configurations (issue 16): families,
+sampling, bad input, command line.
 
 Fast: every family trains its ``tiny`` config (L = 8, a few steps) once per module.
 """
@@ -102,7 +103,8 @@ def test_temperature_rows_split_the_trained_temperatures():
 
 
 def test_autoregressive_log_prob_is_normalised():
-    """Summing q over all 2^(L^2) states of a 2 x 2 lattice gives 1 (exact likelihood, exact context)."""
+    """Summing q over all 2^(L^2) states of a 2 x 2 lattice gives 1 (exact
+    likelihood, exact context)."""
     model = IsingAR(IsingARConfig(size=2, temperatures=(2.0,), hidden=8))
     states = torch.tensor([[1.0 if (k >> b) & 1 else -1.0 for b in range(4)] for k in range(16)]).reshape(16, 1, 2, 2)
     for symmetric in (False, True):

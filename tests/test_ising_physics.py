@@ -1,4 +1,5 @@
-"""Physics of the 2-D Ising model (course_utils.ising): exact results, Monte Carlo, observables, data."""
+"""Physics of the 2-D Ising model (course_utils.ising): exact results,
+Monte Carlo, observables, data."""
 import math
 
 import numpy as np
@@ -29,7 +30,8 @@ from course_utils.profiles import get_profile
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
-    """Small tensors: on a busy 2-core machine torch's second thread makes these tests 5-10x slower."""
+    """Small tensors: on a busy 2-core machine torch's second thread
+    makes these tests 5-10x slower."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

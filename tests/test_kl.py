@@ -1,4 +1,5 @@
-"""KL and JS divergences: closed forms against Monte Carlo and enumeration (course_utils.summary.divergences)."""
+"""KL and JS divergences: closed forms against Monte Carlo and enumeration
+(course_utils.summary.divergences)."""
 import math
 
 import pytest

@@ -2,15 +2,15 @@
 recorded scores, one-line errors for bad files, and the ``COURSE_TRAIN`` switch.
 
 Score tolerance. ``scripts/pretrain.py`` records ``test_scores``: the scoreboard's own code
-(``score_checkpoints``) on 200 samples, seed 0 (the DDPM with DDIM-20, eta = 1, digits 0-9), against 200
-held-out digits; this test runs exactly that again. Samples are a deterministic function of the
+(``score_checkpoints``) on 200 samples, seed 0 (the DDPM with DDIM-20, eta = 1, digits 0-9), against
+200 held-out digits; this test runs exactly that again. Samples are a deterministic function of the
 weights and the seed, so on the machine that wrote a checkpoint the scores come back to ~1e-6;
 elsewhere only float rounding differs (other BLAS kernels, thread counts), which moves a GAN's or
 VAE's single forward pass by ~1e-5 and can nudge a few of the DDPM's 20 stochastic steps. The
-tolerances (FD within 5 % + 1, confidence and class spread within 0.02, MMD² in features within
-20 % + 2e-4) leave room for that and are far tighter than what a wrong, untrained or half-trained
-model moves: the seed-to-seed spread of the FD at 200 samples is itself ~5-10 %, and the laptop
-profile's models score 2-5x the shipped ones' FD.
+tolerances (FD within 5 % + 1, confidence and class spread within 0.02, MMD² in features within 20 %
++ 2e-4) leave room for that and are far tighter than what a wrong, untrained or half-trained model
+moves: the seed-to-seed spread of the FD at 200 samples is itself ~5-10 %, and the laptop profile's
+models score 2-5x the shipped ones' FD.
 
 The Ising models (notebook 09) are judged by their physics: ``test_scores`` holds e and |m| (value,
 jackknife error) of 100 samples per trained temperature, seed 0, with the profile's sampler, which
@@ -76,7 +76,8 @@ def test_manifest_checksums_and_sizes(name):
 
 
 def _load_shipped(name: str, *keys: str) -> models.Trained:
-    """The shipped ``name``, loaded with weights_only, after checking its family, meta and history."""
+    """The shipped ``name``, loaded with weights_only, after checking
+    its family, meta and history."""
     path = pretrained.DIR / ENTRIES[name]["file"]
     raw = torch.load(path, map_location="cpu", weights_only=True)  # plain data only
     assert raw["family"] == name

@@ -93,7 +93,8 @@ def test_cd_and_pcd_training_raise_the_exact_log_likelihood():
 
 
 def test_free_energy_gap_is_the_log_likelihood_gap():
-    """log p(v) = -F(v) - log Z: mean F(held out) - mean F(train) = loglik(train) - loglik(held out), Z cancels."""
+    """log p(v) = -F(v) - log Z: mean F(held out) - mean F(train) = loglik(train) -
+    loglik(held out), Z cancels."""
     train, held_out = DATA.float().repeat(8, 1), torch.tensor([[0, 1, 1, 0], [1, 0, 0, 1.0]])
     history = train_rbm(RBM(4, 3, seed=0), train, epochs=5, batch_size=8, lr=0.1, exact_every_epoch=True,
                         held_out=held_out, progress=False)

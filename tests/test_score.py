@@ -1,4 +1,5 @@
-"""Score-based models: Langevin on a Gaussian, exact mixture scores, Tweedie, denoising score matching."""
+"""Score-based models: Langevin on a Gaussian, exact mixture scores,
+Tweedie, denoising score matching."""
 
 import pytest
 import torch
@@ -41,7 +42,8 @@ def test_langevin_on_a_gaussian_is_stable_below_eta_4s2_and_diverges_above():
 def test_annealed_langevin_takes_song_and_ermons_steps():
     """Alg. 1: alpha_i = eps sigma_i^2 / sigma_L^2, then x <- x + (alpha_i / 2) s + sqrt(alpha_i) z.
 
-    With a constant score c from x = 0, after T steps per level: mean (T/2) sum_i alpha_i c, variance T sum_i alpha_i.
+    With a constant score c from x = 0, after T steps per level: mean (T/2) sum_i
+    alpha_i c, variance T sum_i alpha_i.
     """
     sigmas, eps, steps = noise_levels(1.0, 0.1, 4), 1e-3, 25
     c = torch.tensor([2.0, -1.0])

@@ -22,7 +22,8 @@ from course_utils.scoring.features import (
 
 
 class Recorder(nn.Module):
-    """A stand-in classifier that notes, for every call, the batch size and whether inference mode was on."""
+    """A stand-in classifier that notes, for every call, the batch size and
+    whether inference mode was on."""
 
     def __init__(self):
         super().__init__()

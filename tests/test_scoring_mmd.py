@@ -68,7 +68,8 @@ def test_unbiased_mmd2_matches_gaussian_closed_form(device, d, scale_y, shift, t
 
 
 def test_biased_mmd2_has_the_predicted_bias():
-    """E[MMD^2_b] = MMD^2 + (1 - E k(x,x'))/n + (1 - E k(y,y'))/m: why the lecture's score has a floor."""
+    """E[MMD^2_b] = MMD^2 + (1 - E k(x,x'))/n + (1 - E k(y,y'))/m: why the
+    lecture's score has a floor."""
     g = torch.Generator().manual_seed(7)
     n, m, reps = 300, 64, 30
     ekxx = gaussian_expectation(2, 0, 1)

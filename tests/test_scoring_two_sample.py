@@ -157,7 +157,8 @@ def test_one_nn_accuracy_on_hand_made_sets():
     copies = x + 1e-3  # a generator that memorised the reals
     assert one_nn_accuracy(x, copies).accuracy == 0.0
     result = one_nn_accuracy(torch.tensor([[0.0], [1.0], [2.0], [3.0]]), torch.tensor([[10.0], [0.4]]))
-    # reals: 0 -> 0.4 (fake, wrong), 1 -> 0.4 (wrong), 2 -> 1, 3 -> 2: 2/4; fakes: 10 -> 3 (wrong), 0.4 -> 0 (wrong)
+    # reals: 0 -> 0.4 (fake, wrong), 1 -> 0.4 (wrong), 2 -> 1, 3 -> 2: 2/4; fakes: 10
+    # -> 3 (wrong), 0.4 -> 0 (wrong)
     assert result == pytest.approx((0.25, 0.5, 0.0))
 
 

@@ -1,4 +1,5 @@
-"""The VAE: loss terms against a hand computation, training, checkpoint and CLI (course_utils.summary.vae)."""
+"""The VAE: loss terms against a hand computation, training, checkpoint and CLI
+(course_utils.summary.vae)."""
 import math
 
 import numpy as np
@@ -47,7 +48,8 @@ def test_reparameterization_is_mu_plus_sigma_eps_and_differentiable():
 
 
 def test_log_evidence_is_elbo_plus_kl_to_the_posterior_for_any_q():
-    """h ~ N(0, 1), x | h ~ N(w h + b, s^2): log p(x) = ELBO(q) + KL(q || p(h|x)) exactly, ELBO <= log p(x)."""
+    """h ~ N(0, 1), x | h ~ N(w h + b, s^2): log p(x) = ELBO(q) + KL(q ||
+    p(h|x)) exactly, ELBO <= log p(x)."""
     gen = torch.Generator().manual_seed(0)
     x, w, b, q_mean = (3 * torch.randn(1000, generator=gen, dtype=torch.float64) for _ in range(4))
     s, q_std = (torch.exp(torch.randn(1000, generator=gen, dtype=torch.float64)) for _ in range(2))

@@ -32,8 +32,9 @@ def q_sample(x0: torch.Tensor, t: torch.Tensor, schedule: Schedule, noise: torch
 
 def posterior_mean_variance(x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor, schedule: Schedule) -> tuple[torch.Tensor, torch.Tensor]:
     """q(x_{t-1} | x_t, x_0) = N(mu~_t, beta~_t I) (Ho et al. eq. 6-7):
-    mu~_t = sqrt(abar_{t-1}) beta_t / (1 - abar_t) x_0 + sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) x_t,
-    beta~_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t, with abar_{-1} = 1 (so beta~_0 = 0)."""
+    mu~_t = sqrt(abar_{t-1}) beta_t / (1 - abar_t) x_0 + sqrt(alpha_t) (1 - abar_{t-1})
+    / (1 - abar_t) x_t, beta~_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t, with
+    abar_{-1} = 1 (so beta~_0 = 0)."""
     if x0.shape != xt.shape:
         raise ValueError(f"x0 and xt must have the same shape, got {tuple(x0.shape)} and {tuple(xt.shape)}")
     t = _check_t(t, xt, schedule)
@@ -49,7 +50,8 @@ def posterior_mean_variance(x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor,
 
 
 def x0_from_eps(xt: torch.Tensor, eps: torch.Tensor, abar: torch.Tensor | float) -> torch.Tensor:
-    """Invert the closed form (Tweedie's estimate): x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)."""
+    """Invert the closed form (Tweedie's estimate): x0_hat = (x_t - sqrt(1 -
+    abar_t) eps) / sqrt(abar_t)."""
     abar = torch.as_tensor(abar, dtype=xt.dtype, device=xt.device)
     return (xt - (1 - abar).sqrt() * eps) / abar.sqrt()
 

@@ -98,8 +98,8 @@ def train_ddpm(ddpm: DDPM, images: torch.Tensor, labels: torch.Tensor | None, de
 def sample_ddpm(ddpm: DDPM, n: int, device: DeviceLike = None, seed: int | None = 0, steps: int = 50,
                 eta: float = 0.0, digit: int | None = None, guidance: float = 3.0, all_digits: bool = False,
                 progress: bool = False) -> torch.Tensor:
-    """``n`` images (n, 1, 28, 28) in [-1, 1] on the CPU: DDIM with ``steps`` steps and noise ``eta``
-    from the EMA UNet, the x0-estimate clipped to [-1, 1].
+    """``n`` images (n, 1, 28, 28) in [-1, 1] on the CPU: DDIM with ``steps`` steps and noise
+    ``eta`` from the EMA UNet, the x0-estimate clipped to [-1, 1].
 
     Without a label ("-": the label-dropout token) the model samples p(x) directly. ``digit``
     draws that digit with classifier-free guidance of weight ``guidance`` (``samplers.guided_eps``).

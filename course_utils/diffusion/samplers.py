@@ -1,11 +1,13 @@
-"""Learning to reverse the chain, used: one step of each sampler, one loop, classifier-free guidance.
+"""Learning to reverse the chain, used: one step of each sampler, one
+loop, classifier-free guidance.
 
 A sampler is a *step* that takes x from time t to an earlier time s, plus the grid of (t, s)
 pairs it walks; ``sample_loop`` walks any grid with any step (as diffusers' schedulers share one
 ``step()`` contract). The steps are pure functions of their inputs:
 
 * ``ddpm_step`` -- ancestral sampling, x_{t-1} = mu~_t(x_t, x0_hat) + sigma_t z        (Ho et al. Algorithm 2)
-* ``ddim_step`` -- x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z  (Song et al. eq. 12)
+* ``ddim_step`` -- x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps
+  + sigma z (Song et al. eq. 12)
 * ``guided_eps`` -- classifier-free guidance (Ho & Salimans 2022):
   eps = eps_theta(x_t, t) + w (eps_theta(x_t, t, y) - eps_theta(x_t, t)); Ho & Salimans write
   (1 + w') eps_theta(x_t, t, y) - w' eps_theta(x_t, t), so their w' is this w - 1
@@ -41,8 +43,8 @@ def guided_eps(model: nn.Module, x: torch.Tensor, t: torch.Tensor, labels: torch
                guidance: float = 1.0) -> torch.Tensor:
     """The noise prediction the samplers use.
 
-    Without labels: eps_theta(x_t, t). With labels y (a conditional UNet trained with label dropout),
-    classifier-free guidance (Ho & Salimans 2022):
+    Without labels: eps_theta(x_t, t). With labels y (a conditional UNet trained with label
+    dropout), classifier-free guidance (Ho & Salimans 2022):
         eps = eps_theta(x_t, t, -) + w (eps_theta(x_t, t, y) - eps_theta(x_t, t, -)),
     i.e. the score of p(x_t) p(y | x_t)^w: w = 1 samples p(x | y), w > 1 sharpens towards y
     (clearer digits, less variety), w = 0 ignores the label. Ho & Salimans write the same as
@@ -68,8 +70,9 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, schedule: Schedule,
     """One ancestral step (Ho et al. Algorithm 2): x_{t-1} = mu~_t(x_t, x0_hat) + sqrt(beta~_t) z.
 
     x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t) plugged into the posterior mean is the
-    same as 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - abar_t) eps). sigma_t^2 = beta~_t (the posterior
-    variance); ``noise`` z ~ N(0, I) is not used at t = 0. ``clip`` clips x0_hat to [-clip, clip]."""
+    same as 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - abar_t) eps). sigma_t^2 = beta~_t
+    (the posterior variance); ``noise`` z ~ N(0, I) is not used at t = 0. ``clip``
+    clips x0_hat to [-clip, clip]."""
     if not 0 <= int(t) < schedule.T:
         raise ValueError(f"time steps must lie in 0..{schedule.T - 1}, got {t}")
     steps = torch.full((len(x_t),), int(t), device=x_t.device, dtype=torch.long)
@@ -83,13 +86,15 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, schedule: Schedule,
 
 
 def ddim_sigma(abar_t: torch.Tensor, abar_s: torch.Tensor, eta: float) -> torch.Tensor:
-    """DDIM's noise level (Song et al. eq. 16): sigma = eta sqrt((1 - abar_s) / (1 - abar_t)) sqrt(1 - abar_t / abar_s)."""
+    """DDIM's noise level (Song et al. eq. 16): sigma = eta sqrt((1 - abar_s) / (1 -
+    abar_t)) sqrt(1 - abar_t / abar_s)."""
     return eta * ((1 - abar_s) / (1 - abar_t) * (1 - abar_t / abar_s)).clamp(min=0).sqrt()
 
 
 def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float, abar_s: torch.Tensor | float,
               eta: float = 0.0, noise: torch.Tensor | None = None, clip: float | None = None) -> torch.Tensor:
-    """One DDIM step (Song et al. eq. 12) from t to an earlier step s (abar_s > abar_t; abar_s = 1 at the end):
+    """One DDIM step (Song et al. eq. 12) from t to an earlier step s (abar_s >
+    abar_t; abar_s = 1 at the end):
 
         x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t),
         x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z,   sigma = ``ddim_sigma``.
@@ -109,8 +114,8 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float
 
 
 def ddim_grid(T: int, steps: int) -> list[tuple[int, int | None]]:
-    """``steps`` evenly spaced time steps from T-1 down to 0, as (t, s) pairs; s = None after the last
-    (x_0). With one step the sampler jumps from x_T straight to x_0."""
+    """``steps`` evenly spaced time steps from T-1 down to 0, as (t, s) pairs; s = None after the
+    last (x_0). With one step the sampler jumps from x_T straight to x_0."""
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
         raise ValueError(f"DDIM steps must be an integer between 1 and T={T}, got {steps!r}")
     taus = sorted(set(torch.linspace(T - 1, 0, steps).round().long().tolist()), reverse=True)
@@ -214,11 +219,11 @@ def ddim_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, st
                 labels: torch.Tensor | None = None, guidance: float = 1.0) -> torch.Tensor:
     """DDIM (``ddim_step``) on ``steps`` evenly spaced steps tau_1 > ... > tau_S (``ddim_grid``).
 
-    ``eta = 0`` is the deterministic sampler (one discretisation of the probability-flow ODE: an Euler step in x / sqrt(abar) and
-    sqrt((1 - abar) / abar), Song et al. section 4.3): the
-    same x_T always gives the same x_0. ``eta = 1`` is ancestral sampling on the sub-sequence (DDPM
-    when steps = T). ``clip=1.0`` clips the x0-estimate to [-1, 1] (for images), as in
-    ``ddpm_sample``; ``labels`` and ``guidance`` as there."""
+    ``eta = 0`` is the deterministic sampler (one discretisation of the probability-flow ODE: an
+    Euler step in x / sqrt(abar) and sqrt((1 - abar) / abar), Song et al. section 4.3): the same x_T
+    always gives the same x_0. ``eta = 1`` is ancestral sampling on the sub-sequence (DDPM when
+    steps = T). ``clip=1.0`` clips the x0-estimate to [-1, 1] (for images), as in ``ddpm_sample``;
+    ``labels`` and ``guidance`` as there."""
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must lie in [0, 1] (0: deterministic DDIM, 1: DDPM-like), got {eta}")
     device = get_device(device)

@@ -82,7 +82,8 @@ class SmallUNet(nn.Module):
         self.out = nn.Sequential(nn.GroupNorm(8, c1), nn.SiLU(), nn.Conv2d(c1, in_channels, 3, padding=1))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """eps_theta(x_t, t) or, for a conditional UNet, eps_theta(x_t, t, y); y = -1 or None: no label."""
+        """eps_theta(x_t, t) or, for a conditional UNet, eps_theta(x_t, t,
+        y); y = -1 or None: no label."""
         if x.dim() != 4 or tuple(x.shape[2:]) != (28, 28):
             raise ValueError(f"SmallUNet expects images of shape (N, C, 28, 28), got {tuple(x.shape)}")
         temb = self.time_mlp(timestep_embedding(t, self.t_dim))

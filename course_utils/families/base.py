@@ -1,4 +1,5 @@
-"""The contract every model family of the course keeps: an abstract base class, checked at registration.
+"""The contract every model family of the course keeps: an abstract base
+class, checked at registration.
 
 A family is one kind of model (the lecture's MLP GAN, the DCGAN, the VAE, the DDPM, ...). Its
 subclass of ``Family`` names
@@ -14,7 +15,8 @@ subclass of ``Family`` names
 
 and implements four methods with these signatures:
 
-* ``build(config, device) -> nn.Module`` -- a fresh model on ``device`` (``model.config`` is ``config``);
+* ``build(config, device) -> nn.Module`` -- a fresh model on ``device``
+  (``model.config`` is ``config``);
 * ``data(config, root) -> Dataset`` -- the training data the recipe names (``.source`` says which);
 * ``train(model, data, config, device, seed, progress, monitor) -> dict`` -- trains in place,
   reading ``config``'s fields, and returns the history (a dict, never a tuple);
@@ -214,7 +216,8 @@ class Family(ABC, Generic[ConfigT, ModelT, OptionsT]):
         """A config that trains in a second or two (the contract test, ``scripts/gpu_check.py``)."""
 
     def new_config(self, **overrides: Any) -> ConfigT:
-        """The family's default config with ``overrides`` (an unknown name is a one-line ``TypeError``)."""
+        """The family's default config with ``overrides`` (an unknown name
+        is a one-line ``TypeError``)."""
         names = {f.name for f in dataclasses.fields(self.config_type)}
         unknown = sorted(set(overrides) - names)
         if unknown:
@@ -286,7 +289,8 @@ def no_monitor(monitor: Monitor | None, what: str) -> None:
 
 
 class ExactDensity(ABC):
-    """A family whose model gives the exact log-density of its own samples (flows, autoregressive)."""
+    """A family whose model gives the exact log-density of its own
+    samples (flows, autoregressive)."""
 
     @abstractmethod
     def sample_with_log_q(self, model: nn.Module, n: int, device: torch.device, seed: int | None,

@@ -115,7 +115,8 @@ class FlowMatchingFamily(DigitFamily[FlowMatchingConfig, FlowMatching, FlowMatch
                   "conditional")
 
     def recipe(self, profile: ProfileLike = None) -> FlowMatchingConfig:
-        """The DDPM's recipe of notebook 07 (UNet, steps, batch, learning rate, EMA, label dropout)."""
+        """The DDPM's recipe of notebook 07 (UNet, steps, batch,
+        learning rate, EMA, label dropout)."""
         P = profile_of(profile)
         return FlowMatchingConfig(channels=tuple(P.ddpm_channels), conditional=True,
                                   train_steps=P.ddpm_train_steps, batch_size=P.ddpm_batch_size,

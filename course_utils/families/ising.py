@@ -11,12 +11,12 @@
 
 Every config names the lattice ``size`` L, the training ``temperatures``, the data
 (``n_per_temperature`` Monte Carlo configurations per temperature from ``chains`` chains and
-``data_seed``: the cache key of ``ising.ising_dataset``) and the training budget; ``recipe(profile)``
-is notebook 09's (the ``ising_*`` sizes of the profile). ``data(config, root)`` is that Monte Carlo
-``TensorDataset`` (``root`` is unused: the data are simulated and cached under the artifacts
-folder). ``sample(model, n, device, seed, options)``: float32 (n, 1, L, L) of +-1; a conditional
-model takes any temperature T > 0 (``None``: the trained temperatures in equal blocks); the RBM
-only its own.
+``data_seed``: the cache key of ``ising.ising_dataset``) and the training budget;
+``recipe(profile)`` is notebook 09's (the ``ising_*`` sizes of the profile).
+``data(config, root)`` is that Monte Carlo ``TensorDataset`` (``root`` is unused: the data are
+simulated and cached under the artifacts folder). ``sample(model, n, device, seed, options)``:
+float32 (n, 1, L, L) of +-1; a conditional model takes any temperature T > 0 (``None``: the
+trained temperatures in equal blocks); the RBM only its own.
 """
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ class IsingSampling:
 
 @dataclass(frozen=True)
 class IsingARSampling(IsingSampling):
-    """Temperature; ``mh_steps`` independence Metropolis-Hastings steps with the exact Boltzmann weight
-    (0: the network's own samples; see ``ising.autoregressive.sample_ar_mh``)."""
+    """Temperature; ``mh_steps`` independence Metropolis-Hastings steps with the exact Boltzmann
+    weight (0: the network's own samples; see ``ising.autoregressive.sample_ar_mh``)."""
 
     mh_steps: int = field(default=0, metadata={
         "help": "independence Metropolis-Hastings steps with the exact Boltzmann weight (default 0)"})
@@ -126,7 +126,8 @@ class IsingFamily(Family):
         """The family's own recipe fields in profile ``P`` (network size, budget)."""
 
     def recipe(self, profile: ProfileLike = None) -> LatticeData:
-        """Notebook 09's recipe: the profile's lattice, temperatures and data, and the family's budget."""
+        """Notebook 09's recipe: the profile's lattice, temperatures and
+        data, and the family's budget."""
         P = profile_of(profile)
         common = {"size": P.ising_L, "temperatures": tuple(P.ising_temperatures),
                   "n_per_temperature": P.ising_n_configs, "chains": P.ising_chains, "data_seed": P.ising_seed}
@@ -144,7 +145,8 @@ class IsingFamily(Family):
 
     @staticmethod
     def temperatures_of(model: nn.Module, n: int, options: IsingSampling) -> torch.Tensor:
-        """The temperature of each of ``n`` samples (None: the trained temperatures in equal blocks)."""
+        """The temperature of each of ``n`` samples (None: the trained
+        temperatures in equal blocks)."""
         return temperature_rows(n, options.temperature, model.config.temperatures)
 
 
@@ -259,8 +261,8 @@ class IsingARFamily(ConditionalIsingFamily, ExactDensity):
 
     def sample_with_log_q(self, model: IsingAR, n: int, device: torch.device, seed: int | None,
                           options: IsingARSampling) -> tuple[torch.Tensor, torch.Tensor]:
-        """The network's samples and log q(s | T) of each (with ``mh_steps``, of the corrected chain's
-        states under the network)."""
+        """The network's samples and log q(s | T) of each (with ``mh_steps``, of the corrected
+        chain's states under the network)."""
         samples = self.sample(model, n, device, seed, options)
         temps = self.temperatures_of(model, n, options)
         with torch.no_grad():

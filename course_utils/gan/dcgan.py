@@ -82,7 +82,8 @@ def make_wgan_critic(n_filters: int = 32) -> nn.Sequential:
 
 
 class ConditionalGenerator(nn.Module):
-    """g(z, y): the DCGAN generator fed [z, onehot(y)], (batch, z_size) and (batch,) -> (batch, 784)."""
+    """g(z, y): the DCGAN generator fed [z, onehot(y)], (batch, z_size)
+    and (batch,) -> (batch, 784)."""
 
     def __init__(self, z_size: int = 100, n_filters: int = 32, n_classes: int = N_CLASSES) -> None:
         super().__init__()
@@ -96,7 +97,8 @@ class ConditionalGenerator(nn.Module):
 class ConditionalDiscriminator(nn.Module):
     """d(x, y): the DCGAN discriminator fed the image and ``n_classes`` planes of onehot(y).
 
-    ``forward`` returns d(x, y) in (0, 1), shape (batch, 1); ``logits`` its logit (the losses use it).
+    ``forward`` returns d(x, y) in (0, 1), shape (batch, 1); ``logits``
+    its logit (the losses use it).
     """
 
     def __init__(self, n_filters: int = 32, n_classes: int = N_CLASSES) -> None:

@@ -193,7 +193,8 @@ class GAN(nn.Module):
 
 
 def build_gan(config: GANConfig, device: DeviceLike = None) -> GAN:
-    """Build the generator and discriminator (or critic) that ``config`` describes, on ``device``."""
+    """Build the generator and discriminator (or critic) that
+    ``config`` describes, on ``device``."""
     if not isinstance(config, GANConfig):
         raise TypeError(f"build_gan takes a GANConfig (see gan_config), got {type(config).__name__}")
     device = get_device(device) if not isinstance(device, torch.device) else device
@@ -435,7 +436,8 @@ def sample_gan(
     seed: int | None = 0,
     y: Any = None,
 ) -> torch.Tensor:
-    """Draw ``n`` images g(z), z ~ p_z, from a trained generator: (n, 1, 28, 28) in [-1, 1], on the CPU.
+    """Draw ``n`` images g(z), z ~ p_z, from a trained generator: (n, 1,
+    28, 28) in [-1, 1], on the CPU.
 
     A conditional generator draws g(z, y) for the digits ``y`` (``n`` of them), by default the
     digits 0-9 in turn: with p(y) uniform, a sample of p(x) = sum_y p(y) p(x | y).

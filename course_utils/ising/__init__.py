@@ -15,11 +15,12 @@ Modules and public names:
 * ``exact``: ``T_C``, ``K_C``, ``onsager_magnetisation(T)``, ``onsager_energy_per_spin(T)``,
   ``onsager_specific_heat_per_spin(T)`` (infinite lattice); ``log_partition_function(L, T)``,
   ``energy_per_spin(L, T)``, ``specific_heat_per_spin(L, T)``, ``kaufman(L, T) -> (log Z, e, c)``
-  (Kaufman's exact finite torus, float64); ``exact_enumeration(L, T)`` (all ``2^(L^2)`` states, L <= 4).
-* ``monte_carlo``: ``metropolis_sweep``, ``wolff_step`` (vectorised over chains), ``wolff_step_numpy``,
-  ``run_chains``, ``integrated_autocorrelation_time(series) -> (tau_int, window)`` (Sokal),
-  ``choose_algorithm(T)``, ``T_SWITCH``, ``sample_configurations(L, T, n, seed, ...) -> (int8 configs
-  (n, L, L), report)``.
+  (Kaufman's exact finite torus, float64); ``exact_enumeration(L, T)``
+  (all ``2^(L^2)`` states, L <= 4).
+* ``monte_carlo``: ``metropolis_sweep``, ``wolff_step`` (vectorised over chains),
+  ``wolff_step_numpy``, ``run_chains``,
+  ``integrated_autocorrelation_time(series) -> (tau_int, window)`` (Sokal), ``choose_algorithm(T)``,
+  ``T_SWITCH``, ``sample_configurations(L, T, n, seed, ...) -> (int8 configs (n, L, L), report)``.
 * ``observables``: ``hamiltonian(spins)`` (THE Ising energy H = -sum_<ij> s_i s_j per config);
   ``measure(configs, T) -> {name: Estimate(value, error)}`` for ``e``, ``abs_m``,
   ``m``, ``m2``, ``m4``, ``c = N(<e^2> - <e>^2)/T^2``, ``chi = N(<m^2> - <|m|>^2)/T``,

@@ -64,8 +64,8 @@ def _scalars(est: dict) -> dict[str, tuple[float, float]]:
 
 
 def compare(samples, reference, T: float) -> list[Row]:
-    """Rows for every observable of ``OBSERVABLES``: ``samples`` and ``reference`` (n, [1,] L, L) of +-1,
-    or ``reference`` already a ``measure`` dict."""
+    """Rows for every observable of ``OBSERVABLES``: ``samples`` and ``reference`` (n, [1,] L, L) of
+    +-1, or ``reference`` already a ``measure`` dict."""
     mine = _scalars(measure(samples, T))
     ref = _scalars(reference if isinstance(reference, dict) else measure(reference, T))
     return [Row(float(T), k, *mine[k], *ref[k]) for k in OBSERVABLES]
@@ -109,7 +109,8 @@ def diagnose(rows: list[Row], T_c: float = 2.269185314213022) -> list[str]:
 
 
 def format_rows(rows: list[Row], model: str = "") -> str:
-    """A fixed-width table: model, T, observable, value +- error, MC +- error, deviation %, z, goal."""
+    """A fixed-width table: model, T, observable, value +- error, MC +-
+    error, deviation %, z, goal."""
     head = (f"{'model':<11} {'T':>6} {'observable':<11} {'model value':>17} {'Monte Carlo':>17} "
             f"{'dev %':>7} {'z':>6}  goal")
     lines = [head, "-" * len(head)]

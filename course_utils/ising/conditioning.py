@@ -40,7 +40,8 @@ N_FEATURES = 3
 
 
 def temperature_features(T: torch.Tensor) -> torch.Tensor:
-    """(N,) temperatures -> (N, 3) float features: 4 (beta - beta_c), (T - T_c)/2, tanh(8 (beta - beta_c))."""
+    """(N,) temperatures -> (N, 3) float features: 4 (beta - beta_c), (T -
+    T_c)/2, tanh(8 (beta - beta_c))."""
     T = T.to(torch.float32)
     db = 1.0 / T - K_C
     return torch.stack([4.0 * db, (T - T_C) / 2.0, torch.tanh(8.0 * db)], dim=-1)

@@ -7,15 +7,16 @@ at each temperature with ``monte_carlo.sample_configurations`` (Wolff + Metropol
 temperature, with two attributes:
 
 * ``.report``: ``{T: {"tau_abs_m", "tau_e", "thin", "burn_in", "steps", "sweeps", "wolff_steps",
-  "chains", "algorithm", "seconds"}}`` (``seconds`` of the run that made the data, also when loaded);
+  "chains", "algorithm", "seconds"}}`` (``seconds`` of the run that
+  made the data, also when loaded);
 * ``.source``: ``"monte carlo"`` or ``"cache <path>"``.
 
 The result is cached under ``artifacts_dir() / "ising"`` in a file named by all the arguments that
-change the data (a ``torch.save`` of plain tensors, read back with ``weights_only=True``); a file that
-does not match its name is ignored and rewritten. The device and thread count are not part of the
-key (the numbers do not depend on the thread count; a GPU draws different ones). The seed of temperature ``T`` is
-``seed * 100_003 + round(10_000 T)``, so a temperature gets the same configurations whatever the
-other temperatures of the list.
+change the data (a ``torch.save`` of plain tensors, read back with ``weights_only=True``); a file
+that does not match its name is ignored and rewritten. The device and thread count are not part of
+the key (the numbers do not depend on the thread count; a GPU draws different ones). The seed of
+temperature ``T`` is ``seed * 100_003 + round(10_000 T)``, so a temperature gets the same
+configurations whatever the other temperatures of the list.
 
 ``profile_dataset(profile=None)`` uses the ``ising_*`` rows of ``course_utils.profiles.SIZES``:
 L = 8 / 16 / 32 for smoke / laptop / full at T = 1.5, 2.0, 2.269 (T_c), 2.5, 3.5.
@@ -108,8 +109,8 @@ def ising_dataset(L: int, temperatures, n_per_T: int, seed: int, cache: bool = T
     Tensors: configs float32 ``(len(temperatures) * n_per_T, 1, L, L)`` in ``{-1, +1}`` and their
     temperatures float32; attributes ``.report`` and ``.source`` (see the module docstring).
     ``chains`` parallel Markov chains per temperature (default ``min(n_per_T, 256)``). With
-    ``cache`` the data are read from / written to ``cache_path(...)``. ``num_threads``: torch threads
-    during the sampling (see ``sample_configurations``; 1 is much faster on a busy machine).
+    ``cache`` the data are read from / written to ``cache_path(...)``. ``num_threads``: torch
+    threads during the sampling (see ``sample_configurations``; 1 is much faster on a busy machine).
     """
     L, temps, n_per_T, seed, chains = _check(L, temperatures, n_per_T, seed, chains)
     path = cache_path(L, temps, n_per_T, seed, chains)
@@ -140,8 +141,9 @@ def ising_dataset(L: int, temperatures, n_per_T: int, seed: int, cache: bool = T
 
 def profile_dataset(profile: str | Profile | None = None, cache: bool = True,
                     num_threads: int | None = None) -> TensorDataset:
-    """``ising_dataset`` with the profile's ``ising_L``, ``ising_temperatures``, ``ising_n_configs``,
-    ``ising_chains`` and ``ising_seed`` (``profile``: a name, a ``Profile``, or None for ``$COURSE_PROFILE``).
+    """``ising_dataset`` with the profile's ``ising_L``, ``ising_temperatures``,
+    ``ising_n_configs``, ``ising_chains`` and ``ising_seed`` (``profile``: a name, a ``Profile``, or
+    None for ``$COURSE_PROFILE``).
     """
     P = profile if isinstance(profile, Profile) else get_profile(profile)
     return ising_dataset(P.ising_L, P.ising_temperatures, P.ising_n_configs, P.ising_seed, cache,

@@ -57,7 +57,8 @@ __all__ = [
 
 
 def as_spins(configs) -> torch.Tensor:
-    """Check ``configs`` and return them as float64 ``(n, L, L)``; else a ``ValueError`` with the reason."""
+    """Check ``configs`` and return them as float64 ``(n, L, L)``; else a
+    ``ValueError`` with the reason."""
     if isinstance(configs, np.ndarray):
         configs = torch.from_numpy(configs)
     if not isinstance(configs, torch.Tensor):
@@ -126,7 +127,8 @@ def histogram_edges(L: int, max_bins: int = 257) -> torch.Tensor:
     """Bin edges in m of ``measure(...)["m_hist"]`` for an L x L lattice (float64, bins + 1 values).
 
     The attainable values are ``m_k = (2k - N) / N``, k = 0..N up spins; bin b holds k in
-    ``[b g, (b + 1) g)`` with ``g = ceil((N + 1) / max_bins)`` (g = 1: one bin per value, centred on it).
+    ``[b g, (b + 1) g)`` with ``g = ceil((N + 1) / max_bins)`` (g = 1: one
+    bin per value, centred on it).
     """
     n_spins = int(L) ** 2
     g = _histogram_group(n_spins, max_bins)

@@ -1,4 +1,5 @@
-"""The restricted Boltzmann machine of notebook 00b learning Ising configurations at one temperature.
+"""The restricted Boltzmann machine of notebook 00b learning Ising
+configurations at one temperature.
 
 Torlai & Melko (PRB 94, 165134, 2016) trained an RBM per temperature on Monte Carlo configurations
 and read thermodynamics off its Gibbs samples. Here: spins s = +-1 are mapped to visible units

@@ -52,7 +52,8 @@ def _is_solution(cell: nbformat.NotebookNode) -> bool:
 
 
 def student_notebook(nb: nbformat.NotebookNode, note: bool = True) -> nbformat.NotebookNode:
-    """A copy of ``nb`` without its ``solution`` cells, with every output and execution count cleared.
+    """A copy of ``nb`` without its ``solution`` cells, with every
+    output and execution count cleared.
 
     With ``note`` a short Markdown cell (tagged ``edition-note``) after the title says so.
     """

@@ -231,7 +231,8 @@ DIAGRAMS: dict[str, Callable[[], Figure]] = {
 
 
 def figure_texts(fig: Figure) -> list[str]:
-    """Every piece of text a figure shows, in drawing order: what a reader sees, whatever the font."""
+    """Every piece of text a figure shows, in drawing order: what a
+    reader sees, whatever the font."""
     return [t.get_text() for t in fig.findobj(Text) if t.get_text().strip()]
 
 
@@ -277,7 +278,8 @@ def write_figures(out_dir: str | Path = "figures", formats: Sequence[str] = ("pn
 
 
 def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> list[Path]:
-    """Redraw the README's animations from the checkpoints that ``make run`` leaves in ``artifacts``.
+    """Redraw the README's animations from the checkpoints that
+    ``make run`` leaves in ``artifacts``.
 
     ``gan_mlp_samples.gif``: the fixed-noise samples of notebook 03's GAN across its epochs (from
     the history in ``mlp-gan.pt``). ``diffusion_reverse_chain.gif``: an ancestral DDPM chain from

@@ -22,8 +22,9 @@ START_IN = "notebooks"
 
 def set_default_viewer() -> Path:
     """Make jupytext's notebook view the default for ``.py`` files, as ``jupytext-config
-    set-default-viewer python`` does: in ``<jupyter config dir>/labconfig/default_setting_overrides.json``
-    (``$JUPYTER_CONFIG_DIR`` moves it). Returns that file."""
+    set-default-viewer python`` does: in ``<jupyter config
+    dir>/labconfig/default_setting_overrides.json`` (``$JUPYTER_CONFIG_DIR``
+    moves it). Returns that file."""
     from jupyter_core.paths import jupyter_config_dir
     from jupytext_config.labconfig import LabConfig
 

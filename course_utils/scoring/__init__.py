@@ -19,7 +19,8 @@ Estimators a careful user needs (``course_utils.scoring.mmd``, ``course_utils.sc
 
 Feature spaces (``course_utils.scoring.features``): ``pixel_features``, ``classifier_features`` (the
 project's small MNIST classifier, ``course_utils.scoring.classifier``), ``classify_samples`` (mean
-confidence and class histogram of samples) and ``class_spread`` (the histogram's normalised entropy).
+confidence and class histogram of samples) and ``class_spread`` (the
+histogram's normalised entropy).
 
 Variety within a class (``course_utils.scoring.diversity``):
 ``within_class_distance(features, labels)``, the mean pairwise feature distance per class --

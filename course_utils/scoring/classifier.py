@@ -59,7 +59,8 @@ class ClassifierWeightsError(RuntimeError):
 
 
 class MnistClassifier(nn.Module):
-    """The small CNN above: ``features(x)`` gives the 64 penultimate features, ``forward`` the 10 logits."""
+    """The small CNN above: ``features(x)`` gives the 64 penultimate
+    features, ``forward`` the 10 logits."""
 
     def __init__(self, n_features: int = N_FEATURES) -> None:
         super().__init__()

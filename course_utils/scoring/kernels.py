@@ -81,7 +81,8 @@ class Samples(NamedTuple):
 
 
 class PairSums(NamedTuple):
-    """Sum of k(x_i, x_j) over all pairs, and over the diagonal i = j alone (for the U-statistic)."""
+    """Sum of k(x_i, x_j) over all pairs, and over the diagonal i = j
+    alone (for the U-statistic)."""
 
     total: float
     diagonal: float
@@ -101,7 +102,8 @@ def make_kernel(kernel: str, bandwidth: Sequence[float] | float | str | None, re
 
 def resolve_bandwidths(bandwidth: Sequence[float] | float | str | None, reference: torch.Tensor,
                        seed: int = 0) -> tuple[float, ...]:
-    """Bandwidths h_l as positive floats: a number, a list (multi-scale), ``"median"`` (default) or ``"mean"``."""
+    """Bandwidths h_l as positive floats: a number, a list (multi-scale),
+    ``"median"`` (default) or ``"mean"``."""
     if bandwidth is None or isinstance(bandwidth, str):
         rule = "median" if bandwidth is None else bandwidth
         if rule == "median":

@@ -96,7 +96,8 @@ def one_nn_accuracy(
     memory_budget: int | None = None,
     block_size: int | None = None,
 ) -> OneNNResult:
-    """Balanced leave-one-out 1-nearest-neighbour accuracy of telling ``X`` (real) from ``Y`` (fake).
+    """Balanced leave-one-out 1-nearest-neighbour accuracy of telling
+    ``X`` (real) from ``Y`` (fake).
 
     Each of the n + m pooled points is labelled like its nearest neighbour (Euclidean) among the
     other n + m - 1 points; ties go to the earlier point (reals come first). Distances are

@@ -1,4 +1,5 @@
-"""Kullback-Leibler and Jensen-Shannon divergences: closed forms, Monte Carlo, fitting (notebook 00).
+"""Kullback-Leibler and Jensen-Shannon divergences: closed forms,
+Monte Carlo, fitting (notebook 00).
 
 Lecture summary section "Kullback-Leibler divergence". All values are in nats (natural logarithm).
 
@@ -74,7 +75,8 @@ def _distribution(name: str, p: torch.Tensor) -> torch.Tensor:
 
 
 def kl_discrete(p: torch.Tensor, q: torch.Tensor) -> float:
-    """KL(p || q) = sum_x p(x) log(p(x)/q(x)) for probability vectors (0 log 0 = 0; inf if q=0<p)."""
+    """KL(p || q) = sum_x p(x) log(p(x)/q(x)) for probability vectors
+    (0 log 0 = 0; inf if q=0<p)."""
     p, q = _distribution("p", p), _distribution("q", q)
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same length, got {len(p)} and {len(q)}")
@@ -110,10 +112,12 @@ def mixture_sample(n: int, weights: torch.Tensor, means: torch.Tensor, stds: tor
 
 def fit_gaussian_kl(log_target: LogProb, grid: torch.Tensor, direction: str,
                     steps: int = 500, lr: float = 0.05, init: tuple[float, float] = (0.5, 1.0)) -> tuple[float, float]:
-    """Fit q = N(mu, sigma^2) to a 1-D target p by minimising a KL computed by quadrature on ``grid``.
+    """Fit q = N(mu, sigma^2) to a 1-D target p by minimising a KL
+    computed by quadrature on ``grid``.
 
     * ``direction="forward"``: min_q KL(p || q) = -E_p[log q] + const -- "mode covering": q must
-      put mass wherever p has mass. Its optimum is moment matching (mu = E_p[x], sigma^2 = Var_p[x]).
+      put mass wherever p has mass. Its optimum is moment matching (mu
+      = E_p[x], sigma^2 = Var_p[x]).
     * ``direction="reverse"``: min_q KL(q || p) = E_q[log q - log p] -- "mode seeking": q is
       punished for mass where p is small, so it settles on one mode.
 

@@ -1,4 +1,5 @@
-"""The variational autoencoder (VAE): an MLP encoder q(h|x) and decoder p(x|h) on MNIST (notebook 00).
+"""The variational autoencoder (VAE): an MLP encoder q(h|x) and decoder
+p(x|h) on MNIST (notebook 00).
 
 Lecture summary section "Variational autoencoders". For every x and any q(h|x),
 
@@ -18,7 +19,8 @@ a cross-entropy, not the log-density of a normalised distribution on [0, 1]
 adds the normaliser), so the "nats" compare runs of this code but are not log p(x).
 
 The identity itself is checked exactly on a linear-Gaussian latent model where p(x) and p(h|x) are
-closed form (``linear_gaussian_log_evidence``, ``linear_gaussian_posterior``, ``linear_gaussian_elbo``).
+closed form (``linear_gaussian_log_evidence``,
+``linear_gaussian_posterior``, ``linear_gaussian_elbo``).
 
 Training returns a history (per-epoch recon, kl, loss, seconds); nothing here plots.
 """
@@ -94,7 +96,8 @@ class VAEConfig:
 
 
 def vae_config(latent_dim: int = 20, hidden: int = 400, lr: float = 1e-3, **training: Any) -> VAEConfig:
-    """Everything needed to rebuild and retrain a VAE; ``training``: ``epochs``, ``batch_size``, ``n_train``."""
+    """Everything needed to rebuild and retrain a VAE; ``training``: ``epochs``,
+    ``batch_size``, ``n_train``."""
     return VAEConfig(latent_dim=latent_dim, hidden=hidden, lr=lr, **training)
 
 
@@ -278,7 +281,8 @@ def _check_std(name: str, value: torch.Tensor) -> None:
 
 
 def linear_gaussian_log_evidence(x: Any, w: Any, b: Any, s: Any) -> torch.Tensor:
-    """log p(x) for h ~ N(0, 1), x | h ~ N(w h + b, s^2): p(x) = N(x; b, w^2 + s^2) (marginalising h)."""
+    """log p(x) for h ~ N(0, 1), x | h ~ N(w h + b, s^2): p(x) = N(x; b,
+    w^2 + s^2) (marginalising h)."""
     x, w, b, s = _linear_gaussian_args(x, w, b, s)
     _check_std("s", s)
     var = w**2 + s**2
@@ -286,7 +290,8 @@ def linear_gaussian_log_evidence(x: Any, w: Any, b: Any, s: Any) -> torch.Tensor
 
 
 def linear_gaussian_posterior(x: Any, w: Any, b: Any, s: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """p(h | x) = N(w (x - b) / (w^2 + s^2), s^2 / (w^2 + s^2)) by Bayes' rule; returns (mean, std)."""
+    """p(h | x) = N(w (x - b) / (w^2 + s^2), s^2 / (w^2 + s^2)) by
+    Bayes' rule; returns (mean, std)."""
     x, w, b, s = _linear_gaussian_args(x, w, b, s)
     _check_std("s", s)
     var = w**2 + s**2
@@ -296,9 +301,9 @@ def linear_gaussian_posterior(x: Any, w: Any, b: Any, s: Any) -> tuple[torch.Ten
 def linear_gaussian_elbo(x: Any, w: Any, b: Any, s: Any, q_mean: Any, q_std: Any) -> torch.Tensor:
     """ELBO(x) = E_q[log p(x|h)] - KL(q || p(h)) for q(h) = N(q_mean, q_std^2), in closed form:
 
-    E_q[log N(x; w h + b, s^2)] = -1/2 log(2 pi s^2) - ((x - b - w q_mean)^2 + w^2 q_std^2) / (2 s^2),
-    KL(N(q_mean, q_std^2) || N(0, 1)) as in ``divergences.kl_normal``.
-    Then log p(x) = ELBO + KL(q || p(h|x)) holds exactly, for any q.
+    E_q[log N(x; w h + b, s^2)] = -1/2 log(2 pi s^2) - ((x - b - w q_mean)^2 + w^2 q_std^2) / (2
+    s^2), KL(N(q_mean, q_std^2) || N(0, 1)) as in ``divergences.kl_normal``. Then log p(x) = ELBO +
+    KL(q || p(h|x)) holds exactly, for any q.
     """
     x, w, b, s, q_mean, q_std = _linear_gaussian_args(x, w, b, s, q_mean, q_std)
     _check_std("s", s)
