@@ -23,7 +23,8 @@ import math
 
 import torch
 
-device = torch.device("cpu")  # changed: set by the caller instead of moving to the GPU unconditionally
+# changed: set by the caller instead of moving to the GPU unconditionally
+device = torch.device("cpu")
 
 
 def distance(X, Y, sqrt):
@@ -34,7 +35,8 @@ def distance(X, Y, sqrt):
     Y = Y.view(nY, -1).to(device)  # changed: was moved to the GPU unconditionally
     Y2 = (Y * Y).sum(1).resize_(nY, 1)
     M = torch.zeros(nX, nY)
-    M.copy_(X2.expand(nX, nY) + Y2.expand(nY, nX).transpose(0, 1) - 2 * torch.mm(X, Y.transpose(0, 1)))
+    M.copy_(X2.expand(nX, nY) + Y2.expand(nY, nX).transpose(0, 1) - 2
+            * torch.mm(X, Y.transpose(0, 1)))
     del X, X2, Y, Y2
     if sqrt:
         M = ((M + M.abs()) / 2).sqrt()

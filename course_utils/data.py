@@ -128,7 +128,8 @@ def load_mnist(
     return dataset
 
 
-def split_of(data: TensorDataset | tuple | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+def split_of(data: TensorDataset | tuple
+             | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Accept what ``load_mnist`` returns, an ``(images, labels)`` pair, or a bare image tensor."""
     if isinstance(data, TensorDataset):
         tensors = data.tensors
@@ -180,7 +181,8 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
         raise DataError(f"Cannot read {path}: {err}. Delete it and download MNIST again.") from err
     expected_magic = 0x0800 + ndim  # unsigned bytes, ndim dimensions
     if len(blob) < 4 + 4 * ndim:
-        raise DataError(f"{path} is too short to be an MNIST file ({len(blob)} bytes): it is corrupt.")
+        raise DataError(f"{path} is too short to be an MNIST file ({len(blob)} bytes): it is "
+                        "corrupt.")
     magic = struct.unpack(">i", blob[:4])[0]
     if magic != expected_magic:
         raise DataError(
@@ -193,13 +195,15 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
     if len(blob) - offset != size:
         raise DataError(
             f"{path} should hold {size:,} bytes of data after its header but holds "
-            f"{len(blob) - offset:,}: it is truncated or corrupt. Delete it and download MNIST again."
+            f"{len(blob) - offset:,}: it is truncated or corrupt. Delete it and download MNIST "
+            "again."
         )
     return np.frombuffer(blob, dtype=np.uint8, offset=offset).reshape(dims).copy()
 
 
 def write_mnist_raw(
-    root: str | Path, images: np.ndarray, labels: np.ndarray, train: bool = True, compress: bool = False
+    root: str | Path, images: np.ndarray, labels: np.ndarray, train: bool = True,
+    compress: bool = False
 ) -> Path:
     """Write uint8 images ``(N, 28, 28)`` and labels ``(N,)`` as torchvision's raw MNIST files.
 
@@ -210,7 +214,8 @@ def write_mnist_raw(
     images = np.asarray(images, dtype=np.uint8)
     labels = np.asarray(labels).astype(np.uint8)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
-        raise ValueError(f"expected images (N, 28, 28) and N labels, got {images.shape} and {labels.shape}")
+        raise ValueError(f"expected images (N, 28, 28) and N labels, got {images.shape} and "
+                         f"{labels.shape}")
     raw = Path(root) / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     images_name, labels_name, _ = _FILES[bool(train)]

@@ -89,8 +89,8 @@ def verify(name: str) -> Path:
     if not path.is_file():
         raise PretrainedError(f"{path} is listed in {MANIFEST.name} but missing")
     if sha256_of(path) != found["sha256"]:
-        raise PretrainedError(f"{path} does not match its sha256 in {MANIFEST.name} (changed or corrupt): "
-                              "restore it from the repository or run scripts/pretrain.py")
+        raise PretrainedError(f"{path} does not match its sha256 in {MANIFEST.name} (changed or "
+                              "corrupt): restore it from the repository or run scripts/pretrain.py")
     return path
 
 
@@ -143,7 +143,8 @@ def load_or_train(name: str, train_fn: Callable[[], models.Trained], device: Any
         print(f"Training the {family.title} here ({why}).", flush=True)
         trained = train_fn()
         if not isinstance(trained, models.Trained):
-            raise TypeError(f"train_fn must return a course_utils.models.Trained, got {type(trained).__name__}")
+            raise TypeError("train_fn must return a course_utils.models.Trained, got "
+                            f"{type(trained).__name__}")
     else:
         trained = models.load(verify(key), device, family=family.name)
         print(f"Loaded the shipped {family.title}: course_utils/pretrained/{path.name} "

@@ -54,7 +54,8 @@ def test_test_split_is_written_under_torchvision_names_and_read_back(tmp_path, f
     """The test split uses torchvision's t10k-* names and IDX headers, and load_mnist reads it."""
     images, labels = _small_split(fallback_digits, 50)
     raw = write_mnist_raw(tmp_path, images, labels, train=False)
-    assert sorted(p.name for p in raw.iterdir()) == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    assert sorted(p.name for p in raw.iterdir()) == ["t10k-images-idx3-ubyte",
+                                                     "t10k-labels-idx1-ubyte"]
     header = (raw / "t10k-images-idx3-ubyte").read_bytes()[:16]
     assert [int.from_bytes(header[i:i + 4], "big") for i in range(0, 16, 4)] == [2051, 50, 28, 28]
     assert len(load_mnist(root=tmp_path, train=False, download=False)) == 50

@@ -36,7 +36,8 @@ def test_the_four_diagrams_build_as_png_and_svg(tmp_path):
 
 def test_regenerating_the_figures_gives_identical_files(tmp_path):
     def digests(folder):
-        return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.png"))}
+        return {p.name: hashlib.md5(p.read_bytes()).hexdigest()
+                for p in sorted(folder.glob("*.png"))}
 
     write_figures(tmp_path / "a")
     write_figures(tmp_path / "b")

@@ -59,7 +59,8 @@ def test_logits_share_weights_with_the_discriminator():
         discriminator_logits(make_generator_network())
 
 
-@pytest.mark.parametrize("kwargs", [{"input_size": 0}, {"num_hidden_units": -3}, {"input_size": 2.5}])
+@pytest.mark.parametrize("kwargs",
+                         [{"input_size": 0}, {"num_hidden_units": -3}, {"input_size": 2.5}])
 def test_bad_sizes_are_clear_errors(kwargs):
     with pytest.raises(ValueError, match="positive integer"):
         make_generator_network(**kwargs)

@@ -82,8 +82,8 @@ def _load_shipped(name: str, *keys: str) -> models.Trained:
     raw = torch.load(path, map_location="cpu", weights_only=True)  # plain data only
     assert raw["family"] == name
     trained = models.load(path, "cpu", family=name)
-    for key in ("recipe", "budget", "data", "seconds", "date", "torch", "platform", "command", "scores",
-                "test_scores", "test_setting", *keys):
+    for key in ("recipe", "budget", "data", "seconds", "date", "torch", "platform", "command",
+                "scores", "test_scores", "test_setting", *keys):
         assert key in trained.meta, key
     assert trained.history, "the training history ships with the weights"
     return trained
@@ -112,7 +112,8 @@ def test_shipped_ising_checkpoint_loads_weights_only_and_its_physics_is_as_recor
     assert trained.family.options(**setting["options"]) == trained.family.sampling("laptop"), "not its sampler"
     assert set(meta["test_scores"]) == {f"{T:g}" for T in trained.config.temperatures}
     for T in trained.config.temperatures:
-        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"], **{**setting["options"], "temperature": T})
+        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"],
+                                 **{**setting["options"], "temperature": T})
         got, want = measure(samples, T), meta["test_scores"][f"{T:g}"]
         for key in ("e", "abs_m"):
             (value, error), (recorded, recorded_error) = got[key], want[key]
@@ -226,7 +227,8 @@ def test_laptop_profile_loads_the_shipped_checkpoint(name, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"Loaded the shipped {trained.family.title}: course_utils/pretrained/")
     assert "COURSE_TRAIN=1" in out and out.count("\n") == 1
-    saved = models.load(pretrained.artifacts_dir() / "laptop" / f"{name}.pt")  # for the scoreboard and the CLI
+    # for the scoreboard and the CLI
+    saved = models.load(pretrained.artifacts_dir() / "laptop" / f"{name}.pt")
     assert saved.meta["budget"] == trained.meta["budget"]
 
 
@@ -259,6 +261,7 @@ def test_the_shipped_mlp_gan_is_notebook_03s_run_with_notebook_05s_mmd_curve():
     history = trained.history
     assert len(history["mmd"]) == laptop.gan_epochs and list(history["sample_epochs"]) == list(laptop.gan_sample_epochs)
     real = split_of(load_mnist(n=min(laptop.gan_n_train or 2_000, 2_000)))[0]
-    again = mmd_monitor(MMDScorer(real), trained.config)(laptop.gan_epochs, trained.model.gen_model)["mmd"]
+    again = mmd_monitor(MMDScorer(real), trained.config)(laptop.gan_epochs,
+                                                         trained.model.gen_model)["mmd"]
     assert again == pytest.approx(history["mmd"][-1], rel=1e-3)
     assert history["mmd"][-1] < 0.5 * history["mmd"][0], "the curve of a trained GAN falls"

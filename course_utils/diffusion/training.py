@@ -25,7 +25,8 @@ from .unet import check_label_values
 __all__ = ["diffusion_loss", "EMA", "LossLog", "warmup_cosine", "drop_labels", "train_diffusion"]
 
 
-def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule, generator: torch.Generator | None = None,
+def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule,
+                   generator: torch.Generator | None = None,
                    labels: torch.Tensor | None = None) -> torch.Tensor:
     """The simple loss L_simple = E_{t, x_0, eps} || eps - eps_theta(sqrt(abar_t) x_0 +
     sqrt(1-abar_t) eps, t) ||^2 (Ho et al. eq. 14), t uniform on 0..T-1. With ``labels`` (a
@@ -102,9 +103,10 @@ def drop_labels(labels: torch.Tensor, p_uncond: float,
     return labels.masked_fill(drop, -1)
 
 
-def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, steps: int, batch_size: int = 128,
-                    lr: float = 2e-3, warmup: int = 100, ema_decay: float = 0.999, device: DeviceLike = None,
-                    seed: int = 0, progress: bool = True, log_every: int = 50, labels: torch.Tensor | None = None,
+def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, steps: int,
+                    batch_size: int = 128, lr: float = 2e-3, warmup: int = 100,
+                    ema_decay: float = 0.999, device: DeviceLike = None, seed: int = 0,
+                    progress: bool = True, log_every: int = 50, labels: torch.Tensor | None = None,
                     p_uncond: float = 0.1) -> tuple[EMA, dict[str, Any]]:
     """Algorithm 1 of Ho et al.: repeat { x_0 ~ data, t ~ U, eps ~ N(0,I), step on L_simple }.
     Adam with linear warm-up then cosine decay to 10% of lr, grad-norm clip 1. Returns the EMA and a
@@ -121,8 +123,10 @@ def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, st
     traffic per step but the logging."""
     if not isinstance(data, torch.Tensor) or data.dim() < 2 or len(data) == 0:
         raise ValueError("data must be a non-empty tensor of training examples (N, ...)")
-    if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != (len(data),)):
-        raise ValueError(f"labels must be a tensor with one class per training example, shape ({len(data)},)")
+    if labels is not None and (not isinstance(labels, torch.Tensor)
+                               or labels.shape != (len(data),)):
+        raise ValueError("labels must be a tensor with one class per training example, shape "
+                         f"({len(data)},)")
     if not 0.0 <= p_uncond < 1.0:
         raise ValueError(f"p_uncond is a probability in [0, 1), got {p_uncond}")
     if labels is not None and isinstance(getattr(model, "num_classes", None), int):

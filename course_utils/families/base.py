@@ -52,8 +52,8 @@ from ..images import to_unit_range
 from ..profiles import PROFILE_NAMES, Profile, get_profile
 
 __all__ = [
-    "Family", "DigitFamily", "ExactDensity", "NoOptions", "no_monitor", "SampleKind", "DIGITS", "SPINS", "FIELDS", "FieldSpec", "field_specs",
-    "config_from_dict", "check_options_value",
+    "Family", "DigitFamily", "ExactDensity", "NoOptions", "no_monitor", "SampleKind", "DIGITS",
+    "SPINS", "FIELDS", "FieldSpec", "field_specs", "config_from_dict", "check_options_value",
 ]
 
 ConfigT = TypeVar("ConfigT")
@@ -153,7 +153,8 @@ def _spec(name: str, annotation: Any, field: dataclasses.Field) -> FieldSpec:
     meta = dict(field.metadata)
     if choices is None and "choices" in meta:  # a str field that names its choices
         choices = tuple(meta["choices"])
-    return FieldSpec(name, annotation, optional, choices, nargs, meta.get("help"), default, meta.get("metavar"))
+    return FieldSpec(name, annotation, optional, choices, nargs, meta.get("help"), default,
+                     meta.get("metavar"))
 
 
 def field_specs(cls: type) -> dict[str, FieldSpec]:
@@ -181,7 +182,8 @@ def check_options_value(spec: FieldSpec, value: Any) -> Any:
             raise ValueError(f"{spec.name} must be a finite number, got {value!r}")
         value = float(value)
     if spec.choices is not None and value not in spec.choices:
-        raise ValueError(f"{spec.name} must be one of {', '.join(map(str, spec.choices))}, got {value!r}")
+        raise ValueError(f"{spec.name} must be one of {', '.join(map(str, spec.choices))}, got "
+                         f"{value!r}")
     return value
 
 
@@ -253,7 +255,8 @@ class Family(ABC, Generic[ConfigT, ModelT, OptionsT]):
         unknown = sorted(set(given) - set(specs))
         if unknown:
             accepted = f"it takes {', '.join(specs)}" if specs else "it takes none"
-            raise ValueError(f"a {self.name} model has no sampling option {', '.join(unknown)}: {accepted}")
+            raise ValueError(f"a {self.name} model has no sampling option {', '.join(unknown)}: "
+                             f"{accepted}")
         values = {k: check_options_value(specs[k], v) for k, v in given.items()}
         return self.options_type(**values)
 

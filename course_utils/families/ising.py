@@ -75,7 +75,8 @@ class IsingARSampling(IsingSampling):
     weight (0: the network's own samples; see ``ising.autoregressive.sample_ar_mh``)."""
 
     mh_steps: int = field(default=0, metadata={
-        "help": "independence Metropolis-Hastings steps with the exact Boltzmann weight (default 0)"})
+        "help": "independence Metropolis-Hastings steps with the exact Boltzmann weight (default "
+                "0)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -87,8 +88,10 @@ class IsingARSampling(IsingSampling):
 class IsingDDPMSampling(IsingSampling):
     """Temperature; DDIM ``steps`` and noise ``eta`` (1: ancestral sampling on the sub-chain)."""
 
-    steps: int = field(default=50, metadata={"help": "sampler steps (network evaluations per sample)"})
-    eta: float = field(default=1.0, metadata={"help": "DDIM noise in [0, 1] (default 1: ancestral)"})
+    steps: int = field(default=50,
+                       metadata={"help": "sampler steps (network evaluations per sample)"})
+    eta: float = field(default=1.0,
+                       metadata={"help": "DDIM noise in [0, 1] (default 1: ancestral)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -102,7 +105,8 @@ class IsingDDPMSampling(IsingSampling):
 class IsingRBMSampling(IsingSampling):
     """The RBM's one temperature (or None) and the number of block-Gibbs ``steps``."""
 
-    steps: int = field(default=500, metadata={"help": "block-Gibbs sweeps of the RBM (default 500)"})
+    steps: int = field(default=500,
+                       metadata={"help": "block-Gibbs sweeps of the RBM (default 500)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -130,7 +134,8 @@ class IsingFamily(Family):
         data, and the family's budget."""
         P = profile_of(profile)
         common = {"size": P.ising_L, "temperatures": tuple(P.ising_temperatures),
-                  "n_per_temperature": P.ising_n_configs, "chains": P.ising_chains, "data_seed": P.ising_seed}
+                  "n_per_temperature": P.ising_n_configs, "chains": P.ising_chains,
+                  "data_seed": P.ising_seed}
         return self.config_type(**{**common, **self.profile_overrides(P)})
 
     def tiny(self) -> LatticeData:
@@ -140,8 +145,8 @@ class IsingFamily(Family):
         return self.module(config).to(device)
 
     def data(self, config: Any, root: str | Path | None = None) -> TensorDataset:
-        return ising_dataset(config.size, config.temperatures, config.n_per_temperature, config.data_seed,
-                             chains=config.chains, num_threads=1)
+        return ising_dataset(config.size, config.temperatures, config.n_per_temperature,
+                             config.data_seed, chains=config.chains, num_threads=1)
 
     @staticmethod
     def temperatures_of(model: nn.Module, n: int, options: IsingSampling) -> torch.Tensor:
@@ -167,12 +172,14 @@ class IsingRBMFamily(IsingFamily):
     def sampling(self, profile: ProfileLike = None) -> IsingRBMSampling:
         return IsingRBMSampling(steps=profile_of(profile).ising_rbm_gibbs_steps)
 
-    def train(self, model: IsingRBM, data: Any, config: IsingRBMConfig, device: torch.device, seed: int = 1,
-              progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
+    def train(self, model: IsingRBM, data: Any, config: IsingRBMConfig, device: torch.device,
+              seed: int = 1, progress: bool = True,
+              monitor: Monitor | None = None) -> dict[str, Any]:
         no_monitor(monitor, "RBM")
         configs, temps = data.tensors[:2]
         if not bool(torch.all((temps - model.temperature).abs() < 1e-5)):
-            raise ValueError(f"the RBM is trained at T = {model.temperature:g}; its data hold other temperatures")
+            raise ValueError(f"the RBM is trained at T = {model.temperature:g}; its data hold "
+                             "other temperatures")
         return train_ising_rbm(model, configs, device, seed=seed, progress=progress)
 
     def sample(self, model: IsingRBM, n: int, device: torch.device, seed: int | None,
@@ -221,9 +228,10 @@ class IsingDDPMFamily(ConditionalIsingFamily):
     options_type = IsingDDPMSampling
     module = IsingDDPM
     trainer = staticmethod(train_ising_ddpm)
-    cli_fields = (*_DATA_FIELDS, "channels", "blocks", "diffusion_steps", "train_steps", "batch_size", "lr",
-                  "ema_decay")
-    tiny_overrides = {"channels": 8, "blocks": 2, "diffusion_steps": 20, "train_steps": 3, "batch_size": 8}
+    cli_fields = (*_DATA_FIELDS, "channels", "blocks", "diffusion_steps", "train_steps",
+                  "batch_size", "lr", "ema_decay")
+    tiny_overrides = {"channels": 8, "blocks": 2, "diffusion_steps": 20, "train_steps": 3,
+                      "batch_size": 8}
 
     def profile_overrides(self, P: Profile) -> dict[str, Any]:
         return {"channels": P.ising_ddpm_channels, "train_steps": P.ising_ddpm_steps}
@@ -240,8 +248,8 @@ class IsingDDPMFamily(ConditionalIsingFamily):
 class IsingARFamily(ConditionalIsingFamily, ExactDensity):
     name = "ising-ar"
     title = "autoregressive (exact context)"
-    description = ("a temperature-conditioned autoregressive network, maximum likelihood, exact sampling "
-                   "(Wu, Wang & Zhang 2019)")
+    description = ("a temperature-conditioned autoregressive network, maximum likelihood, exact "
+                   "sampling (Wu, Wang & Zhang 2019)")
     config_type = IsingARConfig
     options_type = IsingARSampling
     module = IsingAR

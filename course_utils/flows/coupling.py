@@ -118,9 +118,11 @@ class CouplingFlow(nn.Module):
         z, log_det = self.inverse(x)
         return standard_normal_log_prob(z) + log_det
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(self, n: int,
+               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` draws x = g(z), z ~ N(0, I) on the flow's device, and their log q(x)."""
         weight = next(self.parameters())
-        z = torch.randn((n, *self.event_shape), generator=generator, device=weight.device, dtype=weight.dtype)
+        z = torch.randn((n, *self.event_shape), generator=generator, device=weight.device,
+                        dtype=weight.dtype)
         x, log_det = self(z)
         return x, standard_normal_log_prob(z) - log_det

@@ -43,7 +43,8 @@ from .training import (
 __all__ = [
     "make_generator_network", "make_discriminator_network", "discriminator_logits",
     "make_dcgan_generator", "make_dcgan_discriminator", "make_wgan_critic", "ConditionalGenerator",
-    "ConditionalDiscriminator", "label_planes", "MODES_Z", "LOSSES", "create_noise", "d_train", "g_train", "gradient_penalty",
-    "is_conditional",
-    "ARCHITECTURES", "GANConfig", "GAN", "gan_config", "build_gan", "make_optimizers", "train_gan", "sample_gan",
+    "ConditionalDiscriminator", "label_planes", "MODES_Z", "LOSSES", "create_noise", "d_train",
+    "g_train", "gradient_penalty", "is_conditional",
+    "ARCHITECTURES", "GANConfig", "GAN", "gan_config", "build_gan", "make_optimizers", "train_gan",
+    "sample_gan",
 ]

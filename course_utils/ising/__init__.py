@@ -70,11 +70,11 @@ from .observables import (
 )
 
 __all__ = [
-    "T_C", "K_C", "onsager_magnetisation", "onsager_energy_per_spin", "onsager_specific_heat_per_spin",
-    "log_partition_function", "energy_per_spin", "specific_heat_per_spin", "kaufman", "exact_enumeration",
-    "T_SWITCH", "choose_algorithm", "metropolis_sweep", "wolff_step", "wolff_step_numpy", "run_chains",
-    "integrated_autocorrelation_time", "sample_configurations",
-    "Estimate", "as_spins", "hamiltonian", "energy_per_config", "magnetisation_per_config",
-    "correlation_per_config", "histogram_edges", "jackknife", "measure",
-    "ising_dataset", "profile_dataset", "cache_path",
+    "T_C", "K_C", "onsager_magnetisation", "onsager_energy_per_spin",
+    "onsager_specific_heat_per_spin", "log_partition_function", "energy_per_spin",
+    "specific_heat_per_spin", "kaufman", "exact_enumeration", "T_SWITCH", "choose_algorithm",
+    "metropolis_sweep", "wolff_step", "wolff_step_numpy", "run_chains",
+    "integrated_autocorrelation_time", "sample_configurations", "Estimate", "as_spins",
+    "hamiltonian", "energy_per_config", "magnetisation_per_config", "correlation_per_config",
+    "histogram_edges", "jackknife", "measure", "ising_dataset", "profile_dataset", "cache_path",
 ]

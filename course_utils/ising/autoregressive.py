@@ -93,7 +93,8 @@ class IsingAR(nn.Module):
             layers += [nn.SiLU(), nn.Linear(H, H)]
         self.body = nn.Sequential(*layers, nn.SiLU(), nn.Linear(H, 1))
         # mask[i, j] = 1 if first-row spin j was drawn before site i
-        self.register_buffer("first_row_mask", (torch.arange(L)[None, :] < torch.arange(self.N)[:, None]).float(),
+        self.register_buffer("first_row_mask",
+                             (torch.arange(L)[None, :] < torch.arange(self.N)[:, None]).float(),
                              persistent=False)
 
     def context(self, x: torch.Tensor) -> torch.Tensor:
@@ -123,7 +124,8 @@ def _flat(configs: torch.Tensor, N: int) -> torch.Tensor:
     return configs.reshape(len(configs), N).to(torch.float32)
 
 
-def log_prob(model: IsingAR, configs: torch.Tensor, T: torch.Tensor, symmetric: bool = True) -> torch.Tensor:
+def log_prob(model: IsingAR, configs: torch.Tensor, T: torch.Tensor,
+             symmetric: bool = True) -> torch.Tensor:
     """log q(s | T) per configuration (n,) for spins +-1 (n, [1,] L,
     L); ``symmetric``: log q_sym."""
     x = _flat(configs, model.N)
@@ -135,8 +137,8 @@ def log_prob(model: IsingAR, configs: torch.Tensor, T: torch.Tensor, symmetric: 
     return torch.logaddexp(lp, lm) - math.log(2.0)
 
 
-def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, device: torch.device,
-             seed: int = 1, progress: bool = True) -> dict[str, Any]:
+def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor,
+             device: torch.device, seed: int = 1, progress: bool = True) -> dict[str, Any]:
     """Adam on the mean negative log-likelihood per spin (nats), ``train_steps`` minibatches.
 
     Learning rate: linear warm-up over 5 % of the steps, then cosine decay to 0. The data are
@@ -151,7 +153,8 @@ def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, 
     steps = int(cfg.train_steps)
     warm = max(1, steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: min(1.0, (k + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
+        opt,
+        lambda k: min(1.0, (k + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
     history: dict[str, Any] = {"nll": [], "step": [], "seconds": 0.0}
     log = LossLog(history, "nll", steps, max(1, steps // 40))
     start = time.perf_counter()

@@ -48,7 +48,8 @@ def temperature_seed(seed: int, T: float) -> int:
 def _check(L, temperatures, n_per_T, seed, chains):
     if isinstance(L, bool) or int(L) != L or int(L) < 2 or int(L) % 2:
         raise ValueError(f"L must be an even integer >= 2, got {L!r}.")
-    temps = tuple(float(t) for t in (temperatures if hasattr(temperatures, "__iter__") else [temperatures]))
+    temps = tuple(float(t)
+                  for t in (temperatures if hasattr(temperatures, "__iter__") else [temperatures]))
     if not temps:
         raise ValueError("Give at least one temperature.")
     if any(not math.isfinite(t) or t <= 0 for t in temps):
@@ -103,7 +104,8 @@ def _load(path, L, temps, n_per_T):
 
 
 def ising_dataset(L: int, temperatures, n_per_T: int, seed: int, cache: bool = True, *,
-                  chains: int | None = None, device=None, num_threads: int | None = None) -> TensorDataset:
+                  chains: int | None = None, device=None,
+                  num_threads: int | None = None) -> TensorDataset:
     """``n_per_T`` independent equilibrium configurations per temperature as a ``TensorDataset``.
 
     Tensors: configs float32 ``(len(temperatures) * n_per_T, 1, L, L)`` in ``{-1, +1}`` and their
@@ -120,16 +122,17 @@ def ising_dataset(L: int, temperatures, n_per_T: int, seed: int, cache: bool = T
             return _make_dataset(*loaded, source=f"cache {path}")
     blocks, report = [], {}
     for t in temps:
-        configs, rep = sample_configurations(L, t, n_per_T, temperature_seed(seed, t), chains=chains,
-                                             device=device, num_threads=num_threads)
+        configs, rep = sample_configurations(L, t, n_per_T, temperature_seed(seed, t),
+                                             chains=chains, device=device, num_threads=num_threads)
         blocks.append(configs)
         report[t] = {key: rep[key] for key in _REPORT_KEYS} | {"algorithm": rep["algorithm"]}
     configs = torch.cat(blocks)
     temps_per_row = torch.tensor(temps, dtype=torch.float32).repeat_interleave(n_per_T)
     if cache:
-        blob = {"version": torch.tensor(CACHE_VERSION), "configs": configs, "temperatures": temps_per_row,
-                "T_list": torch.tensor(temps, dtype=torch.float64),
-                "algorithm": torch.tensor([ALGORITHMS.index(report[t]["algorithm"]) for t in temps])}
+        blob = {"version": torch.tensor(CACHE_VERSION), "configs": configs,
+                "temperatures": temps_per_row, "T_list": torch.tensor(temps, dtype=torch.float64),
+                "algorithm": torch.tensor([ALGORITHMS.index(report[t]["algorithm"])
+                                           for t in temps])}
         for key in _REPORT_KEYS:
             blob[key] = torch.tensor([float(report[t][key]) for t in temps], dtype=torch.float64)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -41,16 +41,17 @@ T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))  # 2.269185314213022
 K_C = 1.0 / T_C  # = ln(1 + sqrt 2) / 2 = 0.44068679...
 
 __all__ = [
-    "T_C", "K_C", "onsager_magnetisation", "onsager_energy_per_spin", "onsager_specific_heat_per_spin",
-    "log_partition_function", "energy_per_spin", "specific_heat_per_spin", "kaufman",
-    "exact_enumeration",
+    "T_C", "K_C", "onsager_magnetisation", "onsager_energy_per_spin",
+    "onsager_specific_heat_per_spin", "log_partition_function", "energy_per_spin",
+    "specific_heat_per_spin", "kaufman", "exact_enumeration",
 ]
 
 
 def _check_temperature(T: float) -> float:
     T = float(T)
     if not math.isfinite(T) or T <= 0.0:
-        raise ValueError(f"The temperature must be a positive finite number (units of J/k_B), got {T!r}.")
+        raise ValueError("The temperature must be a positive finite number (units of J/k_B), got "
+                         f"{T!r}.")
     return T
 
 
@@ -119,7 +120,8 @@ def onsager_energy_per_spin(T):
         if abs(k - 1.0) < 1e-15:
             return -math.sqrt(2.0)
         k1, _ = _elliptic_k_e(k)
-        return -1.0 / math.tanh(2 * K) * (1.0 + 2.0 / math.pi * (2.0 * math.tanh(2 * K) ** 2 - 1.0) * k1)
+        return -1.0 / math.tanh(2 * K) * (1.0 + 2.0 / math.pi * (2.0 * math.tanh(2 * K) ** 2 - 1.0)
+                                          * k1)
 
     return _vectorise(one, T)
 
@@ -176,7 +178,8 @@ def _kaufman_log_z(L: int, beta: torch.Tensor) -> torch.Tensor:
     x0 = half * gamma0
     shift = torch.maximum(l1, l3).detach()
     total = torch.exp(l1 - shift) + torch.exp(l2 - shift) + torch.exp(l3 - shift)
-    if abs(float(x0.detach())) < 30.0:  # the factor itself: smooth through x0 = 0 (at T_c), where Z_4 = 0
+    # the factor itself: smooth through x0 = 0 (at T_c), where Z_4 = 0
+    if abs(float(x0.detach())) < 30.0:
         total = total + torch.exp(rest4 - shift) * 2.0 * torch.sinh(x0)
     else:  # far from T_c: in logs, with its sign
         total = total + torch.sign(x0.detach()) * torch.exp(rest4 + _log2sinh_pos(x0.abs()) - shift)

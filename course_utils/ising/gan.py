@@ -96,8 +96,8 @@ class IsingGAN(nn.Module):
         self.disc_model = Discriminator(int(config.channels))
 
 
-def train_ising_gan(gan: IsingGAN, configs: torch.Tensor, temperatures: torch.Tensor, device: torch.device,
-                    seed: int = 1, progress: bool = True) -> dict[str, Any]:
+def train_ising_gan(gan: IsingGAN, configs: torch.Tensor, temperatures: torch.Tensor,
+                    device: torch.device, seed: int = 1, progress: bool = True) -> dict[str, Any]:
     """``train_steps`` alternating updates of d and g (one each) on
     minibatches of (config, T) pairs.
 

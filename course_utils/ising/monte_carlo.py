@@ -190,7 +190,8 @@ def run_chains(spins: torch.Tensor, T: float, steps: int, generator: torch.Gener
     """
     algorithm = choose_algorithm(T) if algorithm == "auto" else algorithm
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"Unknown algorithm {algorithm!r}: use 'auto' or one of {', '.join(ALGORITHMS)}.")
+        raise ValueError(f"Unknown algorithm {algorithm!r}: use 'auto' or one of "
+                         f"{', '.join(ALGORITHMS)}.")
     beta = 1.0 / float(T)
     even = _checkerboard(spins.shape[-1], spins.device)
     masks = (even, ~even)
@@ -214,8 +215,8 @@ def run_chains(spins: torch.Tensor, T: float, steps: int, generator: torch.Gener
 
 def sample_configurations(L: int, T: float, n: int, seed: int, *, chains: int | None = None,
                           algorithm: str = "auto", burn_in: int | None = None,
-                          pilot: int | None = None, thin: int | None = None, random_flip: bool = True,
-                          device=None, num_threads: int | None = None):
+                          pilot: int | None = None, thin: int | None = None,
+                          random_flip: bool = True, device=None, num_threads: int | None = None):
     """``n`` independent equilibrium configurations of the L x L torus at temperature ``T``.
 
     Returns ``(configs, report)``: ``configs`` int8 ``(n, L, L)`` in ``{-1, +1}``, ordered chain by
@@ -271,7 +272,8 @@ def sample_configurations(L: int, T: float, n: int, seed: int, *, chains: int | 
     e_series, m_series = [], []
     while True:
         e, m, _ = run_chains(spins, T, pilot_len, gen, algorithm, every=0)
-        tau = max(integrated_autocorrelation_time(m.abs())[0], integrated_autocorrelation_time(e)[0])
+        tau = max(integrated_autocorrelation_time(m.abs())[0],
+                  integrated_autocorrelation_time(e)[0])
         if burn_in is not None or burn >= 20 * tau:
             e_series.append(e)
             m_series.append(m)

@@ -35,7 +35,8 @@ def set_default_viewer() -> Path:
 
 def lab_command(root: str | Path = ROOT, start_in: str = START_IN, *extra: str) -> list[str]:
     """``jupyter lab`` with ``root`` as the server's root, opened on ``root/start_in``."""
-    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # CI, containers
+    # CI, containers
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={Path(root).resolve()}",
             f"--ServerApp.default_url=/lab/tree/{start_in}", *as_root, *extra]
 
