@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import torch
 
 from ..device import seeded_generator
-
 from ..lattice import Estimate, MetropolisChain, effective_sample_size, independence_metropolis
 from .flow import Phi4Flow, log_weights, sample_flow
 from .observables import chain_tau_int, measure
