@@ -110,7 +110,8 @@ def build_flow_matching(config: FlowMatchingConfig, device: DeviceLike = None) -
         raise TypeError(
             f"build_flow_matching takes a FlowMatchingConfig, got {type(config).__name__}"
         )
-    return FlowMatching(config).to(get_device(device))
+    device = device if isinstance(device, torch.device) else get_device(device)
+    return FlowMatching(config).to(device)
 
 
 def train_flow_matching(

@@ -127,7 +127,8 @@ def build_realnvp(config: RealNVPConfig, device: DeviceLike = None) -> RealNVP:
     """A fresh Real-NVP of ``config`` on ``device``."""
     if not isinstance(config, RealNVPConfig):
         raise TypeError(f"build_realnvp takes a RealNVPConfig, got {type(config).__name__}")
-    return RealNVP(config).to(get_device(device))
+    device = device if isinstance(device, torch.device) else get_device(device)
+    return RealNVP(config).to(device)
 
 
 def _check_images(images: torch.Tensor) -> None:
