@@ -22,7 +22,7 @@
 # reverse SDE and by the probability-flow ODE, and score, noise and velocity convert into each
 # other. Last, DDPM, DDIM and flow matching on MNIST at equal numbers of network evaluations.
 #
-# **Run time.** About a minute and a half on a laptop CPU with the shipped models.
+# **Run time.** Not timed yet.
 
 # %% slideshow={"slide_type": "skip"}
 import math
