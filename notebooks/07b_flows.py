@@ -198,6 +198,11 @@ plot_density_2d(nvp_2d.log_prob, {"data (two moons)": moons, "Real-NVP samples":
                 title="Real-NVP: exact density and samples")
 plt.show()
 
+# %% [markdown]
+# The flow maps one connected Gaussian blob continuously and invertibly, so it cannot tear it into
+# two moons: a thin ridge of density (and of samples) always joins them. More layers make the
+# ridge thinner, never absent.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Real-NVP on MNIST: dequantisation and bits per dimension
 # A pixel takes one of 256 grey levels $k$; a density on a discrete set can grow without bound
@@ -335,8 +340,10 @@ plot_density_2d(None, runs, title="flow matching: the same noise, four ODE solut
 plt.show()
 
 # %% [markdown]
-# Does the solver matter? The error at $t = 1$ against a reference solution (Heun with 100
-# steps), at equal network evaluations: 10 Euler steps against 5 Heun steps.
+# Most points land on the moons; some stay between them, where the learned velocity has to split
+# the noise in two and a small network trained briefly is too smooth to do it sharply. Does the
+# solver matter? The error at $t = 1$ against a reference solution (Heun with 100 steps), at equal
+# network evaluations: 10 Euler steps against 5 Heun steps.
 
 # %%
 with torch.no_grad():
@@ -344,7 +351,8 @@ with torch.no_grad():
     errors = {name: (x - reference).norm(dim=1).mean().item() for name, x in runs.items()}
     nearest = torch.cdist(runs["euler, 100 steps"], moons).min(dim=1).values
 print({k: round(v, 4) for k, v in errors.items()})
-print(f"median distance of the 100-step samples to the nearest data point {nearest.median():.3f}")
+print(f"100 Euler steps: median distance to the nearest data point {nearest.median():.3f}, "
+      f"{(nearest < 0.2).float().mean():.0%} of the points within 0.2 of the data")
 assert errors["heun, 5 steps"] < errors["euler, 10 steps"] < errors["euler, 2 steps"]
 if P.name != "smoke":  # 300 smoke steps do not fit the moons
     assert nearest.median() < 0.1
