@@ -205,17 +205,19 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Real-NVP on MNIST: dequantisation and bits per dimension
-# A pixel takes one of 256 grey levels $k$; a density on a discrete set can grow without bound
-# (put all the mass on the training points). So the flow models the **dequantised** pixels
-# $y = (k + u)/256$, $u\sim U[0,1)^D$, which fill the bins of width $1/256$. For any density $p$ on
-# $[0,1)^D$ the probability of the bin of $k$ is $P(k) = \int_{\text{bin}} p$, and Jensen's
-# inequality gives $\log P(k) \ge \mathbb E_u[\log p(y)] - D\log 256$: maximising the likelihood
-# of $y$ maximises a bound on that of the digits. The flow works on $\mathbb R^D$, so $y$ is
-# first mapped by $z = \operatorname{logit}(\alpha + (1-2\alpha)y)$, one more change of variables
+# A pixel takes one of 256 grey levels $k$. A continuous density fitted to discrete values can
+# grow without bound (spikes of vanishing width on the training values). So the flow models the
+# **dequantised** pixels $y = (k + u)/256$, $u\sim U[0,1)^D$, which fill the bins of width
+# $1/256$. For any density $p$ on $[0,1)^D$ the probability of the bin of $k$ is
+# $P(k) = \int_{\text{bin}} p$, and Jensen's inequality gives
+# $\log P(k) \ge \mathbb E_u[\log p(y)] - D\log 256$: maximising the likelihood of $y$ maximises
+# a bound on that of the digits. The flow works on $\mathbb R^D$, so $y$ is first mapped by
+# $z = \operatorname{logit}(\alpha + (1-2\alpha)y)$, one more change of variables
 # with a diagonal Jacobian. The number reported is **bits per dimension**,
 # $$\text{bpd} = -\frac{\log P(k)}{D\log 2} \le -\frac{\mathbb E_u\log p(y) - D\log 256}{D\log 2},$$
-# the length of an ideal code per pixel: a uniform density gives exactly 8 bits. The flow: eight
-# checkerboard couplings with small residual CNNs (`realnvp_image`). Checked first: the uniform
+# the length of an ideal code per pixel: a uniform density gives exactly 8 bits. The flow:
+# checkerboard couplings (eight in the laptop recipe, printed below) whose $s$ and $t$ come from
+# small residual CNNs (`realnvp_image`). Checked first: the uniform
 # density's 8 bits, and the logit map's log-determinant against autograd.
 
 # %%
