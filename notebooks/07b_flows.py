@@ -407,6 +407,8 @@ def train_fm():
 
 
 fm = pretrained.load_or_train("flow-matching", train_fm, device).model
+
+# %%
 per_digit = P.ddpm_n_per_digit
 wanted = torch.arange(10).repeat_interleave(per_digit)
 steps = P.fm_sample_steps  # Euler steps: one network evaluation each
