@@ -269,8 +269,10 @@ def _train(args: argparse.Namespace) -> int:
     trained.meta["recipe"] = {"family": family.name, "profile": profile.name, "overrides": settings}
     path = models.save(out, trained)
     print(f"saved {path} after {time.perf_counter() - start:.1f} s")
-    if "images_per_second" in trained.history:
-        print(f"throughput: {trained.history['images_per_second']:,.0f} images/s")
+    history = trained.history or {}
+    rate = history.get("images_per_second", history.get("examples_per_second"))
+    if rate is not None:  # the flows' training loop counts examples: the family's samples
+        print(f"throughput: {rate:,.0f} {family.samples.noun}/s")
     return 0
 
 

@@ -5,14 +5,15 @@ save it (``fig.savefig(...)``).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-__all__ = ["plot_gan_history", "plot_epoch_samples", "show_images"]
+__all__ = ["plot_gan_history", "plot_epoch_samples", "show_images", "density_grid",
+           "plot_density_2d"]
 
 
 def plot_gan_history(history: dict[str, Any], figsize: tuple[float, float] = (14, 5)) -> Figure:
@@ -132,3 +133,46 @@ def _require(history: dict[str, Any], *keys: str) -> None:
     if missing:
         raise ValueError(f"The history lacks {missing}: pass what train_gan returns (or "
                          "models.load(...).history).")
+
+
+@torch.no_grad()
+def density_grid(
+    log_prob: Callable[[torch.Tensor], torch.Tensor], lim: float = 3.0, n: int = 120
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A 2-D density evaluated on an n x n grid over [-lim, lim]^2: (xs, ys, p) with p[i, j] =
+    exp(log_prob((xs[j], ys[i]))) (rows are y, as ``imshow`` and ``contourf`` read them)."""
+    xs = torch.linspace(-lim, lim, n)
+    ys = torch.linspace(-lim, lim, n)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)
+    return xs, ys, log_prob(grid).exp().reshape(n, n).cpu()
+
+
+def plot_density_2d(
+    log_prob: Callable[[torch.Tensor], torch.Tensor] | None,
+    points: Mapping[str, torch.Tensor],
+    lim: float = 3.0,
+    n: int = 120,
+    title: str | None = None,
+) -> Figure:
+    """Panels side by side: the density exp(log_prob) on a grid (when ``log_prob`` is given),
+    then one scatter plot per entry of ``points`` (name -> points (N, 2)), all on [-lim, lim]^2."""
+    panels = len(points) + (log_prob is not None)
+    fig, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 3.6), squeeze=False,
+                             layout="constrained")
+    axes = list(axes[0])
+    if log_prob is not None:
+        xs, ys, p = density_grid(log_prob, lim, n)
+        ax = axes.pop(0)
+        ax.contourf(xs.numpy(), ys.numpy(), p.numpy(), levels=30, cmap="viridis")
+        ax.set_title("density of the model")
+    for ax, (name, xy) in zip(axes, points.items(), strict=True):
+        xy = torch.as_tensor(xy).detach().cpu()
+        ax.scatter(xy[:, 0], xy[:, 1], s=2, alpha=0.5)
+        ax.set_title(name)
+    for ax in fig.axes:
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+    if title:
+        fig.suptitle(title)
+    return fig

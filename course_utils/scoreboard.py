@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,8 @@ from .scoring import (
 
 __all__ = ["METRICS", "class_spread", "classifier_monitor", "mmd_monitor", "score_images",
            "score_checkpoints", "format_table", "plot_scoreboard", "plot_class_histograms",
-           "write_scoreboard", "model_name"]
+           "write_scoreboard", "model_name", "score_at_budgets", "format_budget_table",
+           "plot_budgets"]
 
 # key: (column title, True if higher is better)
 METRICS: dict[str, tuple[str, bool]] = {
@@ -299,3 +300,65 @@ def write_scoreboard(board: dict[str, Any], out_dir: str | Path) -> dict[str, Pa
 
     plt.close(fig)
     return paths
+
+
+# --- samplers at equal cost (notebook 07b) ------------------------------------------------------
+
+Draw = Callable[[int], "torch.Tensor | tuple[torch.Tensor, int]"]
+"""draw(budget) -> images (N, 1, 28, 28) in [-1, 1], or (images, network evaluations used) when
+the sampler cannot spend exactly ``budget`` (Heun: two evaluations per step)."""
+
+
+def score_at_budgets(samplers: Mapping[str, Draw], budgets: Sequence[int], real: torch.Tensor,
+                     device: DeviceLike = None) -> list[dict[str, Any]]:
+    """Every sampler asked for every budget of network evaluations per sample: its images scored
+    against ``real`` (``score_images``: Frechet distance in classifier features, confidence, ...)
+    and its wall-clock seconds. One row per (budget, sampler), in that order."""
+    real_features = classifier_features(real, device=device)
+    rows = []
+    for budget in budgets:
+        for name, draw in samplers.items():
+            start = time.perf_counter()
+            drawn = draw(budget)
+            images, used = drawn if isinstance(drawn, tuple) else (drawn, budget)
+            images = images.detach().float().cpu()  # waits for the device: the time is complete
+            seconds = time.perf_counter() - start
+            scores = score_images(images.clamp(-1, 1), real, real_features, device)
+            rows.append({"sampler": name, "budget": budget, "evaluations": used,
+                         "seconds": seconds, "n": len(images), **scores})
+    return rows
+
+
+def format_budget_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The rows of ``score_at_budgets`` as a Markdown table (best FD per budget in bold)."""
+    budgets = {r["budget"] for r in rows}
+    best = {b: min(r["fd_features"] for r in rows if r["budget"] == b) for b in budgets}
+    lines = ["| network evaluations | sampler | Fréchet distance ↓ | confidence ↑ | class spread ↑ "
+             "| seconds |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        fd = _fmt(r["fd_features"], 2)
+        fd = f"**{fd}**" if r["fd_features"] == best[r["budget"]] else fd
+        lines.append(f"| {r['evaluations']} | {r['sampler']} | {fd} | {_fmt(r['confidence'], 3)} | "
+                     f"{_fmt(r['class_spread'], 3)} | {_fmt(r['seconds'], 2)} |")
+    return "\n".join(lines)
+
+
+def plot_budgets(rows: Sequence[dict[str, Any]]) -> Figure:
+    """Frechet distance, classifier confidence and seconds against network evaluations, one line
+    per sampler (logarithmic evaluation axis)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained")
+    names = list(dict.fromkeys(r["sampler"] for r in rows))
+    for k, name in enumerate(names):
+        mine = [r for r in rows if r["sampler"] == name]
+        for ax, key in zip(axes, ("fd_features", "confidence", "seconds"), strict=True):
+            ax.plot([r["evaluations"] for r in mine], [r[key] for r in mine], "o-", color=f"C{k}",
+                    label=name)
+    titles = ("Fréchet distance (features) ↓", "classifier confidence ↑", "seconds")
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_xscale("log")
+        ax.set_xlabel("network evaluations per sample")
+        ax.set_title(title, fontsize=10)
+    axes[0].legend(fontsize=8)
+    return fig

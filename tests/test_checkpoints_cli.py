@@ -10,6 +10,7 @@ from course_utils import models
 from course_utils.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from course_utils.cli import build_parser, main
 from course_utils.diffusion import ddim_sample
+from course_utils.flows import sample_flow_matching
 from course_utils.gan import build_gan, gan_config
 
 
@@ -124,13 +125,16 @@ def test_python_dash_m_entry_point():
     ("ddpm", ["--train-steps", "3", "--batch-size", "8", "--T", "50", "--channels", "8", "8"]),
     ("dcgan", ["--epochs", "1", "--batch-size", "32"]),
     ("wgan-gp", ["--epochs", "1", "--batch-size", "8"]),  # 8 batches: enough for n_critic = 5
+    ("flow-matching", ["--train-steps", "3", "--batch-size", "8", "--channels", "8", "8"]),
+    ("realnvp", ["--train-steps", "2", "--batch-size", "8", "--n-layers", "2", "--hidden", "4",
+                 "--n-blocks", "1"]),
 ])
 def test_every_model_trains_and_samples_through_the_same_commands(model, options, tmp_path, capsys):
     ckpt = tmp_path / f"{model}.pt"
     assert main(["train", model, *options, "--n-train", "64", "--device", "cpu", "--out", str(ckpt)]) == 0
     assert "images/s" in capsys.readouterr().out
     assert load_checkpoint(ckpt)["family"] == model
-    steps = ["--steps", "4"] if model == "ddpm" else []  # one-step samplers refuse --steps
+    steps = ["--steps", "4"] if model in ("ddpm", "flow-matching") else []  # the rest refuse it
     assert main(["sample", str(ckpt), "-n", "3", "-o", str(tmp_path / "s.npy"), *steps]) == 0
     images = np.load(tmp_path / "s.npy")
     assert images.shape == (3, 28, 28) and 0 <= images.min() and images.max() <= 1
@@ -252,3 +256,37 @@ def test_an_exact_density_model_writes_log_q_beside_its_samples(tmp_path, capsys
     save_gan(gan)
     assert main(["sample", str(gan), "-n", "2", "-o", str(tmp_path / "g.npz")]) == 0
     assert np.load(tmp_path / "g.npz").files == ["images"]  # no exact density: no log_q
+
+
+def test_flow_matching_samples_with_heun_and_the_digits_in_turn(tmp_path, capsys):
+    """`genlab sample X.pt --steps 10 --solver heun --all-digits` is sample_flow_matching with those
+    options; a flow-matching checkpoint refuses the DDPM's --eta, a Real-NVP refuses --steps and
+    takes --temperature."""
+    ckpt = tmp_path / "fm.pt"
+    assert main(["train", "flow-matching", "--train-steps", "2", "--batch-size", "8",
+                 "--channels", "8", "8", "--n-train", "32", "--device", "cpu",
+                 "--out", str(ckpt)]) == 0
+    out = tmp_path / "s.npy"
+    assert main(["sample", str(ckpt), "-n", "12", "-o", str(out), "--steps", "10",
+                 "--solver", "heun", "--all-digits", "--seed", "4"]) == 0
+    want = sample_flow_matching(models.load(ckpt, "cpu").model, 12, "cpu", seed=4, steps=10,
+                                solver="heun", all_digits=True)
+    want = ((want + 1) / 2).clamp(0, 1).reshape(12, 28, 28).numpy()
+    assert np.allclose(np.load(out), want, atol=1e-6)
+    capsys.readouterr()
+    assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--solver", "rk4"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+    assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--eta", "1"]) == 2
+    assert "--eta is for ddpm" in capsys.readouterr().err
+    assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "3", "--guidance", "2",
+                 "--steps", "2"]) == 0
+    nvp = tmp_path / "nvp.pt"
+    assert main(["train", "realnvp", "--train-steps", "1", "--batch-size", "8", "--n-layers", "2",
+                 "--hidden", "4", "--n-blocks", "1", "--n-train", "16", "--device", "cpu",
+                 "--out", str(nvp)]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(nvp), "-n", "2", "-o", str(out), "--steps", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "--steps is for" in err and "flow-matching" in err and "nvp.pt is a realnvp" in err
+    assert main(["sample", str(nvp), "-n", "3", "-o", str(out), "--temperature", "0.7"]) == 0
+    assert np.load(out).shape == (3, 28, 28)

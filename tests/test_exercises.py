@@ -16,9 +16,13 @@ from torch import nn
 
 from course_utils import exercises as E
 from course_utils.diffusion import forward
+from course_utils.diffusion.gaussian_path import velocity_from_eps
 from course_utils.diffusion.samplers import ddim_step, guided_eps
 from course_utils.diffusion.schedules import Schedule
 from course_utils.exercises.verdict import EXPECT_ENV, Verdict
+from course_utils.flows.coupling import AffineCoupling
+from course_utils.flows.paths import linear_path, linear_path_coefficients, target_velocity
+from course_utils.flows.solvers import heun_step
 from course_utils.gan.dcgan import label_planes as package_label_planes
 from course_utils.gan.game import normal_pdf, optimal_discriminator, value_function
 from course_utils.gan.losses import gradient_penalty
@@ -594,6 +598,21 @@ def package_forward_step(x, beta, noise):
     return forward.q_sample(x, torch.zeros(len(x), dtype=torch.long), one_step, noise=noise)
 
 
+class GivenScaleShift(nn.Module):
+    """A coupling's conditioner that returns the exercise's (s, t), whatever it is shown."""
+
+    def __init__(self, s, t):
+        super().__init__()
+        self.s, self.t = s, t
+
+    def forward(self, frozen):
+        return torch.cat([self.s, self.t], dim=1)
+
+
+def package_coupling(z, mask, s, t):
+    return AffineCoupling(mask, GivenScaleShift(s, t)).to(z.dtype)(z)
+
+
 LIBRARY = {
     "kl_normal": package_kl_normal,
     "kl_vae": kl_diag_normal_standard,
@@ -617,6 +636,11 @@ LIBRARY = {
                                                                          eps=eps),
     "label_planes": package_label_planes,
     "class_spread": class_spread,
+    "coupling_layer": package_coupling,
+    "linear_path": lambda x0, x1, t: (linear_path(x0, x1, t), target_velocity(x0, x1)),
+    "heun_step": heun_step,
+    "velocity_from_eps": lambda xt, eps, t: velocity_from_eps(xt, eps,
+                                                              *linear_path_coefficients(t)),
 }
 
 

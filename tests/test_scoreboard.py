@@ -4,6 +4,7 @@ import json
 import math
 
 import pytest
+import torch
 
 from course_utils import models
 from course_utils.cli import main
@@ -12,7 +13,10 @@ from course_utils.scoreboard import (
     REFERENCE,
     class_spread,
     classifier_monitor,
+    format_budget_table,
     format_table,
+    plot_budgets,
+    score_at_budgets,
     score_checkpoints,
     score_images,
     write_scoreboard,
@@ -103,3 +107,30 @@ def test_train_seconds_from_every_history_layout():
     assert _train_seconds({"seconds": [1.5, 2.5]}) == 4.0  # per epoch (GAN)
     assert _train_seconds({"seconds": 7.25}) == 7.25  # one total (DDPM)
     assert _train_seconds({}) is None and _train_seconds(None) is None
+
+
+def test_samplers_scored_at_equal_budgets(mnist_digits):
+    """score_at_budgets (notebook 07b): one row per (budget, sampler) in that order, the sampler's
+    own evaluation count when it reports one, real digits beating noise; the table and plot."""
+    images, _ = mnist_digits
+    real, other = images[:200], images[200:400]
+    asked = []
+
+    def digits(budget):
+        asked.append(budget)
+        return other
+
+    def noise(budget):  # a Heun-like sampler: two evaluations per step, an odd budget loses one
+        return torch.rand(200, 1, 28, 28) * 2 - 1, 2 * (budget // 2)
+
+    rows = score_at_budgets({"real digits": digits, "noise": noise}, (3, 4), real, device="cpu")
+    assert [(r["budget"], r["sampler"]) for r in rows] == [
+        (3, "real digits"), (3, "noise"), (4, "real digits"), (4, "noise")]
+    assert [r["evaluations"] for r in rows] == [3, 2, 4, 4] and asked == [3, 4]
+    assert all(r["seconds"] >= 0 and r["n"] == 200 for r in rows)
+    assert rows[0]["fd_features"] < rows[1]["fd_features"] and rows[0]["confidence"] > 0.9
+    table = format_budget_table(rows)
+    assert table.count("\n") == 1 + len(rows) and table.count("**") == 2 * 2  # best FD per budget
+    assert f"**{rows[0]['fd_features']:.2f}**" in table
+    fig = plot_budgets(rows)
+    assert len(fig.axes) == 3 and len(fig.axes[0].lines) == 2
