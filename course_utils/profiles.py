@@ -52,6 +52,8 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "phi4_train_steps": (60, 6_000, 12_000),  # reverse-KL steps
     "phi4_hmc_steps": (200, 4_000, 20_000),  # HMC trajectories per chain (the reference)
     "phi4_n_samples": (512, 8_192, 32_768),  # flow proposals for ESS and Metropolis-Hastings
+    "phi4_broken_layers": (4, 4, 8),  # the flow of notebook 09b at a broken point (two vacua)
+    "phi4_broken_steps": (60, 200, 2_000),  # its reverse-KL steps (trained in the notebook)
     # --- summary: KL, VAE, RBM, score (notebooks 00, 00b) ---
     "kl_mc_samples": (10_000, 200_000, 1_000_000),  # Monte Carlo KL check
     "vae_epochs": (2, 30, 50),
