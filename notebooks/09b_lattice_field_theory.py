@@ -302,10 +302,10 @@ fig = plot_histograms({"log w - max log w": run.log_w - run.log_w.max()}, "log w
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · The effective sample size
 # Write `my_ess(log_w)` that returns $\mathrm{ESS}/N = \big(\sum_i w_i\big)^2 / \big(N\sum_i
-# w_i^2\big)$ for $w_i = e^{\log w_i}$, given the log-weights, shape $(N,)$. The log-weights of
-# a real flow are large negative numbers ($-S - \log q$ is about $-700$ for some theories), where
-# `torch.exp` underflows to 0: use the fact that ESS/N does not change when every $w$ is multiplied
-# by the same constant.
+# w_i^2\big)$ for $w_i = e^{\log w_i}$, given the log-weights, shape $(N,)$. Log-weights
+# $-S - \log q$ are known only up to the constant $\log Z$ and can be large in magnitude (the
+# check uses values near $-700$, where `torch.exp(log_w) ** 2` underflows to 0): use the fact that
+# ESS/N does not change when every $w$ is multiplied by the same constant.
 
 # %% tags=["exercise"]
 import torch
@@ -370,7 +370,7 @@ fig = plot_two_point({k: v for k, v in estimates.items() if k != "flow, reweight
 
 # %%
 lines = ["| sampler | L | ESS/N | MH acceptance | chi_2 |", "|---|---|---|---|---|",
-         f"| this notebook's flow ({cfg.n_layers} couplings, {cfg.train_steps:,} steps, CPU) | {L} "
+         f"| this notebook's flow ({cfg.n_layers} couplings, {cfg.train_steps:,} steps) | {L} "
          f"| {run.ess:.3f} | {run.acceptance:.3f} | {chi2_mh.value:.3f} ± {chi2_mh.error:.3f} "
          f"(HMC here: {ref['chi2'].value:.3f} ± {ref['chi2'].error:.3f}) |"]
 for pub in PUBLISHED.values():
