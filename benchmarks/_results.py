@@ -47,7 +47,8 @@ def _command() -> str:
 
 @contextlib.contextmanager
 def recorded(name: str, results_dir: str | Path | None = None) -> Iterator[None]:
-    """Print as usual and also write what was printed to ``results/<name>.md`` when the block ends."""
+    """Print as usual and also write what was printed to
+    ``results/<name>.md`` when the block ends."""
     captured = io.StringIO()
     stdout = sys.stdout
     sys.stdout = _Tee(stdout, captured)

@@ -1,4 +1,5 @@
-"""Sampling speed and quality: ancestral DDPM with T steps vs DDIM with 50 and 20 steps, one checkpoint.
+"""Sampling speed and quality: ancestral DDPM with T steps vs DDIM with
+50 and 20 steps, one checkpoint.
 
 Usage (after notebook 07, or ``python -m course_utils train ddpm --out ddpm.pt``):
 
@@ -35,12 +36,15 @@ SPEED_GOAL, SCORE_GOAL = 15.0, 1.10
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoint", default=str(artifacts_dir() / get_profile().name / "ddpm.pt"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint",
+                        default=str(artifacts_dir() / get_profile().name / "ddpm.pt"))
     parser.add_argument("-n", type=int, default=500, help="images per sampler (and held-out reals)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--data-root", default=None, help="folder with MNIST/raw (default: $COURSE_DATA)")
-    parser.add_argument("--ddim-steps", type=int, nargs="+", default=[50, 20], help="DDIM step counts to run")
+    parser.add_argument("--data-root", default=None,
+                        help="folder with MNIST/raw (default: $COURSE_DATA)")
+    parser.add_argument("--ddim-steps", type=int, nargs="+", default=[50, 20],
+                        help="DDIM step counts to run")
     args = parser.parse_args(argv)
     with recorded("diffusion"):  # also into benchmarks/results/ (see _results.py)
         return measure(args)
@@ -59,26 +63,29 @@ def measure(args: argparse.Namespace) -> int:
     f_real = classifier_features(real)
     x_T = torch.randn((args.n, 1, 28, 28), generator=torch.Generator().manual_seed(0))
     shape = tuple(x_T.shape)
-    samplers = [(f"DDPM-{schedule.T}", lambda: ddpm_sample(model, shape, schedule, seed=0, progress=False, clip=1.0))]
+    samplers = [(f"DDPM-{schedule.T}",
+                 lambda: ddpm_sample(model, shape, schedule, seed=0, progress=False, clip=1.0))]
     for eta in (0.0, 1.0):
         for steps in args.ddim_steps:
             samplers.append((f"DDIM-{steps}, eta={eta:g}", lambda s=steps, e=eta: ddim_sample(
                 model, shape, schedule, s, x_T=x_T, seed=0, progress=False, clip=1.0, eta=e)))
-    print(f"{args.n} samples per sampler (no label) against {len(real)} held-out digits ({test.source}); "
-          f"checkpoint {args.checkpoint}; {torch.get_num_threads()} threads")
+    print(f"{args.n} samples per sampler (no label) against {len(real)} held-out digits "
+          f"({test.source}); checkpoint {args.checkpoint}; {torch.get_num_threads()} threads")
     rows = []
     for name, run in samplers:
         start = time.perf_counter()
         x = run().clamp(-1, 1)
         seconds = time.perf_counter() - start
         f_fake = classifier_features(x)
-        rows.append((name, seconds, classify_samples(x).mean_confidence, float(frechet_distance(f_real, f_fake)),
+        rows.append((name, seconds, classify_samples(x).mean_confidence,
+                     float(frechet_distance(f_real, f_fake)),
                      float(mmd2(f_real, f_fake, bandwidth="median"))))
         print(f"  {name}: {seconds:.1f} s", flush=True)
-    print(f"{'sampler':<16} {'seconds':>8} {'img/s':>7} {'confidence':>10} {'FD':>8} {'MMD2_u':>8} {'speed-up':>8}")
+    print(f"{'sampler':<16} {'seconds':>8} {'img/s':>7} {'confidence':>10} {'FD':>8} {'MMD2_u':>8} "
+          f"{'speed-up':>8}")
     for name, seconds, conf, fd, mmd in rows:
-        print(f"{name:<16} {seconds:8.1f} {args.n / seconds:7.1f} {conf:10.3f} {fd:8.1f} {mmd:8.4f} "
-              f"{rows[0][1] / seconds:7.1f}x")
+        print(f"{name:<16} {seconds:8.1f} {args.n / seconds:7.1f} {conf:10.3f} {fd:8.1f} "
+              f"{mmd:8.4f} {rows[0][1] / seconds:7.1f}x")
     ddpm = rows[0]
     for name, seconds, _, fd, _ in rows[1:]:
         if not name.startswith("DDIM-50"):

@@ -45,7 +45,8 @@ GOAL = 4.0  # train_gan's images/s over the lecture loop's
 
 
 def lecture_loop(image_path: str, num_epochs: int, device: torch.device) -> float:
-    """The lecture's training code, as in the notebook (globals turned into locals). Returns images/s."""
+    """The lecture's training code, as in the notebook (globals turned
+    into locals). Returns images/s."""
     def create_noise(batch_size, z_size, mode_z):
         if mode_z == "uniform":
             input_z = torch.rand(batch_size, z_size) * 2 - 1
@@ -117,10 +118,10 @@ def lecture_loop(image_path: str, num_epochs: int, device: torch.device) -> floa
     all_d_losses, all_g_losses, all_d_real, all_d_fake = [], [], [], []
     torch.manual_seed(1)
     start = time.perf_counter()
-    for epoch in range(1, num_epochs + 1):
+    for _epoch in range(1, num_epochs + 1):
         d_losses, g_losses = [], []
         d_vals_real, d_vals_fake = [], []
-        for i, (x, _) in enumerate(mnist_dl):
+        for x, _ in mnist_dl:
             d_loss, d_proba_real, d_proba_fake = d_train(x)
             d_losses.append(d_loss)
             g_losses.append(g_train(x))
@@ -145,27 +146,31 @@ def ours(images: torch.Tensor, num_epochs: int, device: torch.device) -> float:
 
 
 def load_images(data_root: str | None):
-    """MNIST's 10k test set under ``data_root``; else the first 10k training images load_mnist finds."""
+    """MNIST's 10k test set under ``data_root``; else the first 10k
+    training images load_mnist finds."""
     if data_root and any((Path(data_root) / "MNIST" / "raw").glob("t10k-images-idx3-ubyte*")):
         return load_mnist(root=data_root, train=False, download=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the fallback warning is replaced by the one below
         data = load_mnist(train=True, n=N_IMAGES)
     if len(data) < N_IMAGES:
-        warnings.warn(f"No MNIST test set under {data_root or '--data-root'}: timing on {len(data):,} training images "
-                      f"({data.source}), not {N_IMAGES:,}. Images/s and the ratio stay comparable; "
-                      "pass --data-root DIR with MNIST/raw for the usual 10k.", stacklevel=2)
+        warnings.warn(f"No MNIST test set under {data_root or '--data-root'}: timing on "
+                      f"{len(data):,} training images ({data.source}), not {N_IMAGES:,}. Images/s "
+                      "and the ratio stay comparable; pass --data-root DIR with MNIST/raw for the "
+                      "usual 10k.", stacklevel=2)
     return data
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = Path(__file__).resolve().parent
-    parser.add_argument("--data-root", default=str(here.parent.parent / "shared" / "data" / "mnist"))
+    parser.add_argument("--data-root",
+                        default=str(here.parent.parent / "shared" / "data" / "mnist"))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--device", default=None)
-    parser.add_argument("--strict", action="store_true", help="exit with status 1 if the goal is not met")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 if the goal is not met")
     args = parser.parse_args(argv)
     with recorded("gan_throughput"):  # also into benchmarks/results/ (see _results.py)
         return measure(args)
@@ -187,14 +192,15 @@ def measure(args: argparse.Namespace) -> int:
         for r in range(args.repeats):
             lecture.append(lecture_loop(tmp, args.epochs, device))
             fast.append(ours(images, args.epochs, device))
-            print(f"  run {r + 1}: lecture {lecture[-1]:8,.0f} images/s | ours {fast[-1]:8,.0f} images/s")
+            print(f"  run {r + 1}: lecture {lecture[-1]:8,.0f} images/s | ours {fast[-1]:8,.0f} "
+                  "images/s")
     best_lecture, best_fast = max(lecture), max(fast)
     print(f"lecture loop : {best_lecture:8,.0f} images/s")
     print(f"train_gan    : {best_fast:8,.0f} images/s")
     ratio = best_fast / best_lecture
     print(f"ratio        : {ratio:.1f}x")
-    print(f"{'PASS' if ratio >= GOAL else 'FAIL'}  train_gan {ratio:.1f}x the lecture loop's images/s "
-          f"(goal >= {GOAL:.0f}x)")
+    print(f"{'PASS' if ratio >= GOAL else 'FAIL'}  train_gan {ratio:.1f}x the lecture loop's "
+          f"images/s (goal >= {GOAL:.0f}x)")
     return 1 if args.strict and ratio < GOAL else 0
 
 

@@ -124,9 +124,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default=None, help="smoke, laptop (default) or full")
     parser.add_argument("--models", default="ising-ar,ising-gan,ising-ddpm,ising-rbm")
-    parser.add_argument("--reuse", action="store_true", help="load earlier checkpoints instead of training")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)")
-    parser.add_argument("--json", default=None, help="write the rows as JSON (default: artifacts/<profile>/ising_benchmark.json)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="load earlier checkpoints instead of training")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1 is fastest on a busy machine)")
+    parser.add_argument("--json", default=None, help="write the rows as JSON (default: "
+                                                     "artifacts/<profile>/ising_benchmark.json)")
     parser.add_argument("--sampler-metrics-only", action="store_true",
                         help="only the sampler metrics of the shipped autoregressive network")
     args = parser.parse_args(argv)
@@ -136,7 +139,8 @@ def main(argv=None) -> int:
         return 0
     P = get_profile(args.profile)
     print(f"Ising benchmark, profile {P.name!r}: L = {P.ising_L}, T = {P.ising_temperatures}, "
-          f"{P.ising_n_configs:,} Monte Carlo configurations per T; torch threads {torch.get_num_threads()}")
+          f"{P.ising_n_configs:,} Monte Carlo configurations per T; torch threads "
+          f"{torch.get_num_threads()}")
     start = time.perf_counter()
     mc = profile_dataset(P, num_threads=args.threads)
     configs, temps = mc.tensors
@@ -146,7 +150,8 @@ def main(argv=None) -> int:
     results, summary = [], {}
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
         trained, train_s, how = train_or_load(name, P, args.reuse)
-        options = {k: v for k, v in dataclasses.asdict(trained.family.sampling(P)).items() if k != "temperature"}
+        options = {k: v for k, v in dataclasses.asdict(trained.family.sampling(P)).items()
+                   if k != "temperature"}
         variants = [(name, options)]
         if name == "ising-ar":
             variants.append((BEST, {"mh_steps": P.ising_ar_mh_steps}))
@@ -166,33 +171,39 @@ def main(argv=None) -> int:
             for note in diagnose(rows, T_C):
                 print(f"  physics: {note}")
             misses = goal_failures(rows)
-            print(f"  goal tolerances: {'all met' if not misses else 'missed: ' + '; '.join(misses)}")
+            print("  goal tolerances: "
+                  f"{'all met' if not misses else 'missed: ' + '; '.join(misses)}")
             per_10k = max(s * 10_000 / n for s in sample_s.values())
-            summary[label] = {"train_seconds": train_s, "sample_seconds_per_10k": per_10k, "misses": misses,
-                              "temperatures": list(T_list)}
-            results += [{"model": label, "T": r.T, "observable": r.name, "value": r.value, "error": r.error,
-                         "mc": r.mc, "mc_error": r.mc_error, "deviation_percent": r.deviation_percent, "z": r.z}
+            summary[label] = {"train_seconds": train_s, "sample_seconds_per_10k": per_10k,
+                              "misses": misses, "temperatures": list(T_list)}
+            results += [{"model": label, "T": r.T, "observable": r.name, "value": r.value,
+                         "error": r.error, "mc": r.mc, "mc_error": r.mc_error,
+                         "deviation_percent": r.deviation_percent, "z": r.z}
                         for r in rows]
     print("\n## Goal (issue 16)")
     for label, s in summary.items():
         verdict = "met at every trained T" if not s["misses"] else f"{len(s['misses'])} missed"
-        print(f"{label:<12} train {s['train_seconds']:7.1f} s | sampling 10,000: {s['sample_seconds_per_10k']:6.1f} s "
-              f"(slowest T) | tolerances {verdict}")
+        print(f"{label:<12} train {s['train_seconds']:7.1f} s | sampling 10,000: "
+              f"{s['sample_seconds_per_10k']:6.1f} s (slowest T) | tolerances {verdict}")
     if BEST in summary:
         s = summary[BEST]
         trained_all = set(s["temperatures"]) >= set(P.ising_temperatures)
         checks = [
-            (f"{BEST} trained in <= {TRAIN_BUDGET:.0f} s ({s['train_seconds']:.1f} s)", s["train_seconds"] <= TRAIN_BUDGET),
+            (f"{BEST} trained in <= {TRAIN_BUDGET:.0f} s ({s['train_seconds']:.1f} s)",
+             s["train_seconds"] <= TRAIN_BUDGET),
             (f"{BEST} covers every profile temperature, T_c included", trained_all),
             (f"{BEST} e 1 %, |m| 3 %, c and chi 10 %, balance 50 +- 3 % at every T"
-             + ("" if not s["misses"] else f" (missed: {'; '.join(s['misses'])})"), not s["misses"]),
-            (f"{BEST} samples 10,000 configurations in < {SAMPLE_BUDGET:.0f} s ({s['sample_seconds_per_10k']:.1f} s)",
+             + ("" if not s["misses"] else f" (missed: {'; '.join(s['misses'])})"),
+             not s["misses"]),
+            (f"{BEST} samples 10,000 configurations in < {SAMPLE_BUDGET:.0f} s "
+             f"({s['sample_seconds_per_10k']:.1f} s)",
              s["sample_seconds_per_10k"] < SAMPLE_BUDGET),
         ]
         for text, ok in checks:
             print(f"{'PASS' if ok else 'FAIL'}: {text}")
         if P.ising_L != 16:
-            print(f"(the goal is stated for the laptop profile, L = 16; this run has L = {P.ising_L})")
+            print("(the goal is stated for the laptop profile, L = 16; this run has L = "
+                  f"{P.ising_L})")
     sampler_metrics_section(shipped_ar_checkpoint())
     out = Path(args.json) if args.json else artifacts_dir() / P.name / "ising_benchmark.json"
     out.parent.mkdir(parents=True, exist_ok=True)

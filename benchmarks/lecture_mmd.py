@@ -4,7 +4,8 @@ Source: the lecture's notebook, which takes it from ``metric.py`` of the GAN-Met
 (Xu et al., 2018, "An empirical study on evaluation metrics of generative adversarial networks",
 github.com/xuqiantong/GAN-Metrics). Two changes only, marked ``# changed``:
 
-* the unconditional move to the GPU is replaced by ``.to(device)`` (the original fails on machines without CUDA);
+* the unconditional move to the GPU is replaced by ``.to(device)`` (the original
+  fails on machines without CUDA);
 * ``compute_score`` still prints, as in the lecture, and also returns the number so that it can
   be compared.
 
@@ -22,7 +23,8 @@ import math
 
 import torch
 
-device = torch.device("cpu")  # changed: set by the caller instead of moving to the GPU unconditionally
+# changed: set by the caller instead of moving to the GPU unconditionally
+device = torch.device("cpu")
 
 
 def distance(X, Y, sqrt):
@@ -33,7 +35,8 @@ def distance(X, Y, sqrt):
     Y = Y.view(nY, -1).to(device)  # changed: was moved to the GPU unconditionally
     Y2 = (Y * Y).sum(1).resize_(nY, 1)
     M = torch.zeros(nX, nY)
-    M.copy_(X2.expand(nX, nY) + Y2.expand(nY, nX).transpose(0, 1) - 2 * torch.mm(X, Y.transpose(0, 1)))
+    M.copy_(X2.expand(nX, nY) + Y2.expand(nY, nX).transpose(0, 1) - 2
+            * torch.mm(X, Y.transpose(0, 1)))
     del X, X2, Y, Y2
     if sqrt:
         M = ((M + M.abs()) / 2).sqrt()

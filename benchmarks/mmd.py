@@ -1,11 +1,13 @@
-"""MMD scoring: the lecture's code (transcribed, GPU-only move -> the device) beside ``course_utils``.
+"""MMD scoring: the lecture's code (transcribed, GPU-only move -> the
+device) beside ``course_utils``.
 
     python benchmarks/mmd.py --data-root /work/shared/data/mnist          # everything
     python benchmarks/mmd.py --repeats 3 --device cpu --no-scale
 
 Measured, on the same inputs (10k real MNIST digits in [-1, 1], 64 "fakes"):
 
-* one-shot: the lecture's ``compute_score(fake, real)`` against ``course_utils.scoring.compute_score``;
+* one-shot: the lecture's ``compute_score(fake, real)`` against
+  ``course_utils.scoring.compute_score``;
 * cached: ``MMDScorer(real).score(fake)`` per call (what scoring after every epoch costs), with the
   one-off ``MMDScorer(real)`` reported separately, against the lecture's per-call time;
 * scale: 30k reals x 5k fakes with ``compute_score`` (one call) and ``MMDScorer`` (set-up plus
@@ -218,7 +220,8 @@ def worker(args: argparse.Namespace) -> dict:
 # --- driver -----------------------------------------------------------------------------------
 
 
-def run_worker(name: str, n_real: int, n_fake: int, args: argparse.Namespace, calls: int | None = None) -> dict:
+def run_worker(name: str, n_real: int, n_fake: int, args: argparse.Namespace,
+               calls: int | None = None) -> dict:
     if calls is None:
         calls = args.calls if name != "cached" else args.cached_calls
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--n-real", str(n_real),
@@ -239,7 +242,8 @@ def run_worker(name: str, n_real: int, n_fake: int, args: argparse.Namespace, ca
 def best(results: list[dict]) -> dict:
     """Fastest run (median per-call seconds) of several processes; peaks are the largest seen."""
     top = dict(min(results, key=lambda r: r["seconds"]))
-    for key in ("peak_delta", "peak_total", "call_peak_delta", "cuda_delta", "cuda_total", "call_cuda_delta"):
+    for key in ("peak_delta", "peak_total", "call_peak_delta", "cuda_delta", "cuda_total",
+                "call_cuda_delta"):
         if top.get(key) is not None:
             top[key] = max(r[key] for r in results)
     if "init_seconds" in top:
@@ -267,20 +271,24 @@ def verdict(ok: bool, text: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-root", default=None, help="folder with MNIST/raw (the 10k test set)")
-    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-root", default=None,
+                        help="folder with MNIST/raw (the 10k test set)")
+    parser.add_argument("--device", default=None,
+                        help="cpu, cuda or mps (default: the best available)")
     parser.add_argument("--n-real", type=int, default=10_000)
     parser.add_argument("--n-fake", type=int, default=64)
     parser.add_argument("--scale-real", type=int, default=30_000)
     parser.add_argument("--scale-fake", type=int, default=5_000)
     parser.add_argument("--repeats", type=int, default=3, help="processes per measurement")
     parser.add_argument("--calls", type=int, default=3, help="timed calls per one-shot process")
-    parser.add_argument("--cached-calls", type=int, default=50, help="timed score() calls per cached process")
+    parser.add_argument("--cached-calls", type=int, default=50,
+                        help="timed score() calls per cached process")
     parser.add_argument("--scale-calls", type=int, default=2,
                         help="timed score() calls in the scale run (compute_score is called once)")
     parser.add_argument("--no-scale", action="store_true", help="skip the 30k x 5k run")
-    parser.add_argument("--strict", action="store_true", help="exit with status 1 if a goal is not met")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 if a goal is not met")
     parser.add_argument("--json", default=None, help="also write all results to this file")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -306,11 +314,14 @@ def measure(args: argparse.Namespace) -> int:
     results = {"lecture": lec, "oneshot": one, "cached": cac}
     cuda = lec.get("cuda_total") is not None
 
-    print(f"\nInputs: {lec['n_real']:,} reals ({lec['reals']}) x {lec['n_fake']} fakes ({lec['fakes']}); "
-          f"device {lec['device']}, {lec['threads']} torch threads; best of {args.repeats} processes.")
+    print(f"\nInputs: {lec['n_real']:,} reals ({lec['reals']}) x {lec['n_fake']} fakes "
+          f"({lec['fakes']}); device {lec['device']}, {lec['threads']} torch threads; best of "
+          f"{args.repeats} processes.")
     print(f"Scores: lecture {lec['value']:.6f}, compute_score {one['value']:.6f}, "
-          f"MMDScorer {cac['value']:.6f} (relative difference {abs(one['value'] / lec['value'] - 1):.1e})")
-    rows = [("lecture compute_score", lec, lec["seconds"]), ("course_utils compute_score", one, one["seconds"]),
+          f"MMDScorer {cac['value']:.6f} (relative difference "
+          f"{abs(one['value'] / lec['value'] - 1):.1e})")
+    rows = [("lecture compute_score", lec, lec["seconds"]),
+            ("course_utils compute_score", one, one["seconds"]),
             ("MMDScorer(real) (once)", cac, cac["init_seconds"])]
     if cuda:
         print(f"{'':34s}{'seconds':>12s}{'CUDA peak (+)':>15s}{'CUDA peak':>12s}{'host (+RSS)':>13s}")
@@ -330,22 +341,27 @@ def measure(args: argparse.Namespace) -> int:
 
     if not args.no_scale:
         scale = {"oneshot": run_worker("oneshot", args.scale_real, args.scale_fake, args, calls=1),
-                 "cached": run_worker("cached", args.scale_real, args.scale_fake, args, calls=args.scale_calls)}
+                 "cached": run_worker("cached", args.scale_real, args.scale_fake, args,
+                                      calls=args.scale_calls)}
         s1, s2 = scale["oneshot"], scale["cached"]
         results["scale"] = scale
         where = "CUDA peak" if cuda else "process peak"
         print(f"\nScale: {s1['n_real']:,} reals x {s1['n_fake']:,} fakes (one process each)")
-        print(f"  compute_score (one call) {s1['seconds']:8.1f} s   {where} {fmt_mb(s1['cuda_total'] if cuda else s1['peak_total'])}")
-        print(f"  MMDScorer(real) once     {s2['init_seconds']:8.1f} s   {where} {fmt_mb(s2['cuda_total'] if cuda else s2['peak_total'])}")
+        print(f"  compute_score (one call) {s1['seconds']:8.1f} s   {where} "
+              f"{fmt_mb(s1['cuda_total'] if cuda else s1['peak_total'])}")
+        print(f"  MMDScorer(real) once     {s2['init_seconds']:8.1f} s   {where} "
+              f"{fmt_mb(s2['cuda_total'] if cuda else s2['peak_total'])}")
         per_call = f"MMDScorer.score({s2['n_fake']:,})"
         print(f"  {per_call:25s}{s2['seconds']:8.2f} s/call (median of {args.scale_calls})")
 
     memory = "device + host increase" if cuda else "increase of resident memory"
     print(f"\nGoals of issue 3 (load average now {os.getloadavg()[0]:.2f}; "
           f"total {time.perf_counter() - started:.0f} s):")
-    ok = [verdict(speed_cached >= 150, f"cached per-epoch scoring {speed_cached:,.0f}x faster than the "
+    ok = [verdict(speed_cached >= 150,
+                  f"cached per-epoch scoring {speed_cached:,.0f}x faster than the "
                                        f"lecture's call (goal >= 150x)"),
-          verdict(mem_ratio <= 0.25, f"one-shot peak memory {mem_ratio:.3f} of the lecture's, {memory} "
+          verdict(mem_ratio <= 0.25,
+                  f"one-shot peak memory {mem_ratio:.3f} of the lecture's, {memory} "
                                      f"(goal <= 0.25)")]
     if not args.no_scale:
         peak = max(used(s1, total=True), used(s2, total=True))

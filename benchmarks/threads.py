@@ -1,4 +1,5 @@
-"""One CPU thread or two for the course's tiny networks: the same work timed both ways, side by side.
+"""One CPU thread or two for the course's tiny networks: the same work
+timed both ways, side by side.
 
 The 1-D GAN of notebook 01 (``train_toy_gan``), the 2-D score model of notebook 00b
 (``train_score_model``), the 2-D MLP denoiser of notebook 06 (``train_diffusion``) and, for
@@ -37,20 +38,22 @@ from course_utils.summary import score_matching as S  # noqa: E402
 
 
 def toy_gan(steps: int) -> None:
-    """Notebook 01's 1-D GAN; ``threads=None``: the thread count set by ``timed``, not its own choice."""
+    """Notebook 01's 1-D GAN; ``threads=None``: the thread count set by
+    ``timed``, not its own choice."""
     train_toy_gan(steps=steps, progress=False, threads=None)
 
 
 def score_model(steps: int) -> None:
     params = S.gmm_params(3, 3.0, 0.35, (0.5, 0.3, 0.2))
     pts = S.gmm_sample(params, 5_000, torch.Generator().manual_seed(0))
-    S.train_score_model(S.ScoreNet(128), pts, S.noise_levels(6.0, 0.05, 10), steps, progress=False, threads=None)
+    S.train_score_model(S.ScoreNet(128), pts, S.noise_levels(6.0, 0.05, 10), steps, progress=False,
+                        threads=None)
 
 
 def denoiser(steps: int) -> None:
     moons = standardise(two_moons(2_000, noise=0.05, seed=0))
-    train_diffusion(MLPDenoiser(dim=2, hidden=128), moons, make_schedule(1_000), steps=steps, batch_size=256,
-                    lr=2e-3, warmup=50, ema_decay=0.995, seed=0, progress=False)
+    train_diffusion(MLPDenoiser(dim=2, hidden=128), moons, make_schedule(1_000), steps=steps,
+                    batch_size=256, lr=2e-3, warmup=50, ema_decay=0.995, seed=0, progress=False)
 
 
 def mlp_gan_epoch(_: int) -> None:
@@ -58,8 +61,8 @@ def mlp_gan_epoch(_: int) -> None:
     torch.manual_seed(0)
     gen, disc = build_gan(gan_config(), "cpu")
     g_opt, d_opt = make_optimizers(gen, disc)
-    train_gan(gen, disc, images, 1, device="cpu", g_optimizer=g_opt, d_optimizer=d_opt, sample_epochs=(),
-              progress=False)
+    train_gan(gen, disc, images, 1, device="cpu", g_optimizer=g_opt, d_optimizer=d_opt,
+              sample_epochs=(), progress=False)
 
 
 WORK: dict[str, tuple[Callable[[int], None], int]] = {
@@ -84,8 +87,10 @@ def timed(fn: Callable[[int], None], n: int, threads: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="runs per setting, best kept (default 3)")
-    parser.add_argument("--load", action="store_true", help="run a busy-loop process beside the benchmark")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs per setting, best kept (default 3)")
+    parser.add_argument("--load", action="store_true",
+                        help="run a busy-loop process beside the benchmark")
     args = parser.parse_args(argv)
     with recorded("threads_load" if args.load else "threads"):  # also into benchmarks/results/
         return measure(args)
@@ -98,8 +103,8 @@ def measure(args: argparse.Namespace) -> int:
         spinner = mp.Process(target=_spin, args=(stop,), daemon=True)
         spinner.start()
     print(f"{'work':<34} {'1 thread s':>10} {'2 threads s':>11} {'2 / 1':>6}   "
-          f"({'with a busy process beside, ' if args.load else ''}load average {os.getloadavg()[0]:.2f} "
-          f"before the run; best of {args.repeats})")
+          f"({'with a busy process beside, ' if args.load else ''}load average "
+          f"{os.getloadavg()[0]:.2f} before the run; best of {args.repeats})")
     try:
         for name, (fn, n) in WORK.items():
             fn(max(1, n // 10))  # warm-up
@@ -107,7 +112,8 @@ def measure(args: argparse.Namespace) -> int:
             for _ in range(args.repeats):
                 for threads in (1, 2):
                     best[threads] = min(best[threads], timed(fn, n, threads))
-            print(f"{name:<34} {best[1]:10.2f} {best[2]:11.2f} {best[2] / best[1]:5.1f}x", flush=True)
+            print(f"{name:<34} {best[1]:10.2f} {best[2]:11.2f} {best[2] / best[1]:5.1f}x",
+                  flush=True)
     finally:
         stop.set()
         if spinner is not None:

@@ -1,4 +1,5 @@
-"""``python -m course_utils ...``: the same command as the installed ``genlab`` (``course_utils.cli``)."""
+"""``python -m course_utils ...``: the same command as the installed
+``genlab`` (``course_utils.cli``)."""
 import sys
 
 from .cli import main

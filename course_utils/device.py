@@ -1,8 +1,9 @@
 """Device choice and reproducibility.
 
-The lecture's code moves tensors to the GPU unconditionally (``cuda()``) and so never runs on a laptop. Here the device is picked
-once, in the order ``cuda`` -> ``mps`` -> ``cpu``, and passed explicitly to every function that
-needs one. GPU and CPU runs take the same code path; only the device differs.
+The lecture's code moves tensors to the GPU unconditionally (``cuda()``) and so never runs
+on a laptop. Here the device is picked once, in the order ``cuda`` -> ``mps`` -> ``cpu``,
+and passed explicitly to every function that needs one. GPU and CPU runs take the same code
+path; only the device differs.
 """
 from __future__ import annotations
 
@@ -38,13 +39,15 @@ def get_device(preferred: DeviceLike = None) -> torch.device:
             f"Unknown device {choice!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'."
         ) from err
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"Device {choice!r} was requested but CUDA is not available here; use 'cpu'.")
+        raise ValueError(f"Device {choice!r} was requested but CUDA is not available here; use "
+                         "'cpu'.")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise ValueError(
             f"Device {choice!r} was requested but only {torch.cuda.device_count()} GPU(s) exist."
         )
     if device.type == "mps" and not _mps_available():
-        raise ValueError(f"Device {choice!r} was requested but MPS is not available here; use 'cpu'.")
+        raise ValueError(f"Device {choice!r} was requested but MPS is not available here; use "
+                         "'cpu'.")
     if device.type not in {"cpu", "cuda", "mps"}:
         raise ValueError(f"Device {choice!r} is not supported: use 'cpu', 'cuda' or 'mps'.")
     return device

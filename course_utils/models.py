@@ -29,11 +29,18 @@ from torch import nn
 from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from .device import DeviceLike, get_device
 from .families import ddpm, flows, gans, ising, phi4, vae
-from .families.base import (PROFILE_NAMES, ExactDensity, Family, NoOptions, ProfileLike, config_from_dict,
-                            field_specs)
+from .families.base import (
+    PROFILE_NAMES,
+    ExactDensity,
+    Family,
+    NoOptions,
+    ProfileLike,
+    config_from_dict,
+    field_specs,
+)
 
-__all__ = ["FAMILIES", "Family", "Trained", "register", "get", "family_of", "recipe", "build", "fit", "wrap",
-           "save", "load"]
+__all__ = ["FAMILIES", "Family", "Trained", "register", "get", "family_of", "recipe", "build",
+           "fit", "wrap", "save", "load"]
 
 FAMILIES: dict[str, Family] = {}
 
@@ -61,7 +68,8 @@ def register(family: Family) -> Family:
     fields = set(field_specs(family.config_type))
     missing = sorted(set(family.cli_fields) - fields)
     if missing:
-        raise TypeError(f"family {name}: cli_fields {missing} are not fields of {family.config_type.__name__}")
+        raise TypeError(f"family {name}: cli_fields {missing} are not fields of "
+                        f"{family.config_type.__name__}")
     for label, config in [("tiny", family.tiny()), *((p, family.recipe(p)) for p in PROFILE_NAMES)]:
         if not isinstance(config, family.config_type):
             raise TypeError(f"family {name}: its {label} recipe is a {type(config).__name__}, "
@@ -72,9 +80,10 @@ def register(family: Family) -> Family:
     return family
 
 
-for _family in (gans.MLPGAN(), gans.DCGAN(), gans.ConditionalDCGAN(), gans.WGANGP(), vae.VAEFamily(),
-                ddpm.DDPMFamily(), flows.RealNVPFamily(), flows.FlowMatchingFamily(), ising.IsingRBMFamily(),
-                ising.IsingGANFamily(), ising.IsingDDPMFamily(), ising.IsingARFamily(), phi4.Phi4FlowFamily()):
+for _family in (gans.MLPGAN(), gans.DCGAN(), gans.ConditionalDCGAN(), gans.WGANGP(),
+                vae.VAEFamily(), ddpm.DDPMFamily(), flows.RealNVPFamily(),
+                flows.FlowMatchingFamily(), ising.IsingRBMFamily(), ising.IsingGANFamily(),
+                ising.IsingDDPMFamily(), ising.IsingARFamily(), phi4.Phi4FlowFamily()):
     register(_family)
 
 
@@ -92,18 +101,22 @@ class Trained:
     def name(self) -> str:
         return self.family.name
 
-    def sample(self, n: int, device: DeviceLike = None, seed: int | None = 0, **options: Any) -> torch.Tensor:
-        """``n`` samples, float32 on the CPU, (n, 1, H, W); ``options`` as the family's ``options_type``."""
+    def sample(self, n: int, device: DeviceLike = None, seed: int | None = 0,
+               **options: Any) -> torch.Tensor:
+        """``n`` samples, float32 on the CPU, (n, 1, H, W); ``options`` as
+        the family's ``options_type``."""
         device = get_device(device)
-        samples = self.family.sample(self.model, _count(n), device, seed, self.family.options(**options))
+        samples = self.family.sample(self.model, _count(n), device, seed,
+                                     self.family.options(**options))
         return samples.detach().float().cpu()
 
     def sample_with_log_q(self, n: int, device: DeviceLike = None, seed: int | None = 0,
                           **options: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """(samples as ``sample`` gives them, their exact log q) for a family with an exact density."""
+        """(samples as ``sample`` gives them, their exact log q) for a
+        family with an exact density."""
         if not isinstance(self.family, ExactDensity):
-            raise ValueError(f"a {self.name} model has no exact density: only flows and autoregressive "
-                             f"models give log q of their samples")
+            raise ValueError(f"a {self.name} model has no exact density: only flows and "
+                             f"autoregressive models give log q of their samples")
         device = get_device(device)
         samples, log_q = self.family.sample_with_log_q(self.model, _count(n), device, seed,
                                                        self.family.options(**options))
@@ -127,10 +140,12 @@ def get(name: str | Family) -> Family:
 
 
 def family_of(config: Any) -> Family:
-    """The family whose config ``config`` is (for the GANs, which share ``GANConfig``: by architecture)."""
+    """The family whose config ``config`` is (for the GANs, which share
+    ``GANConfig``: by architecture)."""
     matches = [f for f in FAMILIES.values() if isinstance(config, f.config_type)]
     if len(matches) > 1:
-        matches = [f for f in matches if getattr(f, "architecture", None) == getattr(config, "architecture", None)]
+        matches = [f for f in matches
+                   if getattr(f, "architecture", None) == getattr(config, "architecture", None)]
     if len(matches) != 1:
         raise ValueError(f"no single model family takes a {type(config).__name__}")
     return matches[0]
@@ -142,8 +157,10 @@ def recipe(name: str | Family, profile: ProfileLike = None, **overrides: Any) ->
     return dataclasses.replace(config, **overrides) if overrides else config
 
 
-def build(name: str | Family, config: Any = None, device: DeviceLike = None, **overrides: Any) -> Trained:
-    """A fresh, untrained model of family ``name`` (config: ``config`` or the defaults with ``overrides``)."""
+def build(name: str | Family, config: Any = None, device: DeviceLike = None,
+          **overrides: Any) -> Trained:
+    """A fresh, untrained model of family ``name`` (config: ``config`` or the
+    defaults with ``overrides``)."""
     family = get(name)
     config = _config(family, config, overrides)
     return Trained(family, family.build(config, get_device(device)), config)
@@ -153,13 +170,14 @@ def _config(family: Family, config: Any, overrides: dict[str, Any]) -> Any:
     if config is None:
         return family.new_config(**overrides)
     if not isinstance(config, family.config_type):
-        raise TypeError(f"a {family.name} model takes a {family.config_type.__name__}, got {type(config).__name__}")
+        raise TypeError(f"a {family.name} model takes a {family.config_type.__name__}, got "
+                        f"{type(config).__name__}")
     return dataclasses.replace(config, **overrides) if overrides else config
 
 
-def fit(name: str | Family, config: Any = None, data: Any = None, device: DeviceLike = None, seed: int = 1,
-        progress: bool = True, monitor: Any = None, data_root: str | Path | None = None,
-        **overrides: Any) -> Trained:
+def fit(name: str | Family, config: Any = None, data: Any = None, device: DeviceLike = None,
+        seed: int = 1, progress: bool = True, monitor: Any = None,
+        data_root: str | Path | None = None, **overrides: Any) -> Trained:
     """Build a model of family ``name``, get its recipe's training data (unless ``data`` is given)
     and train it: the short form of build / data / train for any family. ``config`` defaults to
     the family's defaults with ``overrides`` (use ``recipe(name)`` for a profile's recipe)."""
@@ -171,23 +189,28 @@ def fit(name: str | Family, config: Any = None, data: Any = None, device: Device
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)  # the initial weights: drawn from the seed, the caller's state kept
         model = family.build(config, device)
-    history = family.train(model, data, config, device, seed=seed, progress=progress, monitor=monitor)
-    return Trained(family, model, config, history, {"data": getattr(data, "source", "given"), "seed": seed})
+    history = family.train(model, data, config, device, seed=seed, progress=progress,
+                           monitor=monitor)
+    return Trained(family, model, config, history,
+                   {"data": getattr(data, "source", "given"), "seed": seed})
 
 
 def wrap(model: nn.Module, config: Any, history: dict[str, Any] | None = None) -> Trained:
-    """A model trained outside ``fit`` (e.g. with the lecture's own loop) as a ``Trained`` of its family."""
+    """A model trained outside ``fit`` (e.g. with the lecture's own loop) as
+    a ``Trained`` of its family."""
     return Trained(family_of(config), model, config, dict(history or {}))
 
 
 def save(path: str | Path, trained: Trained, meta: dict[str, Any] | None = None) -> Path:
     """Write ``trained`` in the checkpoint format of ``course_utils.checkpoints``."""
-    return save_checkpoint(path, trained.family.name, trained.model, dataclasses.asdict(trained.config),
-                           trained.history, {**trained.meta, **(meta or {})})
+    return save_checkpoint(path, trained.family.name, trained.model,
+                           dataclasses.asdict(trained.config), trained.history,
+                           {**trained.meta, **(meta or {})})
 
 
 def load(path: str | Path, device: DeviceLike = None, family: str | None = None) -> Trained:
-    """Load a checkpoint of any family (``weights_only=True``), its model in eval mode on ``device``.
+    """Load a checkpoint of any family (``weights_only=True``), its
+    model in eval mode on ``device``.
 
     ``family``: the family expected (a one-line ``CheckpointError`` names the file if it holds
     another). A corrupt or foreign file is a one-line ``CheckpointError`` too.
@@ -196,8 +219,8 @@ def load(path: str | Path, device: DeviceLike = None, family: str | None = None)
     try:
         found = get(payload["family"])
     except ValueError:
-        raise CheckpointError(f"{path} holds a model of family {payload['family']!r}, which this version "
-                              f"does not know (known: {', '.join(FAMILIES)})") from None
+        raise CheckpointError(f"{path} holds a model of family {payload['family']!r}, which this "
+                              f"version does not know (known: {', '.join(FAMILIES)})") from None
     if family is not None and found is not get(family):
         raise CheckpointError(f"{path} holds a {found.name} model, not a {get(family).name} one")
     try:
@@ -206,7 +229,8 @@ def load(path: str | Path, device: DeviceLike = None, family: str | None = None)
         model.load_state_dict(payload["state_dict"])
     except (TypeError, ValueError, RuntimeError, KeyError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(f"{path} does not match the {found.name} family's networks: {first_line}") from None
+        raise CheckpointError(f"{path} does not match the {found.name} family's networks: "
+                              f"{first_line}") from None
     return Trained(found, model.eval(), config, payload.get("history", {}), payload.get("meta", {}))
 
 

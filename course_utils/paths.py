@@ -16,5 +16,6 @@ def data_root() -> Path:
 
 
 def artifacts_dir() -> Path:
-    """``$COURSE_ARTIFACTS`` or ``./build/artifacts``: checkpoints and histories written by notebooks."""
+    """``$COURSE_ARTIFACTS`` or ``./build/artifacts``: checkpoints and
+    histories written by notebooks."""
     return Path(os.environ.get("COURSE_ARTIFACTS") or Path("build") / "artifacts")

@@ -27,7 +27,8 @@ def plot_gan_history(history: dict[str, Any], figsize: tuple[float, float] = (14
     _require(history, "epoch", "g_loss", "d_loss", "d_real", "d_fake")
     epochs = history["epoch"]
     fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=figsize)
-    critic = history.get("loss") == "wgan-gp"  # a critic's scores are not probabilities: no 1/2, no log 2
+    # a critic's scores are not probabilities: no 1/2, no log 2
+    critic = history.get("loss") == "wgan-gp"
     if critic:
         ax_loss.plot(epochs, history["g_loss"], label=r"Generator loss $-E f(G(z))$")
         ax_loss.plot(epochs, history["d_loss"], label="Critic loss (with gradient penalty)")
@@ -41,7 +42,8 @@ def plot_gan_history(history: dict[str, Any], figsize: tuple[float, float] = (14
     if not critic:
         ax_d.axhline(0.5, ls=":", c="grey", label="1/2")
         ax_d.set_ylim(0, 1)
-    for ax, ylabel in ((ax_loss, "Loss"), (ax_d, "Critic score" if critic else "Discriminator output")):
+    for ax, ylabel in ((ax_loss, "Loss"),
+                       (ax_d, "Critic score" if critic else "Discriminator output")):
         ax.set_xlabel("Epoch")
         ax.set_ylabel(ylabel)
         ax.legend()
@@ -78,12 +80,13 @@ def plot_epoch_samples(
             f"n_per_epoch={n_per_epoch}, but the history kept only {available} samples per epoch: "
             f"pass n_per_epoch <= {available} (train_gan keeps one sample per fixed noise vector)."
         )
-    fig, axes = plt.subplots(len(epochs), n_per_epoch, figsize=(1.6 * n_per_epoch, 1.7 * len(epochs)),
-                             squeeze=False)
-    for row, epoch in zip(axes, epochs):
+    fig, axes = plt.subplots(len(epochs), n_per_epoch,
+                             figsize=(1.6 * n_per_epoch, 1.7 * len(epochs)), squeeze=False)
+    for row, epoch in zip(axes, epochs, strict=True):
         images = samples[kept.index(epoch)]
         for j, ax in enumerate(row):
-            ax.imshow(torch.as_tensor(images[j]).reshape(28, 28).numpy(), cmap="gray_r", vmin=-1, vmax=1)
+            ax.imshow(torch.as_tensor(images[j]).reshape(28, 28).numpy(), cmap="gray_r", vmin=-1,
+                      vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
         row[0].set_ylabel(f"Epoch {epoch}", color="tab:red", size=12)
@@ -100,7 +103,8 @@ def show_images(
     labels: Sequence[Any] | None = None,
 ) -> Figure:
     """A grid of images (``(N, 28, 28)``, ``(N, 1, 28, 28)`` or ``(N, 784)``) in ``value_range``,
-    by default the model range [-1, 1] of the data and of every sampler (``course_utils.images``)."""
+    by default the model range [-1, 1] of the data and of every
+    sampler (``course_utils.images``)."""
     images = torch.as_tensor(images).detach().float().cpu()
     n = len(images)
     if n == 0:
@@ -126,4 +130,5 @@ def show_images(
 def _require(history: dict[str, Any], *keys: str) -> None:
     missing = [k for k in keys if k not in history]
     if missing:
-        raise ValueError(f"The history lacks {missing}: pass what train_gan returns (or models.load(...).history).")
+        raise ValueError(f"The history lacks {missing}: pass what train_gan returns (or "
+                         "models.load(...).history).")

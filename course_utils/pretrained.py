@@ -64,7 +64,8 @@ def manifest() -> dict[str, Any]:
 
 
 def entry(name: str) -> dict[str, Any] | None:
-    """The manifest entry of family ``name`` (``"ddpm"``, ``"dcgan"``, ``"wgan-gp"``, ...), if shipped."""
+    """The manifest entry of family ``name`` (``"ddpm"``, ``"dcgan"``,
+    ``"wgan-gp"``, ...), if shipped."""
     return manifest().get(_name(name))
 
 
@@ -88,18 +89,20 @@ def verify(name: str) -> Path:
     if not path.is_file():
         raise PretrainedError(f"{path} is listed in {MANIFEST.name} but missing")
     if sha256_of(path) != found["sha256"]:
-        raise PretrainedError(f"{path} does not match its sha256 in {MANIFEST.name} (changed or corrupt): "
-                              "restore it from the repository or run scripts/pretrain.py")
+        raise PretrainedError(f"{path} does not match its sha256 in {MANIFEST.name} (changed or "
+                              "corrupt): restore it from the repository or run scripts/pretrain.py")
     return path
 
 
 def force_training() -> bool:
-    """True when ``COURSE_TRAIN`` is set to 1 (or true / yes / on): train even if a checkpoint is shipped."""
+    """True when ``COURSE_TRAIN`` is set to 1 (or true / yes / on): train even
+    if a checkpoint is shipped."""
     return os.environ.get(TRAIN_SWITCH, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def describe(meta: dict[str, Any]) -> str:
-    """A short account of a shipped checkpoint's budget and time, e.g. '4,000 steps of 128, 2x the laptop profile, trained in 41 min on a 2-core CPU with 1 torch thread'."""
+    """A short account of a shipped checkpoint's budget and time, e.g. '4,000 steps of 128, 2x the
+    laptop profile, trained in 41 min on a 2-core CPU with 1 torch thread'."""
     budget = meta.get("budget", {})
     if "steps" in budget:
         text = f"{budget['steps']:,} steps of {budget.get('batch_size', '?')}"
@@ -123,7 +126,8 @@ def describe(meta: dict[str, Any]) -> str:
 
 def load_or_train(name: str, train_fn: Callable[[], models.Trained], device: Any = None,
                   save_to: str | Path | None = None) -> models.Trained:
-    """The shipped ``name`` if one serves this profile (and ``COURSE_TRAIN`` is not 1), else ``train_fn()``.
+    """The shipped ``name`` if one serves this profile (and ``COURSE_TRAIN``
+    is not 1), else ``train_fn()``.
 
     Prints one line saying which. ``train_fn`` is the notebook's own training code and returns a
     ``models.Trained``. ``save_to``: also write the model used there (e.g. for the scoreboard;
@@ -139,7 +143,8 @@ def load_or_train(name: str, train_fn: Callable[[], models.Trained], device: Any
         print(f"Training the {family.title} here ({why}).", flush=True)
         trained = train_fn()
         if not isinstance(trained, models.Trained):
-            raise TypeError(f"train_fn must return a course_utils.models.Trained, got {type(trained).__name__}")
+            raise TypeError("train_fn must return a course_utils.models.Trained, got "
+                            f"{type(trained).__name__}")
     else:
         trained = models.load(verify(key), device, family=family.name)
         print(f"Loaded the shipped {family.title}: course_utils/pretrained/{path.name} "

@@ -75,7 +75,8 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     # generative models of the Ising configurations (notebook 09, benchmarks/ising.py)
     "ising_ar_hidden": (32, 128, 128),  # autoregressive network (the best model)
     "ising_ar_steps": (60, 3_000, 12_000),
-    "ising_ar_mh_steps": (3, 6, 6),  # independence Metropolis-Hastings steps of its corrected sampler
+    # independence Metropolis-Hastings steps of its corrected sampler
+    "ising_ar_mh_steps": (3, 6, 6),
     "ising_gan_channels": (8, 16, 32),
     "ising_gan_steps": (40, 1_500, 6_000),
     "ising_ddpm_channels": (8, 16, 32),
@@ -86,10 +87,14 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "ising_rbm_epochs": (1, 20, 50),
     "ising_rbm_lr": (0.3, 0.3, 0.1),
     "ising_rbm_gibbs_steps": (50, 500, 2_000),
-    "ising_n_samples": (500, 10_000, 20_000),  # benchmarks/ising.py: samples judged per temperature (AR)
-    "ising_n_samples_slow": (200, 2_000, 10_000),  # benchmarks/ising.py: the GAN, DDPM and RBM (slower samplers)
-    "ising_notebook_samples": (250, 1_000, 10_000),  # notebook 09 per temperature: AR (alone, + MH), GAN, RBM
-    "ising_notebook_samples_ddpm": (200, 100, 10_000),  # notebook 09 per temperature: the DDPM (its sampler is slowest)
+    # benchmarks/ising.py: samples judged per temperature (AR)
+    "ising_n_samples": (500, 10_000, 20_000),
+    # benchmarks/ising.py: the GAN, DDPM and RBM (slower samplers)
+    "ising_n_samples_slow": (200, 2_000, 10_000),
+    # notebook 09 per temperature: AR (alone, + MH), GAN, RBM
+    "ising_notebook_samples": (250, 1_000, 10_000),
+    # notebook 09 per temperature: the DDPM (its sampler is slowest)
+    "ising_notebook_samples_ddpm": (200, 100, 10_000),
 }
 
 
@@ -105,7 +110,8 @@ class Profile:
         if key in sizes:
             return sizes[key]
         raise AttributeError(
-            f"Profile {self.__dict__.get('name')!r} has no size {key!r}; known: {', '.join(sorted(sizes))}"
+            f"Profile {self.__dict__.get('name')!r} has no size {key!r}; known: "
+            f"{', '.join(sorted(sizes))}"
         )
 
     def __str__(self) -> str:

@@ -4,7 +4,8 @@ Every checkpoint is sampled with the same number of images and scored against th
 real digits (``load_mnist(train=False)``, never seen in training) with the same numbers:
 
 * ``mmd2_features`` -- unbiased MMD^2 (the U-statistic, eq. (2) of ``course_utils.scoring.mmd``: 0
-  on average for a perfect model) in the 64 features of the project's MNIST classifier, Gaussian kernel, median bandwidth;
+  on average for a perfect model) in the 64 features of the project's MNIST classifier,
+  Gaussian kernel, median bandwidth;
 * ``mmd2_pixels`` -- the same in pixel space (784 values in [-1, 1]);
 * ``fd_features`` -- the Frechet distance between Gaussians fitted to the classifier features
   (FID with our classifier in place of Inception v3);
@@ -28,7 +29,6 @@ confidence and the spread.
 from __future__ import annotations
 
 import json
-import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -43,11 +43,19 @@ from .data import MnistFallbackWarning, load_mnist, split_of
 from .device import DeviceLike, get_device
 from .gan import GANConfig, sample_gan
 from .images import to_unit_range
-from .scoring import (MMDScorer, class_spread, classifier_features, classify_samples, frechet_distance, mmd2,
-                      pixel_features)
+from .scoring import (
+    MMDScorer,
+    class_spread,
+    classifier_features,
+    classify_samples,
+    frechet_distance,
+    mmd2,
+    pixel_features,
+)
 
-__all__ = ["METRICS", "class_spread", "classifier_monitor", "mmd_monitor", "score_images", "score_checkpoints",
-           "format_table", "plot_scoreboard", "plot_class_histograms", "write_scoreboard", "model_name"]
+__all__ = ["METRICS", "class_spread", "classifier_monitor", "mmd_monitor", "score_images",
+           "score_checkpoints", "format_table", "plot_scoreboard", "plot_class_histograms",
+           "write_scoreboard", "model_name"]
 
 # key: (column title, True if higher is better)
 METRICS: dict[str, tuple[str, bool]] = {
@@ -87,7 +95,8 @@ def mmd_monitor(scorer: MMDScorer, config: GANConfig, n: int = 500, seed: int = 
 
     def monitor(epoch: int, gen_model: torch.nn.Module) -> dict[str, float]:
         device = next(gen_model.parameters()).device
-        return {"mmd": scorer.score(sample_gan(gen_model, n, config.z_size, config.mode_z, device, seed))}
+        return {"mmd": scorer.score(sample_gan(gen_model, n, config.z_size, config.mode_z, device,
+                                               seed))}
 
     return monitor
 
@@ -100,7 +109,8 @@ def classifier_monitor(config: GANConfig, n: int = 500, seed: int = 0):  # noqa:
         device = next(gen_model.parameters()).device
         images = sample_gan(gen_model, n, config.z_size, config.mode_z, device, seed)
         summary = classify_samples(images, device=device)
-        return {"confidence": summary.mean_confidence, "class_spread": class_spread(summary.histogram)}
+        return {"confidence": summary.mean_confidence,
+                "class_spread": class_spread(summary.histogram)}
 
     return monitor
 
@@ -114,7 +124,8 @@ def score_images(fake: torch.Tensor, real: torch.Tensor, real_features: torch.Te
     summary = classify_samples(fake, device=device)
     return {
         "mmd2_features": mmd2(real_features, fake_features, bandwidth="median", device=device),
-        "mmd2_pixels": mmd2(pixel_features(real), pixel_features(fake), bandwidth="median", device=device),
+        "mmd2_pixels": mmd2(pixel_features(real), pixel_features(fake), bandwidth="median",
+                            device=device),
         "fd_features": frechet_distance(real_features, fake_features),
         "confidence": summary.mean_confidence,
         "class_spread": class_spread(summary.histogram),
@@ -151,7 +162,8 @@ def score_checkpoints(
     test = load_mnist(root=data_root, train=False)
     real, _ = split_of(test)
     if n > len(real):
-        raise ValueError(f"n={n} but only {len(real)} held-out real digits are available ({test.source})")
+        raise ValueError(f"n={n} but only {len(real)} held-out real digits are available "
+                         f"({test.source})")
     generator = torch.Generator().manual_seed(seed)
     real = real[torch.randperm(len(real), generator=generator)[:n]]
     real_features = classifier_features(real, device=device)
@@ -165,8 +177,9 @@ def score_checkpoints(
     for path in paths:
         trained = models.load(path, device)
         if not trained.family.samples.digits:
-            raise ValueError(f"{path} holds a {trained.name} model of {trained.family.samples.noun}, not of "
-                             "digits: the scoreboard scores digit models")
+            raise ValueError(f"{path} holds a {trained.name} model of "
+                             f"{trained.family.samples.noun}, not of digits: the scoreboard scores "
+                             "digit models")
         name, options = trained.family.scoreboard_sampling(trained.config, all_digits, steps, eta)
         if name in samples:
             name = f"{name} ({Path(path).stem})"
@@ -208,15 +221,16 @@ def format_table(board: dict[str, Any]) -> str:
         cells = [r["name"]]
         for key in METRICS:
             text = _fmt(r[key])
-            cells.append(f"**{text}**" if r["checkpoint"] is not None and r[key] == best.get(key) else text)
+            cells.append(f"**{text}**" if r["checkpoint"] is not None and r[key] == best.get(key)
+                         else text)
         cells += [_fmt(r["train_seconds"], 1), _fmt(r["sample_seconds"], 2)]
         lines.append("| " + " | ".join(cells) + " |")
     arrows = ", ".join(f"{title} {'↑' if higher else '↓'}" for title, higher in METRICS.values())
     lines.append("")
     lines.append(f"{board['n']:,} samples per model against {board['n']:,} held-out real digits "
                  f"({board['real_source']}). Better: {arrows}. The first row scores real training "
-                 "digits, the floor for this many samples (the classifier was trained on such digits, "
-                 "so its confidence there is a little optimistic).")
+                 "digits, the floor for this many samples (the classifier was trained on such "
+                 "digits, so its confidence there is a little optimistic).")
     return "\n".join(lines)
 
 
@@ -231,13 +245,14 @@ def plot_scoreboard(board: dict[str, Any]) -> Figure:
                      layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.0 + 0.1 * n_rows, 1.0])
     colors = ["0.6"] + [f"C{i}" for i in range(n_rows - 1)]
-    for col, (ax, (key, (title, higher))) in enumerate(zip(top.subplots(1, len(METRICS)), METRICS.items())):
+    for col, (ax, (key, (title, higher))) in enumerate(zip(top.subplots(1, len(METRICS)),
+                                                           METRICS.items(), strict=True)):
         ax.barh(range(n_rows), [r[key] for r in rows], color=colors)
         ax.set_yticks(range(n_rows), names if col == 0 else [""] * n_rows)
         ax.invert_yaxis()
         ax.set_title(f"{title} {'↑' if higher else '↓'}", fontsize=10)
     axes = bottom.subplots(1, n_rows, squeeze=False)[0]
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes, names, strict=True):
         images = board["samples"][name].reshape(-1, 28, 28)[:16]
         tiles = torch.ones(4 * 29 + 1, 4 * 29 + 1)
         for k, image in enumerate(images):
@@ -258,7 +273,7 @@ def plot_class_histograms(histograms: dict[str, Any]) -> Figure:
 
     fig, axes = plt.subplots(1, len(histograms), figsize=(3.0 * len(histograms), 2.8),
                              sharey=True, squeeze=False, layout="constrained")
-    for k, (ax, (name, counts)) in enumerate(zip(axes[0], histograms.items())):
+    for k, (ax, (name, counts)) in enumerate(zip(axes[0], histograms.items(), strict=True)):
         counts = torch.as_tensor(counts, dtype=torch.float64)
         ax.bar(range(10), (counts / counts.sum()).numpy(), color="0.6" if k == 0 else f"C{k - 1}")
         ax.axhline(0.1, color="k", lw=0.8, ls=":")
@@ -273,9 +288,11 @@ def write_scoreboard(board: dict[str, Any], out_dir: str | Path) -> dict[str, Pa
     """Write ``scoreboard.md``, ``scoreboard.json`` and ``scoreboard.png`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"md": out / "scoreboard.md", "json": out / "scoreboard.json", "png": out / "scoreboard.png"}
+    paths = {"md": out / "scoreboard.md", "json": out / "scoreboard.json",
+             "png": out / "scoreboard.png"}
     paths["md"].write_text(format_table(board) + "\n")
-    paths["json"].write_text(json.dumps({k: v for k, v in board.items() if k != "samples"}, indent=2) + "\n")
+    paths["json"].write_text(json.dumps({k: v for k, v in board.items() if k != "samples"},
+                                        indent=2) + "\n")
     fig = plot_scoreboard(board)
     fig.savefig(paths["png"], dpi=110)
     import matplotlib.pyplot as plt

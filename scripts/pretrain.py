@@ -1,4 +1,5 @@
-"""Train the checkpoints that ship with the course (``course_utils/pretrained/``) and their manifest.
+"""Train the checkpoints that ship with the course
+(``course_utils/pretrained/``) and their manifest.
 
 The notebooks load these instead of training when the profile matches (``course_utils.pretrained``);
 ``COURSE_TRAIN=1`` makes them train anyway. Every shipped model is its family's laptop recipe
@@ -14,7 +15,8 @@ the time, the machine, this command and the scores; ``manifest.json`` lists ever
     python scripts/pretrain.py --check                   # verify the manifest's checksums and sizes
     python scripts/pretrain.py --rescore --only ddpm     # score a shipped file again, no training
 
-Scores of the digit models (``course_utils.scoreboard.score_checkpoints``, the scoreboard's own code):
+Scores of the digit models (``course_utils.scoreboard.score_checkpoints``,
+the scoreboard's own code):
 
 * ``scores``: 500 samples (seed 0; as the scoreboard samples the family with ``all_digits``: the
   DDPM with DDIM-50, eta = 1, the digits 0-9 in turn with guidance 1, i.e. p(x) = sum_y p(y)
@@ -25,7 +27,8 @@ Scores of the digit models (``course_utils.scoreboard.score_checkpoints``, the s
 * ``test_scores``: the setting of ``tests/test_pretrained.py``, 200 against 200 (iterative
   samplers: 20 steps, eta = 1), which the test recomputes and compares.
 
-The Ising models of notebook 09 are judged by their physics (``course_utils.ising.compare.physics_scores``):
+The Ising models of notebook 09 are judged by their physics
+(``course_utils.ising.compare.physics_scores``):
 
 * ``scores``: the benchmark's setting (``ising_n_samples`` / ``ising_n_samples_slow`` samples per
   temperature, seed 100 + int(1000 T), the profile's sampler) against the laptop profile's Monte
@@ -69,7 +72,8 @@ from course_utils.scoring.classifier import sha256_of  # noqa: E402
 from course_utils.summary.vae import train_vae  # noqa: E402
 
 OUT = ROOT / "course_utils" / "pretrained"
-# family -> overrides of its laptop recipe: the shipped budget. Training order: what matters most first.
+# family -> overrides of its laptop recipe: the shipped budget. Training
+# order: what matters most first.
 SHIPPED: dict[str, dict[str, Any]] = {
     "ddpm": {"train_steps": 4_000},  # 2x the laptop profile
     "flow-matching": {"train_steps": 4_000},  # the DDPM's UNet and budget
@@ -78,7 +82,8 @@ SHIPPED: dict[str, dict[str, Any]] = {
     "cdcgan": {"train_images": 360_000},
     "vae": {"epochs": 60},  # 2x
     "wgan-gp": {"train_images": 360_000},
-    "mlp-gan": {},  # notebook 03's run itself: 03, 04 and 05 show its history at the lecture's epochs
+    # notebook 03's run itself: 03, 04 and 05 show its history at the lecture's epochs
+    "mlp-gan": {},
     "ising-rbm": {},  # notebook 09's four models: the laptop profile's own recipe
     "ising-gan": {},
     "ising-ddpm": {},
@@ -104,14 +109,16 @@ def shipped_recipe(name: str, extra: dict[str, Any] | None = None) -> tuple[Any,
 
 
 def budget_of(config: Any, n_data: int) -> dict[str, Any]:
-    """The training budget of ``config`` on ``n_data`` examples, and its ratio to the laptop recipe's."""
+    """The training budget of ``config`` on ``n_data`` examples, and its
+    ratio to the laptop recipe's."""
     laptop = models.recipe(models.family_of(config).name, "laptop")
     if hasattr(config, "train_steps"):
         return {"steps": config.train_steps, "batch_size": config.batch_size,
                 "vs_laptop": round(config.train_steps / laptop.train_steps, 2)}
     if hasattr(config, "epochs_for"):  # a GAN: epochs, or images seen rounded to epochs
         epochs = config.epochs_for(n_data)
-        seen = (n_data // config.batch_size) * config.batch_size * epochs  # train_gan drops the last batch
+        # train_gan drops the last batch
+        seen = (n_data // config.batch_size) * config.batch_size * epochs
         laptop_seen = laptop.train_images or (n_data // laptop.batch_size) * laptop.batch_size * laptop.epochs
         budget = {"epochs": epochs, "batch_size": config.batch_size, "images_seen": seen,
                   "vs_laptop": round(seen / laptop_seen, 2)}
@@ -123,19 +130,23 @@ def budget_of(config: Any, n_data: int) -> dict[str, Any]:
 
 
 def provenance(**machine: float) -> dict:
-    """When, with what and how a checkpoint was made: date, torch, platform, machine, this command."""
+    """When, with what and how a checkpoint was made: date, torch,
+    platform, machine, this command."""
     return {
         "date": now(),
         "torch": str(torch.__version__),
         "platform": platform.platform(),
-        "machine": {"processor": platform.processor() or platform.machine(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), **machine},
-        "command": "python " + " ".join(shlex.quote(a) for a in ["scripts/pretrain.py", *sys.argv[1:]]),
+        "machine": {"processor": platform.processor() or platform.machine(),
+                    "python": platform.python_version(), "cpu_count": os.cpu_count(),
+                    "torch_threads": torch.get_num_threads(), **machine},
+        "command": "python " + " ".join(shlex.quote(a)
+                                        for a in ["scripts/pretrain.py", *sys.argv[1:]]),
     }
 
 
 def notebook_05_reals() -> torch.Tensor:
-    """Notebook 05's reals for its MMD-per-epoch curve: the first min(gan_n_train, 2,000) training digits."""
+    """Notebook 05's reals for its MMD-per-epoch curve: the first
+    min(gan_n_train, 2,000) training digits."""
     n_real = min(get_profile("laptop").gan_n_train or 2_000, 2_000)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MnistFallbackWarning)
@@ -143,7 +154,8 @@ def notebook_05_reals() -> torch.Tensor:
 
 
 def monitor_of(name: str, config: Any):  # noqa: ANN201 - a train_gan hook or None
-    """What the notebooks record while training: 08's classifier verdict per epoch, 05's MMD per epoch."""
+    """What the notebooks record while training: 08's classifier verdict
+    per epoch, 05's MMD per epoch."""
     if name in ("dcgan", "cdcgan", "wgan-gp"):
         return classifier_monitor(config)
     if name == "mlp-gan":
@@ -152,7 +164,8 @@ def monitor_of(name: str, config: Any):  # noqa: ANN201 - a train_gan hook or No
 
 
 def train(name: str, args: argparse.Namespace) -> dict:
-    """Train the shipped ``name``, save it with its recipe and provenance, score it; its manifest entry."""
+    """Train the shipped ``name``, save it with its recipe and provenance,
+    score it; its manifest entry."""
     config, recipe = shipped_recipe(name, args.set)
     family = models.get(name)
     with warnings.catch_warnings():
@@ -176,9 +189,10 @@ def train(name: str, args: argparse.Namespace) -> dict:
                              monitor=monitor_of(name, config))
     seconds = time.perf_counter() - start
     path = OUT / f"{name}.pt"
-    meta = {"shipped": True, "recipe": {**recipe, "config": dataclasses.asdict(config), "seed": args.seed},
-            "budget": budget, "data": data.source, "n_train": len(data), "seconds": round(seconds, 1),
-            **provenance(load_average_at_start=round(load, 2))}
+    meta = {"shipped": True,
+            "recipe": {**recipe, "config": dataclasses.asdict(config), "seed": args.seed},
+            "budget": budget, "data": data.source, "n_train": len(data),
+            "seconds": round(seconds, 1), **provenance(load_average_at_start=round(load, 2))}
     trained.meta = meta
     models.save(path, trained)
     print(f"   trained in {seconds:.0f} s; scoring", flush=True)
@@ -189,11 +203,13 @@ def score(path: Path, n: int, steps: int, all_digits: bool = True) -> tuple[dict
     """(model scores, floor scores, real source): the scoreboard's code on the file as written."""
     with warnings.catch_warnings():  # the offline-data warning was given once, at training
         warnings.simplefilter("ignore", MnistFallbackWarning)
-        board = score_checkpoints([path], n=n, seed=SEED, steps=steps, eta=1.0, all_digits=all_digits)
+        board = score_checkpoints([path], n=n, seed=SEED, steps=steps, eta=1.0,
+                                  all_digits=all_digits)
     reference, row = board["rows"]
-    keep = ("mmd2_features", "mmd2_pixels", "fd_features", "confidence", "class_spread", "histogram",
-            "sample_seconds")
-    return ({k: row[k] for k in keep}, {k: reference[k] for k in keep if k in reference}, board["real_source"])
+    keep = ("mmd2_features", "mmd2_pixels", "fd_features", "confidence", "class_spread",
+            "histogram", "sample_seconds")
+    return ({k: row[k] for k in keep}, {k: reference[k] for k in keep if k in reference},
+            board["real_source"])
 
 
 def _plain(scores: dict) -> dict:
@@ -202,8 +218,9 @@ def _plain(scores: dict) -> dict:
 
 def _entry(path: Path, trained: models.Trained) -> dict:
     meta = trained.meta
-    return {"file": path.name, "family": trained.name, "profiles": ["laptop"], "sha256": sha256_of(path),
-            "size": path.stat().st_size, "recipe": {k: meta["recipe"][k] for k in ("profile", "overrides")},
+    return {"file": path.name, "family": trained.name, "profiles": ["laptop"],
+            "sha256": sha256_of(path), "size": path.stat().st_size,
+            "recipe": {k: meta["recipe"][k] for k in ("profile", "overrides")},
             "budget": meta["budget"], "seconds": meta["seconds"]}
 
 
@@ -214,7 +231,8 @@ def record(path: Path, trained: models.Trained, args: argparse.Namespace) -> dic
     scores, reference, real_source = score(path, SCORE_N, steps)
     sampling = trained.family.scoreboard_sampling(trained.config, True, steps, 1.0)
     meta["scores"], meta["reference"] = scores, reference
-    meta["score_setting"] = {"n": SCORE_N, "seed": SEED, "real": f"{SCORE_N} held-out digits ({real_source})",
+    meta["score_setting"] = {"n": SCORE_N, "seed": SEED,
+                             "real": f"{SCORE_N} held-out digits ({real_source})",
                              "row": sampling[0], "options": dataclasses.asdict(sampling[1])}
     if "all_digits" in trained.family.option_names():  # the same model without a label
         meta["scores_unlabelled"], _, _ = score(path, SCORE_N, steps, all_digits=False)
@@ -231,7 +249,8 @@ def record(path: Path, trained: models.Trained, args: argparse.Namespace) -> dic
     entry = _entry(path, trained) | {
         "scores": _plain(scores), "test_scores": _plain(meta["test_scores"]),
         "score_setting": meta["score_setting"], "test_setting": meta["test_setting"],
-        "reference": _plain(reference), "date": meta["date"], "command": meta["command"], "scored": meta["scored"]}
+        "reference": _plain(reference), "date": meta["date"], "command": meta["command"],
+        "scored": meta["scored"]}
     for key in ("scores_unlabelled", "scores_1000", "reference_1000", "bpd"):
         if key in meta:
             entry[key] = _plain(meta[key])
@@ -262,9 +281,10 @@ def record_field(path: Path, trained: models.Trained, args: argparse.Namespace) 
     fresh = flow_mcmc(model, 4_096, "cpu", seed=SEED)
     chain = flow_mcmc(model, 8_192, "cpu", seed=SEED + 1)
     observables = chain.observables("mcmc")
-    meta["scores"] = {"ess": fresh.ess, "ess_n": 4_096, "acceptance": chain.acceptance, "mh_n": 8_192,
-                      "tau_int": chain.tau_int,
-                      "corrected": {k: list(observables[k]) for k in ("chi2", "abs_M", "ising_energy")}}
+    meta["scores"] = {"ess": fresh.ess, "ess_n": 4_096, "acceptance": chain.acceptance,
+                      "mh_n": 8_192, "tau_int": chain.tau_int,
+                      "corrected": {k: list(observables[k])
+                                    for k in ("chi2", "abs_M", "ising_energy")}}
     meta["test_setting"] = {"n": 1_024, "seed": SEED}
     meta["test_scores"] = {"ess": flow_mcmc(model, 1_024, "cpu", seed=SEED).ess}
     meta["scored"] = now()
@@ -277,11 +297,13 @@ def record_field(path: Path, trained: models.Trained, args: argparse.Namespace) 
 
 
 def ising_test_scores(trained: models.Trained, setting: dict) -> dict:
-    """``{T: {"e": [value, error], "abs_m": [value, error]}}`` of ``setting["n"]`` samples per trained
-    temperature (seed ``setting["seed"]``, options ``setting["options"]``): what the test recomputes."""
+    """``{T: {"e": [value, error], "abs_m": [value, error]}}`` of ``setting["n"]``
+    samples per trained temperature (seed ``setting["seed"]``, options
+    ``setting["options"]``): what the test recomputes."""
     out = {}
     for T in trained.config.temperatures:
-        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"], **{**setting["options"], "temperature": T})
+        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"],
+                                 **{**setting["options"], "temperature": T})
         est = measure(samples, T)
         out[f"{T:g}"] = {"e": list(est["e"]), "abs_m": list(est["abs_m"])}
     return out
@@ -297,7 +319,8 @@ def record_ising(path: Path, trained: models.Trained, args: argparse.Namespace) 
     configs, temps = profile_dataset(P, num_threads=torch.get_num_threads()).tensors
     n = P.ising_n_samples if trained.name == "ising-ar" else P.ising_n_samples_slow
     variants = {"scores": options}
-    if trained.name == "ising-ar":  # the notebook's best sampler: the network corrected by independence MH
+    # the notebook's best sampler: the network corrected by independence MH
+    if trained.name == "ising-ar":
         variants["scores_mh"] = {**options, "mh_steps": P.ising_ar_mh_steps}
     for key, opts in variants.items():
         by_T, start = {}, time.perf_counter()
@@ -306,31 +329,37 @@ def record_ising(path: Path, trained: models.Trained, args: argparse.Namespace) 
             by_T[f"{T:g}"] = physics_scores(samples, T, configs[temps == T])
         meta[key] = {"by_T": by_T, "misses": [m for s in by_T.values() for m in s["misses"]],
                      "options": opts, "sample_seconds": round(time.perf_counter() - start, 1)}
-        print(f"   {key} ({opts or 'no options'}): {len(meta[key]['misses'])} of the goal's tolerances missed; "
-              + "; ".join(f"T={T}: e {s['dev_percent']['e']:+.1f} %, chi {s['dev_percent']['chi']:+.0f} %"
+        print(f"   {key} ({opts or 'no options'}): {len(meta[key]['misses'])} of the goal's "
+              "tolerances missed; "
+              + "; ".join(f"T={T}: e {s['dev_percent']['e']:+.1f} %, chi "
+                          f"{s['dev_percent']['chi']:+.0f} %"
                           for T, s in by_T.items()), flush=True)
-    meta["score_setting"] = {"n": n, "seed": "100 + int(1000 T) at temperature T (benchmarks/ising.py)",
-                             "reference": f"{P.ising_n_configs:,} Monte Carlo configurations per temperature "
-                                          "(profile_dataset('laptop'))",
+    meta["score_setting"] = {"n": n,
+                             "seed": "100 + int(1000 T) at temperature T (benchmarks/ising.py)",
+                             "reference": f"{P.ising_n_configs:,} Monte Carlo configurations per "
+                                          "temperature (profile_dataset('laptop'))",
                              "goal": "e 1 %, |m| 3 %, c and chi 10 %, balance 50 +- 3 % "
                                      "(course_utils.ising.compare.GOAL)"}
     meta["test_setting"] = {"n": ISING_TEST_N, "seed": SEED, "options": options}
     meta["test_scores"] = ising_test_scores(trained, meta["test_setting"])
     meta["scored"] = now()
     models.save(path, trained)
-    keep = ("e", "abs_m", "c", "chi")  # the manifest's summary: deviations from Monte Carlo and exact
+    # the manifest's summary: deviations from Monte Carlo and exact
+    keep = ("e", "abs_m", "c", "chi")
     entry = _entry(path, trained)
     for key in variants:
-        entry[key] = {"misses": len(meta[key]["misses"]), "sample_seconds": meta[key]["sample_seconds"],
+        entry[key] = {"misses": len(meta[key]["misses"]),
+                      "sample_seconds": meta[key]["sample_seconds"],
                       "options": meta[key]["options"],
                       "dev_percent_from_mc": {T: {k: round(s["dev_percent"][k], 2) for k in keep}
                                               for T, s in meta[key]["by_T"].items()},
-                      "balance": {T: round(s["balance"][0], 4) for T, s in meta[key]["by_T"].items()},
+                      "balance": {T: round(s["balance"][0], 4) for T,
+                                  s in meta[key]["by_T"].items()},
                       "e_vs_exact_percent": {T: round(s["exact"]["e_vs_exact_percent"], 2)
                                              for T, s in meta[key]["by_T"].items()}}
     entry |= {"score_setting": meta["score_setting"], "test_scores": meta["test_scores"],
-              "test_setting": meta["test_setting"], "date": meta["date"], "command": meta["command"],
-              "scored": meta["scored"]}
+              "test_setting": meta["test_setting"], "date": meta["date"],
+              "command": meta["command"], "scored": meta["scored"]}
     print(f"   {path.name}: {entry['size']:,} bytes", flush=True)
     return entry
 
@@ -362,18 +391,20 @@ def write_manifest(manifest: dict) -> None:
 def check() -> int:
     manifest = read_manifest()
     problems, total = [], 0
-    for name, entry in manifest["models"].items():
+    for entry in manifest["models"].values():
         path = OUT / entry["file"]
         if not path.is_file():
             problems.append(f"{path}: missing")
             continue
         total += path.stat().st_size
         if path.stat().st_size != entry["size"]:
-            problems.append(f"{path}: {path.stat().st_size} bytes, the manifest says {entry['size']}")
+            problems.append(f"{path}: {path.stat().st_size} bytes, the manifest says "
+                            f"{entry['size']}")
         if sha256_of(path) != entry["sha256"]:
             problems.append(f"{path}: sha256 differs from the manifest's")
         else:
-            print(f"ok  {entry['file']:<16} {entry['size']:>10,} bytes  sha256 {entry['sha256'][:12]}…")
+            print(f"ok  {entry['file']:<16} {entry['size']:>10,} bytes  sha256 "
+                  f"{entry['sha256'][:12]}…")
     total += (OUT / "manifest.json").stat().st_size if (OUT / "manifest.json").is_file() else 0
     if total > MAX_TOTAL_BYTES:
         problems.append(f"{total:,} bytes in all, more than the {MAX_TOTAL_BYTES:,} allowed")
@@ -384,7 +415,8 @@ def check() -> int:
 
 
 def _setting(text: str) -> tuple[str, Any]:
-    """``field=value`` of ``--set`` (the value read as a Python literal: 6000, 1e-3, (16, 32), None)."""
+    """``field=value`` of ``--set`` (the value read as a Python literal:
+    6000, 1e-3, (16, 32), None)."""
     name, _, value = text.partition("=")
     if not name or not value:
         raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, got {text!r}")
@@ -397,7 +429,8 @@ def _setting(text: str) -> tuple[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     global OUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="+", choices=tuple(SHIPPED), help="train only these (default: all)")
+    parser.add_argument("--only", nargs="+", choices=tuple(SHIPPED),
+                        help="train only these (default: all)")
     parser.add_argument("--set", nargs="+", type=_setting, default=[], metavar="FIELD=VALUE",
                         help="change a field of the shipped recipe (recorded in the checkpoint)")
     parser.add_argument("--seed", type=int, default=1, help="training seed")
@@ -405,10 +438,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-board", dest="board", action="store_false",
                         help="skip the 1,000-sample scoreboard score")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--check", action="store_true", help="only verify the manifest's checksums and sizes")
+    parser.add_argument("--check", action="store_true",
+                        help="only verify the manifest's checksums and sizes")
     parser.add_argument("--rescore", action="store_true",
-                        help="score the shipped files again (after a change of the scores' setting) without training")
-    parser.add_argument("--out", type=Path, default=OUT, help="folder (default course_utils/pretrained)")
+                        help="score the shipped files again (after a change of the scores' "
+                             "setting) without training")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="folder (default course_utils/pretrained)")
     args = parser.parse_args(argv)
     args.set = dict(args.set)
     OUT = args.out

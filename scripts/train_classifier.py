@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from course_utils.scoring.classifier import WEIGHTS_DIR, accuracy, save_classifier, train_classifier
 from course_utils.data import MnistFallbackWarning, load_mnist
+from course_utils.scoring.classifier import WEIGHTS_DIR, accuracy, save_classifier, train_classifier
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,11 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: reproducible weights)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1: reproducible weights)")
     parser.add_argument("--data-root", default=None, help="folder with MNIST/raw for training")
     parser.add_argument("--test-root", default=None,
-                        help="folder with MNIST/raw holding the real 10k test set (e.g. /work/shared/data/mnist)")
-    parser.add_argument("--out", default=str(WEIGHTS_DIR), help="output folder for the weights and JSON")
+                        help="folder with MNIST/raw holding the real 10k test set (e.g. "
+                             "/work/shared/data/mnist)")
+    parser.add_argument("--out", default=str(WEIGHTS_DIR),
+                        help="output folder for the weights and JSON")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -46,15 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     images, labels = train.tensors
     print(f"training on {len(images):,} digits: {train.source}")
     t0 = time.perf_counter()
-    model, history = train_classifier(images, labels, epochs=args.epochs, batch_size=args.batch_size,
-                                      lr=args.lr, seed=args.seed, device=torch.device("cpu"))
+    model, history = train_classifier(images, labels, epochs=args.epochs,
+                                      batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                                      device=torch.device("cpu"))
     seconds = time.perf_counter() - t0
     accuracies = {"heldout": {"source": heldout.source, "n": len(heldout),
                               "accuracy": accuracy(model, *heldout.tensors)}}
     if args.test_root:
         test = load_mnist(root=args.test_root, train=False, download=False)
-        accuracies["mnist_test_10k"] = {"source": "MNIST's 10,000-digit test set (t10k)", "n": len(test),
-                                        "accuracy": accuracy(model, *test.tensors)}
+        accuracies["mnist_test_10k"] = {"source": "MNIST's 10,000-digit test set (t10k)",
+                                        "n": len(test), "accuracy": accuracy(model, *test.tensors)}
     for name, record in accuracies.items():
         print(f"test accuracy ({name}, {record['n']:,} digits): {record['accuracy']:.4f}")
     n_params = sum(p.numel() for p in model.parameters())
@@ -72,10 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         "test_accuracy": accuracies,
         "training_seconds": round(seconds, 1),
         "torch": torch.__version__, "python": platform.python_version(),
-        "command": "python scripts/train_classifier.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python scripts/train_classifier.py "
+        + " ".join(sys.argv[1:] if argv is None else argv),
     }
     path = save_classifier(model, info, args.out)
-    print(f"wrote {path} ({path.stat().st_size:,} bytes) and {Path(args.out) / 'mnist_classifier.json'}")
+    print(f"wrote {path} ({path.stat().st_size:,} bytes) and "
+          f"{Path(args.out) / 'mnist_classifier.json'}")
     return 0
 
 

@@ -45,6 +45,7 @@ def fallback_digits():
 
 @pytest.fixture(scope="session")
 def mnist_digits(fallback_digits):
-    """The same 4,000 digits as ``load_mnist`` returns them: float (N, 1, 28, 28) in [-1, 1], labels."""
+    """The same 4,000 digits as ``load_mnist`` returns them: float (N, 1,
+    28, 28) in [-1, 1], labels."""
     images, labels = fallback_digits
     return torch.from_numpy(images).float().div(127.5).sub(1).unsqueeze(1), torch.from_numpy(labels)

@@ -39,8 +39,8 @@ def _output(out: dict) -> nbformat.NotebookNode:
         return nbformat.v4.new_output("stream", name=out["name"], text=out["text"])
     if kind in ("display_data", "execute_result"):
         extra = {"execution_count": out.get("execution_count")} if kind == "execute_result" else {}
-        return nbformat.v4.new_output(kind, data=out.get("data", {}), metadata=out.get("metadata", {}),
-                                      **extra)
+        return nbformat.v4.new_output(kind, data=out.get("data", {}),
+                                      metadata=out.get("metadata", {}), **extra)
     if kind == "error":
         return nbformat.v4.new_output("error", ename=out["ename"], evalue=out["evalue"],
                                       traceback=out["traceback"])
@@ -61,7 +61,8 @@ def pytest_runtest_call(item: pytest.Item):
     count[1] += 1
     item.cell.execution_count = count[1]
     item.cell.outputs = [_output(out) for out in outputs
-                         if out.get("output_type") in ("stream", "display_data", "execute_result", "error")]
+                         if out.get("output_type") in ("stream", "display_data", "execute_result",
+                                                       "error")]
     for out in item.cell.outputs:
         if out.output_type == "execute_result":
             out.execution_count = count[1]

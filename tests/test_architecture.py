@@ -27,8 +27,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "course_utils"
 LAYERS = {
     "device": 0, "paths": 0, "profiles": 0, "images": 0, "progress": 0,
     "data": 1, "checkpoints": 1, "plotting": 1, "lattice": 1,
-    "summary": 2, "gan": 2, "scoring": 2, "diffusion": 2, "flows": 2, "ising": 2, "phi4": 2, "exercises": 2,
-    "families": 3, "models": 4, "scoreboard": 5, "pretrained": 5, "publish": 6, "cli": 7, "__main__": 7,
+    "summary": 2, "gan": 2, "scoring": 2, "diffusion": 2, "flows": 2, "ising": 2, "phi4": 2,
+    "exercises": 2, "families": 3, "models": 4, "scoreboard": 5, "pretrained": 5, "publish": 6,
+    "cli": 7, "__main__": 7,
 }
 # Within layer 2, which parts may use which (everything else across parts is forbidden).
 LATERAL = {
@@ -40,7 +41,8 @@ LATERAL = {
 
 
 def _modules() -> dict[str, Path]:
-    """Dotted name (without the ``course_utils.`` prefix) -> file, for every module of the package."""
+    """Dotted name (without the ``course_utils.`` prefix) -> file, for
+    every module of the package."""
     found = {}
     for path in PACKAGE.rglob("*.py"):
         parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
@@ -55,12 +57,15 @@ def _imports(name: str, path: Path, known: set[str]) -> list[tuple[str, int, boo
     tree = ast.parse(path.read_text(), filename=str(path))
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     out = []
-    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    local_lines = {id(n) for f in functions for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))}
+    functions = [n for n in ast.walk(tree) if isinstance(n,
+                                                         (ast.FunctionDef, ast.AsyncFunctionDef))]
+    local_lines = {id(n) for f in functions for n in ast.walk(f)
+                   if isinstance(n, (ast.Import, ast.ImportFrom))}
     for node in ast.walk(tree):
         targets = []
         if isinstance(node, ast.Import):
-            targets = [a.name[len("course_utils."):] for a in node.names if a.name.startswith("course_utils.")]
+            targets = [a.name[len("course_utils."):] for a in node.names
+                       if a.name.startswith("course_utils.")]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package[: len(package) - node.level + 1] if node.level > 1 else package
@@ -106,7 +111,8 @@ def test_no_module_imports_a_higher_layer_or_a_sibling_part():
             if there == here:
                 continue
             if LAYERS[there] > LAYERS[here]:
-                wrong.append(f"{name}:{line} imports {target} (layer {LAYERS[there]} above {LAYERS[here]})")
+                wrong.append(f"{name}:{line} imports {target} (layer {LAYERS[there]} above "
+                             f"{LAYERS[here]})")
             elif LAYERS[there] == LAYERS[here] == 2 and there not in LATERAL.get(here, set()):
                 wrong.append(f"{name}:{line} imports {target}: {here} may not use {there}")
     assert not wrong, "\n".join(wrong)
@@ -119,7 +125,8 @@ def test_nothing_imports_the_command_line():
 
 
 def test_no_function_local_imports_of_package_modules():
-    local = [f"{n}:{line} imports {t}" for n, imports in _graph().items() for t, line, inside in imports if inside]
+    local = [f"{n}:{line} imports {t}" for n, imports in _graph().items() for t, line,
+             inside in imports if inside]
     assert not local, "imports of package modules belong at the top of the module:\n" + "\n".join(local)
 
 
@@ -177,7 +184,8 @@ def test_the_checks_catch_what_they_should(tmp_path, monkeypatch, bad, message):
         target.write_text(path.read_text())
     (fake / "gan" / "bad.py").write_text(bad)
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
-    checks = [test_nothing_imports_the_command_line, test_no_function_local_imports_of_package_modules,
+    checks = [test_nothing_imports_the_command_line,
+              test_no_function_local_imports_of_package_modules,
               test_no_module_imports_a_higher_layer_or_a_sibling_part]
     failures = []
     for check in checks:

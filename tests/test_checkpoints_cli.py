@@ -88,7 +88,7 @@ def test_cli_train_then_sample(tmp_path, capsys):
     (["train", "gan", "--epochs", "1", "--out", "x.pt", "--data-root", "corrupt"], "train-images-idx3-ubyte"),
     (["sample", "gan.pt", "-n", "3", "-o", "blocked/s.npy"], "blocked"),
     (["sample", "gan.pt", "-n", "3", "-o", "s.npy", "--guidance", "nan"], "finite number"),
-    (["sample", "gan.pt", "-n", "3", "-o", "s.npy", "--guidance", "2"], "--guidance is for ddpm checkpoints"),
+    (["sample", "gan.pt", "-n", "3", "-o", "s.npy", "--guidance", "2"], "--guidance is for ddpm, flow-matching checkpoints"),
     (["train", "dcgan", "--epochs", "1", "--out", "/proc/no/such/place.pt"], "cannot write there"),
     (["train", "gan", "--epochs", "1", "--out", "x.pt", "--data-root", "empty"], "holds no MNIST"),
 ])
@@ -171,7 +171,7 @@ def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tm
     gan = tmp_path / "gan.pt"
     save_gan(gan)
     assert main(["sample", str(gan), "-n", "2", "-o", str(out), "--digit", "3"]) == 2
-    assert "--digit is for cdcgan, ddpm checkpoints" in capsys.readouterr().err
+    assert "--digit is for cdcgan, ddpm, flow-matching checkpoints" in capsys.readouterr().err
 
 
 def test_a_conditional_dcgan_draws_the_digits_in_turn_or_one_digit(tmp_path, capsys):

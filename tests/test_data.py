@@ -54,7 +54,8 @@ def test_test_split_is_written_under_torchvision_names_and_read_back(tmp_path, f
     """The test split uses torchvision's t10k-* names and IDX headers, and load_mnist reads it."""
     images, labels = _small_split(fallback_digits, 50)
     raw = write_mnist_raw(tmp_path, images, labels, train=False)
-    assert sorted(p.name for p in raw.iterdir()) == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    assert sorted(p.name for p in raw.iterdir()) == ["t10k-images-idx3-ubyte",
+                                                     "t10k-labels-idx1-ubyte"]
     header = (raw / "t10k-images-idx3-ubyte").read_bytes()[:16]
     assert [int.from_bytes(header[i:i + 4], "big") for i in range(0, 16, 4)] == [2051, 50, 28, 28]
     assert len(load_mnist(root=tmp_path, train=False, download=False)) == 50
@@ -148,7 +149,7 @@ def test_gzip_round_trip_matches_uncompressed(tmp_path, fallback_digits):
         assert int.from_bytes(fh.read(4), "big") == 2051  # MNIST's image magic number
     zipped = load_mnist(root=tmp_path / "gz", download=False).tensors
     plain = load_mnist(root=tmp_path / "plain", download=False).tensors
-    assert all(torch.equal(a, b) for a, b in zip(zipped, plain))
+    assert all(torch.equal(a, b) for a, b in zip(zipped, plain, strict=True))
 
 
 def test_network_probe_is_cached_and_bounded_by_its_timeout(monkeypatch):

@@ -38,7 +38,7 @@ def test_seed_everything_makes_runs_repeatable():
     a = (torch.rand(3), torch.randn(2))
     seed_everything(7)
     b = (torch.rand(3), torch.randn(2))
-    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
     with pytest.raises(TypeError):
         seed_everything("7")
 
@@ -61,7 +61,7 @@ def test_unknown_profile_is_a_clear_error(monkeypatch):
     with pytest.raises(ValueError, match="smoke, laptop, full"):
         get_profile()
     with pytest.raises(AttributeError, match="no size"):
-        get_profile("smoke").no_such_size
+        _ = get_profile("smoke").no_such_size
 
 
 def test_every_size_has_one_value_per_profile():

@@ -3,8 +3,15 @@ import pytest
 import torch
 
 from course_utils.diffusion import (
-    EMA, ddim_sample, ddpm_sample, diffusion_loss, make_schedule, optimal_eps_mse,
-    posterior_mean_variance, q_sample, train_diffusion,
+    EMA,
+    ddim_sample,
+    ddpm_sample,
+    diffusion_loss,
+    make_schedule,
+    optimal_eps_mse,
+    posterior_mean_variance,
+    q_sample,
+    train_diffusion,
 )
 from course_utils.diffusion.unet import MLPDenoiser, SmallUNet
 
@@ -52,7 +59,8 @@ def test_closed_form_matches_step_by_step_chain():
 
 
 def test_posterior_matches_bayes_in_1d():
-    """q(x_{t-1}|x_t,x_0) is proportional to q(x_t|x_{t-1}) q(x_{t-1}|x_0): product of two Gaussians."""
+    """q(x_{t-1}|x_t,x_0) is proportional to q(x_t|x_{t-1})
+    q(x_{t-1}|x_0): product of two Gaussians."""
     s = make_schedule(50, "cosine")
     t = 20
     x0, xt = torch.tensor([[0.7]]), torch.tensor([[-0.3]])
@@ -61,7 +69,8 @@ def test_posterior_matches_bayes_in_1d():
     # likelihood in x_{t-1}: N(x_t; sqrt(a) x, b)  -> precision a/b, mean xt/sqrt(a)
     prec = a / b + 1 / (1 - ab_prev)
     bayes_var = 1 / prec
-    bayes_mean = bayes_var * (a.sqrt() * xt.double() / b + ab_prev.sqrt() * x0.double() / (1 - ab_prev))
+    bayes_mean = bayes_var * (a.sqrt() * xt.double() / b + ab_prev.sqrt() * x0.double()
+                              / (1 - ab_prev))
     assert var.item() == pytest.approx(bayes_var.item(), rel=1e-4)
     assert mean.item() == pytest.approx(bayes_mean.item(), rel=1e-4)
 
@@ -96,7 +105,8 @@ def test_loss_decreases_on_tiny_run():
     data = torch.randn(512, 2) * 0.1 + torch.tensor([1.0, -1.0])
     s = make_schedule(100)
     model = MLPDenoiser(hidden=64)
-    _, history = train_diffusion(model, data, s, steps=300, batch_size=128, lr=2e-3, warmup=10, progress=False, log_every=50)
+    _, history = train_diffusion(model, data, s, steps=300, batch_size=128, lr=2e-3, warmup=10,
+                                 progress=False, log_every=50)
     assert history["loss"][-1] < 0.7 * history["loss"][0]
 
 
@@ -113,7 +123,8 @@ def test_samplers_shapes_and_finite_values():
 
 class ExactEps(torch.nn.Module):
     """The optimal noise predictor when x_0 ~ N(mu, s^2) (no training needed):
-    eps*(x_t, t) = E[eps | x_t] = sqrt(1 - abar_t) (x_t - sqrt(abar_t) mu) / (abar_t s^2 + 1 - abar_t)."""
+    eps*(x_t, t) = E[eps | x_t] = sqrt(1 - abar_t) (x_t - sqrt(abar_t) mu)
+    / (abar_t s^2 + 1 - abar_t)."""
 
     def __init__(self, schedule, mu=2.0, s=0.5):
         super().__init__()
@@ -134,7 +145,8 @@ def test_samplers_with_the_exact_noise_predictor_return_the_data_distribution(sa
         x = ddpm_sample(model, shape, s, seed=0, progress=False)
     else:
         steps = int(sampler.split("-")[1])
-        x = ddim_sample(model, shape, s, steps, seed=0, progress=False, eta=1.0 if "eta1" in sampler else 0.0)
+        x = ddim_sample(model, shape, s, steps, seed=0, progress=False,
+                        eta=1.0 if "eta1" in sampler else 0.0)
     # 50 steps plug the point estimate E[x_0 | x_t] in where the chain needs x_0 itself: the coarse
     # steps lose some of the spread (std 0.47 deterministic, 0.45 with eta = 1); 200+ steps do not.
     tolerance = 0.07 if sampler.startswith("ddim-50") else 0.02
@@ -232,7 +244,8 @@ def test_classifier_free_guidance_combines_the_two_predictions():
         cond, uncond = model(x, t, y), model(x, t)
         assert torch.allclose(guided_eps(model, x, t, y, 1.0), cond, atol=1e-6)
         assert torch.allclose(guided_eps(model, x, t, y, 0.0), uncond, atol=1e-6)
-        assert torch.allclose(guided_eps(model, x, t, y, 3.0), uncond + 3 * (cond - uncond), atol=1e-5)
+        assert torch.allclose(guided_eps(model, x, t, y, 3.0), uncond + 3 * (cond - uncond),
+                              atol=1e-5)
         assert torch.equal(guided_eps(model, x, t), uncond)
 
 
@@ -241,9 +254,10 @@ def test_conditional_training_and_guided_sampling_run():
     data, labels = torch.randn(64, 1, 28, 28).clamp(-1, 1), torch.arange(64) % 10
     s = make_schedule(50)
     model = SmallUNet((8, 16), t_dim=16, num_classes=10)
-    ema, history = train_diffusion(model, data, s, steps=3, batch_size=16, progress=False, labels=labels)
-    x = ddim_sample(ema.model, (4, 1, 28, 28), s, 5, labels=torch.tensor([0, 1, 2, 3]), guidance=3.0,
-                    clip=1.0, progress=False)
+    ema, history = train_diffusion(model, data, s, steps=3, batch_size=16, progress=False,
+                                   labels=labels)
+    x = ddim_sample(ema.model, (4, 1, 28, 28), s, 5, labels=torch.tensor([0, 1, 2, 3]),
+                    guidance=3.0, clip=1.0, progress=False)
     assert x.shape == (4, 1, 28, 28) and torch.isfinite(x).all()
     with pytest.raises(ValueError, match="one class per training example"):
         train_diffusion(model, data, s, steps=1, progress=False, labels=labels[:10])

@@ -15,12 +15,18 @@ import pytest
 
 from course_utils.exercises import CHECKS, CORRECT, NOT_YET
 from course_utils.exercises.verdict import EXPECT_ENV
-from course_utils.publish.editions import (CHECK_TAG, EXERCISE_TAG, SOLUTION_TAG, hide_solutions,
-                                           write_student_edition)
+from course_utils.publish.editions import (
+    CHECK_TAG,
+    EXERCISE_TAG,
+    SOLUTION_TAG,
+    hide_solutions,
+    write_student_edition,
+)
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("*.py"))
-ALLOWED_IMPORTS = {"torch", "math", "F", "nn"}  # the same modules the notebooks use under these names
+# the same modules the notebooks use under these names
+ALLOWED_IMPORTS = {"torch", "math", "F", "nn"}
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +39,8 @@ def _tags(cell) -> set[str]:
 
 
 def _exercises(nb) -> list[tuple[int, int, int]]:
-    """(exercise, solution, check) cell indices, in order; each solution and check follows its exercise."""
+    """(exercise, solution, check) cell indices, in order; each solution and
+    check follows its exercise."""
     found = []
     for i, cell in enumerate(nb.cells):
         if EXERCISE_TAG in _tags(cell):
@@ -89,7 +96,8 @@ def test_notebook_exercises_are_well_formed(path):
         assert "$" in nb.cells[i - 1].source or "`" in nb.cells[i - 1].source, "the prompt shows the formula"
     # Nothing outside an exercise's own cells reads a name that an exercise or a solution defines.
     own = {n for t in triples for n in t}
-    answers = {n for i, j, _ in triples for n in _bound_names(nb.cells[i].source) | _bound_names(nb.cells[j].source)}
+    answers = {n for i, j, _ in triples
+               for n in _bound_names(nb.cells[i].source) | _bound_names(nb.cells[j].source)}
     answers -= ALLOWED_IMPORTS
     for n, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and n not in own:
@@ -135,7 +143,7 @@ def test_hide_solutions_collapses_or_removes():
         "hide_solutions works on a copy"
     details = [c for c in collapsed.cells if SOLUTION_TAG in _tags(c)]
     assert [c.cell_type for c in details] == ["markdown"] * len(solutions)
-    for cell, code in zip(details, solutions):
+    for cell, code in zip(details, solutions, strict=True):
         assert cell.source.startswith("<details>") and code in cell.source
         assert cell.source.rstrip().endswith("</details>")
     assert sum(EXERCISE_TAG in _tags(c) for c in collapsed.cells) == len(solutions)
@@ -149,7 +157,8 @@ def test_collapsed_solution_renders_as_details_in_html():
     from nbconvert import HTMLExporter
 
     nb = hide_solutions(jupytext.read(NOTEBOOKS / "03_gan_training.py"))
-    nb.cells = [c for c in nb.cells if set(c.metadata.get("tags", [])) & {SOLUTION_TAG, EXERCISE_TAG}]
+    nb.cells = [c for c in nb.cells
+                if set(c.metadata.get("tags", [])) & {SOLUTION_TAG, EXERCISE_TAG}]
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     assert "<details>" in body and "<summary>" in body
     assert "binary_cross_entropy_with_logits" in body  # the code is on the page, folded

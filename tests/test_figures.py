@@ -11,7 +11,11 @@ import torch
 from PIL import Image
 
 from course_utils.publish.figures import (
-    DIAGRAMS, image_grid, write_figures, write_frames_gif, write_samples_gif,
+    DIAGRAMS,
+    image_grid,
+    write_figures,
+    write_frames_gif,
+    write_samples_gif,
 )
 
 STALE = "run `make figures` (python -m course_utils figures --out figures)"
@@ -32,7 +36,8 @@ def test_the_four_diagrams_build_as_png_and_svg(tmp_path):
 
 def test_regenerating_the_figures_gives_identical_files(tmp_path):
     def digests(folder):
-        return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.png"))}
+        return {p.name: hashlib.md5(p.read_bytes()).hexdigest()
+                for p in sorted(folder.glob("*.png"))}
 
     write_figures(tmp_path / "a")
     write_figures(tmp_path / "b")
@@ -43,7 +48,8 @@ def test_the_committed_figures_are_the_ones_the_code_draws(tmp_path):
     """Two checks. The texts of every diagram (labels, equations, parameter counts) must equal the
     committed manifest's, whatever renders them: a changed label cannot hide. The PNG bytes must
     equal the committed files when this machine renders with the same matplotlib and FreeType as
-    the committed ones; other renderers move text by a pixel, so there only the texts are compared."""
+    the committed ones; other renderers move text by a pixel, so there
+    only the texts are compared."""
     committed = Path(__file__).resolve().parents[1] / "figures"
     if not committed.is_dir():
         pytest.skip("no figures/ folder next to the package (installed without the repository)")
@@ -88,7 +94,8 @@ def test_image_grid_maps_minus_one_to_white_and_one_to_black():
 
 
 def test_samples_gif_has_one_frame_per_kept_epoch(tmp_path):
-    # The layout of course_utils.gan.train_gan: sample_epochs plus a (k, n, 1, 28, 28) tensor in [-1, 1].
+    # The layout of course_utils.gan.train_gan: sample_epochs plus a (k, n,
+    # 1, 28, 28) tensor in [-1, 1].
     history = {"sample_epochs": [1, 2, 5], "samples": torch.rand(3, 16, 1, 28, 28) * 2 - 1}
     path = write_samples_gif(history, tmp_path / "gan.gif", n=16)
     with Image.open(path) as gif:

@@ -5,7 +5,12 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.flows import AffineCoupling, CouplingFlow, checkerboard_mask, standard_normal_log_prob
+from course_utils.flows import (
+    AffineCoupling,
+    CouplingFlow,
+    checkerboard_mask,
+    standard_normal_log_prob,
+)
 
 
 class _Conditioner(nn.Module):

@@ -7,9 +7,17 @@ import torch
 from torch import nn
 
 from course_utils.gan import (
-    build_gan, create_noise, d_train, g_train, gan_config, make_optimizers, sample_gan, train_gan,
+    build_gan,
+    create_noise,
+    d_train,
+    g_train,
+    gan_config,
+    make_discriminator_network,
+    make_generator_network,
+    make_optimizers,
+    sample_gan,
+    train_gan,
 )
-from course_utils.gan import make_discriminator_network, make_generator_network
 
 
 def test_create_noise_modes():
@@ -75,7 +83,7 @@ def test_d_train_and_g_train_take_the_lectures_steps():
         assert torch.allclose(p_real, d_ref[1], atol=1e-6) and torch.allclose(p_fake, d_ref[2], atol=1e-6)
         assert math.isclose(g_loss.item(), g_ref, rel_tol=1e-5)
     for ours, ref in zip(list(gen.parameters()) + list(disc.parameters()),
-                         list(gen_ref.parameters()) + list(disc_ref.parameters())):
+                         list(gen_ref.parameters()) + list(disc_ref.parameters()), strict=True):
         assert torch.allclose(ours, ref, atol=1e-5)
     assert all(p.requires_grad for p in disc.parameters()), "g_train must give D its gradients back"
 
@@ -101,7 +109,8 @@ def test_short_training_teaches_the_discriminator(digits):
     # Before training d = 1/2 everywhere; after two epochs it tells real from fake.
     assert history["d_real"][-1] > 0.6 and history["d_fake"][-1] < history["d_real"][-1] - 0.2
     assert all(math.isfinite(v) for key in ("g_loss", "d_loss") for v in history[key])
-    assert history["samples"].shape == (2, 64, 1, 28, 28)  # the model range: [-1, 1], (N, 1, 28, 28)
+    # the model range: [-1, 1], (N, 1, 28, 28)
+    assert history["samples"].shape == (2, 64, 1, 28, 28)
     assert -1 <= history["samples"].min() and history["samples"].max() <= 1
     assert history["images_per_second"] > 0 and len(history["seconds"]) == 2
 
@@ -121,8 +130,8 @@ def test_sample_epochs_and_callback(digits):
         calls.append(epoch)
         return {"mean_pixel": sample_gan(gen, 16, device="cpu").mean().item()}
 
-    _, _, history = _train(digits[0][:256], epochs=3, sample_epochs=(2, 50), on_epoch_end=on_epoch_end,
-                           num_samples=10)
+    _, _, history = _train(digits[0][:256], epochs=3, sample_epochs=(2, 50),
+                           on_epoch_end=on_epoch_end, num_samples=10)
     assert history["sample_epochs"] == [2, 3]  # 50 was never reached; the last epoch is always kept
     assert history["samples"].shape == (2, 10, 1, 28, 28)
     assert calls == [1, 2, 3] and len(history["mean_pixel"]) == 3
@@ -207,17 +216,18 @@ def test_dcgan_and_wgan_gp_train_through_the_same_loop(digits):
         gen, disc = build_gan(config, "cpu")
         g_opt, d_opt = make_optimizers(gen, disc, config.lr, config.betas)
         before = [p.detach().clone() for p in gen.parameters()]
-        history = train_gan(gen, disc, x, dataclasses.replace(config, epochs=1), "cpu", g_opt, d_opt,
-                            progress=False)
+        history = train_gan(gen, disc, x, dataclasses.replace(config, epochs=1), "cpu", g_opt,
+                            d_opt, progress=False)
         assert all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"])
-        assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters())), architecture
+        assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters(), strict=True)), architecture
         assert sample_gan(gen, 3, config.z_size).shape == (3, 1, 28, 28)
     with pytest.raises(ValueError, match="never"):
         train_gan(gen, disc, x[:128], gan_config(architecture="wgan-gp", epochs=1), progress=False)
     with pytest.raises(ValueError, match="WGAN-GP loss goes with"):
         gan_config(architecture="dcgan", loss="wgan-gp")
     with pytest.raises(ValueError, match="z_size=20 but the generator expects noise of size 100"):
-        train_gan(gen, disc, x, gan_config(architecture="wgan-gp", epochs=1, z_size=20), progress=False)
+        train_gan(gen, disc, x, gan_config(architecture="wgan-gp", epochs=1, z_size=20),
+                  progress=False)
 
 
 def _conditional_pair(seed=0, n_filters=4):
@@ -226,9 +236,11 @@ def _conditional_pair(seed=0, n_filters=4):
 
 
 def test_conditional_dcgan_uses_the_digit():
-    """g(z, y) and d(x, y) depend on y; d is the sigmoid of its logits; the losses are the formulas."""
+    """g(z, y) and d(x, y) depend on y; d is the sigmoid of its logits;
+    the losses are the formulas."""
     gen, disc = _conditional_pair()
-    gen.eval(), disc.eval()  # BatchNorm with running statistics: each output depends on its own input only
+    # BatchNorm with running statistics: each output depends on its own input only
+    gen.eval(), disc.eval()
     z = torch.rand(10, 100) * 2 - 1
     y = torch.arange(10)
     with torch.no_grad():
@@ -244,13 +256,15 @@ def test_conditional_dcgan_uses_the_digit():
     with torch.no_grad():
         expected = -(torch.log(disc(x, y)) + torch.log1p(-disc(gen(fake_z, y), y))).mean()
     torch.manual_seed(3)
-    d_loss, _, _ = d_train(x, gen, copy.deepcopy(disc), torch.optim.SGD(disc.parameters(), lr=0.0), 100, y=y)
+    d_loss, _, _ = d_train(x, gen, copy.deepcopy(disc), torch.optim.SGD(disc.parameters(), lr=0.0),
+                           100, y=y)
     assert math.isclose(d_loss.item(), expected.item(), rel_tol=1e-5)
     torch.manual_seed(3)
     with torch.no_grad():
         expected_g = -torch.log(disc(gen(fake_z, y), y)).mean()
     torch.manual_seed(3)
-    g_loss = g_train(10, copy.deepcopy(gen), disc, torch.optim.SGD(gen.parameters(), lr=0.0), 100, y=y)
+    g_loss = g_train(10, copy.deepcopy(gen), disc, torch.optim.SGD(gen.parameters(), lr=0.0), 100,
+                     y=y)
     assert math.isclose(g_loss.item(), expected_g.item(), rel_tol=1e-5)
 
 
@@ -294,7 +308,8 @@ def test_train_gan_gives_a_conditional_gan_the_labels_of_its_batch():
     with pytest.raises(ValueError, match="digits 0-9, found 1..10"):
         train_gan(gen, disc, (images, labels + 1), config, progress=False)
     with pytest.raises(ValueError, match="z_size=20 but the generator expects noise of size 100"):
-        train_gan(gen, disc, (images, labels), dataclasses.replace(config, z_size=20), progress=False)
+        train_gan(gen, disc, (images, labels), dataclasses.replace(config, z_size=20),
+                  progress=False)
 
 
 def test_sample_gan_draws_the_digits_in_turn_or_the_ones_asked_for():

@@ -1,4 +1,5 @@
-"""The generative models of Ising configurations (issue 16): families, sampling, bad input, command line.
+"""The generative models of Ising configurations (issue 16): families,
+sampling, bad input, command line.
 
 Fast: every family trains its ``tiny`` config (L = 8, a few steps) once per module.
 """
@@ -10,7 +11,13 @@ import torch
 
 from course_utils import cli, models
 from course_utils.ising import measure
-from course_utils.ising.autoregressive import IsingAR, IsingARConfig, log_prob, sample_ar, sample_ar_mh
+from course_utils.ising.autoregressive import (
+    IsingAR,
+    IsingARConfig,
+    log_prob,
+    sample_ar,
+    sample_ar_mh,
+)
 from course_utils.ising.compare import GOAL, compare, goal_failures
 from course_utils.ising.conditioning import temperature_features, temperature_rows
 
@@ -41,7 +48,8 @@ def test_each_family_samples_spins_of_the_right_shape(fitted, name):
     L = trained.config.size
     assert s.shape == (6, 1, L, L) and s.dtype == torch.float32
     assert set(s.unique().tolist()) <= {-1.0, 1.0}
-    assert measure(s, trained.config.temperatures[0])["e"].value <= 2.0  # the physics code accepts them
+    # the physics code accepts them
+    assert measure(s, trained.config.temperatures[0])["e"].value <= 2.0
 
 
 @pytest.mark.parametrize("name", CONDITIONAL)
@@ -64,7 +72,8 @@ def test_a_non_positive_temperature_is_a_one_line_error(fitted, name, bad):
 def test_the_autoregressive_family_takes_the_mh_correction(fitted):
     ar = fitted["ising-ar"]
     s = ar.sample(4, "cpu", seed=2, temperature=2.0, mh_steps=2)
-    assert s.shape == (4, 1, 8, 8) and torch.equal(s, ar.sample(4, "cpu", seed=2, temperature=2.0, mh_steps=2))
+    assert s.shape == (4, 1, 8, 8) and torch.equal(s,
+                                                   ar.sample(4, "cpu", seed=2, temperature=2.0, mh_steps=2))
 
 
 def test_the_rbm_refuses_a_temperature_it_was_not_trained_at(fitted):
@@ -96,12 +105,14 @@ def test_temperature_rows_split_the_trained_temperatures():
 
 
 def test_autoregressive_log_prob_is_normalised():
-    """Summing q over all 2^(L^2) states of a 2 x 2 lattice gives 1 (exact likelihood, exact context)."""
+    """Summing q over all 2^(L^2) states of a 2 x 2 lattice gives 1 (exact
+    likelihood, exact context)."""
     model = IsingAR(IsingARConfig(size=2, temperatures=(2.0,), hidden=8))
     states = torch.tensor([[1.0 if (k >> b) & 1 else -1.0 for b in range(4)] for k in range(16)]).reshape(16, 1, 2, 2)
     for symmetric in (False, True):
         with torch.no_grad():
-            total = torch.logsumexp(log_prob(model, states, torch.tensor(2.0), symmetric=symmetric), 0)
+            total = torch.logsumexp(log_prob(model, states, torch.tensor(2.0), symmetric=symmetric),
+                                    0)
         assert abs(float(total)) < 1e-5
 
 
@@ -145,16 +156,18 @@ def test_compare_flags_mode_collapse():
 @pytest.fixture(scope="module")
 def gan_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("ising") / "gan.pt"
-    code = cli.main(["train", "ising-gan", "--size", "8", "--temperatures", "2.0", "2.5", "--n-per-temperature", "64",
-                     "--chains", "16", "--train-steps", "2", "--batch-size", "8", "--channels", "4", "--z-size", "4",
-                     "--device", "cpu", "--out", str(path)])
+    code = cli.main(["train", "ising-gan", "--size", "8", "--temperatures", "2.0", "2.5",
+                     "--n-per-temperature", "64", "--chains", "16", "--train-steps", "2",
+                     "--batch-size", "8", "--channels", "4", "--z-size", "4", "--device", "cpu",
+                     "--out", str(path)])
     assert code == 0
     return path
 
 
 def test_cli_trains_and_samples_int8_spins(gan_checkpoint, tmp_path):
     out = tmp_path / "x.npy"
-    assert cli.main(["sample", str(gan_checkpoint), "-n", "5", "--temperature", "2.0", "-o", str(out)]) == 0
+    assert cli.main(["sample", str(gan_checkpoint), "-n", "5", "--temperature", "2.0", "-o",
+                     str(out)]) == 0
     x = np.load(out)
     assert x.dtype == np.int8 and x.shape == (5, 8, 8) and set(np.unique(x)) <= {-1, 1}
 
@@ -175,10 +188,12 @@ def test_cli_temperature_zero_is_a_one_line_error(gan_checkpoint, tmp_path, caps
 
 def test_cli_rbm_at_an_untrained_temperature_is_a_one_line_error(tmp_path, capsys):
     path = tmp_path / "rbm.pt"
-    assert cli.main(["train", "ising-rbm", "--size", "8", "--temperatures", "2.5", "--n-per-temperature", "64",
-                     "--chains", "16", "--hidden", "4", "--epochs", "1", "--k", "1", "--batch-size", "16",
-                     "--device", "cpu", "--out", str(path)]) == 0
-    err = _one_line_error(capsys, ["sample", str(path), "-n", "3", "--temperature", "2.0", "--steps", "2",
+    assert cli.main(["train", "ising-rbm", "--size", "8", "--temperatures", "2.5",
+                     "--n-per-temperature", "64", "--chains", "16", "--hidden", "4", "--epochs",
+                     "1", "--k", "1", "--batch-size", "16", "--device", "cpu", "--out",
+                     str(path)]) == 0
+    err = _one_line_error(capsys,
+                          ["sample", str(path), "-n", "3", "--temperature", "2.0", "--steps", "2",
                                    "-o", str(tmp_path / "x.npy")])
     assert "trained at T = 2.5 only" in err
 

@@ -1,4 +1,5 @@
-"""Physics of the 2-D Ising model (course_utils.ising): exact results, Monte Carlo, observables, data."""
+"""Physics of the 2-D Ising model (course_utils.ising): exact results,
+Monte Carlo, observables, data."""
 import math
 
 import numpy as np
@@ -6,9 +7,21 @@ import pytest
 import torch
 
 from course_utils.ising import (
-    T_C, energy_per_spin, exact_enumeration, histogram_edges, integrated_autocorrelation_time, ising_dataset,
-    kaufman, log_partition_function, measure, onsager_energy_per_spin, onsager_magnetisation,
-    onsager_specific_heat_per_spin, profile_dataset, sample_configurations, specific_heat_per_spin,
+    T_C,
+    energy_per_spin,
+    exact_enumeration,
+    histogram_edges,
+    integrated_autocorrelation_time,
+    ising_dataset,
+    kaufman,
+    log_partition_function,
+    measure,
+    onsager_energy_per_spin,
+    onsager_magnetisation,
+    onsager_specific_heat_per_spin,
+    profile_dataset,
+    sample_configurations,
+    specific_heat_per_spin,
     wolff_step_numpy,
 )
 from course_utils.ising.data import cache_path
@@ -17,7 +30,8 @@ from course_utils.profiles import get_profile
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
-    """Small tensors: on a busy 2-core machine torch's second thread makes these tests 5-10x slower."""
+    """Small tensors: on a busy 2-core machine torch's second thread
+    makes these tests 5-10x slower."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -44,10 +58,12 @@ def test_enumeration_limits_and_vectorised_api():
     cold, hot = exact_enumeration(4, 0.2), exact_enumeration(4, 1e4)
     assert cold["e"] == pytest.approx(-2.0, abs=1e-12) and cold["abs_m"] == pytest.approx(1.0, abs=1e-12)
     assert cold["m4"] == pytest.approx(1.0, abs=1e-12) and cold["c"] == pytest.approx(0.0, abs=1e-12)
-    assert hot["log_z"] == pytest.approx(16 * math.log(2), abs=1e-3)  # 2^N states, all equally likely
+    # 2^N states, all equally likely
+    assert hot["log_z"] == pytest.approx(16 * math.log(2), abs=1e-3)
     assert hot["m2"] == pytest.approx(1 / 16, abs=1e-3)  # independent spins: <m^2> = 1/N
     temps = np.array([1.5, 2.5, 3.5])
-    np.testing.assert_allclose(log_partition_function(6, temps), [kaufman(6, t)[0] for t in temps], rtol=0, atol=0)
+    np.testing.assert_allclose(log_partition_function(6, temps), [kaufman(6, t)[0] for t in temps],
+                               rtol=0, atol=0)
     assert energy_per_spin(6, temps).shape == (3,) and specific_heat_per_spin(6, temps).shape == (3,)
     with pytest.raises(ValueError, match="at most 4"):
         exact_enumeration(5, 2.0)
@@ -66,7 +82,8 @@ def test_kaufman_derivatives_agree_with_a_finite_difference(T):
     def e(b):
         return kaufman(L, 1 / b)[1]
 
-    d1 = (-log_z(beta + 2 * h) + 8 * log_z(beta + h) - 8 * log_z(beta - h) + log_z(beta - 2 * h)) / (12 * h)
+    d1 = (-log_z(beta + 2 * h) + 8 * log_z(beta + h) - 8 * log_z(beta - h)
+          + log_z(beta - 2 * h)) / (12 * h)
     de = (-e(beta + 2 * h) + 8 * e(beta + h) - 8 * e(beta - h) + e(beta - 2 * h)) / (12 * h)
     _, e0, c0 = kaufman(L, T)
     assert e0 == pytest.approx(-d1 / N, abs=1e-8)
@@ -87,12 +104,14 @@ def test_onsager_critical_temperature_and_magnetisation():
 
 def test_onsager_energy_and_specific_heat_are_the_large_lattice_limit():
     assert onsager_energy_per_spin(T_C) == pytest.approx(-math.sqrt(2), abs=1e-15)
-    for T in (1.5, 2.0, 3.0):  # exponentially small finite-size corrections away from T_c at L = 128
+    # exponentially small finite-size corrections away from T_c at L = 128
+    for T in (1.5, 2.0, 3.0):
         _, e, c = kaufman(128, T)
         assert onsager_energy_per_spin(T) == pytest.approx(e, abs=1e-9)
         assert onsager_specific_heat_per_spin(T) == pytest.approx(c, abs=1e-8)
     assert onsager_energy_per_spin(T_C * 1.001) == pytest.approx(-math.sqrt(2), abs=1e-2)
-    assert specific_heat_per_spin(64, T_C) > specific_heat_per_spin(32, T_C) + 0.3  # ~ (8/pi K_c^2) ln L
+    # ~ (8/pi K_c^2) ln L
+    assert specific_heat_per_spin(64, T_C) > specific_heat_per_spin(32, T_C) + 0.3
 
 
 # ------------------------------------------------------------------------------------ Monte Carlo
@@ -112,7 +131,8 @@ def test_tau_int_of_an_ar1_series():
 
 @pytest.fixture(scope="module")
 def mc16():
-    return {T: sample_configurations(16, T, 1_500, seed=11 + i, chains=96, num_threads=1) for i, T in enumerate(MC_TEMPS)}
+    return {T: sample_configurations(16, T, 1_500, seed=11 + i, chains=96, num_threads=1) for i,
+            T in enumerate(MC_TEMPS)}
 
 
 @pytest.mark.parametrize("T", MC_TEMPS)
@@ -131,7 +151,8 @@ def test_monte_carlo_reproduces_the_exact_energy_and_specific_heat(mc16, T):
 
 @pytest.mark.parametrize("T", [1.5, 2.0])
 def test_the_sign_of_m_is_independent_between_consecutive_rows(mc16, T):
-    configs, report = mc16[T]  # rows are chain by chain, thin steps apart; Wolff reverses m nearly every step
+    # rows are chain by chain, thin steps apart; Wolff reverses m nearly every step
+    configs, report = mc16[T]
     per_chain = report["per_chain"]
     whole = (len(configs) // per_chain) * per_chain  # the last chain may be cut short
     sign = torch.sign(configs[:whole].double().sum((1, 2))).reshape(-1, per_chain)
@@ -161,7 +182,8 @@ def test_wolff_and_metropolis_each_sample_the_exact_distribution_at_L4():
 
 def test_sampling_is_deterministic_for_a_seed():
     threads = torch.get_num_threads()
-    a, ra = sample_configurations(8, 2.0, 64, seed=3, chains=16, burn_in=20, pilot=40)  # torch's own thread count
+    # torch's own thread count
+    a, ra = sample_configurations(8, 2.0, 64, seed=3, chains=16, burn_in=20, pilot=40)
     b, rb = sample_configurations(8, 2.0, 64, seed=3, chains=16, burn_in=20, pilot=40, num_threads=1)  # threads: same numbers
     c, _ = sample_configurations(8, 2.0, 64, seed=4, chains=16, burn_in=20, pilot=40, num_threads=1)
     assert torch.equal(a, b) and not torch.equal(a, c)
@@ -190,7 +212,8 @@ def test_observables_of_known_configurations():
     neel = stripes.clone()
     neel[:, ::2] *= -1  # checkerboard: every bond antiparallel
     assert measure(neel, 2.0)["e"].value == 2.0 and measure(stripes, 2.0)["e"].value == 0.0
-    mixed = torch.cat([up[:, 0].float(), stripes[:2], -up[:4, 0].float()])  # m = +1 x10, 0 x2, -1 x4
+    # m = +1 x10, 0 x2, -1 x4
+    mixed = torch.cat([up[:, 0].float(), stripes[:2], -up[:4, 0].float()])
     assert measure(mixed, 2.0)["balance"].value == pytest.approx(11 / 16)  # m == 0 counts one half
 
 
@@ -244,7 +267,8 @@ def test_dataset_shapes_report_and_cache():
     again = ising_dataset(4, (2.0, 3.0), 40, seed=1, num_threads=1)
     assert again.source.startswith("cache ") and torch.equal(again.tensors[0], x)
     assert again.report == ds.report
-    alone = ising_dataset(4, (3.0,), 40, seed=1, cache=False, num_threads=1)  # a temperature's data do not depend on the others
+    # a temperature's data do not depend on the others
+    alone = ising_dataset(4, (3.0,), 40, seed=1, cache=False, num_threads=1)
     assert alone.source == "monte carlo" and torch.equal(alone.tensors[0], x[40:])
     with pytest.raises(ValueError, match="distinct"):
         ising_dataset(4, (2.0, 2.0), 10, seed=0)

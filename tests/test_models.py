@@ -83,7 +83,8 @@ def test_training_leaves_the_global_random_state_alone():
 
 
 def test_the_same_seed_trains_the_same_model():
-    runs = [models.fit("mlp-gan", models.FAMILIES["mlp-gan"].tiny(), device="cpu", seed=5, progress=False)
+    runs = [models.fit("mlp-gan", models.FAMILIES["mlp-gan"].tiny(), device="cpu", seed=5,
+                       progress=False)
             for _ in range(2)]
     assert runs[0].history["g_loss"] == runs[1].history["g_loss"]
     assert torch.equal(runs[0].sample(4, "cpu"), runs[1].sample(4, "cpu"))
@@ -157,7 +158,8 @@ def test_registration_checks_the_contract():
 
     for family, message in [(NoName(), "unique name"), (Duplicate(), "unique name"),
                             (LooseConfig(), "frozen dataclass"), (WrongField(), "colour"),
-                            (WrongRecipe(), "recipe is a dict"), (UnofferableOption(), "cannot offer"),
+                            (WrongRecipe(), "recipe is a dict"),
+                            (UnofferableOption(), "cannot offer"),
                             (object(), "not a course_utils.families.base.Family")]:
         with pytest.raises(TypeError, match=message):
             models.register(family)

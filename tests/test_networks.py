@@ -2,7 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.gan import discriminator_logits, make_discriminator_network, make_generator_network
+from course_utils.gan import (
+    discriminator_logits,
+    make_discriminator_network,
+    make_generator_network,
+)
 
 # What the lecture's notebook prints for print(gen_model) and print(disc_model).
 LECTURE_GENERATOR = """Sequential(
@@ -55,7 +59,8 @@ def test_logits_share_weights_with_the_discriminator():
         discriminator_logits(make_generator_network())
 
 
-@pytest.mark.parametrize("kwargs", [{"input_size": 0}, {"num_hidden_units": -3}, {"input_size": 2.5}])
+@pytest.mark.parametrize("kwargs",
+                         [{"input_size": 0}, {"num_hidden_units": -3}, {"input_size": 2.5}])
 def test_bad_sizes_are_clear_errors(kwargs):
     with pytest.raises(ValueError, match="positive integer"):
         make_generator_network(**kwargs)

@@ -5,7 +5,11 @@ import torch
 from matplotlib.figure import Figure
 
 from course_utils.gan.game import (
-    js_divergence, normal_pdf, optimal_discriminator, simultaneous_gradient_play, value_function,
+    js_divergence,
+    normal_pdf,
+    optimal_discriminator,
+    simultaneous_gradient_play,
+    value_function,
 )
 from course_utils.plotting import plot_epoch_samples, plot_gan_history, show_images
 
@@ -25,7 +29,8 @@ def test_history_figure_has_the_lectures_two_panels():
 
 
 def test_a_wgan_history_is_plotted_as_critic_scores_not_probabilities():
-    fig = plot_gan_history({**HISTORY, "d_real": [3.0, 2.0, 1.5], "d_fake": [-4.0, -2.0, -1.0], "loss": "wgan-gp"})
+    fig = plot_gan_history({**HISTORY, "d_real": [3.0, 2.0, 1.5], "d_fake": [-4.0, -2.0, -1.0],
+                            "loss": "wgan-gp"})
     assert fig.axes[1].get_ylabel() == "Critic score"
     assert [line.get_ydata()[0] for line in fig.axes[1].get_lines()] == [3.0, -4.0]  # no 1/2 line
     assert fig.axes[1].get_ylim()[0] < -3.9, "scores below 0 must stay visible"
@@ -46,7 +51,8 @@ def test_sample_grid_asks_for_at_most_the_kept_samples():
         plot_epoch_samples(HISTORY, n_per_epoch=9)
     with pytest.raises(ValueError, match="positive"):
         plot_epoch_samples(HISTORY, n_per_epoch=0)
-    as_lists = dict(HISTORY, samples=[s.numpy() for s in HISTORY["samples"]])  # what an older history may hold
+    # what an older history may hold
+    as_lists = dict(HISTORY, samples=[s.numpy() for s in HISTORY["samples"]])
     with pytest.raises(ValueError, match="n_per_epoch <= 8"):
         plot_epoch_samples(as_lists, n_per_epoch=20)
 

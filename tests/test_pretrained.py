@@ -2,15 +2,15 @@
 recorded scores, one-line errors for bad files, and the ``COURSE_TRAIN`` switch.
 
 Score tolerance. ``scripts/pretrain.py`` records ``test_scores``: the scoreboard's own code
-(``score_checkpoints``) on 200 samples, seed 0 (the DDPM with DDIM-20, eta = 1, digits 0-9), against 200
-held-out digits; this test runs exactly that again. Samples are a deterministic function of the
+(``score_checkpoints``) on 200 samples, seed 0 (the DDPM with DDIM-20, eta = 1, digits 0-9), against
+200 held-out digits; this test runs exactly that again. Samples are a deterministic function of the
 weights and the seed, so on the machine that wrote a checkpoint the scores come back to ~1e-6;
 elsewhere only float rounding differs (other BLAS kernels, thread counts), which moves a GAN's or
 VAE's single forward pass by ~1e-5 and can nudge a few of the DDPM's 20 stochastic steps. The
-tolerances (FD within 5 % + 1, confidence and class spread within 0.02, MMD² in features within
-20 % + 2e-4) leave room for that and are far tighter than what a wrong, untrained or half-trained
-model moves: the seed-to-seed spread of the FD at 200 samples is itself ~5-10 %, and the laptop
-profile's models score 2-5x the shipped ones' FD.
+tolerances (FD within 5 % + 1, confidence and class spread within 0.02, MMD² in features within 20 %
++ 2e-4) leave room for that and are far tighter than what a wrong, untrained or half-trained model
+moves: the seed-to-seed spread of the FD at 200 samples is itself ~5-10 %, and the laptop profile's
+models score 2-5x the shipped ones' FD.
 
 The Ising models (notebook 09) are judged by their physics: ``test_scores`` holds e and |m| (value,
 jackknife error) of 100 samples per trained temperature, seed 0, with the profile's sampler, which
@@ -23,7 +23,6 @@ shipped file that no longer is the laptop profile's recipe fails the config chec
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import shutil
@@ -34,8 +33,8 @@ import torch
 from course_utils import models, pretrained
 from course_utils.checkpoints import CheckpointError
 from course_utils.families.base import FIELDS
-from course_utils.phi4 import flow_mcmc
 from course_utils.ising import measure
+from course_utils.phi4 import flow_mcmc
 from course_utils.scoreboard import score_checkpoints
 
 pytestmark = pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")
@@ -77,13 +76,14 @@ def test_manifest_checksums_and_sizes(name):
 
 
 def _load_shipped(name: str, *keys: str) -> models.Trained:
-    """The shipped ``name``, loaded with weights_only, after checking its family, meta and history."""
+    """The shipped ``name``, loaded with weights_only, after checking
+    its family, meta and history."""
     path = pretrained.DIR / ENTRIES[name]["file"]
     raw = torch.load(path, map_location="cpu", weights_only=True)  # plain data only
     assert raw["family"] == name
     trained = models.load(path, "cpu", family=name)
-    for key in ("recipe", "budget", "data", "seconds", "date", "torch", "platform", "command", "scores",
-                "test_scores", "test_setting", *keys):
+    for key in ("recipe", "budget", "data", "seconds", "date", "torch", "platform", "command",
+                "scores", "test_scores", "test_setting", *keys):
         assert key in trained.meta, key
     assert trained.history, "the training history ships with the weights"
     return trained
@@ -112,7 +112,8 @@ def test_shipped_ising_checkpoint_loads_weights_only_and_its_physics_is_as_recor
     assert trained.family.options(**setting["options"]) == trained.family.sampling("laptop"), "not its sampler"
     assert set(meta["test_scores"]) == {f"{T:g}" for T in trained.config.temperatures}
     for T in trained.config.temperatures:
-        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"], **{**setting["options"], "temperature": T})
+        samples = trained.sample(setting["n"], "cpu", seed=setting["seed"],
+                                 **{**setting["options"], "temperature": T})
         got, want = measure(samples, T), meta["test_scores"][f"{T:g}"]
         for key in ("e", "abs_m"):
             (value, error), (recorded, recorded_error) = got[key], want[key]
@@ -226,7 +227,8 @@ def test_laptop_profile_loads_the_shipped_checkpoint(name, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"Loaded the shipped {trained.family.title}: course_utils/pretrained/")
     assert "COURSE_TRAIN=1" in out and out.count("\n") == 1
-    saved = models.load(pretrained.artifacts_dir() / "laptop" / f"{name}.pt")  # for the scoreboard and the CLI
+    # for the scoreboard and the CLI
+    saved = models.load(pretrained.artifacts_dir() / "laptop" / f"{name}.pt")
     assert saved.meta["budget"] == trained.meta["budget"]
 
 
@@ -259,6 +261,7 @@ def test_the_shipped_mlp_gan_is_notebook_03s_run_with_notebook_05s_mmd_curve():
     history = trained.history
     assert len(history["mmd"]) == laptop.gan_epochs and list(history["sample_epochs"]) == list(laptop.gan_sample_epochs)
     real = split_of(load_mnist(n=min(laptop.gan_n_train or 2_000, 2_000)))[0]
-    again = mmd_monitor(MMDScorer(real), trained.config)(laptop.gan_epochs, trained.model.gen_model)["mmd"]
+    again = mmd_monitor(MMDScorer(real), trained.config)(laptop.gan_epochs,
+                                                         trained.model.gen_model)["mmd"]
     assert again == pytest.approx(history["mmd"][-1], rel=1e-3)
     assert history["mmd"][-1] < 0.5 * history["mmd"][0], "the curve of a trained GAN falls"

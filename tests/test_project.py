@@ -1,12 +1,12 @@
 """The project's own promises: one test command, dependencies in step, no GPU-only calls,
 paired notebooks in sync with their sources."""
 import re
-import tomllib
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"pytorch": "torch"}
@@ -18,7 +18,8 @@ def _name(requirement: str) -> str:
 
 def test_environment_yml_lists_what_pyproject_lists():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_names = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    pip_names = {_name(r)
+                 for r in project["dependencies"] + project["optional-dependencies"]["test"]}
     conda_names = set()
     text = (ROOT / "environment.yml").read_text()
     for line in text[text.index("dependencies:"):].splitlines():
@@ -38,7 +39,8 @@ def test_ci_runs_the_readme_test_command():
 
 def test_no_gpu_only_calls_anywhere():
     gpu_only = "." + "cuda("
-    offenders = [str(p.relative_to(ROOT)) for folder in ("course_utils", "notebooks", "benchmarks", "tests", "scripts")
+    offenders = [str(p.relative_to(ROOT)) for folder in ("course_utils", "notebooks", "benchmarks",
+                                                         "tests", "scripts")
                  for p in (ROOT / folder).rglob("*.py") if gpu_only in p.read_text()]
     assert offenders == []
 

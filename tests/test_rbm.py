@@ -6,8 +6,18 @@ import pytest
 import torch
 
 from course_utils.summary.rbm import (
-    RBM, all_states, binarize, cd_gradient, energy, exact_gradient, free_energy, gibbs_chain, init_visible_bias,
-    log_likelihood, log_partition, train_rbm,
+    RBM,
+    all_states,
+    binarize,
+    cd_gradient,
+    energy,
+    exact_gradient,
+    free_energy,
+    gibbs_chain,
+    init_visible_bias,
+    log_likelihood,
+    log_partition,
+    train_rbm,
 )
 
 
@@ -83,12 +93,14 @@ def test_cd_and_pcd_training_raise_the_exact_log_likelihood():
 
 
 def test_free_energy_gap_is_the_log_likelihood_gap():
-    """log p(v) = -F(v) - log Z: mean F(held out) - mean F(train) = loglik(train) - loglik(held out), Z cancels."""
+    """log p(v) = -F(v) - log Z: mean F(held out) - mean F(train) = loglik(train) -
+    loglik(held out), Z cancels."""
     train, held_out = DATA.float().repeat(8, 1), torch.tensor([[0, 1, 1, 0], [1, 0, 0, 1.0]])
-    history = train_rbm(RBM(4, 3, seed=0), train, epochs=5, batch_size=8, lr=0.1, exact_every_epoch=True,
-                        held_out=held_out, progress=False)
+    history = train_rbm(RBM(4, 3, seed=0), train, epochs=5, batch_size=8, lr=0.1,
+                        exact_every_epoch=True, held_out=held_out, progress=False)
     assert len(history["free_energy"]) == len(history["free_energy_held_out"]) == 5
-    assert len(history["log_likelihood"]) == len(history["log_likelihood_held_out"]) == 6  # and epoch 0
+    # and epoch 0
+    assert len(history["log_likelihood"]) == len(history["log_likelihood_held_out"]) == 6
     f_gap = torch.tensor(history["free_energy_held_out"]) - torch.tensor(history["free_energy"])
     ll_gap = torch.tensor(history["log_likelihood"][1:]) - torch.tensor(history["log_likelihood_held_out"][1:])
     assert torch.allclose(f_gap.double(), ll_gap.double(), atol=1e-4)

@@ -1,12 +1,22 @@
-"""Score-based models: Langevin on a Gaussian, exact mixture scores, Tweedie, denoising score matching."""
-import math
+"""Score-based models: Langevin on a Gaussian, exact mixture scores,
+Tweedie, denoising score matching."""
 
 import pytest
 import torch
 
 from course_utils.summary.score_matching import (
-    ScoreNet, annealed_langevin, dsm_loss, gmm_log_prob, gmm_params, gmm_sample, gmm_score, langevin,
-    max_stable_eps, noise_levels, train_score_model, tweedie_denoise,
+    ScoreNet,
+    annealed_langevin,
+    dsm_loss,
+    gmm_log_prob,
+    gmm_params,
+    gmm_sample,
+    gmm_score,
+    langevin,
+    max_stable_eps,
+    noise_levels,
+    train_score_model,
+    tweedie_denoise,
 )
 
 
@@ -15,29 +25,34 @@ def test_langevin_on_a_gaussian_reaches_its_mean_and_variance():
     score = lambda x: -(x - mu) / s**2  # noqa: E731 - grad log N(mu, s^2 I)
     x = langevin(score, torch.zeros(20_000, 2), eta, 500, torch.Generator().manual_seed(0))
     assert torch.allclose(x.mean(0), mu, atol=0.02)
-    stationary = s**2 / (1 - eta / (4 * s**2))  # x <- x + (eta/2) s(x) + sqrt(eta) z: a 1% bias here
+    # x <- x + (eta/2) s(x) + sqrt(eta) z: a 1% bias here
+    stationary = s**2 / (1 - eta / (4 * s**2))
     assert torch.allclose(x.var(0), torch.full((2,), stationary), rtol=0.05)
 
 
 def test_langevin_on_a_gaussian_is_stable_below_eta_4s2_and_diverges_above():
     s = 0.5
     score = lambda x: -x / s**2  # noqa: E731
-    below = langevin(score, torch.zeros(5_000, 1), 0.9 * 4 * s**2, 200, torch.Generator().manual_seed(0))
+    below = langevin(score, torch.zeros(5_000, 1), 0.9 * 4 * s**2, 200,
+                     torch.Generator().manual_seed(0))
     assert torch.isfinite(below).all()
-    assert float(below.var()) == pytest.approx(s**2 / (1 - 0.9), rel=0.1)  # stationary s^2 / (1 - eta / (4 s^2))
-    above = langevin(score, torch.zeros(100, 1), 1.1 * 4 * s**2, 200, torch.Generator().manual_seed(0))
+    # stationary s^2 / (1 - eta / (4 s^2))
+    assert float(below.var()) == pytest.approx(s**2 / (1 - 0.9), rel=0.1)
+    above = langevin(score, torch.zeros(100, 1), 1.1 * 4 * s**2, 200,
+                     torch.Generator().manual_seed(0))
     assert float(above.abs().max()) > 1e6
 
 
 def test_annealed_langevin_takes_song_and_ermons_steps():
     """Alg. 1: alpha_i = eps sigma_i^2 / sigma_L^2, then x <- x + (alpha_i / 2) s + sqrt(alpha_i) z.
 
-    With a constant score c from x = 0, after T steps per level: mean (T/2) sum_i alpha_i c, variance T sum_i alpha_i.
+    With a constant score c from x = 0, after T steps per level: mean (T/2) sum_i
+    alpha_i c, variance T sum_i alpha_i.
     """
     sigmas, eps, steps = noise_levels(1.0, 0.1, 4), 1e-3, 25
     c = torch.tensor([2.0, -1.0])
-    path = annealed_langevin(lambda x, sg: c.expand_as(x), torch.zeros(40_000, 2), sigmas, steps, eps=eps,
-                             generator=torch.Generator().manual_seed(0))
+    path = annealed_langevin(lambda x, sg: c.expand_as(x), torch.zeros(40_000, 2), sigmas, steps,
+                             eps=eps, generator=torch.Generator().manual_seed(0))
     total = steps * float((eps * sigmas**2 / sigmas[-1] ** 2).sum())
     assert torch.allclose(path[-1].mean(0), total / 2 * c, rtol=0.03)
     assert torch.allclose(path[-1].var(0), torch.full((2,), total), rtol=0.03)
@@ -53,7 +68,8 @@ def test_annealed_langevin_refuses_an_unstable_step():
     # the default step is stable with the default ladder and with the notebook's
     params = gmm_params(3, 3.0, 0.35)
     for ladder in (noise_levels(), sigmas):
-        path = annealed_langevin(lambda x, sg: gmm_score(params, x, sg), 6 * torch.randn(500, 2), ladder, 20)
+        path = annealed_langevin(lambda x, sg: gmm_score(params, x, sg), 6 * torch.randn(500, 2),
+                                 ladder, 20)
         assert torch.isfinite(path[-1]).all()
 
 
@@ -90,8 +106,9 @@ def test_annealed_langevin_with_the_exact_score_recovers_the_mode_weights():
     params = gmm_params(3, 3.0, 0.3, (0.6, 0.3, 0.1))
     sigmas = noise_levels(6.0, 0.05, 10)  # sigma_1 larger than the distance between modes
     gen = torch.Generator().manual_seed(0)
-    path = annealed_langevin(lambda x, sg: gmm_score(params, x, sg), 6.0 * torch.randn(6000, 2, generator=gen),
-                             sigmas, 100, eps=5e-4, generator=gen)
+    path = annealed_langevin(lambda x, sg: gmm_score(params, x, sg),
+                             6.0 * torch.randn(6000, 2, generator=gen), sigmas, 100, eps=5e-4,
+                             generator=gen)
     nearest = torch.cdist(path[-1], params["means"]).argmin(1)
     fractions = torch.bincount(nearest, minlength=3).float() / len(nearest)
     assert torch.allclose(fractions, params["weights"], atol=0.03)
@@ -102,7 +119,8 @@ def test_training_the_score_net_lowers_the_loss():
     data = gmm_sample(params, 2000, torch.Generator().manual_seed(0))
     torch.manual_seed(0)
     model = ScoreNet(hidden=32)
-    history = train_score_model(model, data, noise_levels(2.0, 0.1, 5), steps=300, batch_size=128, progress=False)
+    history = train_score_model(model, data, noise_levels(2.0, 0.1, 5), steps=300, batch_size=128,
+                                progress=False)
     assert sum(history["loss"][-50:]) / 50 < sum(history["loss"][:50]) / 50
 
 

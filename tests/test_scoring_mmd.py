@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_utils.scoring import kernels
+from course_utils.scoring import MMDScorer, compute_score, kernels, mmd2
 from course_utils.scoring.tiling import DEFAULT_MEMORY_BUDGET
-from course_utils.scoring import MMDScorer, compute_score, mmd2
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (
     ["mps"] if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available() else [])
@@ -69,13 +68,15 @@ def test_unbiased_mmd2_matches_gaussian_closed_form(device, d, scale_y, shift, t
 
 
 def test_biased_mmd2_has_the_predicted_bias():
-    """E[MMD^2_b] = MMD^2 + (1 - E k(x,x'))/n + (1 - E k(y,y'))/m: why the lecture's score has a floor."""
+    """E[MMD^2_b] = MMD^2 + (1 - E k(x,x'))/n + (1 - E k(y,y'))/m: why the
+    lecture's score has a floor."""
     g = torch.Generator().manual_seed(7)
     n, m, reps = 300, 64, 30
     ekxx = gaussian_expectation(2, 0, 1)
     truth = 0.1772676349 + (1 - ekxx) / n + (1 - ekxx) / m
     est = torch.tensor([mmd2(torch.randn(n, 1, generator=g), torch.randn(m, 1, generator=g) + 1,
-                             bandwidth=1.0, estimator="biased") for _ in range(reps)], dtype=torch.float64)
+                             bandwidth=1.0, estimator="biased") for _ in range(reps)],
+                       dtype=torch.float64)
     se = float(est.std() / math.sqrt(reps))
     assert abs(float(est.mean()) - truth) < 4 * se
 
@@ -97,7 +98,8 @@ def test_linear_kernel_identity(dtype, rtol):
 # --- the lecture's code -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n, m, d, sigma", [(300, 64, 784, 1.0), (120, 90, 5, 0.5), (50, 200, 20, 2.0)])
+@pytest.mark.parametrize("n, m, d, sigma",
+                         [(300, 64, 784, 1.0), (120, 90, 5, 0.5), (50, 200, 20, 2.0)])
 def test_compute_score_equals_the_lecture_code(n, m, d, sigma):
     g = torch.Generator().manual_seed(n + m + d)
     real = torch.rand(n, d, generator=g) * 2 - 1
@@ -121,7 +123,8 @@ def test_scorer_returns_compute_score_exactly(device):
     scorer = MMDScorer(real, sigma=1.5)
     for m in (1, 2, 64):
         fake = (torch.rand(m, 30, generator=g) * 2 - 1).to(device)
-        assert scorer.score(fake) == pytest.approx(compute_score(fake, real, sigma=1.5), rel=1e-12, abs=1e-15)
+        assert scorer.score(fake) == pytest.approx(compute_score(fake, real, sigma=1.5), rel=1e-12,
+                                                   abs=1e-15)
     fake = torch.rand(64, 30, generator=g) * 2 - 1
     assert scorer.mmd2(fake.to(device)) == pytest.approx(
         mmd2(real, fake.to(device), bandwidth=scorer.bandwidth), rel=1e-9, abs=1e-12)
@@ -144,7 +147,8 @@ def test_real_kernel_mean_is_the_mean_over_distinct_pairs():
     k = torch.exp(-torch.cdist(x.double(), x.double()) ** 2 / (2 * scorer.bandwidth**2))
     brute = float((k.sum() - k.trace()) / (400 * 399))
     assert scorer.real_kernel_mean == pytest.approx(brute, rel=1e-6)
-    assert scorer.real_kernel_mean == pytest.approx(gaussian_expectation(2, 0, 3, scorer.bandwidth), abs=0.02)
+    assert scorer.real_kernel_mean == pytest.approx(gaussian_expectation(2, 0, 3, scorer.bandwidth),
+                                                    abs=0.02)
 
 
 def test_median_bandwidth_is_the_median_pairwise_distance():
@@ -181,7 +185,8 @@ def test_results_do_not_depend_on_the_block_size(dtype, rtol):
     g = torch.Generator().manual_seed(8)
     real, fake = torch.randn(130, 20, generator=g), torch.randn(70, 20, generator=g) + 0.1
     ref = compute_score(fake, real, dtype=dtype)
-    for opts in ({"block_size": 1000}, {"block_size": 17}, {"block_size": 64}, {"memory_budget": 4096}):
+    for opts in ({"block_size": 1000}, {"block_size": 17}, {"block_size": 64},
+                 {"memory_budget": 4096}):
         assert compute_score(fake, real, dtype=dtype, **opts) == pytest.approx(ref, rel=rtol)
         assert MMDScorer(real, dtype=dtype, **opts).score(fake) == pytest.approx(ref, rel=rtol)
     for kernel, bw in (("gaussian", [1.0, 5.0]), ("polynomial", None)):

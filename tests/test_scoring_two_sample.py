@@ -9,11 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.scoring import kernels
 from course_utils.scoring import (
     RangeMismatchWarning,
     frechet_distance,
     frechet_distance_from_moments,
+    kernels,
     kid,
     mmd2,
     mmd_permutation_test,
@@ -67,7 +67,8 @@ def test_permutation_test_does_not_depend_on_the_block_size():
     g = torch.Generator().manual_seed(9)
     x, y = torch.randn(40, 3, generator=g), torch.randn(30, 3, generator=g) + 0.2
     a = mmd_permutation_test(x, y, 50, seed=1, dtype=torch.float64)
-    b = mmd_permutation_test(x, y, 50, seed=1, dtype=torch.float64, block_size=7, memory_budget=200_000)
+    b = mmd_permutation_test(x, y, 50, seed=1, dtype=torch.float64, block_size=7,
+                             memory_budget=200_000)
     assert a.p_value == b.p_value
     torch.testing.assert_close(a.null, b.null, rtol=1e-10, atol=1e-12)
 
@@ -134,7 +135,8 @@ def test_frechet_distance_matches_the_sqrtm_formula():
     y = rng.normal(size=(150, 6)) @ rng.normal(size=(6, 6)) + 0.5
     mu_x, mu_y = x.mean(0), y.mean(0)
     cov_x, cov_y = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
-    reference = ((mu_x - mu_y) ** 2).sum() + np.trace(cov_x + cov_y - 2 * linalg.sqrtm(cov_x @ cov_y).real)
+    reference = ((mu_x - mu_y) ** 2).sum() + np.trace(cov_x + cov_y - 2
+                                                      * linalg.sqrtm(cov_x @ cov_y).real)
     assert frechet_distance(torch.from_numpy(x), torch.from_numpy(y)) == pytest.approx(reference, rel=1e-8)
     assert frechet_distance(x, y) == pytest.approx(frechet_distance(y, x), rel=1e-10)
 
@@ -156,8 +158,10 @@ def test_one_nn_accuracy_on_hand_made_sets():
         assert one_nn_accuracy(x, far).accuracy == 1.0  # every neighbour is of the same kind
     copies = x + 1e-3  # a generator that memorised the reals
     assert one_nn_accuracy(x, copies).accuracy == 0.0
-    result = one_nn_accuracy(torch.tensor([[0.0], [1.0], [2.0], [3.0]]), torch.tensor([[10.0], [0.4]]))
-    # reals: 0 -> 0.4 (fake, wrong), 1 -> 0.4 (wrong), 2 -> 1, 3 -> 2: 2/4; fakes: 10 -> 3 (wrong), 0.4 -> 0 (wrong)
+    result = one_nn_accuracy(torch.tensor([[0.0], [1.0], [2.0], [3.0]]),
+                             torch.tensor([[10.0], [0.4]]))
+    # reals: 0 -> 0.4 (fake, wrong), 1 -> 0.4 (wrong), 2 -> 1, 3 -> 2: 2/4; fakes: 10
+    # -> 3 (wrong), 0.4 -> 0 (wrong)
     assert result == pytest.approx((0.25, 0.5, 0.0))
 
 

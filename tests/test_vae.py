@@ -1,4 +1,5 @@
-"""The VAE: loss terms against a hand computation, training, checkpoint and CLI (course_utils.summary.vae)."""
+"""The VAE: loss terms against a hand computation, training, checkpoint and CLI
+(course_utils.summary.vae)."""
 import math
 
 import numpy as np
@@ -9,8 +10,17 @@ from course_utils import models
 from course_utils.checkpoints import CheckpointError
 from course_utils.summary.divergences import kl_normal
 from course_utils.summary.vae import (
-    VAE, build_vae, elbo_terms, linear_gaussian_elbo, linear_gaussian_log_evidence, linear_gaussian_posterior,
-    reparameterize, sample_vae, train_vae, vae_config, vae_loss_terms,
+    VAE,
+    build_vae,
+    elbo_terms,
+    linear_gaussian_elbo,
+    linear_gaussian_log_evidence,
+    linear_gaussian_posterior,
+    reparameterize,
+    sample_vae,
+    train_vae,
+    vae_config,
+    vae_loss_terms,
 )
 
 
@@ -21,7 +31,8 @@ def test_loss_terms_match_hand_computation():
     logvar = torch.tensor([[0.1, -0.5]], dtype=torch.float64)
     recon, kl = vae_loss_terms(target, logits, mu, logvar)
     sig = [1 / (1 + math.exp(-v)) for v in (2.0, -1.0, 0.5)]
-    recon_hand = -(math.log(sig[0]) + math.log(1 - sig[1]) + 0.25 * math.log(sig[2]) + 0.75 * math.log(1 - sig[2]))
+    recon_hand = -(math.log(sig[0]) + math.log(1 - sig[1]) + 0.25 * math.log(sig[2]) + 0.75
+                   * math.log(1 - sig[2]))
     kl_hand = sum(0.5 * (math.exp(lv) + m * m - 1 - lv) for m, lv in ((0.3, 0.1), (-0.4, -0.5)))
     assert float(recon) == pytest.approx(recon_hand, rel=1e-12)
     assert float(kl) == pytest.approx(kl_hand, rel=1e-12)
@@ -38,16 +49,19 @@ def test_reparameterization_is_mu_plus_sigma_eps_and_differentiable():
 
 
 def test_log_evidence_is_elbo_plus_kl_to_the_posterior_for_any_q():
-    """h ~ N(0, 1), x | h ~ N(w h + b, s^2): log p(x) = ELBO(q) + KL(q || p(h|x)) exactly, ELBO <= log p(x)."""
+    """h ~ N(0, 1), x | h ~ N(w h + b, s^2): log p(x) = ELBO(q) + KL(q ||
+    p(h|x)) exactly, ELBO <= log p(x)."""
     gen = torch.Generator().manual_seed(0)
     x, w, b, q_mean = (3 * torch.randn(1000, generator=gen, dtype=torch.float64) for _ in range(4))
     s, q_std = (torch.exp(torch.randn(1000, generator=gen, dtype=torch.float64)) for _ in range(2))
     post_mean, post_std = linear_gaussian_posterior(x, w, b, s)
     log_px = linear_gaussian_log_evidence(x, w, b, s)
     elbo = linear_gaussian_elbo(x, w, b, s, q_mean, q_std)
-    assert torch.allclose(elbo + kl_normal(q_mean, q_std, post_mean, post_std), log_px, atol=1e-10, rtol=0)
+    assert torch.allclose(elbo + kl_normal(q_mean, q_std, post_mean, post_std), log_px, atol=1e-10,
+                          rtol=0)
     assert bool((elbo < log_px).all())
-    assert torch.allclose(linear_gaussian_elbo(x, w, b, s, post_mean, post_std), log_px, atol=1e-10, rtol=0)
+    assert torch.allclose(linear_gaussian_elbo(x, w, b, s, post_mean, post_std), log_px, atol=1e-10,
+                          rtol=0)
 
 
 def test_linear_gaussian_closed_forms_match_quadrature_and_monte_carlo():
@@ -65,7 +79,8 @@ def test_linear_gaussian_closed_forms_match_quadrature_and_monte_carlo():
     assert float(post_mean) == pytest.approx(float(mean), abs=1e-8)
     assert float(post_std) == pytest.approx(float(std), abs=1e-8)
     q_mean, q_std = 0.4, 0.9  # ELBO = E_q[log p(x, h) - log q(h)] by reparameterised samples
-    hq = q_mean + q_std * torch.randn(400_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    hq = q_mean + q_std * torch.randn(400_000, generator=torch.Generator().manual_seed(0),
+                                      dtype=torch.float64)
     terms = normal(w * hq + b, s).log_prob(x_t) + normal(0.0, 1.0).log_prob(hq) - normal(q_mean, q_std).log_prob(hq)
     stderr = float(terms.std()) / math.sqrt(len(terms))
     assert float(linear_gaussian_elbo(x, w, b, s, q_mean, q_std)) == pytest.approx(float(terms.mean()), abs=4 * stderr)
@@ -82,8 +97,8 @@ def test_training_lowers_the_loss_and_round_trips(tmp_path, mnist_digits):
     model = build_vae(config, "cpu")
     with torch.no_grad():
         before = float(sum(elbo_terms(model, images[:256], torch.zeros(256, 4))))
-    history = train_vae(model, images, vae_config(latent_dim=4, hidden=64, epochs=3, batch_size=64), "cpu",
-                        progress=False)
+    history = train_vae(model, images, vae_config(latent_dim=4, hidden=64, epochs=3, batch_size=64),
+                        "cpu", progress=False)
     assert len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0] < before
     assert all(k >= 0 for k in history["kl"])
     path = models.save(tmp_path / "vae.pt", models.wrap(model, config, history))
@@ -116,8 +131,8 @@ def test_cli_train_and_sample_vae(tmp_path, capsys):
     from course_utils.cli import main
 
     out = tmp_path / "v.pt"
-    assert main(["train", "vae", "--epochs", "1", "--n-train", "256", "--latent-dim", "3", "--hidden", "32",
-                 "--device", "cpu", "--out", str(out)]) == 0
+    assert main(["train", "vae", "--epochs", "1", "--n-train", "256", "--latent-dim", "3",
+                 "--hidden", "32", "--device", "cpu", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert "images/s" in captured.out
     assert "warning: Full MNIST was not found" in captured.err  # offline: said once, on one line

@@ -1,8 +1,8 @@
 """Diffusion models (lecture part 5): the forward noising chain, learning to reverse it, sampling.
 
 Denoising diffusion probabilistic models (DDPM, Ho et al. 2020) and DDIM (Song et al. 2021), in
-the notation of the lecture and Ho et al.: beta_t, alpha_t = 1 - beta_t, abar_t = prod_{s<=t} alpha_s,
-time steps t = 0, ..., T-1 (index t here is step t+1 of the paper). One module per idea:
+the notation of the lecture and Ho et al.: beta_t, alpha_t = 1 - beta_t, abar_t = prod_{s<=t}
+alpha_s, time steps t = 0, ..., T-1 (index t here is step t+1 of the paper). One module per idea:
 
 * ``schedules`` -- ``Schedule``, ``make_schedule(T, kind)``: linear or cosine betas;
 * ``forward`` -- ``q_sample`` (q(x_t | x_0) in closed form), ``posterior_mean_variance``
@@ -12,7 +12,8 @@ time steps t = 0, ..., T-1 (index t here is step t+1 of the paper). One module p
 * ``samplers`` -- ``ddpm_sample`` (Algorithm 2), ``ddim_sample`` (eq. 12), ``guided_eps``
   (classifier-free guidance);
 * ``unet`` -- ``SmallUNet`` for 28x28 images and ``MLPDenoiser`` for 2-D points;
-* ``model`` -- ``DDPMConfig``, ``DDPM`` (UNet + EMA), ``build_ddpm``, ``train_ddpm``, ``sample_ddpm``;
+* ``model`` -- ``DDPMConfig``, ``DDPM`` (UNet + EMA), ``build_ddpm``,
+  ``train_ddpm``, ``sample_ddpm``;
 * ``toy_data`` -- two moons for the 2-D examples of notebooks 00b and 06.
 """
 from .forward import optimal_eps_mse, posterior_mean_variance, predict_x0, q_sample
@@ -25,7 +26,7 @@ from .unet import MLPDenoiser, SmallUNet, timestep_embedding
 __all__ = [
     "Schedule", "make_schedule", "q_sample", "posterior_mean_variance", "predict_x0",
     "optimal_eps_mse",
-    "diffusion_loss", "EMA", "LossLog", "train_diffusion", "guided_eps", "ddpm_sample", "ddim_sample",
-    "SmallUNet", "MLPDenoiser", "timestep_embedding",
+    "diffusion_loss", "EMA", "LossLog", "train_diffusion", "guided_eps", "ddpm_sample",
+    "ddim_sample", "SmallUNet", "MLPDenoiser", "timestep_embedding",
     "DDPMConfig", "DDPM", "build_ddpm", "train_ddpm", "sample_ddpm",
 ]

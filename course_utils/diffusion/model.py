@@ -28,20 +28,24 @@ class DDPMConfig:
     """A class-conditional (``conditional=True``) or plain UNet DDPM and its training recipe."""
 
     T: int = field(default=1000, metadata={"help": "diffusion steps T"})
-    schedule: Literal["linear", "cosine"] = field(default="linear", metadata={"help": "noise schedule"})
+    schedule: Literal["linear", "cosine"] = field(default="linear",
+                                                  metadata={"help": "noise schedule"})
     channels: tuple[int, int] = field(default=(32, 64), metadata={"metavar": ("C1", "C2"),
                                                                    "help": "UNet channels at 28 and 14 pixels"})
     t_dim: int = 128
     conditional: bool = field(default=True, metadata={
-        "help": "learn eps(x_t, t, digit) with 10%% label dropout, so the model samples with or without "
-                "a digit (default: on; --no-conditional for the plain DDPM)"})
+        "help": "learn eps(x_t, t, digit) with 10%% label dropout, so the model samples with or "
+                "without a digit (default: on; --no-conditional for the plain DDPM)"})
     train_steps: int = field(default=3000, metadata={"help": "optimiser steps (default 3000)"})
     batch_size: int = field(default=128, metadata={"help": "images per step"})
-    lr: float = field(default=2e-3, metadata={"help": "Adam's learning rate (cosine decay to 10 %%)"})
+    lr: float = field(default=2e-3,
+                      metadata={"help": "Adam's learning rate (cosine decay to 10 %%)"})
     warmup: int = 100
-    ema_decay: float = field(default=0.999, metadata={"help": "decay of the weights' moving average"})
+    ema_decay: float = field(default=0.999,
+                             metadata={"help": "decay of the weights' moving average"})
     p_uncond: float = 0.1
-    n_train: int | None = field(default=None, metadata={"help": "use only the first N training images"})
+    n_train: int | None = field(default=None,
+                                metadata={"help": "use only the first N training images"})
 
     def __post_init__(self) -> None:
         make_schedule(self.T, self.schedule)  # a clear error for a T the schedule cannot take
@@ -62,7 +66,8 @@ class DDPM(nn.Module):
         super().__init__()
         self.config = config
         self.model = SmallUNet(tuple(config.channels), config.t_dim, num_classes=config.num_classes)
-        self.ema_model = SmallUNet(tuple(config.channels), config.t_dim, num_classes=config.num_classes)
+        self.ema_model = SmallUNet(tuple(config.channels), config.t_dim,
+                                   num_classes=config.num_classes)
         self.ema_model.load_state_dict(self.model.state_dict())
         self.ema_model.requires_grad_(False).eval()
 
@@ -78,28 +83,30 @@ def build_ddpm(config: DDPMConfig, device: DeviceLike = None) -> DDPM:
     return DDPM(config).to(device if isinstance(device, torch.device) else get_device(device))
 
 
-def train_ddpm(ddpm: DDPM, images: torch.Tensor, labels: torch.Tensor | None, device: DeviceLike = None,
-               seed: int = 0, progress: bool = True, log_every: int | None = None) -> dict[str, Any]:
+def train_ddpm(ddpm: DDPM, images: torch.Tensor, labels: torch.Tensor | None,
+               device: DeviceLike = None, seed: int = 0, progress: bool = True,
+               log_every: int | None = None) -> dict[str, Any]:
     """Algorithm 1 with the recipe of ``ddpm.config``; the EMA weights land in ``ddpm.ema_model``.
     The loss is logged as its mean over every ``log_every`` steps (default: 40 entries per run)."""
     config = ddpm.config
     log_every = log_every or max(1, config.train_steps // 40)
     if config.conditional and labels is None:
         raise ValueError("a conditional DDPM needs one label per training image")
-    ema, history = train_diffusion(ddpm.model, images, ddpm.schedule, config.train_steps, config.batch_size,
-                                   config.lr, warmup=config.warmup, ema_decay=config.ema_decay, device=device,
-                                   seed=seed, progress=progress, log_every=log_every,
-                                   labels=labels if config.conditional else None, p_uncond=config.p_uncond)
+    ema, history = train_diffusion(ddpm.model, images, ddpm.schedule, config.train_steps,
+                                   config.batch_size, config.lr, warmup=config.warmup,
+                                   ema_decay=config.ema_decay, device=device, seed=seed,
+                                   progress=progress, log_every=log_every, labels=labels
+                                   if config.conditional else None, p_uncond=config.p_uncond)
     ddpm.ema_model.load_state_dict(ema.model.state_dict())
     return history
 
 
 @torch.no_grad()
-def sample_ddpm(ddpm: DDPM, n: int, device: DeviceLike = None, seed: int | None = 0, steps: int = 50,
-                eta: float = 0.0, digit: int | None = None, guidance: float = 3.0, all_digits: bool = False,
-                progress: bool = False) -> torch.Tensor:
-    """``n`` images (n, 1, 28, 28) in [-1, 1] on the CPU: DDIM with ``steps`` steps and noise ``eta``
-    from the EMA UNet, the x0-estimate clipped to [-1, 1].
+def sample_ddpm(ddpm: DDPM, n: int, device: DeviceLike = None, seed: int | None = 0,
+                steps: int = 50, eta: float = 0.0, digit: int | None = None, guidance: float = 3.0,
+                all_digits: bool = False, progress: bool = False) -> torch.Tensor:
+    """``n`` images (n, 1, 28, 28) in [-1, 1] on the CPU: DDIM with ``steps`` steps and noise
+    ``eta`` from the EMA UNet, the x0-estimate clipped to [-1, 1].
 
     Without a label ("-": the label-dropout token) the model samples p(x) directly. ``digit``
     draws that digit with classifier-free guidance of weight ``guidance`` (``samplers.guided_eps``).
@@ -112,7 +119,8 @@ def sample_ddpm(ddpm: DDPM, n: int, device: DeviceLike = None, seed: int | None 
     labels = None
     if (digit is not None or all_digits) and model.num_classes is None:
         what = "a chosen digit" if digit is not None else "the digits in turn"
-        raise ValueError(f"This DDPM was trained without labels (--no-conditional), so it cannot draw {what}.")
+        raise ValueError("This DDPM was trained without labels (--no-conditional), so it cannot "
+                         f"draw {what}.")
     if digit is not None and all_digits:
         raise ValueError("choose --digit or --all-digits, not both")
     if digit is not None:
@@ -122,6 +130,6 @@ def sample_ddpm(ddpm: DDPM, n: int, device: DeviceLike = None, seed: int | None 
     if all_digits:
         labels = torch.arange(n) % model.num_classes
     schedule = ddpm.schedule
-    x = ddim_sample(model, (n, 1, 28, 28), schedule, min(steps, schedule.T), device, seed, clip=1.0, eta=eta,
-                    labels=labels, guidance=guidance, progress=progress)
+    x = ddim_sample(model, (n, 1, 28, 28), schedule, min(steps, schedule.T), device, seed, clip=1.0,
+                    eta=eta, labels=labels, guidance=guidance, progress=progress)
     return x.clamp(-1, 1).cpu()

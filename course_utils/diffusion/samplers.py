@@ -1,11 +1,13 @@
-"""Learning to reverse the chain, used: one step of each sampler, one loop, classifier-free guidance.
+"""Learning to reverse the chain, used: one step of each sampler, one
+loop, classifier-free guidance.
 
 A sampler is a *step* that takes x from time t to an earlier time s, plus the grid of (t, s)
 pairs it walks; ``sample_loop`` walks any grid with any step (as diffusers' schedulers share one
 ``step()`` contract). The steps are pure functions of their inputs:
 
 * ``ddpm_step`` -- ancestral sampling, x_{t-1} = mu~_t(x_t, x0_hat) + sigma_t z        (Ho et al. Algorithm 2)
-* ``ddim_step`` -- x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z  (Song et al. eq. 12)
+* ``ddim_step`` -- x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps
+  + sigma z (Song et al. eq. 12)
 * ``guided_eps`` -- classifier-free guidance (Ho & Salimans 2022):
   eps = eps_theta(x_t, t) + w (eps_theta(x_t, t, y) - eps_theta(x_t, t)); Ho & Salimans write
   (1 + w') eps_theta(x_t, t, y) - w' eps_theta(x_t, t), so their w' is this w - 1
@@ -28,8 +30,8 @@ from .forward import posterior_mean_variance, x0_from_eps
 from .schedules import Schedule
 from .unet import check_label_values
 
-__all__ = ["guided_eps", "ddpm_step", "ddim_step", "ddim_sigma", "ddim_grid", "sample_loop", "ddpm_sample",
-           "ddim_sample"]
+__all__ = ["guided_eps", "ddpm_step", "ddim_step", "ddim_sigma", "ddim_grid", "sample_loop",
+           "ddpm_sample", "ddim_sample"]
 
 # predict(x, t) -> the network's output at time t (eps for diffusion, a velocity for a flow)
 Predict = Callable[[torch.Tensor, object], torch.Tensor]
@@ -37,12 +39,12 @@ Predict = Callable[[torch.Tensor, object], torch.Tensor]
 Step = Callable[[Predict, torch.Tensor, object, object, "torch.Tensor | None"], torch.Tensor]
 
 
-def guided_eps(model: nn.Module, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None,
-               guidance: float = 1.0) -> torch.Tensor:
+def guided_eps(model: nn.Module, x: torch.Tensor, t: torch.Tensor,
+               labels: torch.Tensor | None = None, guidance: float = 1.0) -> torch.Tensor:
     """The noise prediction the samplers use.
 
-    Without labels: eps_theta(x_t, t). With labels y (a conditional UNet trained with label dropout),
-    classifier-free guidance (Ho & Salimans 2022):
+    Without labels: eps_theta(x_t, t). With labels y (a conditional UNet trained with label
+    dropout), classifier-free guidance (Ho & Salimans 2022):
         eps = eps_theta(x_t, t, -) + w (eps_theta(x_t, t, y) - eps_theta(x_t, t, -)),
     i.e. the score of p(x_t) p(y | x_t)^w: w = 1 samples p(x | y), w > 1 sharpens towards y
     (clearer digits, less variety), w = 0 ignores the label. Ho & Salimans write the same as
@@ -55,7 +57,8 @@ def guided_eps(model: nn.Module, x: torch.Tensor, t: torch.Tensor, labels: torch
     labels = labels.to(x.device)
     if guidance == 1.0:
         return model(x, t, labels)
-    both = model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, torch.full_like(labels, -1)]))
+    both = model(torch.cat([x, x]), torch.cat([t, t]),
+                 torch.cat([labels, torch.full_like(labels, -1)]))
     eps_cond, eps_uncond = both.chunk(2)
     return eps_uncond + guidance * (eps_cond - eps_uncond)
 
@@ -68,12 +71,14 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, schedule: Schedule,
     """One ancestral step (Ho et al. Algorithm 2): x_{t-1} = mu~_t(x_t, x0_hat) + sqrt(beta~_t) z.
 
     x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t) plugged into the posterior mean is the
-    same as 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - abar_t) eps). sigma_t^2 = beta~_t (the posterior
-    variance); ``noise`` z ~ N(0, I) is not used at t = 0. ``clip`` clips x0_hat to [-clip, clip]."""
+    same as 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - abar_t) eps). sigma_t^2 = beta~_t
+    (the posterior variance); ``noise`` z ~ N(0, I) is not used at t = 0. ``clip``
+    clips x0_hat to [-clip, clip]."""
     if not 0 <= int(t) < schedule.T:
         raise ValueError(f"time steps must lie in 0..{schedule.T - 1}, got {t}")
     steps = torch.full((len(x_t),), int(t), device=x_t.device, dtype=torch.long)
-    x0_hat = x0_from_eps(x_t, eps, schedule.alpha_bars.to(x_t.device)[steps].reshape(-1, *[1] * (x_t.dim() - 1)))
+    x0_hat = x0_from_eps(x_t, eps,
+                         schedule.alpha_bars.to(x_t.device)[steps].reshape(-1, *[1] * (x_t.dim() - 1)))
     if clip is not None:
         x0_hat = x0_hat.clamp(-clip, clip)
     mean, var = posterior_mean_variance(x0_hat, x_t, steps, schedule)
@@ -83,13 +88,16 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, schedule: Schedule,
 
 
 def ddim_sigma(abar_t: torch.Tensor, abar_s: torch.Tensor, eta: float) -> torch.Tensor:
-    """DDIM's noise level (Song et al. eq. 16): sigma = eta sqrt((1 - abar_s) / (1 - abar_t)) sqrt(1 - abar_t / abar_s)."""
+    """DDIM's noise level (Song et al. eq. 16): sigma = eta sqrt((1 - abar_s) / (1 -
+    abar_t)) sqrt(1 - abar_t / abar_s)."""
     return eta * ((1 - abar_s) / (1 - abar_t) * (1 - abar_t / abar_s)).clamp(min=0).sqrt()
 
 
-def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float, abar_s: torch.Tensor | float,
-              eta: float = 0.0, noise: torch.Tensor | None = None, clip: float | None = None) -> torch.Tensor:
-    """One DDIM step (Song et al. eq. 12) from t to an earlier step s (abar_s > abar_t; abar_s = 1 at the end):
+def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float,
+              abar_s: torch.Tensor | float, eta: float = 0.0, noise: torch.Tensor | None = None,
+              clip: float | None = None) -> torch.Tensor:
+    """One DDIM step (Song et al. eq. 12) from t to an earlier step s (abar_s >
+    abar_t; abar_s = 1 at the end):
 
         x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t),
         x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z,   sigma = ``ddim_sigma``.
@@ -109,8 +117,8 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float
 
 
 def ddim_grid(T: int, steps: int) -> list[tuple[int, int | None]]:
-    """``steps`` evenly spaced time steps from T-1 down to 0, as (t, s) pairs; s = None after the last
-    (x_0). With one step the sampler jumps from x_T straight to x_0."""
+    """``steps`` evenly spaced time steps from T-1 down to 0, as (t, s) pairs; s = None after the
+    last (x_0). With one step the sampler jumps from x_T straight to x_0."""
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
         raise ValueError(f"DDIM steps must be an integer between 1 and T={T}, got {steps!r}")
     taus = sorted(set(torch.linspace(T - 1, 0, steps).round().long().tolist()), reverse=True)
@@ -120,9 +128,10 @@ def ddim_grid(T: int, steps: int) -> list[tuple[int, int | None]]:
 # --- the loop ---------------------------------------------------------------------------------
 
 
-def sample_loop(predict: Predict, x: torch.Tensor, grid: Sequence[tuple[object, object]], step: Step,
-                generator: torch.Generator | None = None, noisy: bool = False, progress: bool = False,
-                desc: str = "sampling", keep: set | None = None) -> tuple[torch.Tensor, list]:
+def sample_loop(predict: Predict, x: torch.Tensor, grid: Sequence[tuple[object, object]],
+                step: Step, generator: torch.Generator | None = None, noisy: bool = False,
+                progress: bool = False, desc: str = "sampling",
+                keep: set | None = None) -> tuple[torch.Tensor, list]:
     """Walk ``grid`` from its first time to its last: ``x = step(predict, x, t, s, noise)``.
 
     A ``noisy`` (stochastic) sampler gets fresh z ~ N(0, I) at every step but the last, drawn on
@@ -149,7 +158,8 @@ def _check_labels(labels: torch.Tensor | None, n: int, device: torch.device,
     if labels.dim() == 0:
         labels = labels.expand(n)
     if labels.shape != (n,):
-        raise ValueError(f"labels must hold one class per sample, shape ({n},), got shape {tuple(labels.shape)}")
+        raise ValueError(f"labels must hold one class per sample, shape ({n},), got shape "
+                         f"{tuple(labels.shape)}")
     if not labels.dtype.is_floating_point and isinstance(getattr(model, "num_classes", None), int):
         check_label_values(labels, model.num_classes)
     return labels.to(device=device, dtype=torch.long)
@@ -172,7 +182,8 @@ def _start(shape: Sequence[int], device: torch.device, seed: int | None,
     if x_T is None:
         return torch.randn(tuple(shape), generator=generator, device=device), generator
     if tuple(x_T.shape) != tuple(shape):
-        raise ValueError(f"x_T must have the requested shape {tuple(shape)}, got {tuple(x_T.shape)}")
+        raise ValueError(f"x_T must have the requested shape {tuple(shape)}, got "
+                         f"{tuple(x_T.shape)}")
     return x_T.to(device).clone(), generator
 
 
@@ -180,8 +191,9 @@ def _start(shape: Sequence[int], device: torch.device, seed: int | None,
 
 
 @torch.no_grad()
-def ddpm_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, device: DeviceLike = None,
-                seed: int | None = 0, return_chain: int = 0, progress: bool = True, clip: float | None = None,
+def ddpm_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule,
+                device: DeviceLike = None, seed: int | None = 0, return_chain: int = 0,
+                progress: bool = True, clip: float | None = None,
                 labels: torch.Tensor | None = None, guidance: float = 1.0):
     """Ancestral sampling (Ho et al. Algorithm 2): x_T ~ N(0, I), then ``ddpm_step`` for t = T-1..0.
 
@@ -197,12 +209,14 @@ def ddpm_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, de
     grid = [(t, t - 1) for t in range(schedule.T - 1, -1, -1)]
     keep = set(torch.linspace(schedule.T - 1, 0, return_chain).round().long().tolist()) if return_chain else None
 
-    def step(predict: Predict, x: torch.Tensor, t: object, s: object, noise: torch.Tensor | None) -> torch.Tensor:
+    def step(predict: Predict, x: torch.Tensor, t: object, s: object,
+             noise: torch.Tensor | None) -> torch.Tensor:
         return ddpm_step(x, predict(x, t), int(t), schedule, noise, clip)
 
     with _evaluating(model):
-        x, chain = sample_loop(_eps_of(model, labels, guidance), x, grid, step, generator, noisy=True,
-                               progress=progress, desc="DDPM", keep={k - 1 for k in keep} if keep else None)
+        x, chain = sample_loop(_eps_of(model, labels, guidance), x, grid, step, generator,
+                               noisy=True, progress=progress, desc="DDPM",
+                               keep={k - 1 for k in keep} if keep else None)
     chain = [(s + 1, snapshot) for s, snapshot in chain]  # label each snapshot x_t by its t
     return (x, chain) if return_chain else x
 
@@ -214,11 +228,11 @@ def ddim_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, st
                 labels: torch.Tensor | None = None, guidance: float = 1.0) -> torch.Tensor:
     """DDIM (``ddim_step``) on ``steps`` evenly spaced steps tau_1 > ... > tau_S (``ddim_grid``).
 
-    ``eta = 0`` is the deterministic sampler (one discretisation of the probability-flow ODE: an Euler step in x / sqrt(abar) and
-    sqrt((1 - abar) / abar), Song et al. section 4.3): the
-    same x_T always gives the same x_0. ``eta = 1`` is ancestral sampling on the sub-sequence (DDPM
-    when steps = T). ``clip=1.0`` clips the x0-estimate to [-1, 1] (for images), as in
-    ``ddpm_sample``; ``labels`` and ``guidance`` as there."""
+    ``eta = 0`` is the deterministic sampler (one discretisation of the probability-flow ODE: an
+    Euler step in x / sqrt(abar) and sqrt((1 - abar) / abar), Song et al. section 4.3): the same x_T
+    always gives the same x_0. ``eta = 1`` is ancestral sampling on the sub-sequence (DDPM when
+    steps = T). ``clip=1.0`` clips the x0-estimate to [-1, 1] (for images), as in ``ddpm_sample``;
+    ``labels`` and ``guidance`` as there."""
     if not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must lie in [0, 1] (0: deterministic DDIM, 1: DDPM-like), got {eta}")
     device = get_device(device)
@@ -228,13 +242,14 @@ def ddim_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule, st
     x, generator = _start(shape, device, seed, x_T)
     one = torch.tensor(1.0, device=device)
 
-    def step(predict: Predict, x: torch.Tensor, t: object, s: object, noise: torch.Tensor | None) -> torch.Tensor:
+    def step(predict: Predict, x: torch.Tensor, t: object, s: object,
+             noise: torch.Tensor | None) -> torch.Tensor:
         abar_s = schedule.alpha_bars[s] if s is not None else one
         return ddim_step(x, predict(x, t), schedule.alpha_bars[t], abar_s, eta, noise, clip)
 
     with _evaluating(model):
-        x, _ = sample_loop(_eps_of(model, labels, guidance), x, grid, step, generator, noisy=eta > 0,
-                           progress=progress, desc=f"DDIM-{len(grid)}")
+        x, _ = sample_loop(_eps_of(model, labels, guidance), x, grid, step, generator,
+                           noisy=eta > 0, progress=progress, desc=f"DDIM-{len(grid)}")
     return x
 
 

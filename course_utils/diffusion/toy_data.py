@@ -14,7 +14,8 @@ __all__ = ["two_moons", "standardise"]
 
 
 def two_moons(n: int = 2_000, noise: float = 0.05, seed: int = 0) -> torch.Tensor:
-    """``n`` points (float32, shape (n, 2)) on two half circles of radius 1, plus N(0, noise^2) jitter.
+    """``n`` points (float32, shape (n, 2)) on two half circles of
+    radius 1, plus N(0, noise^2) jitter.
 
     The upper moon is (cos a, sin a), the lower one (1 - cos a, 1/2 - sin a), a uniform in [0, pi];
     half of the points on each (the first moon gets the extra point when n is odd).

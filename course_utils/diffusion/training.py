@@ -25,11 +25,13 @@ from .unet import check_label_values
 __all__ = ["diffusion_loss", "EMA", "LossLog", "warmup_cosine", "drop_labels", "train_diffusion"]
 
 
-def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule, generator: torch.Generator | None = None,
+def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule,
+                   generator: torch.Generator | None = None,
                    labels: torch.Tensor | None = None) -> torch.Tensor:
-    """The simple loss L_simple = E_{t, x_0, eps} || eps - eps_theta(sqrt(abar_t) x_0 + sqrt(1-abar_t) eps, t) ||^2
-    (Ho et al. eq. 14), t uniform on 0..T-1. With ``labels`` (a conditional model) eps_theta also
-    sees y. t and eps are drawn on x0's device (``generator``, if given, is one of that device)."""
+    """The simple loss L_simple = E_{t, x_0, eps} || eps - eps_theta(sqrt(abar_t) x_0 +
+    sqrt(1-abar_t) eps, t) ||^2 (Ho et al. eq. 14), t uniform on 0..T-1. With ``labels`` (a
+    conditional model) eps_theta also sees y. t and eps are drawn on x0's device (``generator``, if
+    given, is one of that device)."""
     t = torch.randint(0, schedule.T, (len(x0),), generator=generator, device=x0.device)
     noise = torch.randn(x0.shape, generator=generator, device=x0.device).to(x0.dtype)
     xt = q_sample(x0, t, schedule, noise)
@@ -38,8 +40,8 @@ def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule, gener
 
 
 class LossLog:
-    """The mean training loss over every ``every`` steps (and the last, shorter stretch), appended to
-    ``history[key]`` with the step it ends at in ``history["step"]``.
+    """The mean training loss over every ``every`` steps (and the last, shorter stretch), appended
+    to ``history[key]`` with the step it ends at in ``history["step"]``.
 
     The losses are summed on their device, so the host waits for the device once per entry, not
     once per step."""
@@ -59,7 +61,8 @@ class LossLog:
 
 
 class EMA:
-    """theta_ema <- d theta_ema + (1 - d) theta, with warm-up d_k = min(decay, (1 + k) / (10 + k))."""
+    """theta_ema <- d theta_ema + (1 - d) theta, with warm-up d_k =
+    min(decay, (1 + k) / (10 + k))."""
 
     def __init__(self, model: nn.Module, decay: float = 0.999) -> None:
         if not 0.0 <= decay < 1.0:
@@ -74,9 +77,9 @@ class EMA:
     def update(self, model: nn.Module) -> None:
         self.num_updates += 1
         d = min(self.decay, (1 + self.num_updates) / (10 + self.num_updates))
-        for ema_p, p in zip(self.model.parameters(), model.parameters()):
+        for ema_p, p in zip(self.model.parameters(), model.parameters(), strict=True):
             ema_p.mul_(d).add_(p.detach(), alpha=1 - d)
-        for ema_b, b in zip(self.model.buffers(), model.buffers()):
+        for ema_b, b in zip(self.model.buffers(), model.buffers(), strict=True):
             ema_b.copy_(b)
 
 
@@ -100,17 +103,19 @@ def drop_labels(labels: torch.Tensor, p_uncond: float,
     return labels.masked_fill(drop, -1)
 
 
-def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, steps: int, batch_size: int = 128,
-                    lr: float = 2e-3, warmup: int = 100, ema_decay: float = 0.999, device: DeviceLike = None,
-                    seed: int = 0, progress: bool = True, log_every: int = 50, labels: torch.Tensor | None = None,
+def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, steps: int,
+                    batch_size: int = 128, lr: float = 2e-3, warmup: int = 100,
+                    ema_decay: float = 0.999, device: DeviceLike = None, seed: int = 0,
+                    progress: bool = True, log_every: int = 50, labels: torch.Tensor | None = None,
                     p_uncond: float = 0.1) -> tuple[EMA, dict[str, Any]]:
     """Algorithm 1 of Ho et al.: repeat { x_0 ~ data, t ~ U, eps ~ N(0,I), step on L_simple }.
-    Adam with linear warm-up then cosine decay to 10% of lr, grad-norm clip 1. Returns the EMA and a history
-    with ``loss`` (mean per ``log_every`` steps), ``seconds`` and ``images_per_second``.
+    Adam with linear warm-up then cosine decay to 10% of lr, grad-norm clip 1. Returns the EMA and a
+    history with ``loss`` (mean per ``log_every`` steps), ``seconds`` and ``images_per_second``.
 
-    With ``labels`` (one class per training example) the model learns eps_theta(x_t, t, y); each label is
-    replaced by -1 ("no label") with probability ``p_uncond``, so the same network also learns the
-    unconditional eps_theta(x_t, t) that classifier-free guidance needs (Ho & Salimans 2022).
+    With ``labels`` (one class per training example) the model learns eps_theta(x_t, t,
+    y); each label is replaced by -1 ("no label") with probability ``p_uncond``, so the
+    same network also learns the unconditional eps_theta(x_t, t) that classifier-free
+    guidance needs (Ho & Salimans 2022).
 
     The data (and labels) are moved to ``device`` once; batches, t, eps and the label dropout are
     drawn there from one generator seeded with ``seed`` (on the CPU the stream of
@@ -118,8 +123,10 @@ def train_diffusion(model: nn.Module, data: torch.Tensor, schedule: Schedule, st
     traffic per step but the logging."""
     if not isinstance(data, torch.Tensor) or data.dim() < 2 or len(data) == 0:
         raise ValueError("data must be a non-empty tensor of training examples (N, ...)")
-    if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != (len(data),)):
-        raise ValueError(f"labels must be a tensor with one class per training example, shape ({len(data)},)")
+    if labels is not None and (not isinstance(labels, torch.Tensor)
+                               or labels.shape != (len(data),)):
+        raise ValueError("labels must be a tensor with one class per training example, shape "
+                         f"({len(data)},)")
     if not 0.0 <= p_uncond < 1.0:
         raise ValueError(f"p_uncond is a probability in [0, 1), got {p_uncond}")
     if labels is not None and isinstance(getattr(model, "num_classes", None), int):

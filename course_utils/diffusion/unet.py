@@ -26,9 +26,11 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) 
     """Sinusoidal embedding of integer steps (Vaswani et al. 2017):
     emb(t)_{2i} = sin(t / P^{2i/d}), emb(t)_{2i+1} = cos(t / P^{2i/d}); shape (N, dim)."""
     if t.dim() != 1:
-        raise ValueError(f"t must be a 1-D tensor of time steps of shape (N,), got shape {tuple(t.shape)}")
+        raise ValueError("t must be a 1-D tensor of time steps of shape (N,), got shape "
+                         f"{tuple(t.shape)}")
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device,
+                                                           dtype=torch.float32) / half)
     args = t.float()[:, None] * freqs[None]
     emb = torch.cat([torch.sin(args), torch.cos(args)], dim=1)
     return F.pad(emb, (0, dim % 2))
@@ -61,9 +63,11 @@ class SmallUNet(nn.Module):
         super().__init__()
         c1, c2 = channels
         if c1 % 8 or c2 % 8 or c1 < 8:
-            raise ValueError(f"UNet channels must be multiples of 8 (GroupNorm uses 8 groups), got {tuple(channels)}")
+            raise ValueError("UNet channels must be multiples of 8 (GroupNorm uses 8 groups), got "
+                             f"{tuple(channels)}")
         if num_classes is not None and num_classes < 1:
-            raise ValueError(f"num_classes must be a positive number of classes or None, got {num_classes}")
+            raise ValueError("num_classes must be a positive number of classes or None, got "
+                             f"{num_classes}")
         self.t_dim = t_dim
         self.num_classes = num_classes
         self.time_mlp = nn.Sequential(nn.Linear(t_dim, t_dim), nn.SiLU(), nn.Linear(t_dim, t_dim))
@@ -79,12 +83,16 @@ class SmallUNet(nn.Module):
         self.dec2 = ResBlock(c2 + c2, c2, t_dim)                   # skip from down2
         self.up1 = nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1)  # -> 28x28
         self.dec1 = ResBlock(c1 + c1, c1, t_dim)                   # skip from down1
-        self.out = nn.Sequential(nn.GroupNorm(8, c1), nn.SiLU(), nn.Conv2d(c1, in_channels, 3, padding=1))
+        self.out = nn.Sequential(nn.GroupNorm(8, c1), nn.SiLU(),
+                                 nn.Conv2d(c1, in_channels, 3, padding=1))
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """eps_theta(x_t, t) or, for a conditional UNet, eps_theta(x_t, t, y); y = -1 or None: no label."""
+    def forward(self, x: torch.Tensor, t: torch.Tensor,
+                y: torch.Tensor | None = None) -> torch.Tensor:
+        """eps_theta(x_t, t) or, for a conditional UNet, eps_theta(x_t, t,
+        y); y = -1 or None: no label."""
         if x.dim() != 4 or tuple(x.shape[2:]) != (28, 28):
-            raise ValueError(f"SmallUNet expects images of shape (N, C, 28, 28), got {tuple(x.shape)}")
+            raise ValueError("SmallUNet expects images of shape (N, C, 28, 28), got "
+                             f"{tuple(x.shape)}")
         temb = self.time_mlp(timestep_embedding(t, self.t_dim))
         if self.label_emb is not None:
             temb = temb + self.label_emb(self._label_index(y, len(x), x.device))
@@ -102,7 +110,8 @@ class SmallUNet(nn.Module):
             return torch.full((n,), self.num_classes, dtype=torch.long, device=device)
         y = torch.as_tensor(y, device=device)
         if y.shape != (n,) or y.dtype.is_floating_point or y.dtype == torch.bool:
-            raise ValueError(f"y must hold one integer label per image, shape ({n},), got {y.dtype} {tuple(y.shape)}")
+            raise ValueError(f"y must hold one integer label per image, shape ({n},), got "
+                             f"{y.dtype} {tuple(y.shape)}")
         if y.device.type == "cpu":  # on an accelerator: checked once, where the labels enter a loop
             check_label_values(y, self.num_classes)
         return torch.where(y < 0, torch.full_like(y, self.num_classes), y).long()
@@ -133,5 +142,6 @@ class MLPDenoiser(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2:
-            raise ValueError(f"MLPDenoiser expects points of shape (N, {self.net[0].in_features - self.t_dim}), got {tuple(x.shape)}")
+            raise ValueError("MLPDenoiser expects points of shape (N, "
+                             f"{self.net[0].in_features - self.t_dim}), got {tuple(x.shape)}")
         return self.net(torch.cat([x, timestep_embedding(t, self.t_dim)], dim=1))

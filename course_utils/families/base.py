@@ -1,4 +1,5 @@
-"""The contract every model family of the course keeps: an abstract base class, checked at registration.
+"""The contract every model family of the course keeps: an abstract base
+class, checked at registration.
 
 A family is one kind of model (the lecture's MLP GAN, the DCGAN, the VAE, the DDPM, ...). Its
 subclass of ``Family`` names
@@ -14,7 +15,8 @@ subclass of ``Family`` names
 
 and implements four methods with these signatures:
 
-* ``build(config, device) -> nn.Module`` -- a fresh model on ``device`` (``model.config`` is ``config``);
+* ``build(config, device) -> nn.Module`` -- a fresh model on ``device``
+  (``model.config`` is ``config``);
 * ``data(config, root) -> Dataset`` -- the training data the recipe names (``.source`` says which);
 * ``train(model, data, config, device, seed, progress, monitor) -> dict`` -- trains in place,
   reading ``config``'s fields, and returns the history (a dict, never a tuple);
@@ -50,8 +52,8 @@ from ..images import to_unit_range
 from ..profiles import PROFILE_NAMES, Profile, get_profile
 
 __all__ = [
-    "Family", "DigitFamily", "ExactDensity", "NoOptions", "no_monitor", "SampleKind", "DIGITS", "SPINS", "FIELDS", "FieldSpec", "field_specs",
-    "config_from_dict", "check_options_value",
+    "Family", "DigitFamily", "ExactDensity", "NoOptions", "no_monitor", "SampleKind", "DIGITS",
+    "SPINS", "FIELDS", "FieldSpec", "field_specs", "config_from_dict", "check_options_value",
 ]
 
 ConfigT = TypeVar("ConfigT")
@@ -151,7 +153,8 @@ def _spec(name: str, annotation: Any, field: dataclasses.Field) -> FieldSpec:
     meta = dict(field.metadata)
     if choices is None and "choices" in meta:  # a str field that names its choices
         choices = tuple(meta["choices"])
-    return FieldSpec(name, annotation, optional, choices, nargs, meta.get("help"), default, meta.get("metavar"))
+    return FieldSpec(name, annotation, optional, choices, nargs, meta.get("help"), default,
+                     meta.get("metavar"))
 
 
 def field_specs(cls: type) -> dict[str, FieldSpec]:
@@ -179,7 +182,8 @@ def check_options_value(spec: FieldSpec, value: Any) -> Any:
             raise ValueError(f"{spec.name} must be a finite number, got {value!r}")
         value = float(value)
     if spec.choices is not None and value not in spec.choices:
-        raise ValueError(f"{spec.name} must be one of {', '.join(map(str, spec.choices))}, got {value!r}")
+        raise ValueError(f"{spec.name} must be one of {', '.join(map(str, spec.choices))}, got "
+                         f"{value!r}")
     return value
 
 
@@ -214,7 +218,8 @@ class Family(ABC, Generic[ConfigT, ModelT, OptionsT]):
         """A config that trains in a second or two (the contract test, ``scripts/gpu_check.py``)."""
 
     def new_config(self, **overrides: Any) -> ConfigT:
-        """The family's default config with ``overrides`` (an unknown name is a one-line ``TypeError``)."""
+        """The family's default config with ``overrides`` (an unknown name
+        is a one-line ``TypeError``)."""
         names = {f.name for f in dataclasses.fields(self.config_type)}
         unknown = sorted(set(overrides) - names)
         if unknown:
@@ -250,7 +255,8 @@ class Family(ABC, Generic[ConfigT, ModelT, OptionsT]):
         unknown = sorted(set(given) - set(specs))
         if unknown:
             accepted = f"it takes {', '.join(specs)}" if specs else "it takes none"
-            raise ValueError(f"a {self.name} model has no sampling option {', '.join(unknown)}: {accepted}")
+            raise ValueError(f"a {self.name} model has no sampling option {', '.join(unknown)}: "
+                             f"{accepted}")
         values = {k: check_options_value(specs[k], v) for k, v in given.items()}
         return self.options_type(**values)
 
@@ -286,7 +292,8 @@ def no_monitor(monitor: Monitor | None, what: str) -> None:
 
 
 class ExactDensity(ABC):
-    """A family whose model gives the exact log-density of its own samples (flows, autoregressive)."""
+    """A family whose model gives the exact log-density of its own
+    samples (flows, autoregressive)."""
 
     @abstractmethod
     def sample_with_log_q(self, model: nn.Module, n: int, device: torch.device, seed: int | None,

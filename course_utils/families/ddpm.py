@@ -23,13 +23,14 @@ class DDPMSampling:
     """How a DDPM draws: DDIM ``steps`` and noise ``eta``; a ``digit`` with guidance weight
     ``guidance``, or ``all_digits`` in turn (``course_utils.diffusion.sample_ddpm``)."""
 
-    steps: int = field(default=50, metadata={"help": "sampler steps (network evaluations per sample)"})
+    steps: int = field(default=50,
+                       metadata={"help": "sampler steps (network evaluations per sample)"})
     eta: float = field(default=0.0, metadata={
         "help": "DDIM noise in [0, 1]: 0 deterministic (default), 1 ancestral"})
     digit: int | None = field(default=None, metadata={"help": "draw only this digit (0-9)"})
     guidance: float = field(default=3.0, metadata={
-        "help": "guidance weight w with --digit or --all-digits: eps_u + w (eps_c - eps_u); 1 = plain "
-                "conditional (default 3; Ho & Salimans's weight is w - 1)"})
+        "help": "guidance weight w with --digit or --all-digits: eps_u + w (eps_c - eps_u); 1 = "
+                "plain conditional (default 3; Ho & Salimans's weight is w - 1)"})
     all_digits: bool = field(default=False, metadata={
         "help": "draw the digits 0-9 in turn (with --guidance 1: a sample of p(x))"})
 
@@ -37,7 +38,8 @@ class DDPMSampling:
         if self.steps < 1:
             raise ValueError(f"steps must be a positive whole number, got {self.steps}")
         if not 0.0 <= self.eta <= 1.0:
-            raise ValueError(f"eta must lie in [0, 1] (0: deterministic DDIM, 1: ancestral), got {self.eta}")
+            raise ValueError("eta must lie in [0, 1] (0: deterministic DDIM, 1: ancestral), got "
+                             f"{self.eta}")
         if self.guidance < 0:
             raise ValueError(f"guidance must be a number >= 0, got {self.guidance}")
         if self.digit is not None and not 0 <= self.digit <= 9:
@@ -52,15 +54,16 @@ class DDPMFamily(DigitFamily[DDPMConfig, DDPM, DDPMSampling]):
     description = "notebook 07's UNet DDPM (class-conditional unless --no-conditional)"
     config_type = DDPMConfig
     options_type = DDPMSampling
-    cli_fields = ("train_steps", "batch_size", "lr", "T", "schedule", "channels", "ema_decay", "n_train",
-                  "conditional")
+    cli_fields = ("train_steps", "batch_size", "lr", "T", "schedule", "channels", "ema_decay",
+                  "n_train", "conditional")
 
     def recipe(self, profile: ProfileLike = None) -> DDPMConfig:
         """Notebook 07's recipe in the profile."""
         P = profile_of(profile)
-        return DDPMConfig(T=P.diff_T, schedule="linear", channels=tuple(P.ddpm_channels), conditional=True,
-                          train_steps=P.ddpm_train_steps, batch_size=P.ddpm_batch_size,
-                          warmup=min(100, P.ddpm_train_steps), n_train=P.ddpm_n_train)
+        return DDPMConfig(T=P.diff_T, schedule="linear", channels=tuple(P.ddpm_channels),
+                          conditional=True, train_steps=P.ddpm_train_steps,
+                          batch_size=P.ddpm_batch_size, warmup=min(100, P.ddpm_train_steps),
+                          n_train=P.ddpm_n_train)
 
     def sampling(self, profile: ProfileLike = None) -> DDPMSampling:
         return DDPMSampling(steps=profile_of(profile).ddpm_ddim_steps)
@@ -79,8 +82,9 @@ class DDPMFamily(DigitFamily[DDPMConfig, DDPM, DDPMSampling]):
 
     def sample(self, model: DDPM, n: int, device: torch.device, seed: int | None,
                options: DDPMSampling) -> torch.Tensor:
-        return sample_ddpm(model, n, device, seed, steps=options.steps, eta=options.eta, digit=options.digit,
-                           guidance=options.guidance, all_digits=options.all_digits)
+        return sample_ddpm(model, n, device, seed, steps=options.steps, eta=options.eta,
+                           digit=options.digit, guidance=options.guidance,
+                           all_digits=options.all_digits)
 
     def scoreboard_sampling(self, config: DDPMConfig, all_digits: bool, steps: int | None,
                             eta: float | None) -> tuple[str, DDPMSampling]:

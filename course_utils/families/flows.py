@@ -15,9 +15,18 @@ from typing import Any, Literal
 import torch
 
 from ..data import split_of
-from ..flows import (FlowMatching, FlowMatchingConfig, RealNVP, RealNVPConfig, build_flow_matching,
-                     build_realnvp, sample_flow_matching, sample_realnvp, train_flow_matching,
-                     train_realnvp)
+from ..flows import (
+    FlowMatching,
+    FlowMatchingConfig,
+    RealNVP,
+    RealNVPConfig,
+    build_flow_matching,
+    build_realnvp,
+    sample_flow_matching,
+    sample_realnvp,
+    train_flow_matching,
+    train_realnvp,
+)
 from .base import DigitFamily, Monitor, NoOptions, ProfileLike, no_monitor, profile_of
 
 __all__ = ["RealNVPFamily", "FlowMatchingFamily", "FlowMatchingSampling", "RealNVPSampling"]
@@ -51,14 +60,15 @@ class RealNVPFamily(DigitFamily[RealNVPConfig, RealNVP, RealNVPSampling]):
                              warmup=min(100, P.realnvp_train_steps), n_train=None)
 
     def tiny(self) -> RealNVPConfig:
-        return RealNVPConfig(n_layers=2, hidden=4, n_blocks=1, train_steps=2, batch_size=8, warmup=1,
-                             n_train=64)
+        return RealNVPConfig(n_layers=2, hidden=4, n_blocks=1, train_steps=2, batch_size=8,
+                             warmup=1, n_train=64)
 
     def build(self, config: RealNVPConfig, device: torch.device) -> RealNVP:
         return build_realnvp(config, device)
 
     def train(self, model: RealNVP, data: Any, config: RealNVPConfig, device: torch.device,
-              seed: int = 1, progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
+              seed: int = 1, progress: bool = True,
+              monitor: Monitor | None = None) -> dict[str, Any]:
         no_monitor(monitor, "Real-NVP")
         images, _ = split_of(data)
         return train_realnvp(model, images, device, seed=seed, progress=progress,
@@ -74,9 +84,11 @@ class FlowMatchingSampling:
     """How flow matching draws: ``steps`` of an ODE ``solver``; a ``digit`` with guidance
     ``guidance``, or ``all_digits`` in turn (``course_utils.flows.sample_flow_matching``)."""
 
-    steps: int = field(default=20, metadata={"help": "sampler steps (network evaluations per sample)"})
+    steps: int = field(default=20,
+                       metadata={"help": "sampler steps (network evaluations per sample)"})
     solver: Literal["euler", "heun"] = field(default="euler", metadata={
-        "help": "flow matching's ODE solver: euler (one network evaluation per step) or heun (two)"})
+        "help": "flow matching's ODE solver: euler (one network evaluation per step) or heun "
+                "(two)"})
     digit: int | None = field(default=None, metadata={"help": "draw only this digit (0-9)"})
     guidance: float = field(default=1.0, metadata={
         "help": "guidance weight w with --digit or --all-digits: v_u + w (v_c - v_u) (1 = plain "
@@ -98,15 +110,16 @@ class FlowMatchingSampling:
 class FlowMatchingFamily(DigitFamily[FlowMatchingConfig, FlowMatching, FlowMatchingSampling]):
     name = "flow-matching"
     title = "Flow matching"
-    description = ("notebook 07's class-conditional UNet trained by flow matching (Lipman et al. 2023), "
-                   "sampled by an ODE solver")
+    description = ("notebook 07's class-conditional UNet trained by flow matching (Lipman et al. "
+                   "2023), sampled by an ODE solver")
     config_type = FlowMatchingConfig
     options_type = FlowMatchingSampling
-    cli_fields = ("train_steps", "batch_size", "lr", "channels", "ema_decay", "time_sampling", "n_train",
-                  "conditional")
+    cli_fields = ("train_steps", "batch_size", "lr", "channels", "ema_decay", "time_sampling",
+                  "n_train", "conditional")
 
     def recipe(self, profile: ProfileLike = None) -> FlowMatchingConfig:
-        """The DDPM's recipe of notebook 07 (UNet, steps, batch, learning rate, EMA, label dropout)."""
+        """The DDPM's recipe of notebook 07 (UNet, steps, batch,
+        learning rate, EMA, label dropout)."""
         P = profile_of(profile)
         return FlowMatchingConfig(channels=tuple(P.ddpm_channels), conditional=True,
                                   train_steps=P.ddpm_train_steps, batch_size=P.ddpm_batch_size,
@@ -116,13 +129,15 @@ class FlowMatchingFamily(DigitFamily[FlowMatchingConfig, FlowMatching, FlowMatch
         return FlowMatchingSampling(steps=profile_of(profile).fm_sample_steps)
 
     def tiny(self) -> FlowMatchingConfig:
-        return FlowMatchingConfig(channels=(8, 8), train_steps=3, batch_size=8, warmup=1, n_train=64)
+        return FlowMatchingConfig(channels=(8, 8), train_steps=3, batch_size=8, warmup=1,
+                                  n_train=64)
 
     def build(self, config: FlowMatchingConfig, device: torch.device) -> FlowMatching:
         return build_flow_matching(config, device)
 
-    def train(self, model: FlowMatching, data: Any, config: FlowMatchingConfig, device: torch.device,
-              seed: int = 1, progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
+    def train(self, model: FlowMatching, data: Any, config: FlowMatchingConfig,
+              device: torch.device, seed: int = 1, progress: bool = True,
+              monitor: Monitor | None = None) -> dict[str, Any]:
         no_monitor(monitor, "flow-matching")
         images, labels = split_of(data)
         return train_flow_matching(model, images, labels, device, seed=seed, progress=progress,
@@ -130,9 +145,9 @@ class FlowMatchingFamily(DigitFamily[FlowMatchingConfig, FlowMatching, FlowMatch
 
     def sample(self, model: FlowMatching, n: int, device: torch.device, seed: int | None,
                options: FlowMatchingSampling) -> torch.Tensor:
-        return sample_flow_matching(model, n, device, seed, steps=options.steps, solver=options.solver,
-                                    digit=options.digit, guidance=options.guidance,
-                                    all_digits=options.all_digits)
+        return sample_flow_matching(model, n, device, seed, steps=options.steps,
+                                    solver=options.solver, digit=options.digit,
+                                    guidance=options.guidance, all_digits=options.all_digits)
 
     def scoreboard_sampling(self, config: FlowMatchingConfig, all_digits: bool, steps: int | None,
                             eta: float | None) -> tuple[str, FlowMatchingSampling]:

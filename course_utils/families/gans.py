@@ -44,8 +44,10 @@ class GANFamily(DigitFamily[GANConfig, GAN, Any]):
 
     config_type = GANConfig
     architecture: ClassVar[str]
-    cli_fields = ("epochs", "train_images", "batch_size", "z_size", "mode_z", "n_filters", "n_train")
-    tiny_overrides: ClassVar[dict[str, Any]] = {"epochs": 1, "n_train": 256, "batch_size": 32, "n_filters": 8}
+    cli_fields = ("epochs", "train_images", "batch_size", "z_size", "mode_z", "n_filters",
+                  "n_train")
+    tiny_overrides: ClassVar[dict[str, Any]] = {"epochs": 1, "n_train": 256, "batch_size": 32,
+                                                "n_filters": 8}
 
     def new_config(self, **overrides: Any) -> GANConfig:
         super().new_config(**overrides)  # unknown names: one line
@@ -67,7 +69,8 @@ class GANFamily(DigitFamily[GANConfig, GAN, Any]):
         return train_gan(model.gen_model, model.disc_model, data, config, device, seed=seed,
                          on_epoch_end=monitor, progress=progress)
 
-    def sample(self, model: GAN, n: int, device: torch.device, seed: int | None, options: Any) -> torch.Tensor:
+    def sample(self, model: GAN, n: int, device: torch.device, seed: int | None,
+               options: Any) -> torch.Tensor:
         config = model.config
         return sample_gan(model.gen_model, n, config.z_size, config.mode_z, device, seed)
 
@@ -83,8 +86,9 @@ class MLPGAN(GANFamily):
     def recipe(self, profile: ProfileLike = None) -> GANConfig:
         """Notebook 03's run: the lecture's hyperparameters, the profile's epochs and digits."""
         P = profile_of(profile)
-        return gan_config(z_size=20, mode_z="uniform", epochs=P.gan_epochs, batch_size=P.gan_batch_size,
-                          n_train=P.gan_n_train, sample_epochs=P.gan_sample_epochs)
+        return gan_config(z_size=20, mode_z="uniform", epochs=P.gan_epochs,
+                          batch_size=P.gan_batch_size, n_train=P.gan_n_train,
+                          sample_epochs=P.gan_sample_epochs)
 
 
 class DCGAN(GANFamily):

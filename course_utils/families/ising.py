@@ -11,31 +11,44 @@
 
 Every config names the lattice ``size`` L, the training ``temperatures``, the data
 (``n_per_temperature`` Monte Carlo configurations per temperature from ``chains`` chains and
-``data_seed``: the cache key of ``ising.ising_dataset``) and the training budget; ``recipe(profile)``
-is notebook 09's (the ``ising_*`` sizes of the profile). ``data(config, root)`` is that Monte Carlo
-``TensorDataset`` (``root`` is unused: the data are simulated and cached under the artifacts
-folder). ``sample(model, n, device, seed, options)``: float32 (n, 1, L, L) of +-1; a conditional
-model takes any temperature T > 0 (``None``: the trained temperatures in equal blocks); the RBM
-only its own.
+``data_seed``: the cache key of ``ising.ising_dataset``) and the training budget;
+``recipe(profile)`` is notebook 09's (the ``ising_*`` sizes of the profile).
+``data(config, root)`` is that Monte Carlo ``TensorDataset`` (``root`` is unused: the data are
+simulated and cached under the artifacts folder). ``sample(model, n, device, seed, options)``:
+float32 (n, 1, L, L) of +-1; a conditional model takes any temperature T > 0 (``None``: the
+trained temperatures in equal blocks); the RBM only its own.
 """
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from ..ising.autoregressive import IsingAR, IsingARConfig, log_prob, sample_ar, sample_ar_mh, train_ar
+from ..ising.autoregressive import (
+    IsingAR,
+    IsingARConfig,
+    log_prob,
+    sample_ar,
+    sample_ar_mh,
+    train_ar,
+)
 from ..ising.conditioning import LatticeData, check_temperature, temperature_rows
 from ..ising.data import ising_dataset
 from ..ising.diffusion import IsingDDPM, IsingDDPMConfig, sample_ising_ddpm, train_ising_ddpm
 from ..ising.gan import IsingGAN, IsingGANConfig, sample_ising_gan, train_ising_gan
-from ..ising.rbm import IsingRBM, IsingRBMConfig, check_rbm_temperature, sample_ising_rbm, train_ising_rbm
+from ..ising.rbm import (
+    IsingRBM,
+    IsingRBMConfig,
+    check_rbm_temperature,
+    sample_ising_rbm,
+    train_ising_rbm,
+)
 from ..profiles import Profile
 from .base import SPINS, ExactDensity, Family, Monitor, ProfileLike, no_monitor, profile_of
 
@@ -58,11 +71,12 @@ class IsingSampling:
 
 @dataclass(frozen=True)
 class IsingARSampling(IsingSampling):
-    """Temperature; ``mh_steps`` independence Metropolis-Hastings steps with the exact Boltzmann weight
-    (0: the network's own samples; see ``ising.autoregressive.sample_ar_mh``)."""
+    """Temperature; ``mh_steps`` independence Metropolis-Hastings steps with the exact Boltzmann
+    weight (0: the network's own samples; see ``ising.autoregressive.sample_ar_mh``)."""
 
     mh_steps: int = field(default=0, metadata={
-        "help": "independence Metropolis-Hastings steps with the exact Boltzmann weight (default 0)"})
+        "help": "independence Metropolis-Hastings steps with the exact Boltzmann weight (default "
+                "0)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -74,8 +88,10 @@ class IsingARSampling(IsingSampling):
 class IsingDDPMSampling(IsingSampling):
     """Temperature; DDIM ``steps`` and noise ``eta`` (1: ancestral sampling on the sub-chain)."""
 
-    steps: int = field(default=50, metadata={"help": "sampler steps (network evaluations per sample)"})
-    eta: float = field(default=1.0, metadata={"help": "DDIM noise in [0, 1] (default 1: ancestral)"})
+    steps: int = field(default=50,
+                       metadata={"help": "sampler steps (network evaluations per sample)"})
+    eta: float = field(default=1.0,
+                       metadata={"help": "DDIM noise in [0, 1] (default 1: ancestral)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -89,7 +105,8 @@ class IsingDDPMSampling(IsingSampling):
 class IsingRBMSampling(IsingSampling):
     """The RBM's one temperature (or None) and the number of block-Gibbs ``steps``."""
 
-    steps: int = field(default=500, metadata={"help": "block-Gibbs sweeps of the RBM (default 500)"})
+    steps: int = field(default=500,
+                       metadata={"help": "block-Gibbs sweeps of the RBM (default 500)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -113,10 +130,12 @@ class IsingFamily(Family):
         """The family's own recipe fields in profile ``P`` (network size, budget)."""
 
     def recipe(self, profile: ProfileLike = None) -> LatticeData:
-        """Notebook 09's recipe: the profile's lattice, temperatures and data, and the family's budget."""
+        """Notebook 09's recipe: the profile's lattice, temperatures and
+        data, and the family's budget."""
         P = profile_of(profile)
         common = {"size": P.ising_L, "temperatures": tuple(P.ising_temperatures),
-                  "n_per_temperature": P.ising_n_configs, "chains": P.ising_chains, "data_seed": P.ising_seed}
+                  "n_per_temperature": P.ising_n_configs, "chains": P.ising_chains,
+                  "data_seed": P.ising_seed}
         return self.config_type(**{**common, **self.profile_overrides(P)})
 
     def tiny(self) -> LatticeData:
@@ -126,12 +145,13 @@ class IsingFamily(Family):
         return self.module(config).to(device)
 
     def data(self, config: Any, root: str | Path | None = None) -> TensorDataset:
-        return ising_dataset(config.size, config.temperatures, config.n_per_temperature, config.data_seed,
-                             chains=config.chains, num_threads=1)
+        return ising_dataset(config.size, config.temperatures, config.n_per_temperature,
+                             config.data_seed, chains=config.chains, num_threads=1)
 
     @staticmethod
     def temperatures_of(model: nn.Module, n: int, options: IsingSampling) -> torch.Tensor:
-        """The temperature of each of ``n`` samples (None: the trained temperatures in equal blocks)."""
+        """The temperature of each of ``n`` samples (None: the trained
+        temperatures in equal blocks)."""
         return temperature_rows(n, options.temperature, model.config.temperatures)
 
 
@@ -152,12 +172,14 @@ class IsingRBMFamily(IsingFamily):
     def sampling(self, profile: ProfileLike = None) -> IsingRBMSampling:
         return IsingRBMSampling(steps=profile_of(profile).ising_rbm_gibbs_steps)
 
-    def train(self, model: IsingRBM, data: Any, config: IsingRBMConfig, device: torch.device, seed: int = 1,
-              progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
+    def train(self, model: IsingRBM, data: Any, config: IsingRBMConfig, device: torch.device,
+              seed: int = 1, progress: bool = True,
+              monitor: Monitor | None = None) -> dict[str, Any]:
         no_monitor(monitor, "RBM")
         configs, temps = data.tensors[:2]
         if not bool(torch.all((temps - model.temperature).abs() < 1e-5)):
-            raise ValueError(f"the RBM is trained at T = {model.temperature:g}; its data hold other temperatures")
+            raise ValueError(f"the RBM is trained at T = {model.temperature:g}; its data hold "
+                             "other temperatures")
         return train_ising_rbm(model, configs, device, seed=seed, progress=progress)
 
     def sample(self, model: IsingRBM, n: int, device: torch.device, seed: int | None,
@@ -206,9 +228,10 @@ class IsingDDPMFamily(ConditionalIsingFamily):
     options_type = IsingDDPMSampling
     module = IsingDDPM
     trainer = staticmethod(train_ising_ddpm)
-    cli_fields = (*_DATA_FIELDS, "channels", "blocks", "diffusion_steps", "train_steps", "batch_size", "lr",
-                  "ema_decay")
-    tiny_overrides = {"channels": 8, "blocks": 2, "diffusion_steps": 20, "train_steps": 3, "batch_size": 8}
+    cli_fields = (*_DATA_FIELDS, "channels", "blocks", "diffusion_steps", "train_steps",
+                  "batch_size", "lr", "ema_decay")
+    tiny_overrides = {"channels": 8, "blocks": 2, "diffusion_steps": 20, "train_steps": 3,
+                      "batch_size": 8}
 
     def profile_overrides(self, P: Profile) -> dict[str, Any]:
         return {"channels": P.ising_ddpm_channels, "train_steps": P.ising_ddpm_steps}
@@ -225,8 +248,8 @@ class IsingDDPMFamily(ConditionalIsingFamily):
 class IsingARFamily(ConditionalIsingFamily, ExactDensity):
     name = "ising-ar"
     title = "autoregressive (exact context)"
-    description = ("a temperature-conditioned autoregressive network, maximum likelihood, exact sampling "
-                   "(Wu, Wang & Zhang 2019)")
+    description = ("a temperature-conditioned autoregressive network, maximum likelihood, exact "
+                   "sampling (Wu, Wang & Zhang 2019)")
     config_type = IsingARConfig
     options_type = IsingARSampling
     module = IsingAR
@@ -246,8 +269,8 @@ class IsingARFamily(ConditionalIsingFamily, ExactDensity):
 
     def sample_with_log_q(self, model: IsingAR, n: int, device: torch.device, seed: int | None,
                           options: IsingARSampling) -> tuple[torch.Tensor, torch.Tensor]:
-        """The network's samples and log q(s | T) of each (with ``mh_steps``, of the corrected chain's
-        states under the network)."""
+        """The network's samples and log q(s | T) of each (with ``mh_steps``, of the corrected
+        chain's states under the network)."""
         samples = self.sample(model, n, device, seed, options)
         temps = self.temperatures_of(model, n, options)
         with torch.no_grad():

@@ -16,7 +16,16 @@ import torch
 from torch.utils.data import TensorDataset
 
 from ..phi4 import Phi4Flow, Phi4FlowConfig, build_flow, sample_flow, train_flow
-from .base import FIELDS, ExactDensity, Family, Monitor, NoOptions, ProfileLike, no_monitor, profile_of
+from .base import (
+    FIELDS,
+    ExactDensity,
+    Family,
+    Monitor,
+    NoOptions,
+    ProfileLike,
+    no_monitor,
+    profile_of,
+)
 
 __all__ = ["Phi4FlowFamily"]
 
@@ -28,8 +37,8 @@ class Phi4FlowFamily(Family[Phi4FlowConfig, Phi4Flow, NoOptions], ExactDensity):
                    "(Albergo, Kanwar & Shanahan 2019)")
     config_type = Phi4FlowConfig
     samples = FIELDS
-    cli_fields = ("L", "m2", "lam", "n_layers", "hidden", "train_steps", "batch_size", "batch_size_final",
-                  "lr", "gradient")
+    cli_fields = ("L", "m2", "lam", "n_layers", "hidden", "train_steps", "batch_size",
+                  "batch_size_final", "lr", "gradient")
 
     def recipe(self, profile: ProfileLike = None) -> Phi4FlowConfig:
         """Notebook 09b's flow at the tutorial's point L = 8, m^2 = -4, lambda = 8."""
@@ -39,8 +48,8 @@ class Phi4FlowFamily(Family[Phi4FlowConfig, Phi4Flow, NoOptions], ExactDensity):
                               log_every=max(1, min(250, P.phi4_train_steps // 4)))
 
     def tiny(self) -> Phi4FlowConfig:
-        return Phi4FlowConfig(L=4, n_layers=2, hidden=(4,), train_steps=3, batch_size=8, batch_size_final=8,
-                              warmup=1, log_every=3, ess_samples=16)
+        return Phi4FlowConfig(L=4, n_layers=2, hidden=(4,), train_steps=3, batch_size=8,
+                              batch_size_final=8, warmup=1, log_every=3, ess_samples=16)
 
     def build(self, config: Phi4FlowConfig, device: torch.device) -> Phi4Flow:
         return Phi4Flow(config).to(device)
@@ -52,7 +61,8 @@ class Phi4FlowFamily(Family[Phi4FlowConfig, Phi4Flow, NoOptions], ExactDensity):
         return empty
 
     def train(self, model: Phi4Flow, data: Any, config: Phi4FlowConfig, device: torch.device,
-              seed: int = 1, progress: bool = True, monitor: Monitor | None = None) -> dict[str, Any]:
+              seed: int = 1, progress: bool = True,
+              monitor: Monitor | None = None) -> dict[str, Any]:
         no_monitor(monitor, "phi^4 flow")
         return train_flow(model, config, device, seed=seed, progress=progress)
 

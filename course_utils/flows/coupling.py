@@ -37,7 +37,8 @@ __all__ = ["AffineCoupling", "CouplingFlow", "checkerboard_mask", "standard_norm
 
 def checkerboard_mask(shape: Sequence[int], parity: int = 0) -> torch.Tensor:
     """A float mask of ``shape`` (the last two dimensions are the lattice) that is 1 where
-    (i + j) % 2 == parity and 0 elsewhere; its complement is ``checkerboard_mask(shape, 1 - parity)``."""
+    (i + j) % 2 == parity and 0 elsewhere; its complement is
+    ``checkerboard_mask(shape, 1 - parity)``."""
     if parity not in (0, 1):
         raise ValueError(f"parity must be 0 or 1, got {parity!r}")
     *lead, rows, cols = (int(s) for s in shape)
@@ -48,7 +49,8 @@ def checkerboard_mask(shape: Sequence[int], parity: int = 0) -> torch.Tensor:
 
 
 def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) per sample: -|z|^2 / 2 - (D / 2) log(2 pi), summed over all but the batch dimension."""
+    """log N(z; 0, I) per sample: -|z|^2 / 2 - (D / 2) log(2 pi), summed over
+    all but the batch dimension."""
     flat = z.reshape(len(z), -1)
     return -0.5 * (flat**2).sum(dim=1) - 0.5 * flat.shape[1] * math.log(2 * math.pi)
 
@@ -58,7 +60,8 @@ def _sum_per_sample(values: torch.Tensor) -> torch.Tensor:
 
 
 class AffineCoupling(nn.Module):
-    """One affine coupling layer, eq. (2): the sites where ``mask`` is 0 move, conditioned on the rest."""
+    """One affine coupling layer, eq. (2): the sites where ``mask`` is 0
+    move, conditioned on the rest."""
 
     def __init__(self, mask: torch.Tensor, conditioner: nn.Module) -> None:
         super().__init__()
@@ -115,9 +118,11 @@ class CouplingFlow(nn.Module):
         z, log_det = self.inverse(x)
         return standard_normal_log_prob(z) + log_det
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(self, n: int,
+               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` draws x = g(z), z ~ N(0, I) on the flow's device, and their log q(x)."""
         weight = next(self.parameters())
-        z = torch.randn((n, *self.event_shape), generator=generator, device=weight.device, dtype=weight.dtype)
+        z = torch.randn((n, *self.event_shape), generator=generator, device=weight.device,
+                        dtype=weight.dtype)
         x, log_det = self(z)
         return x, standard_normal_log_prob(z) - log_det

@@ -11,16 +11,40 @@
 
 Images are in the model's range [-1, 1] (tanh), shape (N, 1, 28, 28); see ``course_utils.images``.
 """
-from .dcgan import (ConditionalDiscriminator, ConditionalGenerator, label_planes, make_dcgan_discriminator,
-                    make_dcgan_generator, make_wgan_critic)
-from .losses import LOSSES, MODES_Z, create_noise, d_train, g_train, gradient_penalty, is_conditional
+from .dcgan import (
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+    label_planes,
+    make_dcgan_discriminator,
+    make_dcgan_generator,
+    make_wgan_critic,
+)
+from .losses import (
+    LOSSES,
+    MODES_Z,
+    create_noise,
+    d_train,
+    g_train,
+    gradient_penalty,
+    is_conditional,
+)
 from .networks import discriminator_logits, make_discriminator_network, make_generator_network
-from .training import ARCHITECTURES, GAN, GANConfig, build_gan, gan_config, make_optimizers, sample_gan, train_gan
+from .training import (
+    ARCHITECTURES,
+    GAN,
+    GANConfig,
+    build_gan,
+    gan_config,
+    make_optimizers,
+    sample_gan,
+    train_gan,
+)
 
 __all__ = [
     "make_generator_network", "make_discriminator_network", "discriminator_logits",
     "make_dcgan_generator", "make_dcgan_discriminator", "make_wgan_critic", "ConditionalGenerator",
-    "ConditionalDiscriminator", "label_planes", "MODES_Z", "LOSSES", "create_noise", "d_train", "g_train", "gradient_penalty",
-    "is_conditional",
-    "ARCHITECTURES", "GANConfig", "GAN", "gan_config", "build_gan", "make_optimizers", "train_gan", "sample_gan",
+    "ConditionalDiscriminator", "label_planes", "MODES_Z", "LOSSES", "create_noise", "d_train",
+    "g_train", "gradient_penalty", "is_conditional",
+    "ARCHITECTURES", "GANConfig", "GAN", "gan_config", "build_gan", "make_optimizers", "train_gan",
+    "sample_gan",
 ]

@@ -82,7 +82,8 @@ def make_wgan_critic(n_filters: int = 32) -> nn.Sequential:
 
 
 class ConditionalGenerator(nn.Module):
-    """g(z, y): the DCGAN generator fed [z, onehot(y)], (batch, z_size) and (batch,) -> (batch, 784)."""
+    """g(z, y): the DCGAN generator fed [z, onehot(y)], (batch, z_size)
+    and (batch,) -> (batch, 784)."""
 
     def __init__(self, z_size: int = 100, n_filters: int = 32, n_classes: int = N_CLASSES) -> None:
         super().__init__()
@@ -96,7 +97,8 @@ class ConditionalGenerator(nn.Module):
 class ConditionalDiscriminator(nn.Module):
     """d(x, y): the DCGAN discriminator fed the image and ``n_classes`` planes of onehot(y).
 
-    ``forward`` returns d(x, y) in (0, 1), shape (batch, 1); ``logits`` its logit (the losses use it).
+    ``forward`` returns d(x, y) in (0, 1), shape (batch, 1); ``logits``
+    its logit (the losses use it).
     """
 
     def __init__(self, n_filters: int = 32, n_classes: int = N_CLASSES) -> None:
@@ -122,6 +124,7 @@ def _one_hot(y: torch.Tensor, n_classes: int, like: torch.Tensor) -> torch.Tenso
     """onehot(y) in ``like``'s dtype. Shapes are checked here; the digits' range once per run, by
     ``train_gan`` and ``sample_gan`` (checking it here would sync the device on every step)."""
     if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or y.ndim != 1 or len(y) != len(like):
-        raise ValueError(f"y must hold one digit per sample, an int64 tensor of shape ({len(like)},); got "
-                         f"{getattr(y, 'dtype', type(y).__name__)} {tuple(getattr(y, 'shape', ()))}")
+        raise ValueError("y must hold one digit per sample, an int64 tensor of shape "
+                         f"({len(like)},); got {getattr(y, 'dtype', type(y).__name__)} "
+                         f"{tuple(getattr(y, 'shape', ()))}")
     return F.one_hot(y, n_classes).to(like.dtype)

@@ -38,7 +38,8 @@ def integrate(values: torch.Tensor, x: torch.Tensor) -> float:
     return float(torch.trapezoid(values, x))
 
 
-def value_function(d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Tensor) -> float:
+def value_function(d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor,
+                   x: torch.Tensor) -> float:
     """v(g, d) = int p_data log d + p_g log(1 - d) dx, for d with values in (0, 1) on the grid."""
     d = d.clamp(1e-12, 1 - 1e-12)
     return integrate(p_data * torch.log(d) + p_g * torch.log1p(-d), x)
@@ -55,7 +56,8 @@ def js_divergence(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> float:
     m = (p + q) / 2
 
     def kl(a: torch.Tensor) -> torch.Tensor:
-        return torch.where(a > 0, a * torch.log(a.clamp_min(_EPS) / m.clamp_min(_EPS)), torch.zeros_like(a))
+        return torch.where(a > 0, a * torch.log(a.clamp_min(_EPS) / m.clamp_min(_EPS)),
+                           torch.zeros_like(a))
 
     return integrate((kl(p) + kl(q)) / 2, x)
 
@@ -109,13 +111,14 @@ def train_toy_gan(
         torch.manual_seed(seed)
         gen = make_generator_network(input_size=z_size, num_hidden_units=hidden, num_output_units=1)
         disc = make_discriminator_network(input_size=1, num_hidden_units=hidden)
-        trace = _play(gen, disc, mu, sigma, steps, batch_size, z_size, lr, betas, trace_every, progress, generator)
+        trace = _play(gen, disc, mu, sigma, steps, batch_size, z_size, lr, betas, trace_every,
+                      progress, generator)
     return gen.eval(), disc.eval(), trace
 
 
-def _play(gen: torch.nn.Module, disc: torch.nn.Module, mu: float, sigma: float, steps: int, batch_size: int,
-          z_size: int, lr: float, betas: tuple[float, float], trace_every: int, progress: bool,
-          generator: torch.Generator) -> dict[str, list[float]]:
+def _play(gen: torch.nn.Module, disc: torch.nn.Module, mu: float, sigma: float, steps: int,
+          batch_size: int, z_size: int, lr: float, betas: tuple[float, float], trace_every: int,
+          progress: bool, generator: torch.Generator) -> dict[str, list[float]]:
     g_opt = torch.optim.Adam(gen.parameters(), lr=lr, betas=betas)
     d_opt = torch.optim.Adam(disc.parameters(), lr=lr, betas=betas)
     trace: dict[str, list[float]] = {"step": [], "mean": [], "std": []}
@@ -130,5 +133,6 @@ def _play(gen: torch.nn.Module, disc: torch.nn.Module, mu: float, sigma: float, 
             break
         x = mu + sigma * torch.randn(batch_size, 1, generator=generator)
         d_train(x, gen, disc, d_opt, z_size=z_size, mode_z="normal", generator=generator)
-        g_train(batch_size, gen, disc, g_opt, z_size=z_size, mode_z="normal", device="cpu", generator=generator)
+        g_train(batch_size, gen, disc, g_opt, z_size=z_size, mode_z="normal", device="cpu",
+                generator=generator)
     return trace

@@ -26,10 +26,24 @@ from torch import nn
 from ..data import split_of
 from ..device import DeviceLike, get_device
 from ..progress import tqdm
-from .dcgan import (N_CLASSES, ConditionalDiscriminator, ConditionalGenerator, make_dcgan_discriminator,
-                    make_dcgan_generator, make_wgan_critic)
-from .losses import (MODES_Z, _check_labels, _check_loss, _generate, create_noise, d_train, g_train,
-                     is_conditional)
+from .dcgan import (
+    N_CLASSES,
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+    make_dcgan_discriminator,
+    make_dcgan_generator,
+    make_wgan_critic,
+)
+from .losses import (
+    MODES_Z,
+    _check_labels,
+    _check_loss,
+    _generate,
+    create_noise,
+    d_train,
+    g_train,
+    is_conditional,
+)
 from .networks import make_discriminator_network, make_generator_network
 
 __all__ = [
@@ -44,7 +58,8 @@ ARCHITECTURES = {
     # name: (default z_size, default loss, Adam lr, Adam betas, default n_critic)
     "mlp": (20, "bce", 1e-3, (0.9, 0.999), 1),  # the lecture (Adam's defaults)
     "dcgan": (100, "bce", 2e-4, (0.5, 0.999), 1),  # Radford et al. (2016)
-    "cdcgan": (100, "bce", 2e-4, (0.5, 0.999), 1),  # the DCGAN told the digit (Mirza & Osindero 2014)
+    # the DCGAN told the digit (Mirza & Osindero 2014)
+    "cdcgan": (100, "bce", 2e-4, (0.5, 0.999), 1),
     # Gulrajani et al. (2017): n_critic = 5; Adam (1e-4, (0.5, 0.9)) as in their published
     # MNIST code (their Algorithm 1 has beta_1 = 0). The shipped checkpoints were trained so.
     "wgan-gp": (100, "wgan-gp", 1e-4, (0.5, 0.9), 5),
@@ -71,7 +86,8 @@ class GANConfig:
     """
 
     architecture: Architecture = "mlp"
-    z_size: int = field(default=20, metadata={"help": "noise size (the architecture's default: 20 for "
+    z_size: int = field(default=20,
+                        metadata={"help": "noise size (the architecture's default: 20 for "
                                                       "the lecture's MLP, 100 for the DCGANs)"})
     mode_z: ModeZ = field(default="uniform", metadata={"help": "noise distribution p_z"})
     image_size: tuple[int, int] = IMAGE_SIZE
@@ -87,9 +103,11 @@ class GANConfig:
     gp_lambda: float = 10.0
     epochs: int | None = field(default=100, metadata={"help": "training epochs"})
     train_images: int | None = field(default=None, metadata={
-        "help": "budget in images seen instead of epochs (epochs = train_images / digits, rounded)"})
+        "help": "budget in images seen instead of epochs (epochs = train_images / digits, "
+                "rounded)"})
     batch_size: int = field(default=64, metadata={"help": "images per batch"})
-    n_train: int | None = field(default=None, metadata={"help": "use only the first N training digits "
+    n_train: int | None = field(default=None,
+                                metadata={"help": "use only the first N training digits "
                                                                 "(default: all)"})
     sample_epochs: tuple[int, ...] | None = LECTURE_SAMPLE_EPOCHS
 
@@ -101,10 +119,12 @@ class GANConfig:
             raise ValueError(f"mode_z must be 'uniform' or 'normal', got {self.mode_z!r}")
         _check_loss(self.loss)
         if (self.loss == "wgan-gp") != (self.architecture == "wgan-gp"):
-            raise ValueError("the WGAN-GP loss goes with the 'wgan-gp' critic (no sigmoid), and only with it")
+            raise ValueError("the WGAN-GP loss goes with the 'wgan-gp' critic (no sigmoid), and "
+                             "only with it")
         if (self.epochs is None) == (self.train_images is None):
             raise ValueError("give the budget as epochs or as train_images, exactly one of them")
-        for name in ("z_size", "epochs", "train_images", "batch_size", "n_critic", "n_filters", "n_train"):
+        for name in ("z_size", "epochs", "train_images", "batch_size", "n_critic", "n_filters",
+                     "n_train"):
             value = getattr(self, name)
             if value is None and name in ("epochs", "train_images", "n_train"):
                 continue
@@ -150,7 +170,8 @@ def gan_config(
     ``GANConfig`` (``epochs`` or ``train_images``, ``batch_size``, ``n_train``, ...).
     """
     if architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
+        raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got "
+                         f"{architecture!r}")
     default_z, default_loss, lr, betas, n_critic = ARCHITECTURES[architecture]
     defaults: dict[str, Any] = {"lr": lr, "betas": betas, "n_critic": n_critic}
     if training.get("train_images") is not None and "epochs" not in training:
@@ -168,7 +189,8 @@ class GAN(nn.Module):
     ``gen_model, disc_model = gan`` unpacks it, as the lecture's code holds the two networks.
     """
 
-    def __init__(self, gen_model: nn.Module, disc_model: nn.Module, config: GANConfig | None = None) -> None:
+    def __init__(self, gen_model: nn.Module, disc_model: nn.Module,
+                 config: GANConfig | None = None) -> None:
         super().__init__()
         self.gen_model = gen_model
         self.disc_model = disc_model
@@ -179,9 +201,11 @@ class GAN(nn.Module):
 
 
 def build_gan(config: GANConfig, device: DeviceLike = None) -> GAN:
-    """Build the generator and discriminator (or critic) that ``config`` describes, on ``device``."""
+    """Build the generator and discriminator (or critic) that
+    ``config`` describes, on ``device``."""
     if not isinstance(config, GANConfig):
-        raise TypeError(f"build_gan takes a GANConfig (see gan_config), got {type(config).__name__}")
+        raise TypeError("build_gan takes a GANConfig (see gan_config), got "
+                        f"{type(config).__name__}")
     device = get_device(device) if not isinstance(device, torch.device) else device
     n_pixels = config.image_size[0] * config.image_size[1]
     if config.architecture == "mlp":
@@ -271,7 +295,8 @@ def train_gan(
     * whatever ``on_epoch_end(epoch, gen_model)`` returns, one entry per epoch per key.
     """
     if not isinstance(config, GANConfig):
-        raise TypeError(f"train_gan takes the run's GANConfig (see gan_config), got {type(config).__name__}")
+        raise TypeError("train_gan takes the run's GANConfig (see gan_config), got "
+                        f"{type(config).__name__}")
     device = get_device(device) if device is None or not isinstance(device, torch.device) else device
     x_all, y_all = _training_tensor(data, gen_model, disc_model, config, device)
     num_epochs = config.epochs_for(len(x_all))
@@ -284,7 +309,8 @@ def train_gan(
     # The run's own random streams: noise and batches from ``generator``; dropout (which takes no
     # generator) from the forked global state, restored when the run ends.
     generator = torch.Generator(device=device).manual_seed(seed)
-    fixed_z = create_noise(num_samples or config.batch_size, config.z_size, config.mode_z, device, generator)
+    fixed_z = create_noise(num_samples or config.batch_size, config.z_size, config.mode_z, device,
+                           generator)
     fixed_y = _digits_in_turn(gen_model, len(fixed_z), device)
     wanted = set(config.snapshot_epochs(num_epochs))
     history = _new_history(fixed_z, config)
@@ -307,7 +333,8 @@ def train_gan(
                 for key, value in (on_epoch_end(epoch, gen_model) or {}).items():
                     history.setdefault(key, []).append(value)
                 gen_model.train()
-            bar.set_postfix(G=f"{means[1]:.3f}", D=f"{means[0]:.3f}", Dx=f"{means[2]:.2f}", DGz=f"{means[3]:.2f}")
+            bar.set_postfix(G=f"{means[1]:.3f}", D=f"{means[0]:.3f}", Dx=f"{means[2]:.2f}",
+                            DGz=f"{means[3]:.2f}")
     total = time.perf_counter() - started
     history["samples"] = torch.stack(history["samples"])
     history["images_per_second"] = (len(x_all) // config.batch_size) * config.batch_size * num_epochs / total
@@ -323,7 +350,8 @@ def _training_tensor(data: Any, gen_model: nn.Module, disc_model: nn.Module, con
     n_pixels = _check_images(images, gen_model, disc_model, config.z_size)
     if batch_size < 1 or batch_size > len(images):
         raise ValueError(
-            f"batch_size must be between 1 and the number of images ({len(images)}), got {batch_size}"
+            f"batch_size must be between 1 and the number of images ({len(images)}), got "
+            f"{batch_size}"
         )
     n_batches = len(images) // batch_size  # drop_last=True, as in the lecture
     if n_batches < n_critic:
@@ -335,8 +363,8 @@ def _training_tensor(data: Any, gen_model: nn.Module, disc_model: nn.Module, con
     if not is_conditional(gen_model):
         return x_all, None
     if labels is None:
-        raise ValueError("A conditional GAN trains on labelled digits: pass what load_mnist returns, or an "
-                         "(images, labels) pair, not bare images.")
+        raise ValueError("A conditional GAN trains on labelled digits: pass what load_mnist "
+                         "returns, or an (images, labels) pair, not bare images.")
     return x_all, _checked_digits(labels, len(images), gen_model.n_classes).to(device)
 
 
@@ -344,9 +372,11 @@ def _checked_digits(y: Any, n: int, n_classes: int) -> torch.Tensor:
     """``y`` as int64 digits 0..n_classes-1, one per image (checked once per run, not per step)."""
     y = torch.as_tensor(y)
     if y.ndim != 1 or len(y) != n or y.is_floating_point() or y.dtype == torch.bool:
-        raise ValueError(f"Expected {n} integer labels, one per image; got {y.dtype} of shape {tuple(y.shape)}")
+        raise ValueError(f"Expected {n} integer labels, one per image; got {y.dtype} of shape "
+                         f"{tuple(y.shape)}")
     if n and (int(y.min()) < 0 or int(y.max()) >= n_classes):
-        raise ValueError(f"Labels must be digits 0-{n_classes - 1}, found {int(y.min())}..{int(y.max())}")
+        raise ValueError(f"Labels must be digits 0-{n_classes - 1}, found "
+                         f"{int(y.min())}..{int(y.max())}")
     return y.long()
 
 
@@ -356,13 +386,15 @@ def _digits_in_turn(gen_model: nn.Module, n: int, device: torch.device) -> torch
 
 
 def _new_history(fixed_z: torch.Tensor, config: GANConfig) -> dict[str, Any]:
-    history: dict[str, Any] = {key: [] for key in ("epoch", "g_loss", "d_loss", "d_real", "d_fake", "seconds")}
+    history: dict[str, Any] = {key: [] for key in ("epoch", "g_loss", "d_loss", "d_real", "d_fake",
+                                                   "seconds")}
     history.update(sample_epochs=[], samples=[], fixed_z=fixed_z.cpu(), mode_z=config.mode_z,
                    z_size=config.z_size, loss=config.loss)
     return history
 
 
-def _train_epoch(x_all: torch.Tensor, y_all: torch.Tensor | None, players: tuple[nn.Module, nn.Module],
+def _train_epoch(x_all: torch.Tensor, y_all: torch.Tensor | None,
+                 players: tuple[nn.Module, nn.Module],
                  optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer], config: GANConfig,
                  generator: torch.Generator) -> list[float]:
     """One pass over the shuffled data: ``d_train`` on every batch, ``g_train`` after every
@@ -380,7 +412,8 @@ def _train_epoch(x_all: torch.Tensor, y_all: torch.Tensor | None, players: tuple
         x = x_all[batch]
         y = y_all[batch] if y_all is not None else None  # a conditional GAN's digits
         d_loss, d_proba_real, d_proba_fake = d_train(
-            x, gen_model, disc_model, d_optimizer, z_size, mode_z, loss, config.gp_lambda, generator, y
+            x, gen_model, disc_model, d_optimizer, z_size, mode_z, loss, config.gp_lambda,
+            generator, y
         )
         sums[0] += d_loss
         sums[2] += d_proba_real.mean()
@@ -395,7 +428,7 @@ def _train_epoch(x_all: torch.Tensor, y_all: torch.Tensor | None, players: tuple
 
 def _record_epoch(history: dict[str, Any], epoch: int, means: list[float], seconds: float) -> None:
     history["epoch"].append(epoch)
-    for key, value in zip(("d_loss", "g_loss", "d_real", "d_fake"), means):
+    for key, value in zip(("d_loss", "g_loss", "d_real", "d_fake"), means, strict=True):
         history[key].append(value)
     history["seconds"].append(seconds)
 
@@ -421,7 +454,8 @@ def sample_gan(
     seed: int | None = 0,
     y: Any = None,
 ) -> torch.Tensor:
-    """Draw ``n`` images g(z), z ~ p_z, from a trained generator: (n, 1, 28, 28) in [-1, 1], on the CPU.
+    """Draw ``n`` images g(z), z ~ p_z, from a trained generator: (n, 1,
+    28, 28) in [-1, 1], on the CPU.
 
     A conditional generator draws g(z, y) for the digits ``y`` (``n`` of them), by default the
     digits 0-9 in turn: with p(y) uniform, a sample of p(x) = sum_y p(y) p(x | y).
@@ -439,11 +473,12 @@ def sample_gan(
     return _samples(gen_model.to(device), z, y)
 
 
-def _check_images(images: torch.Tensor, gen_model: nn.Module, disc_model: nn.Module, z_size: int) -> int:
+def _check_images(images: torch.Tensor, gen_model: nn.Module, disc_model: nn.Module,
+                  z_size: int) -> int:
     if not isinstance(images, torch.Tensor) or images.ndim < 2 or not images.is_floating_point():
         raise ValueError(
-            "Expected a float image tensor of shape (N, 1, 28, 28) or (N, 784), as load_mnist returns; "
-            f"got {getattr(images, 'shape', type(images).__name__)}"
+            "Expected a float image tensor of shape (N, 1, 28, 28) or (N, 784), as load_mnist "
+            f"returns; got {getattr(images, 'shape', type(images).__name__)}"
         )
     n_pixels = images[0].numel()
     first_gen, first_disc = _first_linear(gen_model), _first_linear(disc_model)
@@ -460,8 +495,8 @@ def _check_images(images: torch.Tensor, gen_model: nn.Module, disc_model: nn.Mod
     lo, hi = float(images.min()), float(images.max())
     if lo < -1.0001 or hi > 1.0001:
         raise ValueError(
-            f"Images should be in [-1, 1] (the generator ends in tanh), found [{lo:.3g}, {hi:.3g}]. "
-            "load_mnist returns them in that range."
+            f"Images should be in [-1, 1] (the generator ends in tanh), found [{lo:.3g}, "
+            f"{hi:.3g}]. load_mnist returns them in that range."
         )
     return n_pixels
 

@@ -1,4 +1,5 @@
-"""A temperature-conditioned autoregressive network for Ising configurations, trained by maximum likelihood.
+"""A temperature-conditioned autoregressive network for Ising configurations,
+trained by maximum likelihood.
 
 In the spirit of the variational autoregressive networks of Wu, Wang & Zhang (PRL 122, 080602,
 2019): the joint distribution of the N = L^2 spins, in raster order i = (row r, column c), is a
@@ -92,18 +93,21 @@ class IsingAR(nn.Module):
             layers += [nn.SiLU(), nn.Linear(H, H)]
         self.body = nn.Sequential(*layers, nn.SiLU(), nn.Linear(H, 1))
         # mask[i, j] = 1 if first-row spin j was drawn before site i
-        self.register_buffer("first_row_mask", (torch.arange(L)[None, :] < torch.arange(self.N)[:, None]).float(),
+        self.register_buffer("first_row_mask",
+                             (torch.arange(L)[None, :] < torch.arange(self.N)[:, None]).float(),
                              persistent=False)
 
     def context(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, N) spins +-1 in raster order -> (B, N, 2L) contexts (zipper, first row; future = 0)."""
+        """(B, N) spins +-1 in raster order -> (B, N, 2L) contexts
+        (zipper, first row; future = 0)."""
         padded = F.pad(x, (self.L, 0))
         zipper = padded.unfold(1, self.L, 1)[:, : self.N]  # zipper[:, i] = x[:, i-L : i]
         first = x[:, None, : self.L] * self.first_row_mask
         return torch.cat([zipper, first], dim=-1)
 
     def logits(self, x: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
-        """(B, N) logits of q(s_i = +1 | s_<i, T) for spins ``x`` (B, N) at temperatures ``T`` (B,)."""
+        """(B, N) logits of q(s_i = +1 | s_<i, T) for spins ``x`` (B, N)
+        at temperatures ``T`` (B,)."""
         h = self.inp(self.context(x)) + self.site + self.temb(temperature_features(T))[:, None]
         return self.body(h).squeeze(-1)
 
@@ -120,8 +124,10 @@ def _flat(configs: torch.Tensor, N: int) -> torch.Tensor:
     return configs.reshape(len(configs), N).to(torch.float32)
 
 
-def log_prob(model: IsingAR, configs: torch.Tensor, T: torch.Tensor, symmetric: bool = True) -> torch.Tensor:
-    """log q(s | T) per configuration (n,) for spins +-1 (n, [1,] L, L); ``symmetric``: log q_sym."""
+def log_prob(model: IsingAR, configs: torch.Tensor, T: torch.Tensor,
+             symmetric: bool = True) -> torch.Tensor:
+    """log q(s | T) per configuration (n,) for spins +-1 (n, [1,] L,
+    L); ``symmetric``: log q_sym."""
     x = _flat(configs, model.N)
     T = torch.as_tensor(T, dtype=torch.float32).expand(len(x))
     lp = F.logsigmoid(x * model.logits(x, T)).sum(1)
@@ -131,8 +137,8 @@ def log_prob(model: IsingAR, configs: torch.Tensor, T: torch.Tensor, symmetric: 
     return torch.logaddexp(lp, lm) - math.log(2.0)
 
 
-def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, device: torch.device,
-             seed: int = 1, progress: bool = True) -> dict[str, Any]:
+def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor,
+             device: torch.device, seed: int = 1, progress: bool = True) -> dict[str, Any]:
     """Adam on the mean negative log-likelihood per spin (nats), ``train_steps`` minibatches.
 
     Learning rate: linear warm-up over 5 % of the steps, then cosine decay to 0. The data are
@@ -147,7 +153,8 @@ def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor, 
     steps = int(cfg.train_steps)
     warm = max(1, steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: min(1.0, (k + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
+        opt,
+        lambda k: min(1.0, (k + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps)))
     history: dict[str, Any] = {"nll": [], "step": [], "seconds": 0.0}
     log = LossLog(history, "nll", steps, max(1, steps // 40))
     start = time.perf_counter()
@@ -222,7 +229,8 @@ def boltzmann_log_weights(model: IsingAR, x: torch.Tensor, log_q: torch.Tensor,
 @torch.no_grad()
 def sample_ar(model: IsingAR, T: torch.Tensor, device: torch.device | None = None,
               seed: int | None = 0, symmetric: bool = True) -> torch.Tensor:
-    """Exact ancestral samples, one per temperature in ``T`` (n,): float32 (n, 1, L, L) of +-1 on the CPU.
+    """Exact ancestral samples, one per temperature in ``T`` (n,): float32
+    (n, 1, L, L) of +-1 on the CPU.
 
     ``symmetric``: each sample times an independent random sign (a draw of q_sym)."""
     device = _device(model, device)
@@ -236,7 +244,8 @@ def sample_ar(model: IsingAR, T: torch.Tensor, device: torch.device | None = Non
 @torch.no_grad()
 def sample_ar_mh(model: IsingAR, T: torch.Tensor, device: torch.device | None = None,
                  seed: int | None = 0, mh_steps: int = 3) -> tuple[torch.Tensor, float]:
-    """Samples of the network corrected towards the Boltzmann distribution by independence Metropolis-Hastings.
+    """Samples of the network corrected towards the Boltzmann distribution by
+    independence Metropolis-Hastings.
 
     Each row is a chain started at a draw of q_sym; ``mh_steps`` times a fresh draw s' of q_sym is
     proposed and accepted with probability min(1, w(s') / w(s)), w(s) = exp(-H(s)/T) / q_sym(s)

@@ -64,8 +64,8 @@ def _scalars(est: dict) -> dict[str, tuple[float, float]]:
 
 
 def compare(samples, reference, T: float) -> list[Row]:
-    """Rows for every observable of ``OBSERVABLES``: ``samples`` and ``reference`` (n, [1,] L, L) of +-1,
-    or ``reference`` already a ``measure`` dict."""
+    """Rows for every observable of ``OBSERVABLES``: ``samples`` and ``reference`` (n, [1,] L, L) of
+    +-1, or ``reference`` already a ``measure`` dict."""
     mine = _scalars(measure(samples, T))
     ref = _scalars(reference if isinstance(reference, dict) else measure(reference, T))
     return [Row(float(T), k, *mine[k], *ref[k]) for k in OBSERVABLES]
@@ -88,17 +88,20 @@ def diagnose(rows: list[Row], T_c: float = 2.269185314213022) -> list[str]:
     by = {(r.T, r.name): r for r in rows}
     for T in sorted({r.T for r in rows}):
         bal, chi, G, e = by[(T, "balance")], by[(T, "chi")], by[(T, "G_half")], by[(T, "e")]
-        if abs(bal.value - 0.5) > max(GOAL["balance"], 3 * bal.error):  # not a fluctuation of a small sample
-            notes.append(f"T={T:g}: +m/-m balance {100 * bal.value:.0f} %: the spin-flip symmetry is broken "
-                         f"(mode collapse onto one sign of m)")
+        # not a fluctuation of a small sample
+        if abs(bal.value - 0.5) > max(GOAL["balance"], 3 * bal.error):
+            notes.append(f"T={T:g}: +m/-m balance {100 * bal.value:.0f} %: the spin-flip symmetry "
+                         f"is broken (mode collapse onto one sign of m)")
         c = by[(T, "c")]
         if c.value < 0.2 * c.mc and chi.value < 0.2 * chi.mc:
-            notes.append(f"T={T:g}: c {c.deviation_percent:+.0f} % and chi {chi.deviation_percent:+.0f} %: the samples "
-                         f"hardly fluctuate, the generator draws nearly one configuration (mode collapse within a phase)")
+            notes.append(f"T={T:g}: c {c.deviation_percent:+.0f} % and chi "
+                         f"{chi.deviation_percent:+.0f} %: the samples hardly fluctuate, the "
+                         "generator draws nearly one configuration (mode collapse within a phase)")
         elif abs(T - T_c) < 0.05 and chi.value < (1 - GOAL["chi"]) * chi.mc and G.value < G.mc - 2 * math.hypot(
                 G.error, G.mc_error):
-            notes.append(f"T={T:g} (T_c): chi {chi.deviation_percent:+.0f} % and G(L/2) {G.value:.3f} < "
-                         f"{G.mc:.3f}: correlations decay too fast, the large clusters are missing")
+            notes.append(f"T={T:g} (T_c): chi {chi.deviation_percent:+.0f} % and G(L/2) "
+                         f"{G.value:.3f} < {G.mc:.3f}: correlations decay too fast, the large "
+                         "clusters are missing")
         elif chi.passes() is False:
             notes.append(f"T={T:g}: chi {chi.deviation_percent:+.0f} %: magnetisation fluctuations "
                          f"{'too small' if chi.value < chi.mc else 'too large'}")
@@ -109,15 +112,16 @@ def diagnose(rows: list[Row], T_c: float = 2.269185314213022) -> list[str]:
 
 
 def format_rows(rows: list[Row], model: str = "") -> str:
-    """A fixed-width table: model, T, observable, value +- error, MC +- error, deviation %, z, goal."""
+    """A fixed-width table: model, T, observable, value +- error, MC +-
+    error, deviation %, z, goal."""
     head = (f"{'model':<11} {'T':>6} {'observable':<11} {'model value':>17} {'Monte Carlo':>17} "
             f"{'dev %':>7} {'z':>6}  goal")
     lines = [head, "-" * len(head)]
     for r in rows:
         ok = r.passes()
-        lines.append(f"{model:<11} {r.T:>6.3f} {LABELS[r.name]:<11} {r.value:>9.4f} ±{r.error:<7.4f}"
-                     f"{r.mc:>9.4f} ±{r.mc_error:<7.4f}{r.deviation_percent:>7.1f} {r.z:>6.1f}  "
-                     f"{'' if ok is None else ('ok' if ok else 'MISS')}")
+        lines.append(f"{model:<11} {r.T:>6.3f} {LABELS[r.name]:<11} {r.value:>9.4f} "
+                     f"±{r.error:<7.4f}{r.mc:>9.4f} ±{r.mc_error:<7.4f}{r.deviation_percent:>7.1f} "
+                     f"{r.z:>6.1f}  {'' if ok is None else ('ok' if ok else 'MISS')}")
     return "\n".join(lines)
 
 

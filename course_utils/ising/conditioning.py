@@ -16,8 +16,8 @@ import torch
 
 from .exact import K_C, T_C
 
-__all__ = ["LatticeData", "temperature_features", "check_temperature", "check_temperatures", "temperature_rows",
-           "N_FEATURES"]
+__all__ = ["LatticeData", "temperature_features", "check_temperature", "check_temperatures",
+           "temperature_rows", "N_FEATURES"]
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,14 @@ class LatticeData:
 
     size: int = field(default=16, metadata={"help": "lattice size L of the L x L torus (even)"})
     temperatures: tuple[float, ...] = field(default=(1.5, 2.0, 2.269, 2.5, 3.5),
-                                            metadata={"help": "training temperatures in units of J/k_B"})
+                                            metadata={"help": "training temperatures in units of "
+                                                      "J/k_B"})
     n_per_temperature: int = field(default=10_000,
-                                   metadata={"help": "Monte Carlo configurations per temperature (cached)"})
+                                   metadata={"help": "Monte Carlo configurations per temperature "
+                                                     "(cached)"})
     chains: int = field(default=256,
-                        metadata={"help": "Monte Carlo chains per temperature (part of the data's cache key)"})
+                        metadata={"help": "Monte Carlo chains per temperature (part of the data's "
+                                          "cache key)"})
     data_seed: int = 0
 
 
@@ -40,7 +43,8 @@ N_FEATURES = 3
 
 
 def temperature_features(T: torch.Tensor) -> torch.Tensor:
-    """(N,) temperatures -> (N, 3) float features: 4 (beta - beta_c), (T - T_c)/2, tanh(8 (beta - beta_c))."""
+    """(N,) temperatures -> (N, 3) float features: 4 (beta - beta_c), (T -
+    T_c)/2, tanh(8 (beta - beta_c))."""
     T = T.to(torch.float32)
     db = 1.0 / T - K_C
     return torch.stack([4.0 * db, (T - T_C) / 2.0, torch.tanh(8.0 * db)], dim=-1)
@@ -51,7 +55,8 @@ def check_temperature(T, what: str = "temperature") -> float:
     try:
         value = float(T)
     except (TypeError, ValueError):
-        raise ValueError(f"the {what} must be a positive number (units of J/k_B), got {T!r}") from None
+        raise ValueError(f"the {what} must be a positive number (units of J/k_B), got "
+                         f"{T!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"the {what} must be a positive number (units of J/k_B), got {T!r}")
     return value

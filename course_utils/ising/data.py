@@ -7,15 +7,16 @@ at each temperature with ``monte_carlo.sample_configurations`` (Wolff + Metropol
 temperature, with two attributes:
 
 * ``.report``: ``{T: {"tau_abs_m", "tau_e", "thin", "burn_in", "steps", "sweeps", "wolff_steps",
-  "chains", "algorithm", "seconds"}}`` (``seconds`` of the run that made the data, also when loaded);
+  "chains", "algorithm", "seconds"}}`` (``seconds`` of the run that
+  made the data, also when loaded);
 * ``.source``: ``"monte carlo"`` or ``"cache <path>"``.
 
 The result is cached under ``artifacts_dir() / "ising"`` in a file named by all the arguments that
-change the data (a ``torch.save`` of plain tensors, read back with ``weights_only=True``); a file that
-does not match its name is ignored and rewritten. The device and thread count are not part of the
-key (the numbers do not depend on the thread count; a GPU draws different ones). The seed of temperature ``T`` is
-``seed * 100_003 + round(10_000 T)``, so a temperature gets the same configurations whatever the
-other temperatures of the list.
+change the data (a ``torch.save`` of plain tensors, read back with ``weights_only=True``); a file
+that does not match its name is ignored and rewritten. The device and thread count are not part of
+the key (the numbers do not depend on the thread count; a GPU draws different ones). The seed of
+temperature ``T`` is ``seed * 100_003 + round(10_000 T)``, so a temperature gets the same
+configurations whatever the other temperatures of the list.
 
 ``profile_dataset(profile=None)`` uses the ``ising_*`` rows of ``course_utils.profiles.SIZES``:
 L = 8 / 16 / 32 for smoke / laptop / full at T = 1.5, 2.0, 2.269 (T_c), 2.5, 3.5.
@@ -47,7 +48,8 @@ def temperature_seed(seed: int, T: float) -> int:
 def _check(L, temperatures, n_per_T, seed, chains):
     if isinstance(L, bool) or int(L) != L or int(L) < 2 or int(L) % 2:
         raise ValueError(f"L must be an even integer >= 2, got {L!r}.")
-    temps = tuple(float(t) for t in (temperatures if hasattr(temperatures, "__iter__") else [temperatures]))
+    temps = tuple(float(t)
+                  for t in (temperatures if hasattr(temperatures, "__iter__") else [temperatures]))
     if not temps:
         raise ValueError("Give at least one temperature.")
     if any(not math.isfinite(t) or t <= 0 for t in temps):
@@ -102,14 +104,15 @@ def _load(path, L, temps, n_per_T):
 
 
 def ising_dataset(L: int, temperatures, n_per_T: int, seed: int, cache: bool = True, *,
-                  chains: int | None = None, device=None, num_threads: int | None = None) -> TensorDataset:
+                  chains: int | None = None, device=None,
+                  num_threads: int | None = None) -> TensorDataset:
     """``n_per_T`` independent equilibrium configurations per temperature as a ``TensorDataset``.
 
     Tensors: configs float32 ``(len(temperatures) * n_per_T, 1, L, L)`` in ``{-1, +1}`` and their
     temperatures float32; attributes ``.report`` and ``.source`` (see the module docstring).
     ``chains`` parallel Markov chains per temperature (default ``min(n_per_T, 256)``). With
-    ``cache`` the data are read from / written to ``cache_path(...)``. ``num_threads``: torch threads
-    during the sampling (see ``sample_configurations``; 1 is much faster on a busy machine).
+    ``cache`` the data are read from / written to ``cache_path(...)``. ``num_threads``: torch
+    threads during the sampling (see ``sample_configurations``; 1 is much faster on a busy machine).
     """
     L, temps, n_per_T, seed, chains = _check(L, temperatures, n_per_T, seed, chains)
     path = cache_path(L, temps, n_per_T, seed, chains)
@@ -119,16 +122,17 @@ def ising_dataset(L: int, temperatures, n_per_T: int, seed: int, cache: bool = T
             return _make_dataset(*loaded, source=f"cache {path}")
     blocks, report = [], {}
     for t in temps:
-        configs, rep = sample_configurations(L, t, n_per_T, temperature_seed(seed, t), chains=chains,
-                                             device=device, num_threads=num_threads)
+        configs, rep = sample_configurations(L, t, n_per_T, temperature_seed(seed, t),
+                                             chains=chains, device=device, num_threads=num_threads)
         blocks.append(configs)
         report[t] = {key: rep[key] for key in _REPORT_KEYS} | {"algorithm": rep["algorithm"]}
     configs = torch.cat(blocks)
     temps_per_row = torch.tensor(temps, dtype=torch.float32).repeat_interleave(n_per_T)
     if cache:
-        blob = {"version": torch.tensor(CACHE_VERSION), "configs": configs, "temperatures": temps_per_row,
-                "T_list": torch.tensor(temps, dtype=torch.float64),
-                "algorithm": torch.tensor([ALGORITHMS.index(report[t]["algorithm"]) for t in temps])}
+        blob = {"version": torch.tensor(CACHE_VERSION), "configs": configs,
+                "temperatures": temps_per_row, "T_list": torch.tensor(temps, dtype=torch.float64),
+                "algorithm": torch.tensor([ALGORITHMS.index(report[t]["algorithm"])
+                                           for t in temps])}
         for key in _REPORT_KEYS:
             blob[key] = torch.tensor([float(report[t][key]) for t in temps], dtype=torch.float64)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,8 +144,9 @@ def ising_dataset(L: int, temperatures, n_per_T: int, seed: int, cache: bool = T
 
 def profile_dataset(profile: str | Profile | None = None, cache: bool = True,
                     num_threads: int | None = None) -> TensorDataset:
-    """``ising_dataset`` with the profile's ``ising_L``, ``ising_temperatures``, ``ising_n_configs``,
-    ``ising_chains`` and ``ising_seed`` (``profile``: a name, a ``Profile``, or None for ``$COURSE_PROFILE``).
+    """``ising_dataset`` with the profile's ``ising_L``, ``ising_temperatures``,
+    ``ising_n_configs``, ``ising_chains`` and ``ising_seed`` (``profile``: a name, a ``Profile``, or
+    None for ``$COURSE_PROFILE``).
     """
     P = profile if isinstance(profile, Profile) else get_profile(profile)
     return ising_dataset(P.ising_L, P.ising_temperatures, P.ising_n_configs, P.ising_seed, cache,

@@ -1,8 +1,9 @@
-"""Exact results for the 2-D Ising model on the square lattice (J = 1, k_B = 1, H = -sum_<ij> s_i s_j).
+"""Exact results for the 2-D Ising model on the square lattice (J = 1,
+k_B = 1, H = -sum_<ij> s_i s_j).
 
-Conventions: ``K = beta J = 1 / T``; an L x L torus has ``N = L^2`` spins and ``2N`` bonds (each site
-bonds to its right and lower neighbour, with wrap-around; for L = 2 the two bonds between a pair both
-count, as in the transfer-matrix derivation). Energies are per spin, ``e = <H> / N``.
+Conventions: ``K = beta J = 1 / T``; an L x L torus has ``N = L^2`` spins and ``2N`` bonds (each
+site bonds to its right and lower neighbour, with wrap-around; for L = 2 the two bonds between a
+pair both count, as in the transfer-matrix derivation). Energies are per spin, ``e = <H> / N``.
 
 * ``T_C = 2 / ln(1 + sqrt 2) = 2.269185...`` (Kramers-Wannier duality, Onsager 1944).
 * Spontaneous magnetisation of the infinite lattice (Onsager 1948, Yang 1952):
@@ -10,7 +11,8 @@ count, as in the transfer-matrix derivation). Energies are per spin, ``e = <H> /
 * Infinite-lattice energy (Onsager 1944):
   ``u(T) = -coth(2K) [1 + (2/pi) (2 tanh^2(2K) - 1) K1(k)]`` with ``k = 2 sinh(2K) / cosh^2(2K)``
   and the complete elliptic integral ``K1(k) = int_0^{pi/2} dtheta / sqrt(1 - k^2 sin^2 theta)``;
-  specific heat ``c(T) = (2/pi) (K coth 2K)^2 {2 K1 - 2 E1 - (1 - tanh^2 2K) [pi + (2 tanh^2 2K - 1) 2 K1]}``
+  specific heat
+  ``c(T) = (2/pi) (K coth 2K)^2 {2 K1 - 2 E1 - (1 - tanh^2 2K) [pi + (2 tanh^2 2K - 1) 2 K1]}``
   (``E1`` the complete integral of the second kind). Both integrals are computed with the
   arithmetic-geometric mean (exact to rounding; no scipy).
 * Finite L x L torus (Kaufman 1949; see also Beale, PRL 76, 78 (1996)):
@@ -22,9 +24,9 @@ count, as in the transfer-matrix derivation). Energies are per spin, ``e = <H> /
   with ``cosh gamma_k = cosh 2K coth 2K - cos(pi k / L)`` (``gamma_k > 0``) for ``k >= 1`` and
   ``gamma_0 = 2K + ln tanh K``, which is positive below ``T_c``, zero at ``T_c`` and negative above,
   so ``Z_4`` changes sign at ``T_c``. ``log Z`` is evaluated as a signed log-sum-exp in float64;
-  ``e = -(1/N) d log Z / d beta`` and ``c = (beta^2 / N) d^2 log Z / d beta^2`` are exact derivatives of
-  that float64 expression by automatic differentiation (checked against exact enumeration to 1e-10
-  and against a finite difference in the tests).
+  ``e = -(1/N) d log Z / d beta`` and ``c = (beta^2 / N) d^2 log Z / d beta^2`` are exact
+  derivatives of that float64 expression by automatic differentiation (checked against exact
+  enumeration to 1e-10 and against a finite difference in the tests).
 """
 from __future__ import annotations
 
@@ -39,16 +41,17 @@ T_C = 2.0 / math.log(1.0 + math.sqrt(2.0))  # 2.269185314213022
 K_C = 1.0 / T_C  # = ln(1 + sqrt 2) / 2 = 0.44068679...
 
 __all__ = [
-    "T_C", "K_C", "onsager_magnetisation", "onsager_energy_per_spin", "onsager_specific_heat_per_spin",
-    "log_partition_function", "energy_per_spin", "specific_heat_per_spin", "kaufman",
-    "exact_enumeration",
+    "T_C", "K_C", "onsager_magnetisation", "onsager_energy_per_spin",
+    "onsager_specific_heat_per_spin", "log_partition_function", "energy_per_spin",
+    "specific_heat_per_spin", "kaufman", "exact_enumeration",
 ]
 
 
 def _check_temperature(T: float) -> float:
     T = float(T)
     if not math.isfinite(T) or T <= 0.0:
-        raise ValueError(f"The temperature must be a positive finite number (units of J/k_B), got {T!r}.")
+        raise ValueError("The temperature must be a positive finite number (units of J/k_B), got "
+                         f"{T!r}.")
     return T
 
 
@@ -73,7 +76,8 @@ def _vectorise(fn, T):
 # --------------------------------------------------------------------------------------------
 
 def onsager_magnetisation(T):
-    """Spontaneous magnetisation ``(1 - sinh(2/T)^-4)^(1/8)`` below ``T_C``, ``0`` at and above it."""
+    """Spontaneous magnetisation ``(1 - sinh(2/T)^-4)^(1/8)`` below
+    ``T_C``, ``0`` at and above it."""
 
     def one(t: float) -> float:
         t = _check_temperature(t)
@@ -105,8 +109,8 @@ def _elliptic_k_e(k: float) -> tuple[float, float]:
 def onsager_energy_per_spin(T):
     """Energy per spin of the infinite lattice, ``-coth 2K [1 + (2/pi)(2 tanh^2 2K - 1) K1(k)]``.
 
-    ``k = 2 sinh 2K / cosh^2 2K``; at ``T_C`` (k = 1, K1 diverges, its prefactor vanishes) the value is
-    ``-sqrt 2``.
+    ``k = 2 sinh 2K / cosh^2 2K``; at ``T_C`` (k = 1, K1 diverges, its prefactor
+    vanishes) the value is ``-sqrt 2``.
     """
 
     def one(t: float) -> float:
@@ -116,16 +120,18 @@ def onsager_energy_per_spin(T):
         if abs(k - 1.0) < 1e-15:
             return -math.sqrt(2.0)
         k1, _ = _elliptic_k_e(k)
-        return -1.0 / math.tanh(2 * K) * (1.0 + 2.0 / math.pi * (2.0 * math.tanh(2 * K) ** 2 - 1.0) * k1)
+        return -1.0 / math.tanh(2 * K) * (1.0 + 2.0 / math.pi * (2.0 * math.tanh(2 * K) ** 2 - 1.0)
+                                          * k1)
 
     return _vectorise(one, T)
 
 
 def onsager_specific_heat_per_spin(T):
-    """Specific heat per spin of the infinite lattice (Onsager 1944); diverges logarithmically at ``T_C``.
+    """Specific heat per spin of the infinite lattice (Onsager 1944);
+    diverges logarithmically at ``T_C``.
 
-    ``c = (2/pi)(K coth 2K)^2 {2 K1 - 2 E1 - (1 - tanh^2 2K)[pi + (2 tanh^2 2K - 1) 2 K1]}``; ``inf`` at
-    ``T_C`` itself.
+    ``c = (2/pi)(K coth 2K)^2 {2 K1 - 2 E1 - (1 - tanh^2 2K)[pi + (2 tanh^2 2K - 1) 2 K1]}``;
+    ``inf`` at ``T_C`` itself.
     """
 
     def one(t: float) -> float:
@@ -155,7 +161,8 @@ def _log2sinh_pos(x: torch.Tensor) -> torch.Tensor:
 
 
 def _kaufman_log_z(L: int, beta: torch.Tensor) -> torch.Tensor:
-    """``log Z`` of the L x L torus as a differentiable float64 function of the scalar tensor ``beta``."""
+    """``log Z`` of the L x L torus as a differentiable float64 function of
+    the scalar tensor ``beta``."""
     K = beta  # J = 1
     N = L * L
     k = torch.arange(1, 2 * L, dtype=torch.float64)
@@ -171,7 +178,8 @@ def _kaufman_log_z(L: int, beta: torch.Tensor) -> torch.Tensor:
     x0 = half * gamma0
     shift = torch.maximum(l1, l3).detach()
     total = torch.exp(l1 - shift) + torch.exp(l2 - shift) + torch.exp(l3 - shift)
-    if abs(float(x0.detach())) < 30.0:  # the factor itself: smooth through x0 = 0 (at T_c), where Z_4 = 0
+    # the factor itself: smooth through x0 = 0 (at T_c), where Z_4 = 0
+    if abs(float(x0.detach())) < 30.0:
         total = total + torch.exp(rest4 - shift) * 2.0 * torch.sinh(x0)
     else:  # far from T_c: in logs, with its sign
         total = total + torch.sign(x0.detach()) * torch.exp(rest4 + _log2sinh_pos(x0.abs()) - shift)
@@ -181,7 +189,8 @@ def _kaufman_log_z(L: int, beta: torch.Tensor) -> torch.Tensor:
 def kaufman(L: int, T: float) -> tuple[float, float, float]:
     """``(log Z, e, c)`` of the L x L torus at temperature ``T`` from Kaufman's formula (float64).
 
-    ``e = -(1/N) d log Z/d beta``, ``c = (beta^2/N) d^2 log Z/d beta^2`` = ``beta^2 (<E^2> - <E>^2) / N``.
+    ``e = -(1/N) d log Z/d beta``, ``c = (beta^2/N) d^2 log Z/d beta^2`` =
+    ``beta^2 (<E^2> - <E>^2) / N``.
     """
     L, T = _check_L(L), _check_temperature(T)
     with torch.enable_grad():  # the derivatives are autograd's, also when called under no_grad
@@ -194,7 +203,8 @@ def kaufman(L: int, T: float) -> tuple[float, float, float]:
 
 
 def log_partition_function(L: int, T):
-    """``log Z(L, T)`` of the periodic L x L lattice, exact (Kaufman 1949), float64; ``T`` float or array."""
+    """``log Z(L, T)`` of the periodic L x L lattice, exact (Kaufman 1949),
+    float64; ``T`` float or array."""
     return _vectorise(lambda t: kaufman(L, t)[0], T)
 
 
@@ -204,7 +214,8 @@ def energy_per_spin(L: int, T):
 
 
 def specific_heat_per_spin(L: int, T):
-    """Exact specific heat per spin ``beta^2 (<E^2> - <E>^2) / N = (beta^2/N) d^2 log Z / d beta^2``."""
+    """Exact specific heat per spin
+    ``beta^2 (<E^2> - <E>^2) / N = (beta^2/N) d^2 log Z / d beta^2``."""
     return _vectorise(lambda t: kaufman(L, t)[2], T)
 
 
@@ -215,8 +226,8 @@ def specific_heat_per_spin(L: int, T):
 def exact_enumeration(L: int, T: float) -> dict[str, float]:
     """Sum over all ``2^(L^2)`` states of the L x L torus (L <= 4), vectorised, float64.
 
-    Returns ``log_z``, ``e`` (= <H>/N), ``c`` (= beta^2 Var(H)/N), ``abs_m`` (<|m|>), ``m2``, ``m4`` with
-    ``m = sum_i s_i / N``.
+    Returns ``log_z``, ``e`` (= <H>/N), ``c`` (= beta^2 Var(H)/N), ``abs_m`` (<|m|>), ``m2``,
+    ``m4`` with ``m = sum_i s_i / N``.
     """
     L, T = _check_L(L, largest=4), _check_temperature(T)
     N = L * L

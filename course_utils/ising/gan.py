@@ -1,4 +1,5 @@
-"""A temperature-conditioned GAN for Ising configurations (a conditional GAN, Mirza & Osindero 2014).
+"""A temperature-conditioned GAN for Ising configurations (a
+conditional GAN, Mirza & Osindero 2014).
 
 One generator and one discriminator for every temperature: both see the condition y = T, as the
 three ``temperature_features``. The generator g(z, y): [z, emb(y)] -> Linear -> (4C, L/4, L/4) ->
@@ -95,9 +96,10 @@ class IsingGAN(nn.Module):
         self.disc_model = Discriminator(int(config.channels))
 
 
-def train_ising_gan(gan: IsingGAN, configs: torch.Tensor, temperatures: torch.Tensor, device: torch.device,
-                    seed: int = 1, progress: bool = True) -> dict[str, Any]:
-    """``train_steps`` alternating updates of d and g (one each) on minibatches of (config, T) pairs.
+def train_ising_gan(gan: IsingGAN, configs: torch.Tensor, temperatures: torch.Tensor,
+                    device: torch.device, seed: int = 1, progress: bool = True) -> dict[str, Any]:
+    """``train_steps`` alternating updates of d and g (one each) on
+    minibatches of (config, T) pairs.
 
     Real configurations are augmented by the global spin flip. History: ``d_loss``, ``g_loss``
     (means over each 1/40 of the steps), ``step``, ``seconds``. The data live on ``device``, where

@@ -19,8 +19,8 @@ neighbours come from ``torch.roll``.
   With this convention independent samples have ``tau_int = 1/2`` and the variance of a mean of
   n samples is ``2 tau_int Var / n``.
 * ``sample_configurations``: burn-in, a pilot run that measures ``tau_int`` of ``|m|`` and ``e``,
-  thinning by ``ceil(2 tau_int)`` (the larger of the two), production, and a final ``tau_int`` from the
-  whole post-burn-in series.
+  thinning by ``ceil(2 tau_int)`` (the larger of the two), production, and a final ``tau_int`` from
+  the whole post-burn-in series.
 
 Which update where (``algorithm="auto"``): measured on the 2 shared CPU cores at L = 16 with 256
 chains (600 steps after 300 of burn-in; "cost" = time per chain per ``2 tau_int`` steps, i.e. per
@@ -38,14 +38,14 @@ So for ``T < T_SWITCH = 2.4`` one *step* is a Wolff cluster flip followed by one
 at and above, one step is one Metropolis sweep. The vectorised Metropolis sweep is so cheap that
 by tau_int alone it would win even at T_c (102 vs 144 us) on this small lattice, but tau_int of |m|
 and e does not see what goes wrong with Metropolis below T_c: a chain never reverses the sign of m
-(at T = 1.5 and 2.0 every chain keeps the sign it chose during burn-in, so the +m / -m balance of the
-data set rests on the number of chains, not configurations), and a hot start can freeze into
-long-lived stripe states. One Wolff flip reverses m (cluster ~ the whole ordered domain) and
-removes such domain walls; near T_c Metropolis's tau grows as L^2.17 while Wolff's stays ~ L^0.25,
-so the Wolff step is the robust choice at and below T_c (and in the finite-size critical region
-just above it at L = 16). Wolff alone decorrelates the energy less well (tau_e 2.5 at T_c), and the
-extra Metropolis sweep halves that at ~20 % extra cost. Above ~2.4 clusters are small (mean size
-~ chi), a Wolff step is nearly wasted, and Metropolis alone has tau_int ~ 1 sweep at T = 3.5.
+(at T = 1.5 and 2.0 every chain keeps the sign it chose during burn-in, so the +m / -m balance of
+the data set rests on the number of chains, not configurations), and a hot start can freeze into
+long-lived stripe states. One Wolff flip reverses m (cluster ~ the whole ordered domain) and removes
+such domain walls; near T_c Metropolis's tau grows as L^2.17 while Wolff's stays ~ L^0.25, so the
+Wolff step is the robust choice at and below T_c (and in the finite-size critical region just above
+it at L = 16). Wolff alone decorrelates the energy less well (tau_e 2.5 at T_c), and the extra
+Metropolis sweep halves that at ~20 % extra cost. Above ~2.4 clusters are small (mean size ~ chi), a
+Wolff step is nearly wasted, and Metropolis alone has tau_int ~ 1 sweep at T = 3.5.
 
 The vectorised flood-fill Wolff step costs 28-50 us per chain step at L = 16 with 256 chains;
 ``wolff_step_numpy`` (an explicit stack, one chain at a time) costs 316 us at T_c and 364 us at
@@ -82,7 +82,8 @@ def _check(L: int, T: float) -> tuple[int, float]:
 
 
 def random_spins(chains: int, L: int, generator: torch.Generator, device=None) -> torch.Tensor:
-    """Independent uniform (infinite-temperature) spins, float32 ``(chains, L, L)`` in ``{-1, +1}``."""
+    """Independent uniform (infinite-temperature) spins, float32
+    ``(chains, L, L)`` in ``{-1, +1}``."""
     device = generator.device if device is None else torch.device(device)
     u = torch.rand((chains, L, L), generator=generator, device=device)
     return torch.where(u < 0.5, -1.0, 1.0)
@@ -95,10 +96,11 @@ def _checkerboard(L: int, device) -> torch.Tensor:
 
 def metropolis_sweep(spins: torch.Tensor, beta: float, generator: torch.Generator,
                      masks: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-    """One checkerboard Metropolis sweep of every chain of ``spins`` (float ``(chains, L, L)``), in place.
+    """One checkerboard Metropolis sweep of every chain of ``spins`` (float
+    ``(chains, L, L)``), in place.
 
-    Each sublattice in turn: ``dE = 2 s_i h_i`` with ``h_i`` the sum of the four neighbours; flip with
-    probability ``min(1, exp(-beta dE))``.
+    Each sublattice in turn: ``dE = 2 s_i h_i`` with ``h_i`` the sum of the four neighbours; flip
+    with probability ``min(1, exp(-beta dE))``.
     """
     if masks is None:
         even = _checkerboard(spins.shape[-1], spins.device)
@@ -115,7 +117,8 @@ def wolff_step(spins: torch.Tensor, beta: float, generator: torch.Generator) -> 
     """One Wolff cluster flip in every chain of ``spins`` (float ``(chains, L, L)``), in place.
 
     Returns the cluster sizes ``(chains,)``. Bonds to the right and downwards are open with
-    probability ``1 - exp(-2 beta)`` when the spins agree; the seed's component is found by flood fill.
+    probability ``1 - exp(-2 beta)`` when the spins agree; the seed's
+    component is found by flood fill.
     """
     chains, L, _ = spins.shape
     device = spins.device
@@ -170,7 +173,8 @@ def energy_and_magnetisation(spins: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 
 def choose_algorithm(T: float) -> str:
-    """``"wolff+metropolis"`` below ``T_SWITCH``, ``"metropolis"`` at and above (see the module docstring)."""
+    """``"wolff+metropolis"`` below ``T_SWITCH``, ``"metropolis"`` at and above
+    (see the module docstring)."""
     return "wolff+metropolis" if float(T) < T_SWITCH else "metropolis"
 
 
@@ -181,12 +185,13 @@ def run_chains(spins: torch.Tensor, T: float, steps: int, generator: torch.Gener
                algorithm: str = "auto", every: int = 1):
     """Advance ``spins`` by ``steps`` steps in place; returns ``(e, m, snapshots)``.
 
-    ``e`` and ``m`` are ``(steps, chains)`` float64 series measured after every step; ``snapshots`` are
-    int8 copies ``(k, chains, L, L)`` taken after every ``every``-th step (``every=0``: none).
+    ``e`` and ``m`` are ``(steps, chains)`` float64 series measured after every step; ``snapshots``
+    are int8 copies ``(k, chains, L, L)`` taken after every ``every``-th step (``every=0``: none).
     """
     algorithm = choose_algorithm(T) if algorithm == "auto" else algorithm
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"Unknown algorithm {algorithm!r}: use 'auto' or one of {', '.join(ALGORITHMS)}.")
+        raise ValueError(f"Unknown algorithm {algorithm!r}: use 'auto' or one of "
+                         f"{', '.join(ALGORITHMS)}.")
     beta = 1.0 / float(T)
     even = _checkerboard(spins.shape[-1], spins.device)
     masks = (even, ~even)
@@ -210,32 +215,32 @@ def run_chains(spins: torch.Tensor, T: float, steps: int, generator: torch.Gener
 
 def sample_configurations(L: int, T: float, n: int, seed: int, *, chains: int | None = None,
                           algorithm: str = "auto", burn_in: int | None = None,
-                          pilot: int | None = None, thin: int | None = None, random_flip: bool = True,
-                          device=None, num_threads: int | None = None):
+                          pilot: int | None = None, thin: int | None = None,
+                          random_flip: bool = True, device=None, num_threads: int | None = None):
     """``n`` independent equilibrium configurations of the L x L torus at temperature ``T``.
 
-    Returns ``(configs, report)``: ``configs`` int8 ``(n, L, L)`` in ``{-1, +1}``, ordered chain by chain
-    (consecutive rows of one chain are ``thin`` steps apart); ``report`` a dict with ``algorithm``,
-    ``chains``, ``per_chain`` (rows ``k * per_chain`` to ``(k + 1) * per_chain - 1`` come from chain
-    k), ``burn_in``, ``thin``, ``tau_abs_m`` and ``tau_e`` (tau_int in steps of ``algorithm`` from the
-    whole post-burn-in series), ``window_abs_m``, ``window_e``, ``pilot_tau`` (the pilot's larger
-    tau_int), ``steps`` (per chain, all included), ``sweeps`` (Metropolis sweeps per chain),
-    ``wolff_steps`` (per chain) and ``seconds``.
+    Returns ``(configs, report)``: ``configs`` int8 ``(n, L, L)`` in ``{-1, +1}``, ordered chain by
+    chain (consecutive rows of one chain are ``thin`` steps apart); ``report`` a dict with
+    ``algorithm``, ``chains``, ``per_chain`` (rows ``k * per_chain`` to ``(k + 1) * per_chain - 1``
+    come from chain k), ``burn_in``, ``thin``, ``tau_abs_m`` and ``tau_e`` (tau_int in steps of
+    ``algorithm`` from the whole post-burn-in series), ``window_abs_m``, ``window_e``, ``pilot_tau``
+    (the pilot's larger tau_int), ``steps`` (per chain, all included), ``sweeps`` (Metropolis sweeps
+    per chain), ``wolff_steps`` (per chain) and ``seconds``.
 
     Procedure: hot start (independent random spins) in ``chains`` chains; ``burn_in`` steps
-    (default 100, extended until it is at least 20 tau_int); a ``pilot`` of ``max(100, 10 tau)`` steps
-    measures tau_int of ``|m|`` and ``e``; then thinning ``thin = ceil(2 max(tau))`` (at least 1) and
-    ``ceil(n / chains)`` snapshots per chain. ``device``: CPU unless given (then ``get_device(device)``).
-    With ``random_flip`` (default) every returned configuration is multiplied by an independent
-    random sign: the global spin flip maps the equilibrium distribution to itself, and it makes the
-    sign of m independent between rows even where the dynamics reverses it almost deterministically
-    (below T_c nearly every Wolff flip reverses m, so with thinning 2 consecutive rows would share
-    their sign; tau_int of |m| cannot see that). Deterministic for a fixed ``seed``, device and
-    torch version (and any thread count).
+    (default 100, extended until it is at least 20 tau_int); a ``pilot`` of ``max(100, 10 tau)``
+    steps measures tau_int of ``|m|`` and ``e``; then thinning ``thin = ceil(2 max(tau))`` (at least
+    1) and ``ceil(n / chains)`` snapshots per chain. ``device``: CPU unless given (then
+    ``get_device(device)``). With ``random_flip`` (default) every returned configuration is
+    multiplied by an independent random sign: the global spin flip maps the equilibrium distribution
+    to itself, and it makes the sign of m independent between rows even where the dynamics reverses
+    it almost deterministically (below T_c nearly every Wolff flip reverses m, so with thinning 2
+    consecutive rows would share their sign; tau_int of |m| cannot see that). Deterministic for a
+    fixed ``seed``, device and torch version (and any thread count).
 
-    ``num_threads``: torch's intra-op threads for this call only (set, then restored); ``None`` keeps
-    the current setting. The tensors are small, so threads help little, and they hurt on a busy
-    machine: at L = 16 with 96 chains on 2 cores shared with other jobs (load ~4.5) the five
+    ``num_threads``: torch's intra-op threads for this call only (set, then restored); ``None``
+    keeps the current setting. The tensors are small, so threads help little, and they hurt on a
+    busy machine: at L = 16 with 96 chains on 2 cores shared with other jobs (load ~4.5) the five
     temperatures of the tests took 6.0 s with 1 thread and 31.8 s with 2; on a quiet machine 2
     threads were ~1.7x faster than 1 at 256 chains.
     """
@@ -267,7 +272,8 @@ def sample_configurations(L: int, T: float, n: int, seed: int, *, chains: int | 
     e_series, m_series = [], []
     while True:
         e, m, _ = run_chains(spins, T, pilot_len, gen, algorithm, every=0)
-        tau = max(integrated_autocorrelation_time(m.abs())[0], integrated_autocorrelation_time(e)[0])
+        tau = max(integrated_autocorrelation_time(m.abs())[0],
+                  integrated_autocorrelation_time(e)[0])
         if burn_in is not None or burn >= 20 * tau:
             e_series.append(e)
             m_series.append(m)

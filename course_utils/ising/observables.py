@@ -57,27 +57,30 @@ __all__ = [
 
 
 def as_spins(configs) -> torch.Tensor:
-    """Check ``configs`` and return them as float64 ``(n, L, L)``; else a ``ValueError`` with the reason."""
+    """Check ``configs`` and return them as float64 ``(n, L, L)``; else a
+    ``ValueError`` with the reason."""
     if isinstance(configs, np.ndarray):
         configs = torch.from_numpy(configs)
     if not isinstance(configs, torch.Tensor):
         raise ValueError(
-            f"Ising configurations must be a torch tensor or numpy array, got {type(configs).__name__}.")
+            "Ising configurations must be a torch tensor or numpy array, got "
+            f"{type(configs).__name__}.")
     shape = tuple(configs.shape)
     if configs.dim() == 4:
         if shape[1] != 1:
             raise ValueError(
-                f"Expected configurations of shape (n, L, L) or (n, 1, L, L); got {shape}: a 4-D input "
-                f"must have one channel.")
+                f"Expected configurations of shape (n, L, L) or (n, 1, L, L); got {shape}: a 4-D "
+                f"input must have one channel.")
         configs = configs[:, 0]
     if configs.dim() != 3 or configs.shape[-1] != configs.shape[-2] or configs.shape[-1] < 2:
         raise ValueError(
-            f"Expected configurations of shape (n, L, L) or (n, 1, L, L) with square L x L lattices, "
-            f"L >= 2; got {shape}.")
+            "Expected configurations of shape (n, L, L) or (n, 1, L, L) with square L x L "
+            f"lattices, L >= 2; got {shape}.")
     if configs.shape[0] < 1:
         raise ValueError(f"Got no configurations (shape {shape}).")
     if configs.dtype == torch.bool or configs.is_complex():
-        raise ValueError(f"Spins must be -1 or +1 in an integer or float tensor, got dtype {configs.dtype}.")
+        raise ValueError("Spins must be -1 or +1 in an integer or float tensor, got dtype "
+                         f"{configs.dtype}.")
     x = configs.detach().cpu().to(torch.float64)
     bad = ~((x == 1.0) | (x == -1.0))
     if bool(bad.any()):
@@ -126,7 +129,8 @@ def histogram_edges(L: int, max_bins: int = 257) -> torch.Tensor:
     """Bin edges in m of ``measure(...)["m_hist"]`` for an L x L lattice (float64, bins + 1 values).
 
     The attainable values are ``m_k = (2k - N) / N``, k = 0..N up spins; bin b holds k in
-    ``[b g, (b + 1) g)`` with ``g = ceil((N + 1) / max_bins)`` (g = 1: one bin per value, centred on it).
+    ``[b g, (b + 1) g)`` with ``g = ceil((N + 1) / max_bins)`` (g = 1: one
+    bin per value, centred on it).
     """
     n_spins = int(L) ** 2
     g = _histogram_group(n_spins, max_bins)

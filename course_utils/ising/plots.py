@@ -11,18 +11,26 @@
 """
 from __future__ import annotations
 
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
 from ..lattice import autocorrelation
-from .exact import (T_C, energy_per_spin, onsager_energy_per_spin, onsager_magnetisation,
-                    onsager_specific_heat_per_spin, specific_heat_per_spin)
+from .exact import (
+    T_C,
+    energy_per_spin,
+    onsager_energy_per_spin,
+    onsager_magnetisation,
+    onsager_specific_heat_per_spin,
+    specific_heat_per_spin,
+)
 
-__all__ = ["autocorrelation", "plot_autocorrelation", "plot_observables", "plot_lattices", "plot_correlations"]
+__all__ = ["autocorrelation", "plot_autocorrelation", "plot_observables", "plot_lattices",
+           "plot_correlations"]
 
-_PANELS = (("e", "energy per spin e"), ("abs_m", "|m|"), ("c", "specific heat c"), ("chi", "susceptibility chi"))
+_PANELS = (("e", "energy per spin e"), ("abs_m", "|m|"), ("c", "specific heat c"),
+           ("chi", "susceptibility chi"))
 
 
 def plot_autocorrelation(series: dict, max_lag: int = 50, title: str = "") -> Figure:
@@ -40,26 +48,29 @@ def plot_observables(estimates: dict, L: int) -> Figure:
     """Four panels; ``estimates`` {label: {T: measure dict}}; 'Monte Carlo' drawn in black."""
     T_fine = np.linspace(1.2, 3.8, 131)
     exact_curves = {
-        "e": ([energy_per_spin(L, t) for t in T_fine], [onsager_energy_per_spin(t) for t in T_fine]),
-        "c": ([specific_heat_per_spin(L, t) for t in T_fine], [onsager_specific_heat_per_spin(t) for t in T_fine]),
+        "e": ([energy_per_spin(L, t) for t in T_fine],
+              [onsager_energy_per_spin(t) for t in T_fine]),
+        "c": ([specific_heat_per_spin(L, t) for t in T_fine],
+              [onsager_specific_heat_per_spin(t) for t in T_fine]),
         "abs_m": (None, [onsager_magnetisation(t) for t in T_fine]),
         "chi": (None, None),
     }
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
-    for ax, (key, title) in zip(axes, _PANELS):
+    for ax, (key, title) in zip(axes, _PANELS, strict=True):
         finite, infinite = exact_curves[key]
         if finite is not None:
             ax.plot(T_fine, finite, color="black", lw=1.2, label=f"exact, {L}x{L} torus (Kaufman)")
         if infinite is not None:
-            ax.plot(T_fine, infinite, color="grey", lw=1, ls="--", label="exact, infinite lattice (Onsager)")
+            ax.plot(T_fine, infinite, color="grey", lw=1, ls="--",
+                    label="exact, infinite lattice (Onsager)")
         for k, (label, by_T) in enumerate(estimates.items()):
             Ts = sorted(by_T)
             v = [float(by_T[t][key].value) for t in Ts]
             err = [float(by_T[t][key].error) for t in Ts]
             mc = label == "Monte Carlo"
-            ax.errorbar(np.array(Ts) + (0 if mc else 0.012 * k), v, yerr=err, fmt="o" if mc else "s",
-                        ms=6 if mc else 4, color="black" if mc else None, mfc="none" if mc else None,
-                        capsize=2, label=label)
+            ax.errorbar(np.array(Ts) + (0 if mc else 0.012 * k), v, yerr=err,
+                        fmt="o" if mc else "s", ms=6 if mc else 4, color="black" if mc else None,
+                        mfc="none" if mc else None, capsize=2, label=label)
         ax.axvline(T_C, color="grey", lw=0.5, ls=":")
         ax.set(xlabel="T", title=title)
         if key in ("c", "chi"):
@@ -72,7 +83,8 @@ def plot_observables(estimates: dict, L: int) -> Figure:
 
 def plot_lattices(configs: dict, n: int = 4, title: str = "") -> Figure:
     """``n`` configurations per label, one row each (black = +1)."""
-    fig, axes = plt.subplots(len(configs), n, figsize=(1.6 * n + 1.5, 1.6 * len(configs)), squeeze=False)
+    fig, axes = plt.subplots(len(configs), n, figsize=(1.6 * n + 1.5, 1.6 * len(configs)),
+                             squeeze=False)
     for row, (label, x) in enumerate(configs.items()):
         x = torch.as_tensor(x).reshape(len(x), *x.shape[-2:])
         for col in range(n):
@@ -92,8 +104,8 @@ def plot_correlations(estimates: dict, T: float) -> Figure:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for label, est in estimates.items():
         G, err = est["G"]
-        ax.errorbar(np.arange(len(G)), G.numpy(), yerr=err.numpy(), marker="o", ms=3, capsize=2, label=label,
-                    color="black" if label == "Monte Carlo" else None)
+        ax.errorbar(np.arange(len(G)), G.numpy(), yerr=err.numpy(), marker="o", ms=3, capsize=2,
+                    label=label, color="black" if label == "Monte Carlo" else None)
     ax.set(xlabel="distance r", ylabel="G(r)", title=f"spin-spin correlation at T = {T:g}")
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -1,4 +1,5 @@
-"""The restricted Boltzmann machine of notebook 00b learning Ising configurations at one temperature.
+"""The restricted Boltzmann machine of notebook 00b learning Ising
+configurations at one temperature.
 
 Torlai & Melko (PRB 94, 165134, 2016) trained an RBM per temperature on Monte Carlo configurations
 and read thermodynamics off its Gibbs samples. Here: spins s = +-1 are mapped to visible units
@@ -23,14 +24,17 @@ from torch import nn
 from ..summary.rbm import RBM, gibbs_step, init_visible_bias, train_rbm
 from .conditioning import LatticeData, check_temperature, check_temperatures
 
-__all__ = ["IsingRBMConfig", "IsingRBM", "train_ising_rbm", "sample_ising_rbm", "check_rbm_temperature"]
+__all__ = ["IsingRBMConfig", "IsingRBM", "train_ising_rbm", "sample_ising_rbm",
+           "check_rbm_temperature"]
 
 
 @dataclass(frozen=True)
 class IsingRBMConfig(LatticeData):
     """Lattice, the one temperature, data, RBM size and CD/PCD recipe."""
 
-    temperatures: tuple[float, ...] = field(default=(2.269,), metadata={"help": "training temperatures in units of J/k_B"})
+    temperatures: tuple[float, ...] = field(default=(2.269,),
+                                            metadata={"help": "training temperatures in units of "
+                                                      "J/k_B"})
     hidden: int = 64
     epochs: int = 20
     k: int = 10  # Gibbs steps per update (CD-k / PCD-k)
@@ -62,12 +66,12 @@ def check_rbm_temperature(model: IsingRBM, temperature) -> None:
         return
     T = check_temperature(temperature)
     if abs(T - model.temperature) > 1e-9:
-        raise ValueError(f"this ising-rbm was trained at T = {model.temperature:g} only and cannot sample "
-                         f"T = {T:g}: an RBM has no temperature input (train one at {T:g})")
+        raise ValueError(f"this ising-rbm was trained at T = {model.temperature:g} only and cannot "
+                         f"sample T = {T:g}: an RBM has no temperature input (train one at {T:g})")
 
 
-def train_ising_rbm(model: IsingRBM, configs: torch.Tensor, device: torch.device | None = None, seed: int = 1,
-                    progress: bool = True) -> dict[str, Any]:
+def train_ising_rbm(model: IsingRBM, configs: torch.Tensor, device: torch.device | None = None,
+                    seed: int = 1, progress: bool = True) -> dict[str, Any]:
     """PCD-k (or CD-k) on the configurations (n, [1,] L, L) of +-1, on the RBM's device (or
     ``device``, where the RBM is moved); history of ``train_rbm``."""
     cfg = model.config
@@ -75,14 +79,16 @@ def train_ising_rbm(model: IsingRBM, configs: torch.Tensor, device: torch.device
     model.to(device)
     v = (configs.reshape(len(configs), -1) > 0).float().to(device)
     init_visible_bias(model.rbm, v)
-    history = train_rbm(model.rbm, v, int(cfg.epochs), k=int(cfg.k), persistent=bool(cfg.persistent),
-                        batch_size=int(cfg.batch_size), lr=float(cfg.lr), seed=seed, progress=progress)
+    history = train_rbm(model.rbm, v, int(cfg.epochs), k=int(cfg.k),
+                        persistent=bool(cfg.persistent), batch_size=int(cfg.batch_size),
+                        lr=float(cfg.lr), seed=seed, progress=progress)
     history["train_seconds"] = float(sum(history["seconds"]))
     return history
 
 
 @torch.no_grad()
-def sample_ising_rbm(model: IsingRBM, n: int, device, seed: int | None = 0, steps: int = 500) -> torch.Tensor:
+def sample_ising_rbm(model: IsingRBM, n: int, device, seed: int | None = 0,
+                     steps: int = 500) -> torch.Tensor:
     """``steps`` block-Gibbs sweeps from random spins on ``device`` (where the RBM is moved);
     float32 (n, 1, L, L) of +-1 on the CPU."""
     if int(steps) < 1:

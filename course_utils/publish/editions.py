@@ -31,14 +31,15 @@ import jupytext
 import nbformat
 
 __all__ = [
-    "EXERCISE_TAG", "SOLUTION_TAG", "CHECK_TAG", "student_notebook", "write_student_edition", "hide_solutions",
+    "EXERCISE_TAG", "SOLUTION_TAG", "CHECK_TAG", "student_notebook", "write_student_edition",
+    "hide_solutions",
 ]
 
 EXERCISE_TAG, SOLUTION_TAG, CHECK_TAG = "exercise", "solution", "check"
 NOTE_TAG = "edition-note"
 STUDENT_NOTE = (
-    "*Student edition.* The solutions of the exercises are not in this notebook. Replace each `...` "
-    "by your code and run the cell after it: the check prints `correct`, what is wrong, or "
+    "*Student edition.* The solutions of the exercises are not in this notebook. Replace each "
+    "`...` by your code and run the cell after it: the check prints `correct`, what is wrong, or "
     "`not yet` while the `...` is still there. The other cells run with or without your answers."
 )
 
@@ -52,7 +53,8 @@ def _is_solution(cell: nbformat.NotebookNode) -> bool:
 
 
 def student_notebook(nb: nbformat.NotebookNode, note: bool = True) -> nbformat.NotebookNode:
-    """A copy of ``nb`` without its ``solution`` cells, with every output and execution count cleared.
+    """A copy of ``nb`` without its ``solution`` cells, with every
+    output and execution count cleared.
 
     With ``note`` a short Markdown cell (tagged ``edition-note``) after the title says so.
     """
@@ -68,7 +70,8 @@ def student_notebook(nb: nbformat.NotebookNode, note: bool = True) -> nbformat.N
     return out
 
 
-def write_student_edition(source_dir: str | Path = "notebooks", out_dir: str | Path = "build/student") -> list[Path]:
+def write_student_edition(source_dir: str | Path = "notebooks",
+                          out_dir: str | Path = "build/student") -> list[Path]:
     """Write ``out_dir/<name>.ipynb``, the student edition of every ``source_dir/<name>.py``.
 
     Sources are read with jupytext (the ``.py`` files keep their solutions); each notebook gets the
@@ -78,13 +81,15 @@ def write_student_edition(source_dir: str | Path = "notebooks", out_dir: str | P
     src = Path(source_dir)
     sources = sorted(p for p in src.glob("*.py") if not p.name.startswith((".", "_")))
     if not sources:
-        raise ValueError(f"No notebook sources (*.py) in {src}: expected e.g. {src / '01_gan_theory.py'}")
+        raise ValueError(f"No notebook sources (*.py) in {src}: expected e.g. "
+                         f"{src / '01_gan_theory.py'}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in sources:
         nb = student_notebook(jupytext.read(path))
-        nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+        nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
+                                     "name": "python3"}
         nb.metadata.pop("jupytext", None)
         nbformat.validate(nb)
         target = out / f"{path.stem}.ipynb"
@@ -96,8 +101,8 @@ def write_student_edition(source_dir: str | Path = "notebooks", out_dir: str | P
 def _details(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
     code = cell.source.rstrip("\n")
     fence = "````" if "```" in code else "```"
-    source = (f"<details>\n<summary>Solution (click to show)</summary>\n\n{fence}python\n{code}\n{fence}\n\n"
-              "</details>")
+    source = ("<details>\n<summary>Solution (click to "
+              f"show)</summary>\n\n{fence}python\n{code}\n{fence}\n\n</details>")
     metadata = copy.deepcopy(dict(cell.get("metadata", {})))
     return nbformat.v4.new_markdown_cell(source, metadata=metadata)
 

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -39,8 +38,8 @@ from ..gan import make_discriminator_network, make_generator_network
 
 __all__ = [
     "generative_overview", "discriminator_vs_generator", "gan_steps", "gan_networks", "DIAGRAMS",
-    "write_figures", "write_gifs_from", "figure_texts", "render_versions", "image_grid", "write_frames_gif", "write_samples_gif", "show_gif",
-    "figures_main",
+    "write_figures", "write_gifs_from", "figure_texts", "render_versions", "image_grid",
+    "write_frames_gif", "write_samples_gif", "show_gif",
 ]
 
 # One palette for every diagram: data is green, the generator blue, the discriminator orange,
@@ -64,7 +63,8 @@ def _canvas(width: float, height: float) -> tuple[Figure, Axes]:
 def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str, color: str = "neutral",
          size: float = 10, weight: str = "normal") -> tuple[float, float, float, float]:
     """A rounded box centred at (x, y); returns (left, right, bottom, top) for arrows."""
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
+                                boxstyle="round,pad=0.02,rounding_size=0.08",
                                 fc=COLORS.get(color, color), ec=COLORS["edge"], lw=1.2))
     ax.text(x, y, text, ha="center", va="center", size=size, weight=weight, wrap=False)
     return (x - w / 2, x + w / 2, y - h / 2, y + h / 2)
@@ -89,11 +89,14 @@ def generative_overview() -> Figure:
     between: they learn the score grad_x log p_t(x) of noised data and sample by reversing noise.
     """
     fig, ax = _canvas(11.0, 5.4)
-    ax.text(5.5, 5.1, "Deep generative models: learn $p_\\theta(\\mathbf{x})\\approx p_\\mathrm{data}(\\mathbf{x})$, then sample",
+    ax.text(5.5, 5.1, "Deep generative models: learn $p_\\theta(\\mathbf{x})\\approx "
+            "p_\\mathrm{data}(\\mathbf{x})$, then sample",
             ha="center", size=13, weight="bold")
     root = _box(ax, 5.5, 4.35, 3.6, 0.6, "maximum likelihood or a two-sample game?", "neutral", 10)
-    explicit = _box(ax, 2.6, 3.2, 3.9, 0.75, "explicit density\nwe can write $p_\\theta(\\mathbf{x})$ (or a bound)", "data", 10)
-    implicit = _box(ax, 8.6, 3.2, 3.6, 0.75, "implicit density\nonly a sampler $\\mathbf{x}=g(\\mathbf{z})$", "gen", 10)
+    explicit = _box(ax, 2.6, 3.2, 3.9, 0.75, "explicit density\nwe can write "
+                    "$p_\\theta(\\mathbf{x})$ (or a bound)", "data", 10)
+    implicit = _box(ax, 8.6, 3.2, 3.6, 0.75,
+                    "implicit density\nonly a sampler $\\mathbf{x}=g(\\mathbf{z})$", "gen", 10)
     _arrow(ax, (root[0] + 0.4, root[2]), (2.6, explicit[3]))
     _arrow(ax, (root[1] - 0.4, root[2]), (8.6, implicit[3]))
     leaves_explicit = [
@@ -105,14 +108,16 @@ def generative_overview() -> Figure:
         leaf = _box(ax, x, 1.75, 1.55, 1.05, text, "data", 9)
         _arrow(ax, (2.6 + (x - 2.6) * 0.3, explicit[2]), (x, leaf[3]))
     gan = _box(ax, 7.65, 1.75, 1.7, 1.05, "GAN\ngenerator vs.\ndiscriminator", "gen", 9.5, "bold")
-    score = _box(ax, 9.65, 1.75, 1.8, 1.05, "diffusion and\nscore models\n$\\nabla_\\mathbf{x}\\log p_t(\\mathbf{x})$", "gen", 9)
+    score = _box(ax, 9.65, 1.75, 1.8, 1.05, "diffusion and\nscore "
+                 "models\n$\\nabla_\\mathbf{x}\\log p_t(\\mathbf{x})$", "gen", 9)
     _arrow(ax, (8.3, implicit[2]), (7.65, gan[3]))
     _arrow(ax, (8.9, implicit[2]), (9.65, score[3]))
     # Diffusion is trained like an explicit model (a bound on the likelihood / score matching).
     _arrow(ax, (4.3, 1.2), (score[0] + 0.2, 1.2), color="#777777", ls="--", rad=0.25, style="<|-|>")
     ax.text(6.6, 0.56, "score matching links EBMs and diffusion", ha="center", va="top", size=9,
             color="#777777")
-    ax.text(0.2, 0.1, "green: trained by (a bound on) the likelihood   ·   blue: sample by pushing noise through a network",
+    ax.text(0.2, 0.1, "green: trained by (a bound on) the likelihood   ·   blue: sample by pushing "
+            "noise through a network",
             size=9, color="#555555")
     ax.text(10.8, 0.1, "this course: GANs first, then diffusion, VAEs and EBMs", size=9,
             color="#555555", ha="right")
@@ -127,11 +132,15 @@ def discriminator_vs_generator() -> Figure:
     """
     fig, ax = _canvas(11.0, 4.6)
     ax.text(5.5, 4.3, "Discriminator versus generator", ha="center", size=13, weight="bold")
-    noise = _box(ax, 0.9, 1.3, 1.3, 0.8, "noise\n$\\mathbf{z}\\sim p_z$\n(20 numbers)", "noise", 9.5)
+    noise = _box(ax, 0.9, 1.3, 1.3, 0.8, "noise\n$\\mathbf{z}\\sim p_z$\n(20 numbers)", "noise",
+                 9.5)
     gen = _box(ax, 3.0, 1.3, 1.5, 0.9, "generator\n$G(\\mathbf{z};\\theta_g)$", "gen", 10.5, "bold")
-    fake = _box(ax, 5.1, 1.3, 1.3, 0.8, "fake image\n$\\tilde{\\mathbf{x}}=G(\\mathbf{z})$", "gen", 9.5)
-    real = _box(ax, 5.1, 3.2, 1.3, 0.8, "real image\n$\\mathbf{x}\\sim p_\\mathrm{data}$", "data", 9.5)
-    disc = _box(ax, 7.3, 2.25, 1.6, 1.0, "discriminator\n$D(\\cdot;\\theta_d)$", "disc", 10.5, "bold")
+    fake = _box(ax, 5.1, 1.3, 1.3, 0.8, "fake image\n$\\tilde{\\mathbf{x}}=G(\\mathbf{z})$", "gen",
+                9.5)
+    real = _box(ax, 5.1, 3.2, 1.3, 0.8, "real image\n$\\mathbf{x}\\sim p_\\mathrm{data}$", "data",
+                9.5)
+    disc = _box(ax, 7.3, 2.25, 1.6, 1.0, "discriminator\n$D(\\cdot;\\theta_d)$", "disc", 10.5,
+                "bold")
     out = _box(ax, 9.6, 2.25, 1.9, 0.9, "$D\\in(0,1)$\nprobability \"real\"", "disc", 9.5)
     _arrow(ax, (noise[1], 1.3), (gen[0], 1.3))
     _arrow(ax, (gen[1], 1.3), (fake[0], 1.3))
@@ -167,21 +176,23 @@ def gan_steps() -> Figure:
     ]
     xs = np.linspace(0.95, 10.05, len(steps))
     boxes = []
-    for x, (title, body, color) in zip(xs, steps):
+    for x, (title, body, color) in zip(xs, steps, strict=True):
         boxes.append(_box(ax, x, 2.75, 1.5, 1.05, "", color))
         ax.text(x, 3.05, title, ha="center", va="center", size=10.5, weight="bold")
         ax.text(x, 2.6, body, ha="center", va="center", size=8.8)
-    for left, right in zip(boxes, boxes[1:]):
+    for left, right in zip(boxes, boxes[1:], strict=False):
         _arrow(ax, (left[1], 2.75), (right[0], 2.75))
-    d_step = _box(ax, 3.6, 0.9, 3.3, 0.95, "4a  d_train(x)\nreal $\\to$ 1, $G(\\mathbf{z})$ $\\to$ 0\nupdate $\\theta_d$ only",
+    d_step = _box(ax, 3.6, 0.9, 3.3, 0.95, "4a  d_train(x)\nreal $\\to$ 1, $G(\\mathbf{z})$ $\\to$ "
+                  "0\nupdate $\\theta_d$ only",
                   "disc", 9.5)
-    g_step = _box(ax, 7.4, 0.9, 3.3, 0.95, "4b  g_train()\n$D(G(\\mathbf{z}))\\to 1$\nupdate $\\theta_g$ only",
-                  "gen", 9.5)
+    g_step = _box(ax, 7.4, 0.9, 3.3, 0.95,
+                  "4b  g_train()\n$D(G(\\mathbf{z}))\\to 1$\nupdate $\\theta_g$ only", "gen", 9.5)
     _arrow(ax, (d_step[1], 1.05), (g_step[0], 1.05), "then")
     _arrow(ax, (g_step[0], 0.7), (d_step[1], 0.7))
     ax.text(5.5, 0.62, "next batch", ha="center", va="top", size=9, color="#333333")
     _arrow(ax, (xs[3], boxes[3][2]), (5.5, 1.45), style="-", ls=":")
-    ax.text(5.5, 0.08, "one epoch = one pass over the data; the lecture trains 100 epochs with batch 64",
+    ax.text(5.5, 0.08,
+            "one epoch = one pass over the data; the lecture trains 100 epochs with batch 64",
             ha="center", size=9, color="#555555")
     return fig
 
@@ -203,14 +214,16 @@ def gan_networks() -> Figure:
         ]),
         (1.2, "discriminator", "disc", [
             ("image\n784", "data"), ("Linear\n784$\\to$100", "disc"), ("LeakyReLU", "disc"),
-            ("Dropout\n$p=0.5$", "disc"), ("Linear\n100$\\to$1", "disc"), ("(Sigmoid)\n$D\\in(0,1)$", "disc"),
+            ("Dropout\n$p=0.5$", "disc"), ("Linear\n100$\\to$1", "disc"),
+            ("(Sigmoid)\n$D\\in(0,1)$", "disc"),
         ]),
     ]
-    for y, name, color, layers in rows:
+    for y, name, _color, layers in rows:
         ax.text(0.15, y + 0.62, name, size=11, weight="bold", color="#333333")
         xs = np.linspace(1.0, 10.0, len(layers))
-        boxes = [_box(ax, x, y, 1.35, 0.85, text, c, 9.5) for x, (text, c) in zip(xs, layers)]
-        for left, right in zip(boxes, boxes[1:]):
+        boxes = [_box(ax, x, y, 1.35, 0.85, text, c, 9.5) for x,
+                 (text, c) in zip(xs, layers, strict=True)]
+        for left, right in zip(boxes, boxes[1:], strict=False):
             _arrow(ax, (left[1], y), (right[0], y))
     # Counted from the networks themselves, so the caption cannot drift from the code.
     n_gen = sum(p.numel() for p in make_generator_network().parameters())
@@ -218,7 +231,8 @@ def gan_networks() -> Figure:
     ax.text(5.5, 2.15, f"generator: 20·100 + 100 + 100·784 + 784 = {n_gen:,} parameters  ·  "
             f"discriminator: 784·100 + 100·1 + 1 = {n_disc:,} (hidden layer without bias)",
             ha="center", size=9, color="#555555")
-    ax.text(5.5, 0.3, "the training code drops the final Sigmoid and uses BCE on logits (same loss, "
+    ax.text(5.5, 0.3,
+            "the training code drops the final Sigmoid and uses BCE on logits (same loss, "
             "no $\\log 0$); fakes are fed to D as the 784 pixels G produced", ha="center", size=9,
             color="#555555")
     return fig
@@ -233,7 +247,8 @@ DIAGRAMS: dict[str, Callable[[], Figure]] = {
 
 
 def figure_texts(fig: Figure) -> list[str]:
-    """Every piece of text a figure shows, in drawing order: what a reader sees, whatever the font."""
+    """Every piece of text a figure shows, in drawing order: what a
+    reader sees, whatever the font."""
     return [t.get_text() for t in fig.findobj(Text) if t.get_text().strip()]
 
 
@@ -255,7 +270,8 @@ def write_figures(out_dir: str | Path = "figures", formats: Sequence[str] = ("pn
     """
     unknown = [f for f in formats if f not in ("png", "svg", "pdf")]
     if unknown:
-        raise ValueError(f"Unknown figure format(s) {unknown}; expected some of 'png', 'svg', 'pdf'.")
+        raise ValueError(f"Unknown figure format(s) {unknown}; expected some of 'png', 'svg', "
+                         "'pdf'.")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -279,7 +295,8 @@ def write_figures(out_dir: str | Path = "figures", formats: Sequence[str] = ("pn
 
 
 def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> list[Path]:
-    """Redraw the README's animations from the checkpoints that ``make run`` leaves in ``artifacts``.
+    """Redraw the README's animations from the checkpoints that
+    ``make run`` leaves in ``artifacts``.
 
     ``gan_mlp_samples.gif``: the fixed-noise samples of notebook 03's GAN across its epochs (from
     the history in ``mlp-gan.pt``). ``diffusion_reverse_chain.gif``: an ancestral DDPM chain from
@@ -294,14 +311,16 @@ def write_gifs_from(artifacts: str | Path, out_dir: str | Path = "figures") -> l
     if (artifacts / "ddpm.pt").is_file():
         ddpm = models.load(artifacts / "ddpm.pt").model
         digits = torch.arange(8) if ddpm.config.conditional else None
-        _, chain = ddpm_sample(ddpm.ema_model, (8, 1, 28, 28), ddpm.schedule, "cpu", seed=1, return_chain=21, clip=1.0,
-                               labels=digits, guidance=3.0 if digits is not None else 1.0)
+        _, chain = ddpm_sample(ddpm.ema_model, (8, 1, 28, 28), ddpm.schedule, "cpu", seed=1,
+                               return_chain=21, clip=1.0, labels=digits,
+                               guidance=3.0 if digits is not None else 1.0)
         title = "digits 0-7, guidance 3, " if digits is not None else ""
         written.append(write_frames_gif([x for _, x in chain], out / "diffusion_reverse_chain.gif",
                                         labels=[f"{title}t = {t}" for t, _ in chain], nrow=8,
                                         value_range=(-1, 1), duration_ms=250))
     if not written:
-        raise ValueError(f"No mlp-gan.pt or ddpm.pt in {artifacts}: run the notebooks first (make run).")
+        raise ValueError(f"No mlp-gan.pt or ddpm.pt in {artifacts}: run the notebooks first (make "
+                         "run).")
     return written
 
 
@@ -321,8 +340,8 @@ def image_grid(images: Any, nrow: int = 8, value_range: tuple[float, float] = (-
     if x.ndim == 4 and x.shape[1] == 1:
         x = x[:, 0]
     if x.ndim != 3 or len(x) == 0:
-        raise ValueError(f"Expected a non-empty batch of images of shape (N, H, W), (N, 1, H, W) or "
-                         f"(N, 784); got shape {x.shape}.")
+        raise ValueError("Expected a non-empty batch of images of shape (N, H, W), (N, 1, H, W) "
+                         f"or (N, 784); got shape {x.shape}.")
     lo, hi = value_range
     x = np.clip((x - lo) / (hi - lo), 0, 1)
     n, h, w = x.shape
@@ -350,7 +369,8 @@ def write_frames_gif(frames: Sequence[Any], path: str | Path, labels: Sequence[s
     if len(frames) == 0:
         raise ValueError("write_frames_gif needs at least one frame (a batch of images).")
     if labels is not None and len(labels) != len(frames):
-        raise ValueError(f"Got {len(labels)} labels for {len(frames)} frames; give one label per frame.")
+        raise ValueError(f"Got {len(labels)} labels for {len(frames)} frames; give one label per "
+                         "frame.")
     pictures = []
     for i, batch in enumerate(frames):
         grid = image_grid(batch, nrow=nrow, value_range=value_range)
@@ -378,16 +398,16 @@ def write_samples_gif(history: Mapping[str, Any], path: str | Path, n: int = 32,
     ``{epoch: images in [-1, 1]}``.
     """
     if "samples" not in history:
-        raise ValueError("The history has no 'samples'; train with course_utils.gan.train_gan, which "
-                         "keeps the fixed-noise samples of selected epochs.")
+        raise ValueError("The history has no 'samples'; train with course_utils.gan.train_gan, "
+                         "which keeps the fixed-noise samples of selected epochs.")
     samples = history["samples"]
     if isinstance(samples, Mapping):
         epochs = sorted(samples)
         batches = [samples[e] for e in epochs]
     else:
         if "sample_epochs" not in history:
-            raise ValueError("history['samples'] is not a dict {epoch: images}, so the history needs "
-                             "'sample_epochs' saying which epoch each batch belongs to.")
+            raise ValueError("history['samples'] is not a dict {epoch: images}, so the history "
+                             "needs 'sample_epochs' saying which epoch each batch belongs to.")
         epochs = list(history["sample_epochs"])
         batches = [samples[i] for i in range(len(epochs))]
     if not epochs:
@@ -409,7 +429,8 @@ def show_gif(path: str | Path, width: int | None = None) -> Any:
 
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"No GIF at {path}; write one first with write_samples_gif or write_frames_gif.")
+        raise ValueError(f"No GIF at {path}; write one first with write_samples_gif or "
+                         "write_frames_gif.")
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     size = f' width="{width}"' if width else ""
     return HTML(f'<img src="data:image/gif;base64,{data}"{size} alt="{path.name}">')

@@ -22,8 +22,9 @@ START_IN = "notebooks"
 
 def set_default_viewer() -> Path:
     """Make jupytext's notebook view the default for ``.py`` files, as ``jupytext-config
-    set-default-viewer python`` does: in ``<jupyter config dir>/labconfig/default_setting_overrides.json``
-    (``$JUPYTER_CONFIG_DIR`` moves it). Returns that file."""
+    set-default-viewer python`` does: in ``<jupyter config
+    dir>/labconfig/default_setting_overrides.json`` (``$JUPYTER_CONFIG_DIR``
+    moves it). Returns that file."""
     from jupyter_core.paths import jupyter_config_dir
     from jupytext_config.labconfig import LabConfig
 
@@ -34,7 +35,8 @@ def set_default_viewer() -> Path:
 
 def lab_command(root: str | Path = ROOT, start_in: str = START_IN, *extra: str) -> list[str]:
     """``jupyter lab`` with ``root`` as the server's root, opened on ``root/start_in``."""
-    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # CI, containers
+    # CI, containers
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={Path(root).resolve()}",
             f"--ServerApp.default_url=/lab/tree/{start_in}", *as_root, *extra]
 

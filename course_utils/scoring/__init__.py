@@ -19,7 +19,8 @@ Estimators a careful user needs (``course_utils.scoring.mmd``, ``course_utils.sc
 
 Feature spaces (``course_utils.scoring.features``): ``pixel_features``, ``classifier_features`` (the
 project's small MNIST classifier, ``course_utils.scoring.classifier``), ``classify_samples`` (mean
-confidence and class histogram of samples) and ``class_spread`` (the histogram's normalised entropy).
+confidence and class histogram of samples) and ``class_spread`` (the
+histogram's normalised entropy).
 
 Variety within a class (``course_utils.scoring.diversity``):
 ``within_class_distance(features, labels)``, the mean pairwise feature distance per class --
@@ -30,7 +31,8 @@ keeps the lecture's order. Inputs are tensors or arrays (N, ...) of the same val
 """
 from __future__ import annotations
 
-from .tiling import DEFAULT_MEMORY_BUDGET
+from .checks import RangeMismatchWarning
+from .diversity import within_class_distance
 from .features import (
     ClassifierSummary,
     class_spread,
@@ -48,9 +50,13 @@ from .mmd import (
     mmd2,
     mmd_permutation_test,
 )
-from .checks import RangeMismatchWarning
-from .diversity import within_class_distance
-from .two_sample import OneNNResult, frechet_distance, frechet_distance_from_moments, one_nn_accuracy
+from .tiling import DEFAULT_MEMORY_BUDGET
+from .two_sample import (
+    OneNNResult,
+    frechet_distance,
+    frechet_distance_from_moments,
+    one_nn_accuracy,
+)
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",

@@ -43,7 +43,8 @@ def as_samples(x: Any, name: str, min_samples: int = 1, why: str = "") -> torch.
         )
     x = x.detach()  # a generator's output requires grad: scoring never back-propagates
     if x.ndim == 0:
-        raise ValueError(f"The {name} samples are a single number; expected a batch of shape (N, ...).")
+        raise ValueError(f"The {name} samples are a single number; expected a batch of shape (N, "
+                         "...).")
     if x.is_complex():
         raise ValueError(f"The {name} samples are complex numbers; expected real-valued samples.")
     if not x.is_floating_point():
@@ -61,7 +62,8 @@ def as_samples(x: Any, name: str, min_samples: int = 1, why: str = "") -> torch.
     bad = ~torch.isfinite(x)
     if bool(bad.any()):
         rows = int(bad.any(dim=1).sum())
-        kinds = " and ".join(k for k, has in (("NaN", torch.isnan(x).any()), ("inf", torch.isinf(x).any()))
+        kinds = " and ".join(k for k,
+                             has in (("NaN", torch.isnan(x).any()), ("inf", torch.isinf(x).any()))
                              if bool(has))
         raise ValueError(
             f"The {name} samples contain {kinds} values ({rows} of {n} samples affected). "
@@ -70,7 +72,8 @@ def as_samples(x: Any, name: str, min_samples: int = 1, why: str = "") -> torch.
     return x
 
 
-def check_pair(x: torch.Tensor, y: torch.Tensor, x_name: str = "real", y_name: str = "fake") -> None:
+def check_pair(x: torch.Tensor, y: torch.Tensor, x_name: str = "real",
+               y_name: str = "fake") -> None:
     """Two sets of ``(N, d)`` samples must have the same number of features ``d``."""
     if x.shape[1] != y.shape[1]:
         raise ValueError(
@@ -114,10 +117,11 @@ def check_ranges(
     scale_mismatch = max(r_mag, f_mag) > 10 * max(min(r_mag, f_mag), 1e-12)
     if sign_mismatch or scale_mismatch:
         warnings.warn(
-            f"The {real_name} samples lie in [{r_lo:.3g}, {r_hi:.3g}] but the {fake_name} samples in "
-            f"[{f_lo:.3g}, {f_hi:.3g}]: the score will measure this difference of range, not how "
-            "good the samples are. Map both to the same range first (e.g. load_mnist gives [-1, 1]; "
-            "course_utils.data.to_unit_range maps [-1, 1] to [0, 1]; x * 2 - 1 maps back).",
+            f"The {real_name} samples lie in [{r_lo:.3g}, {r_hi:.3g}] but the {fake_name} samples "
+            f"in [{f_lo:.3g}, {f_hi:.3g}]: the score will measure this difference of range, not "
+            "how good the samples are. Map both to the same range first (e.g. load_mnist gives "
+            "[-1, 1]; course_utils.data.to_unit_range maps [-1, 1] to [0, 1]; x * 2 - 1 maps "
+            "back).",
             RangeMismatchWarning,
             stacklevel=stacklevel,
         )

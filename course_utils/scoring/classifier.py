@@ -59,7 +59,8 @@ class ClassifierWeightsError(RuntimeError):
 
 
 class MnistClassifier(nn.Module):
-    """The small CNN above: ``features(x)`` gives the 64 penultimate features, ``forward`` the 10 logits."""
+    """The small CNN above: ``features(x)`` gives the 64 penultimate
+    features, ``forward`` the 10 logits."""
 
     def __init__(self, n_features: int = N_FEATURES) -> None:
         super().__init__()
@@ -80,8 +81,9 @@ class MnistClassifier(nn.Module):
         return self.head(self.dropout(self.features(x)))
 
 
-def augment(images: torch.Tensor, generator: torch.Generator | None = None, max_degrees: float = 12.0,
-            max_shift: float = 2.0, scale: tuple[float, float] = (0.9, 1.1)) -> torch.Tensor:
+def augment(images: torch.Tensor, generator: torch.Generator | None = None,
+            max_degrees: float = 12.0, max_shift: float = 2.0,
+            scale: tuple[float, float] = (0.9, 1.1)) -> torch.Tensor:
     """Random affine copies of a batch (rotation, scale, shift in pixels), background kept at -1.
 
     One ``affine_grid`` + ``grid_sample`` call for the whole batch, so augmentation costs less
@@ -124,7 +126,8 @@ def train_classifier(
     model = MnistClassifier().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * math.ceil(len(images) / batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.1)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps,
+                                                   pct_start=0.1)
     history: dict[str, list[float]] = {"loss": [], "train_accuracy": [], "seconds": []}
     for _ in tqdm(range(epochs), desc="classifier epochs", disable=not progress):
         t0 = time.perf_counter()
@@ -154,7 +157,8 @@ def train_classifier(
 
 
 @torch.inference_mode()
-def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+             batch_size: int = 1000) -> float:
     """Fraction of ``images`` (in [-1, 1]) that ``model`` classifies as ``labels``."""
     model.eval()
     device = next(model.parameters()).device
@@ -171,14 +175,17 @@ def sha256_of(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def save_classifier(model: MnistClassifier, info: dict[str, Any], directory: str | Path = WEIGHTS_DIR) -> Path:
+def save_classifier(model: MnistClassifier, info: dict[str, Any],
+                    directory: str | Path = WEIGHTS_DIR) -> Path:
     """Write the weights (state dict, CPU, float32) and ``info`` plus their sha256 as JSON."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / WEIGHTS_FILE
-    state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().to("cpu", torch.float32).contiguous() for k,
+             v in model.state_dict().items()}
     torch.save(state, weights)
-    record = {"file": WEIGHTS_FILE, "sha256": sha256_of(weights), "bytes": weights.stat().st_size, **info}
+    record = {"file": WEIGHTS_FILE, "sha256": sha256_of(weights), "bytes": weights.stat().st_size,
+              **info}
     (directory / INFO_FILE).write_text(json.dumps(record, indent=2) + "\n")
     return weights
 
@@ -194,7 +201,8 @@ def classifier_info(directory: str | Path = WEIGHTS_DIR) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def load_classifier(device: DeviceLike = None, directory: str | Path | None = None) -> MnistClassifier:
+def load_classifier(device: DeviceLike = None,
+                    directory: str | Path | None = None) -> MnistClassifier:
     """A new copy of the shipped classifier on ``device``, in eval mode, its weights frozen.
 
     The file is read and its sha256 checked once per process (``_verified_weights``); every call
@@ -202,7 +210,8 @@ def load_classifier(device: DeviceLike = None, directory: str | Path | None = No
     """
     device = get_device(device) if not isinstance(device, torch.device) else device
     model = MnistClassifier()
-    model.load_state_dict(_verified_weights(str(Path(directory) if directory is not None else WEIGHTS_DIR)))
+    model.load_state_dict(_verified_weights(str(Path(directory) if directory is not None
+                                                else WEIGHTS_DIR)))
     model.requires_grad_(False)
     return model.to(device).eval()
 
@@ -214,12 +223,13 @@ def _verified_weights(directory: str) -> dict[str, torch.Tensor]:
     info = classifier_info(directory)
     path = Path(directory) / info.get("file", WEIGHTS_FILE)
     if not path.is_file():
-        raise ClassifierWeightsError(f"{path} is missing; train it with: python scripts/train_classifier.py")
+        raise ClassifierWeightsError(f"{path} is missing; train it with: python "
+                                     "scripts/train_classifier.py")
     digest = sha256_of(path)
     if digest != info.get("sha256"):
         raise ClassifierWeightsError(
-            f"{path} has sha256 {digest}, but {INFO_FILE} records {info.get('sha256')}: the weights "
-            "file is corrupt or was replaced. Reinstall course_utils or retrain with "
+            f"{path} has sha256 {digest}, but {INFO_FILE} records {info.get('sha256')}: the "
+            "weights file is corrupt or was replaced. Reinstall course_utils or retrain with "
             "python scripts/train_classifier.py."
         )
     return torch.load(path, map_location="cpu", weights_only=True)

@@ -2,8 +2,8 @@
 
 * ``pixel_features``: every image as its 784 pixel values (what the lecture's MMD compares).
 * ``classifier_features``: the 64 penultimate-layer features of the shipped classifier
-  (``course_utils.scoring.classifier``), in which two images of the same digit are close even when their
-  pixels are not. Extracted in batches under ``torch.inference_mode()``.
+  (``course_utils.scoring.classifier``), in which two images of the same digit are close even when
+  their pixels are not. Extracted in batches under ``torch.inference_mode()``.
 * ``classifier_probabilities`` and ``classify_samples``: what the classifier thinks the samples
   are: per-sample class probabilities, predicted classes, the mean confidence (mean of the
   largest probability) and the class histogram -- a quick check of sample quality and of mode
@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from .classifier import load_classifier
 from ..device import DeviceLike, get_device
 from .checks import RangeMismatchWarning, as_samples
+from .classifier import load_classifier
 
 __all__ = [
     "pixel_features",

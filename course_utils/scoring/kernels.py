@@ -52,7 +52,8 @@ __all__ = [
 
 KERNELS = ("gaussian", "polynomial", "linear")
 MEDIAN_SUBSAMPLE = 1_000
-_PROGRESS_WORK = 5e10  # multiply-adds above which a progress bar is shown (several seconds on a CPU)
+# multiply-adds above which a progress bar is shown (several seconds on a CPU)
+_PROGRESS_WORK = 5e10
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,15 @@ class Samples(NamedTuple):
 
 
 class PairSums(NamedTuple):
-    """Sum of k(x_i, x_j) over all pairs, and over the diagonal i = j alone (for the U-statistic)."""
+    """Sum of k(x_i, x_j) over all pairs, and over the diagonal i = j
+    alone (for the U-statistic)."""
 
     total: float
     diagonal: float
 
 
-def make_kernel(kernel: str, bandwidth: Sequence[float] | float | str | None, reference: torch.Tensor,
-                seed: int = 0) -> Kernel:
+def make_kernel(kernel: str, bandwidth: Sequence[float] | float | str | None,
+                reference: torch.Tensor, seed: int = 0) -> Kernel:
     """Check ``kernel`` and resolve ``bandwidth`` (on ``reference``) into a ``Kernel``."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {', '.join(KERNELS)}; got {kernel!r}")
@@ -101,7 +103,8 @@ def make_kernel(kernel: str, bandwidth: Sequence[float] | float | str | None, re
 
 def resolve_bandwidths(bandwidth: Sequence[float] | float | str | None, reference: torch.Tensor,
                        seed: int = 0) -> tuple[float, ...]:
-    """Bandwidths h_l as positive floats: a number, a list (multi-scale), ``"median"`` (default) or ``"mean"``."""
+    """Bandwidths h_l as positive floats: a number, a list (multi-scale),
+    ``"median"`` (default) or ``"mean"``."""
     if bandwidth is None or isinstance(bandwidth, str):
         rule = "median" if bandwidth is None else bandwidth
         if rule == "median":
@@ -110,7 +113,8 @@ def resolve_bandwidths(bandwidth: Sequence[float] | float | str | None, referenc
             h = math.sqrt(mean_squared_distance(reference))
         else:
             raise ValueError(
-                f"bandwidth must be a positive number, a list of them, 'median' or 'mean'; got {bandwidth!r}"
+                "bandwidth must be a positive number, a list of them, 'median' or 'mean'; got "
+                f"{bandwidth!r}"
             )
         if not h > 0:
             raise ValueError(
@@ -202,8 +206,8 @@ def squared_distance_tile(a: Samples, b: Samples, rows: tuple[int, int], cols: t
     return d2
 
 
-def kernel_tile(kernel: Kernel, a: Samples, b: Samples, rows: tuple[int, int], cols: tuple[int, int],
-                same: bool = False) -> torch.Tensor:
+def kernel_tile(kernel: Kernel, a: Samples, b: Samples, rows: tuple[int, int],
+                cols: tuple[int, int], same: bool = False) -> torch.Tensor:
     """k(a_i, b_j) for one tile, in the tile dtype."""
     if kernel.name == "gaussian":
         d2 = squared_distance_tile(a, b, rows, cols, same)
@@ -225,8 +229,9 @@ def _bar(total: int, work: float, progress: bool | None, desc: str) -> tqdm:
     return tqdm(total=total, desc=desc, unit="tile", leave=False, disable=not show or total < 2)
 
 
-def kernel_sum(kernel: Kernel, a: Samples, b: Samples | None = None, *, memory_budget: int | None = None,
-               block_size: int | None = None, progress: bool | None = None) -> PairSums:
+def kernel_sum(kernel: Kernel, a: Samples, b: Samples | None = None, *,
+               memory_budget: int | None = None, block_size: int | None = None,
+               progress: bool | None = None) -> PairSums:
     """sum_{i,j} k(a_i, b_j) in float64, tile by tile; ``b=None`` means ``a`` against itself.
 
     Against itself only the tiles on and above the diagonal are computed (k is symmetric) and

@@ -81,7 +81,8 @@ def tile_shape(
 
 
 def square_tile(
-    n: int, itemsize: int, buffers: int, memory_budget: int | None = None, block_size: int | None = None
+    n: int, itemsize: int, buffers: int, memory_budget: int | None = None,
+    block_size: int | None = None
 ) -> int:
     """Side of the square tiles of a symmetric n x n matrix (diagonal tiles stay aligned)."""
     _check_block_size(block_size)

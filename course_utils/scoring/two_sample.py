@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .tiling import chunks, compute_dtype, tile_shape, to_float64
-from .kernels import Kernel, column_mean, prepare, squared_distance_tile
 from .checks import as_samples, check_pair, check_ranges, value_range
+from .kernels import Kernel, column_mean, prepare, squared_distance_tile
+from .tiling import chunks, compute_dtype, tile_shape, to_float64
 
 __all__ = ["frechet_distance", "frechet_distance_from_moments", "one_nn_accuracy", "OneNNResult"]
 
@@ -96,7 +96,8 @@ def one_nn_accuracy(
     memory_budget: int | None = None,
     block_size: int | None = None,
 ) -> OneNNResult:
-    """Balanced leave-one-out 1-nearest-neighbour accuracy of telling ``X`` (real) from ``Y`` (fake).
+    """Balanced leave-one-out 1-nearest-neighbour accuracy of telling
+    ``X`` (real) from ``Y`` (fake).
 
     Each of the n + m pooled points is labelled like its nearest neighbour (Euclidean) among the
     other n + m - 1 points; ties go to the earlier point (reals come first). Distances are

@@ -1,4 +1,5 @@
-"""Kullback-Leibler and Jensen-Shannon divergences: closed forms, Monte Carlo, fitting (notebook 00).
+"""Kullback-Leibler and Jensen-Shannon divergences: closed forms,
+Monte Carlo, fitting (notebook 00).
 
 Lecture summary section "Kullback-Leibler divergence". All values are in nats (natural logarithm).
 
@@ -35,7 +36,8 @@ def _positive(name: str, value: torch.Tensor) -> None:
 def kl_normal(mu_1: float | torch.Tensor, sigma_1: float | torch.Tensor,
               mu_2: float | torch.Tensor, sigma_2: float | torch.Tensor) -> torch.Tensor:
     """KL(N(mu_1, sigma_1^2) || N(mu_2, sigma_2^2)) in nats, elementwise (closed form above)."""
-    mu_1, sigma_1, mu_2, sigma_2 = (torch.as_tensor(v, dtype=torch.float64) for v in (mu_1, sigma_1, mu_2, sigma_2))
+    mu_1, sigma_1, mu_2, sigma_2 = (torch.as_tensor(v, dtype=torch.float64)
+                                    for v in (mu_1, sigma_1, mu_2, sigma_2))
     _positive("sigma_1", sigma_1)
     _positive("sigma_2", sigma_2)
     return torch.log(sigma_2 / sigma_1) + (sigma_1**2 + (mu_1 - mu_2) ** 2) / (2 * sigma_2**2) - 0.5
@@ -48,7 +50,8 @@ def kl_diag_normal_standard(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Ten
     regulariser KL(q(h|x) || p(h)).
     """
     if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
+                         f"{tuple(logvar.shape)}")
     return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=-1)
 
 
@@ -59,7 +62,8 @@ def kl_monte_carlo(samples_p: torch.Tensor, log_p: LogProb, log_q: LogProb) -> t
     this is how KL is estimated when no closed form exists.
     """
     if samples_p.ndim == 0 or len(samples_p) < 2:
-        raise ValueError("kl_monte_carlo needs at least 2 samples of p (a tensor of shape (n, ...)).")
+        raise ValueError("kl_monte_carlo needs at least 2 samples of p (a tensor of shape (n, "
+                         "...)).")
     ratio = (log_p(samples_p) - log_q(samples_p)).double()
     return float(ratio.mean()), float(ratio.std() / math.sqrt(len(ratio)))
 
@@ -67,14 +71,16 @@ def kl_monte_carlo(samples_p: torch.Tensor, log_p: LogProb, log_q: LogProb) -> t
 def _distribution(name: str, p: torch.Tensor) -> torch.Tensor:
     p = torch.as_tensor(p, dtype=torch.float64)
     if p.ndim != 1 or len(p) == 0:
-        raise ValueError(f"{name} must be a 1-D vector of probabilities, got shape {tuple(p.shape)}")
+        raise ValueError(f"{name} must be a 1-D vector of probabilities, got shape "
+                         f"{tuple(p.shape)}")
     if bool((p < 0).any()) or abs(float(p.sum()) - 1) > 1e-6:
         raise ValueError(f"{name} must be non-negative and sum to 1, got sum {float(p.sum()):.6g}")
     return p
 
 
 def kl_discrete(p: torch.Tensor, q: torch.Tensor) -> float:
-    """KL(p || q) = sum_x p(x) log(p(x)/q(x)) for probability vectors (0 log 0 = 0; inf if q=0<p)."""
+    """KL(p || q) = sum_x p(x) log(p(x)/q(x)) for probability vectors
+    (0 log 0 = 0; inf if q=0<p)."""
     p, q = _distribution("p", p), _distribution("q", q)
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same length, got {len(p)} and {len(q)}")
@@ -91,7 +97,8 @@ def js_discrete(p: torch.Tensor, q: torch.Tensor) -> float:
     return 0.5 * kl_discrete(p, m) + 0.5 * kl_discrete(q, m)
 
 
-def mixture_log_prob(x: torch.Tensor, weights: torch.Tensor, means: torch.Tensor, stds: torch.Tensor) -> torch.Tensor:
+def mixture_log_prob(x: torch.Tensor, weights: torch.Tensor, means: torch.Tensor,
+                     stds: torch.Tensor) -> torch.Tensor:
     """log sum_k w_k N(x; mu_k, s_k^2) for a 1-D Gaussian mixture, elementwise in ``x``."""
     weights, means, stds = (torch.as_tensor(v, dtype=torch.float64) for v in (weights, means, stds))
     _positive("stds", stds)
@@ -109,11 +116,14 @@ def mixture_sample(n: int, weights: torch.Tensor, means: torch.Tensor, stds: tor
 
 
 def fit_gaussian_kl(log_target: LogProb, grid: torch.Tensor, direction: str,
-                    steps: int = 500, lr: float = 0.05, init: tuple[float, float] = (0.5, 1.0)) -> tuple[float, float]:
-    """Fit q = N(mu, sigma^2) to a 1-D target p by minimising a KL computed by quadrature on ``grid``.
+                    steps: int = 500, lr: float = 0.05,
+                    init: tuple[float, float] = (0.5, 1.0)) -> tuple[float, float]:
+    """Fit q = N(mu, sigma^2) to a 1-D target p by minimising a KL
+    computed by quadrature on ``grid``.
 
     * ``direction="forward"``: min_q KL(p || q) = -E_p[log q] + const -- "mode covering": q must
-      put mass wherever p has mass. Its optimum is moment matching (mu = E_p[x], sigma^2 = Var_p[x]).
+      put mass wherever p has mass. Its optimum is moment matching (mu
+      = E_p[x], sigma^2 = Var_p[x]).
     * ``direction="reverse"``: min_q KL(q || p) = E_q[log q - log p] -- "mode seeking": q is
       punished for mass where p is small, so it settles on one mode.
 

@@ -1,4 +1,5 @@
-"""The variational autoencoder (VAE): an MLP encoder q(h|x) and decoder p(x|h) on MNIST (notebook 00).
+"""The variational autoencoder (VAE): an MLP encoder q(h|x) and decoder
+p(x|h) on MNIST (notebook 00).
 
 Lecture summary section "Variational autoencoders". For every x and any q(h|x),
 
@@ -18,7 +19,8 @@ a cross-entropy, not the log-density of a normalised distribution on [0, 1]
 adds the normaliser), so the "nats" compare runs of this code but are not log p(x).
 
 The identity itself is checked exactly on a linear-Gaussian latent model where p(x) and p(h|x) are
-closed form (``linear_gaussian_log_evidence``, ``linear_gaussian_posterior``, ``linear_gaussian_elbo``).
+closed form (``linear_gaussian_log_evidence``,
+``linear_gaussian_posterior``, ``linear_gaussian_elbo``).
 
 Training returns a history (per-epoch recon, kl, loss, seconds); nothing here plots.
 """
@@ -39,8 +41,8 @@ from ..progress import tqdm
 from .divergences import kl_diag_normal_standard, kl_normal
 
 __all__ = [
-    "VAE", "VAEConfig", "vae_config", "build_vae", "reparameterize", "vae_loss_terms", "elbo_terms", "train_vae",
-    "evaluate_loss", "sample_vae", "reconstruct", "encode_mean",
+    "VAE", "VAEConfig", "vae_config", "build_vae", "reparameterize", "vae_loss_terms", "elbo_terms",
+    "train_vae", "evaluate_loss", "sample_vae", "reconstruct", "encode_mean",
     "linear_gaussian_log_evidence", "linear_gaussian_posterior", "linear_gaussian_elbo",
 ]
 
@@ -56,7 +58,8 @@ class VAE(nn.Module):
         self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(N_PIXELS, hidden), nn.ReLU())
         self.to_mu = nn.Linear(hidden, latent_dim)
         self.to_logvar = nn.Linear(hidden, latent_dim)
-        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, N_PIXELS))
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, N_PIXELS))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """q(h|x) = N(mu(x), diag exp(logvar(x))): returns (mu, logvar)."""
@@ -82,7 +85,8 @@ class VAEConfig:
     lr: float = 1e-3
     epochs: int = field(default=30, metadata={"help": "training epochs"})
     batch_size: int = 128
-    n_train: int | None = field(default=None, metadata={"help": "use only the first N training images (default: all)"})
+    n_train: int | None = field(default=None, metadata={"help": "use only the first N training "
+                                                        "images (default: all)"})
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "hidden", "epochs", "batch_size"):
@@ -93,8 +97,10 @@ class VAEConfig:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
 
 
-def vae_config(latent_dim: int = 20, hidden: int = 400, lr: float = 1e-3, **training: Any) -> VAEConfig:
-    """Everything needed to rebuild and retrain a VAE; ``training``: ``epochs``, ``batch_size``, ``n_train``."""
+def vae_config(latent_dim: int = 20, hidden: int = 400, lr: float = 1e-3,
+               **training: Any) -> VAEConfig:
+    """Everything needed to rebuild and retrain a VAE; ``training``: ``epochs``,
+    ``batch_size``, ``n_train``."""
     return VAEConfig(latent_dim=latent_dim, hidden=hidden, lr=lr, **training)
 
 
@@ -106,7 +112,8 @@ def build_vae(config: VAEConfig, device: DeviceLike = None) -> VAE:
     return model
 
 
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
+                   eps: torch.Tensor | None = None) -> torch.Tensor:
     """h = mu + sigma * eps, sigma = exp(logvar / 2), eps ~ N(0, I) (drawn unless given)."""
     if eps is None:
         eps = torch.randn_like(mu)
@@ -116,7 +123,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | N
 def _as_unit_images(x: torch.Tensor) -> torch.Tensor:
     """Images in [-1, 1] (as ``load_mnist`` returns them) -> flat targets in [0, 1]."""
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise ValueError("images must be a float tensor of shape (N, 1, 28, 28) or (N, 784) in [-1, 1]")
+        raise ValueError("images must be a float tensor of shape (N, 1, 28, 28) or (N, 784) in "
+                         "[-1, 1]")
     if x[0].numel() != N_PIXELS:
         raise ValueError(f"the VAE takes 28x28 images; got {x[0].numel()} values per image")
     if float(x.min()) < -1.001 or float(x.max()) > 1.001:
@@ -150,7 +158,8 @@ def vae_loss_terms(target: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor,
     return recon, kl
 
 
-def elbo_terms(model: VAE, images: torch.Tensor, eps: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def elbo_terms(model: VAE, images: torch.Tensor,
+               eps: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(recon, kl) of ``images`` in [-1, 1] with one reparameterised sample per image."""
     return _loss_terms(model, _as_unit_images(images), eps)
 
@@ -175,7 +184,8 @@ def train_vae(
     seeded with ``seed`` and the epoch's sums stay there (one host sync per epoch).
     """
     if not isinstance(config, VAEConfig):
-        raise TypeError(f"train_vae takes the run's VAEConfig (see vae_config), got {type(config).__name__}")
+        raise TypeError("train_vae takes the run's VAEConfig (see vae_config), got "
+                        f"{type(config).__name__}")
     epochs, batch_size, lr = config.epochs, config.batch_size, config.lr
     device = device if isinstance(device, torch.device) else get_device(device)
     data = to_model_range(_as_unit_images(images))  # validated once, kept flat
@@ -213,7 +223,8 @@ def train_vae(
 
 
 @torch.no_grad()
-def evaluate_loss(model: VAE, images: torch.Tensor, device: DeviceLike = None, seed: int = 0) -> float:
+def evaluate_loss(model: VAE, images: torch.Tensor, device: DeviceLike = None,
+                  seed: int = 0) -> float:
     """-ELBO (nats per image) of ``images`` in [-1, 1], one fixed-seed sample of eps per image."""
     device = device if isinstance(device, torch.device) else get_device(device)
     was_training = model.training
@@ -261,7 +272,8 @@ def encode_mean(model: VAE, images: torch.Tensor) -> torch.Tensor:
     """mu(x) of every image (N, latent_dim) on the CPU: where the encoder puts each digit."""
     device = next(model.parameters()).device
     model.eval()
-    return torch.cat([model.encode(_as_unit_images(b).to(device))[0].cpu() for b in images.split(1000)])
+    return torch.cat([model.encode(_as_unit_images(b).to(device))[0].cpu()
+                      for b in images.split(1000)])
 
 
 # --- a latent-variable model where everything is exact -------------------------------------
@@ -278,7 +290,8 @@ def _check_std(name: str, value: torch.Tensor) -> None:
 
 
 def linear_gaussian_log_evidence(x: Any, w: Any, b: Any, s: Any) -> torch.Tensor:
-    """log p(x) for h ~ N(0, 1), x | h ~ N(w h + b, s^2): p(x) = N(x; b, w^2 + s^2) (marginalising h)."""
+    """log p(x) for h ~ N(0, 1), x | h ~ N(w h + b, s^2): p(x) = N(x; b,
+    w^2 + s^2) (marginalising h)."""
     x, w, b, s = _linear_gaussian_args(x, w, b, s)
     _check_std("s", s)
     var = w**2 + s**2
@@ -286,7 +299,8 @@ def linear_gaussian_log_evidence(x: Any, w: Any, b: Any, s: Any) -> torch.Tensor
 
 
 def linear_gaussian_posterior(x: Any, w: Any, b: Any, s: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """p(h | x) = N(w (x - b) / (w^2 + s^2), s^2 / (w^2 + s^2)) by Bayes' rule; returns (mean, std)."""
+    """p(h | x) = N(w (x - b) / (w^2 + s^2), s^2 / (w^2 + s^2)) by
+    Bayes' rule; returns (mean, std)."""
     x, w, b, s = _linear_gaussian_args(x, w, b, s)
     _check_std("s", s)
     var = w**2 + s**2
@@ -296,9 +310,9 @@ def linear_gaussian_posterior(x: Any, w: Any, b: Any, s: Any) -> tuple[torch.Ten
 def linear_gaussian_elbo(x: Any, w: Any, b: Any, s: Any, q_mean: Any, q_std: Any) -> torch.Tensor:
     """ELBO(x) = E_q[log p(x|h)] - KL(q || p(h)) for q(h) = N(q_mean, q_std^2), in closed form:
 
-    E_q[log N(x; w h + b, s^2)] = -1/2 log(2 pi s^2) - ((x - b - w q_mean)^2 + w^2 q_std^2) / (2 s^2),
-    KL(N(q_mean, q_std^2) || N(0, 1)) as in ``divergences.kl_normal``.
-    Then log p(x) = ELBO + KL(q || p(h|x)) holds exactly, for any q.
+    E_q[log N(x; w h + b, s^2)] = -1/2 log(2 pi s^2) - ((x - b - w q_mean)^2 + w^2 q_std^2) / (2
+    s^2), KL(N(q_mean, q_std^2) || N(0, 1)) as in ``divergences.kl_normal``. Then log p(x) = ELBO +
+    KL(q || p(h|x)) holds exactly, for any q.
     """
     x, w, b, s, q_mean, q_std = _linear_gaussian_args(x, w, b, s, q_mean, q_std)
     _check_std("s", s)
