@@ -3,8 +3,9 @@
     python benchmarks/phi4.py [--points tutorial,e1] [--threads 1] [--reuse] [--seed 0]
 
 For each point (L, m^2, lambda): the kit's own HMC as the reference (chi_2, the Ising energy,
-<|M|>, with jackknife errors and tau_int); the flow of ``Phi4FlowConfig``'s default recipe trained
-by reverse KL (no data) on the CPU; on fresh draws its ESS/N; a chain of independence
+<|M|>, with jackknife errors and tau_int); the flow of the laptop recipe
+(``models.recipe("phi4-flow", "laptop")``, the shipped checkpoint's) trained by reverse KL (no
+data) on the CPU; on fresh draws its ESS/N; a chain of independence
 Metropolis-Hastings through 8,192 other draws (acceptance, tau_int); the observables from the
 corrected chain, by reweighting and from the raw flow, against HMC. Then the published numbers
 beside ours and PASS/FAIL for the goals of issue 23 at the tutorial's point (L = 8, m^2 = -4,
@@ -32,34 +33,18 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._results import recorded  # noqa: E402
+from course_utils import models  # noqa: E402
 from course_utils.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
 from course_utils.paths import artifacts_dir  # noqa: E402
 from course_utils.phi4 import Phi4FlowConfig, build_flow, flow_mcmc, hmc, measure, train_flow  # noqa: E402
 from course_utils.phi4.observables import chain_tau_int  # noqa: E402
+from course_utils.phi4.published import NOTES as PUBLISHED_NOTES  # noqa: E402
+from course_utils.phi4.published import PUBLISHED  # noqa: E402
 
 POINTS = {
     "tutorial": {"L": 8, "m2": -4.0, "lam": 8.0},
     "e1": {"L": 6, "m2": -4.0, "lam": 6.975},
 }
-# What the papers report, as transcribed (None: not transcribed; see PUBLISHED_NOTES).
-PUBLISHED = {
-    "tutorial": {
-        "source": "Albergo et al., arXiv:2101.08176 (tutorial), GPU, ~5 min of training",
-        "ess": "~0.4",
-        "acceptance": "0.3-0.4",
-        "chi2": "0.75 +- 0.01 (HMC)",
-    },
-    "e1": {
-        "source": "Albergo, Kanwar & Shanahan, PRD 100, 034515 (2019), ensemble E1",
-        "ess": None,
-        "acceptance": None,
-        "chi2": None,
-    },
-}
-PUBLISHED_NOTES = (
-    "The tutorial's numbers are those quoted in issue 23; the 2019 paper's E1 values are shown in "
-    "its figures and were not transcribed here (no copy of the paper on this machine)."
-)
 N_PROPOSALS = 8_192  # the independence-MH chain
 N_FRESH = 8_192  # fresh draws for ESS/N (goal: >= 4,096)
 TRAIN_BUDGET = 600.0  # seconds
@@ -120,7 +105,7 @@ def run_point(point: str, seed: int, reuse: bool) -> dict:
         f"{reference.mean_exp_minus_dH:.4f}, tau_int(M^2) {tau['M2']:.2f} trajectories; "
         f"{time.perf_counter() - start:.1f} s"
     )
-    config = Phi4FlowConfig(**theory)
+    config = models.recipe("phi4-flow", "laptop", **theory)  # the shipped flow's recipe
     model, history, (wall, cpu), how = train_or_load(point, config, seed, reuse)
     print(
         f"flow: {config.n_layers} couplings, hidden {config.hidden}, kernel {config.kernel_size}, "

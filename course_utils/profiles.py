@@ -53,8 +53,10 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     # --- lattice phi^4 (notebook 09b): L = 8, m^2 = -4, lambda = 8 (Albergo et al.'s tutorial) ---
     "phi4_layers": (4, 16, 16),  # affine couplings of the flow
     "phi4_train_steps": (60, 6_000, 12_000),  # reverse-KL steps
-    "phi4_hmc_steps": (200, 4_000, 20_000),  # HMC trajectories per chain (the reference)
+    "phi4_hmc_steps": (100, 1_000, 5_000),  # HMC trajectories per chain (the reference: 64 chains)
     "phi4_n_samples": (512, 8_192, 32_768),  # flow proposals for ESS and Metropolis-Hastings
+    "phi4_broken_layers": (4, 4, 8),  # the flow of notebook 09b at a broken point (two vacua)
+    "phi4_broken_steps": (60, 120, 2_000),  # its reverse-KL steps (trained in the notebook)
     # --- summary: KL, VAE, RBM, score (notebooks 00, 00b) ---
     "kl_mc_samples": (10_000, 200_000, 1_000_000),  # Monte Carlo KL check
     "vae_epochs": (2, 30, 50),

@@ -15,18 +15,20 @@ from scipy import optimize, stats
 from torch import nn
 
 from course_utils import exercises as E
+from course_utils import phi4
 from course_utils.diffusion import forward
 from course_utils.diffusion.gaussian_path import velocity_from_eps
 from course_utils.diffusion.samplers import ddim_step, guided_eps
 from course_utils.diffusion.schedules import Schedule
 from course_utils.exercises.verdict import EXPECT_ENV, Verdict
-from course_utils.flows.coupling import AffineCoupling
+from course_utils.flows.coupling import AffineCoupling, checkerboard_mask
 from course_utils.flows.paths import linear_path, linear_path_coefficients, target_velocity
 from course_utils.flows.solvers import heun_step
 from course_utils.gan.dcgan import label_planes as package_label_planes
 from course_utils.gan.game import normal_pdf, optimal_discriminator, value_function
 from course_utils.gan.losses import gradient_penalty
 from course_utils.gan.networks import make_discriminator_network
+from course_utils.lattice import effective_sample_size
 from course_utils.scoring import class_spread, mmd2
 from course_utils.scoring.mmd import permutation_p_value
 from course_utils.summary import rbm as R
@@ -223,6 +225,60 @@ def ising_energy(s, periodic=True):
 
 def binder(m):
     return 1 - (m ** 4).mean() / (3 * (m ** 2).mean() ** 2)
+
+
+def phi4_action(phi, m2, lam, periodic=True, half=1.0, one_side=False):
+    """sum_x [sum_mu phi_x (2 phi_x - phi_{x+mu} - phi_{x-mu}) + m^2 phi_x^2 + lambda phi_x^4]."""
+    kinetic = torch.zeros_like(phi)
+    for dim in (1, 2):
+        if periodic:
+            up, down = phi.roll(-1, dim), phi.roll(1, dim)
+        else:
+            up = torch.cat([phi.narrow(dim, 1, phi.shape[dim] - 1),
+                            torch.zeros_like(phi.narrow(dim, 0, 1))], dim)
+            down = torch.cat([torch.zeros_like(phi.narrow(dim, 0, 1)),
+                              phi.narrow(dim, 0, phi.shape[dim] - 1)], dim)
+        kinetic = kinetic + (phi * (phi - up) if one_side else phi * (2 * phi - up - down))
+    return (half * kinetic + m2 * phi**2 + lam * phi**4).sum(dim=(1, 2))
+
+
+def phi4_action_loops(phi, m2, lam):  # one site at a time: still right
+    n, L, _ = phi.shape
+    out = []
+    for k in range(n):
+        total = 0.0
+        for i in range(L):
+            for j in range(L):
+                p = float(phi[k, i, j])
+                near = (float(phi[k, (i + 1) % L, j]) + float(phi[k, (i - 1) % L, j])
+                        + float(phi[k, i, (j + 1) % L]) + float(phi[k, i, (j - 1) % L]))
+                total += p * (4 * p - near) + m2 * p * p + lam * p**4
+        out.append(total)
+    return torch.tensor(out, dtype=torch.float64)
+
+
+def board_coupling(z, s, t, parity, board=True, sign=1.0):
+    i = torch.arange(z.shape[-2])[:, None]
+    j = torch.arange(z.shape[-1])[None, :]
+    frozen = ((i + j) % 2 == parity) if board else (i % 2 == parity).expand(z.shape[-2:])
+    x = torch.where(frozen, z, z * torch.exp(s) + t)
+    return x, sign * torch.where(frozen, torch.zeros_like(s), s).sum(dim=(1, 2))
+
+
+def board_coupling_loop(z, s, t, parity):  # one site at a time: still right
+    x, log_det = z.clone(), torch.zeros(len(z), dtype=z.dtype)
+    for k in range(len(z)):
+        for i in range(z.shape[1]):
+            for j in range(z.shape[2]):
+                if (i + j) % 2 != parity:
+                    x[k, i, j] = z[k, i, j] * math.exp(float(s[k, i, j])) + t[k, i, j]
+                    log_det[k] += s[k, i, j]
+    return x, log_det
+
+
+def ess(log_w):
+    w = torch.exp(log_w - log_w.max())
+    return w.sum() ** 2 / (len(w) * (w**2).sum())
 
 
 CASES = {
@@ -461,6 +517,29 @@ CASES = {
         lambda m: 1 - (m ** 4).mean() / (m ** 2).mean() ** 2: "the 3",
         lambda m: 1 - (m ** 4).mean() / (3 * m.abs().mean() ** 4): "|m|",
     }),
+    "phi4_action": (E.check_phi4_action, [phi4_action, phi4_action_loops], {
+        lambda p, m2, lam: phi4_action(p, m2, lam, half=0.5): "1/2",
+        lambda p, m2, lam: phi4_action(p, m2, lam, one_side=True): "x - mu",
+        lambda p, m2, lam: phi4_action(p, m2, lam, periodic=False): "periodic",
+        lambda p, m2, lam: phi4_action(p, m2, lam) - lam * (p**4).sum(dim=(1, 2))
+            + lam * (p**2).sum(dim=(1, 2)): "phi^4",
+        lambda p, m2, lam: phi4_action(p, m2, lam).sum(): "single number",
+    }),
+    "checkerboard_coupling": (E.check_checkerboard_coupling, [board_coupling,
+                                                              board_coupling_loop], {
+        lambda z, s, t, p: board_coupling(z, s, t, 1 - p): "wrong way round",
+        lambda z, s, t, p: board_coupling(z, s, t, p, board=False): "stripes",
+        lambda z, s, t, p: board_coupling(z, s, t, p, sign=-1.0): "inverse map",
+        lambda z, s, t, p: (board_coupling(z, s, t, p)[0], s.sum(dim=(1, 2))): "move only",
+        lambda z, s, t, p: board_coupling(z, s, t, p)[0]: "two tensors",
+    }),
+    "ess": (E.check_ess, [ess, lambda lw: torch.exp(2 * torch.logsumexp(lw, 0)
+                                                    - torch.logsumexp(2 * lw, 0)) / len(lw)], {
+        lambda lw: torch.exp(lw).sum() ** 2 / (len(lw) * (torch.exp(lw) ** 2).sum()): "underflow",
+        lambda lw: ess(lw) * len(lw): "divide by N",
+        lambda lw: 1 / ess(lw): "upside down",
+        lambda lw: lw.sum() ** 2 / (len(lw) * (lw**2).sum()): "exp(log_w)",
+    }),
 }
 
 
@@ -593,6 +672,23 @@ def package_q_sample(x0, t, alpha_bars, noise):
     return forward.q_sample(x0, t, Schedule(1 - alphas, alphas, alpha_bars), noise=noise)
 
 
+class _GivenScaleShift(nn.Module):
+    def __init__(self, s, t):
+        super().__init__()
+        self.s, self.t = s, t
+
+    def forward(self, frozen):
+        return torch.cat([self.s, self.t], dim=1)
+
+
+def package_board_coupling(z, s, t, parity):
+    """flows.AffineCoupling on the package's checkerboard mask, its conditioner giving (s, t)."""
+    mask = checkerboard_mask(z.shape[-2:], parity)
+    layer = AffineCoupling(mask, _GivenScaleShift(s[:, None], t[:, None])).double()
+    x, log_det = layer(z[:, None])
+    return x[:, 0], log_det
+
+
 def package_forward_step(x, beta, noise):
     one_step = Schedule.from_betas(torch.tensor([beta], dtype=x.dtype))
     return forward.q_sample(x, torch.zeros(len(x), dtype=torch.long), one_step, noise=noise)
@@ -641,6 +737,9 @@ LIBRARY = {
     "heun_step": heun_step,
     "velocity_from_eps": lambda xt, eps, t: velocity_from_eps(xt, eps,
                                                               *linear_path_coefficients(t)),
+    "phi4_action": phi4.action,
+    "checkerboard_coupling": package_board_coupling,
+    "ess": effective_sample_size,
 }
 
 

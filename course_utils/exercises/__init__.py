@@ -26,7 +26,7 @@ One module per notebook: ``nb00`` (KL, VAE), ``nb00b`` (RBM, Langevin), ``nb01``
 ``nb02`` (networks), ``nb03`` (losses), ``nb04`` (looking at the GAN), ``nb05`` (MMD),
 ``nb06`` (forward chain), ``nb07`` (diffusion maths), ``nb07b`` (flows and flow matching),
 ``nb08`` (WGAN-GP, conditioning, mode collapse), ``nb09`` (the Ising model: energy, Binder
-cumulant, T_c).
+cumulant, T_c), ``nb09b`` (lattice phi^4: the action, a checkerboard coupling, the ESS).
 """
 from .nb00 import check_kl_normal, check_kl_vae, check_reparameterise
 from .nb00b import check_cd1_gradient, check_free_energy, check_langevin_step
@@ -40,6 +40,7 @@ from .nb07 import check_ddim_step, check_guidance, check_posterior
 from .nb07b import check_coupling_layer, check_heun_step, check_linear_path, check_velocity_from_eps
 from .nb08 import check_class_spread, check_critic_loss, check_gradient_penalty, check_label_planes
 from .nb09 import check_binder_cumulant, check_critical_temperature, check_ising_energy
+from .nb09b import check_checkerboard_coupling, check_ess, check_phi4_action
 from .verdict import CORRECT, NOT_YET, WRONG, Verdict
 
 CHECKS = {
@@ -56,6 +57,7 @@ CHECKS = {
     "08_gan_zoo": (check_gradient_penalty, check_critic_loss, check_label_planes,
                    check_class_spread),
     "09_ising": (check_critical_temperature, check_ising_energy, check_binder_cumulant),
+    "09b_lattice_field_theory": (check_phi4_action, check_checkerboard_coupling, check_ess),
 }
 """The checks of each notebook, in the order its exercises appear."""
 
@@ -73,4 +75,5 @@ __all__ = [
     "check_coupling_layer", "check_linear_path", "check_heun_step", "check_velocity_from_eps",
     "check_gradient_penalty", "check_critic_loss", "check_label_planes", "check_class_spread",
     "check_critical_temperature", "check_ising_energy", "check_binder_cumulant",
+    "check_phi4_action", "check_checkerboard_coupling", "check_ess",
 ]

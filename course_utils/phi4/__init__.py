@@ -9,14 +9,14 @@
 * ``flow``: ``Phi4FlowConfig``, ``Phi4Flow``, ``build_flow``, ``train_flow`` (reverse KL, no data),
   ``sample_flow(model, n, device, seed) -> (phi, log_q)``, ``log_weights``;
 * ``sampler``: ``flow_metrics`` (ESS, independence-MH acceptance and tau_int, observables from the
-  corrected chain and by reweighting).
+  corrected chain and by reweighting); ``sample_symmetrised``: the proposal (q(phi) + q(-phi)) / 2.
 """
 
 from .action import action, force, free_field_chi2, free_field_two_point
 from .flow import Phi4Flow, Phi4FlowConfig, build_flow, log_weights, sample_flow, train_flow
 from .hmc import HMCRun, hamiltonian, hmc, hmc_step, leapfrog
 from .observables import chain_tau_int, magnetisation, measure
-from .sampler import FlowMCMC, flow_mcmc
+from .sampler import FlowMCMC, flow_mcmc, sample_symmetrised
 
 __all__ = [
     "action",
@@ -39,4 +39,5 @@ __all__ = [
     "log_weights",
     "FlowMCMC",
     "flow_mcmc",
+    "sample_symmetrised",
 ]

@@ -8,10 +8,19 @@ PRD 100, 034515, 2019, sec. III; Nicoli et al., PRE 101, 023304, 2020):
 * **independence Metropolis-Hastings**: propose independent draws of q and accept with
   min(1, w' / w); the chain samples p exactly, and its acceptance and autocorrelation time
   say how good q is (a perfect flow accepts everything, tau_int = 1/2).
+
+Both corrections are exact only where q covers p. In the broken phase a flow trained by reverse
+KL may cover one vacuum only; p is symmetric under phi -> -phi, so the **symmetrised** proposal
+
+    q_sym(phi) = (q(phi) + q(-phi)) / 2                                                       (1)
+
+(draw phi ~ q, flip its sign with probability 1/2; its exact density needs one more pass through
+the inverse flow) covers both whenever q covers one (``flow_mcmc(..., symmetrise=True)``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -21,7 +30,7 @@ from ..lattice import Estimate, MetropolisChain, effective_sample_size, independ
 from .flow import Phi4Flow, log_weights, sample_flow
 from .observables import chain_tau_int, measure
 
-__all__ = ["FlowMCMC", "flow_mcmc"]
+__all__ = ["FlowMCMC", "flow_mcmc", "sample_symmetrised"]
 
 
 @dataclass(frozen=True)
@@ -58,12 +67,39 @@ class FlowMCMC:
         )
 
 
+@torch.no_grad()
+def sample_symmetrised(
+    model: Phi4Flow, n: int, device: torch.device | str = "cpu", seed: int = 0, chunk: int = 4096
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` draws of q_sym, eq. (1), and their exact log q_sym (float32 fields, float64 log q_sym,
+    on the CPU): the draws of ``sample_flow`` (same seed), each negated with probability 1/2.
+
+    For phi ~ q and either sign, log q_sym = logaddexp(log q(phi), log q(-phi)) - log 2: the flip
+    does not change it, so one inverse pass (log q(-phi)) per draw is all it costs.
+    """
+    phi, log_q = sample_flow(model, n, device, seed, chunk)
+    device = torch.device(device)
+    mirrored = torch.cat(
+        [model.log_prob(-part.to(device)).double().cpu() for part in torch.split(phi, chunk)]
+    )
+    log_q_sym = torch.logaddexp(log_q.double(), mirrored) - math.log(2)
+    signs = torch.Generator().manual_seed(int(seed) + 1_000_003)  # not flow_mcmc's MH stream
+    flip = torch.rand(len(phi), generator=signs) < 0.5
+    return torch.where(flip[:, None, None], -phi, phi), log_q_sym
+
+
 def flow_mcmc(
-    model: Phi4Flow, n: int, device: torch.device | str = "cpu", seed: int = 0
+    model: Phi4Flow,
+    n: int,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    symmetrise: bool = False,
 ) -> FlowMCMC:
     """``n`` fresh draws of ``model`` (seed ``seed``), their log-weights, ESS, and one chain of
-    independence Metropolis-Hastings through them in order."""
-    phi, log_q = sample_flow(model, n, device, seed)
+    independence Metropolis-Hastings through them in order. ``symmetrise``: draws of q_sym,
+    eq. (1), instead of q (``log_q`` is then log q_sym)."""
+    draw = sample_symmetrised if symmetrise else sample_flow
+    phi, log_q = draw(model, n, device, seed)
     log_w = log_weights(phi.double(), log_q.double(), model.config.m2, model.config.lam)
     chain = independence_metropolis(log_w, seeded_generator(int(seed) + 1, log_w.device))
     return FlowMCMC(
