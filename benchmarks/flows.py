@@ -23,7 +23,8 @@ per evaluation; the whole batch in one call). Samplers run interleaved (all four
 first, as in the scoreboard. Each run is scored as the scoreboard scores (``score_images``):
 the Frechet distance (FD) and the unbiased MMD^2 in the project classifier's 64 features against
 ``--n`` held-out real digits (the scoreboard's choice: test split, permutation of seed 0), the
-classifier's mean confidence and the class spread; seconds are wall seconds per 1,000 digits.
+classifier's mean confidence and the class spread; seconds are wall seconds per 1,000 digits (and
+the process's CPU seconds, all threads, beside them).
 A floor row scores ``--n`` real training digits the same way.
 
 Goals (PASS/FAIL lines):
@@ -89,6 +90,7 @@ class Row:
     nfe: int
     steps: int
     seconds: float
+    cpu_seconds: float
     scores: dict
 
 
@@ -232,6 +234,7 @@ def compare_samplers(
             0,
             0,
             float("nan"),
+            float("nan"),
             score_images(floor, real, real_features, "cpu"),
         )
     ]
@@ -239,9 +242,9 @@ def compare_samplers(
     for label, model, nfe, steps, run in bar:
         bar.set_postfix(run=f"{label} {nfe}")
         with counting(networks[model]) as calls:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             x = run(n)
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         rows.append(
             Row(
                 label,
@@ -249,6 +252,7 @@ def compare_samplers(
                 calls[0],
                 steps,
                 seconds,
+                cpu,
                 score_images(x.detach().float().cpu(), real, real_features, "cpu"),
             )
         )
@@ -260,24 +264,32 @@ def compare_samplers(
 def print_table(rows: list[Row], n: int) -> None:
     print(
         f"\n{'sampler':<30} {'NFE':>4} {'steps':>5} {'FD':>8} {'MMD2_u':>9} {'confidence':>10} "
-        f"{'spread':>6} {'s / 1,000':>9}"
+        f"{'spread':>6} {'s / 1,000':>9} {'CPU s':>7}"
     )
     for r in rows:
         s = r.scores
         seconds = "" if r.model == "real" else f"{r.seconds * 1000 / n:9.1f}"
+        cpu = "" if r.model == "real" else f"{r.cpu_seconds * 1000 / n:7.1f}"
         nfe = "" if r.model == "real" else f"{r.nfe:4d}"
         steps = "" if r.model == "real" else f"{r.steps:5d}"
         print(
             f"{r.sampler:<30} {nfe:>4} {steps:>5} {s['fd_features']:8.2f} "
             f"{s['mmd2_features']:9.5f} {s['confidence']:10.3f} {s['class_spread']:6.3f} "
-            f"{seconds:>9}"
+            f"{seconds:>9} {cpu:>7}"
         )
     print(
         "NFE: network evaluations per digit, counted (a forward hook on the UNet; one call per "
         "evaluation for the whole batch). Euler and DDPM/DDIM: one per step; Heun: two per step, "
         "and an odd NFE ends with one Euler step (Heun at 5 = 2 Heun steps + 1 Euler step). "
-        "s / 1,000: wall seconds per 1,000 digits."
+        "s / 1,000: wall seconds per 1,000 digits (the goal's time); CPU s: this process's CPU "
+        "seconds per 1,000 digits, all threads (less sensitive to other work on the machine)."
     )
+    for model, title in (("ddpm", "DDPM"), ("fm", "flow matching")):
+        per = sorted(r.seconds * 1000 / n / r.nfe for r in rows if r.model == model)
+        print(
+            f"one network evaluation for 1,000 digits, {title}'s UNet: "
+            f"{per[len(per) // 2]:.2f} s (median over its runs)"
+        )
 
 
 def goal_a(rows: list[Row], ref_nfe: int) -> tuple[str, bool]:
