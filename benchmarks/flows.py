@@ -370,9 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-laptop", action="store_true", help="do not train the laptop Real-NVP"
     )
-    parser.add_argument(
-        "--recipe-profile", default="laptop", help=argparse.SUPPRESS
-    )  # tests: smoke
+    # the profile whose Real-NVP recipe is trained beside the shipped one (a test passes a tiny one)
+    parser.add_argument("--recipe-profile", default="laptop", help=argparse.SUPPRESS)
     parser.add_argument(
         "--checkpoints",
         default=str(pretrained.DIR),
