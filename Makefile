@@ -86,6 +86,7 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/gan_throughput.py
 	$(BIN)/python benchmarks/mmd.py
 	$(BIN)/python benchmarks/diffusion.py
+	$(BIN)/python benchmarks/flows.py
 
 # The GPU path (scripts/gpu_check.py): every family, the scores and the samplers on the GPU,
 # then timed against the CPU; the tables go to benchmarks/results/gpu_check.md. Extra arguments
