@@ -47,7 +47,7 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "realnvp_train_steps": (30, 500, 10_000),  # optimiser steps, batch realnvp_batch_size
     "realnvp_batch_size": (16, 32, 64),
     "flows_toy_steps": (300, 3_000, 3_000),  # the 2-D Real-NVP and flow matching of notebook 07b
-    "realnvp_n_bpd": (200, 2_000, 10_000),  # held-out digits whose bits/dim notebook 07b reports
+    "realnvp_n_bpd": (200, 500, 10_000),  # held-out digits whose bits/dim notebook 07b reports
     "flows_budgets": ((2, 4), (5, 10, 20, 50), (5, 10, 20, 50)),  # evaluations compared in 07b
     "flows_n_score": (16, 100, 1_000),  # samples per sampler and budget in that comparison
     # --- lattice phi^4 (notebook 09b): L = 8, m^2 = -4, lambda = 8 (Albergo et al.'s tutorial) ---
