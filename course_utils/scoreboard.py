@@ -356,8 +356,12 @@ def plot_budgets(rows: Sequence[dict[str, Any]]) -> Figure:
             ax.plot([r["evaluations"] for r in mine], [r[key] for r in mine], "o-", color=f"C{k}",
                     label=name)
     titles = ("Fréchet distance (features) ↓", "classifier confidence ↑", "seconds")
+    ticks = sorted({r["evaluations"] for r in rows})
     for ax, title in zip(axes, titles, strict=True):
         ax.set_xscale("log")
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_xlabel("network evaluations per sample")
         ax.set_title(title, fontsize=10)
     axes[0].legend(fontsize=8)
