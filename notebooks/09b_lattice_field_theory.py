@@ -238,10 +238,10 @@ def train_here() -> models.Trained:
 flow = pretrained.load_or_train("phi4-flow", train_here, device)
 cfg = flow.config
 n_params = sum(p.numel() for p in flow.model.parameters())
-train_seconds = flow.meta.get("seconds", flow.history.get("seconds", float("nan")))
+train_seconds = flow.history.get("seconds")  # recorded by train_flow, also in a checkpoint
 print(f"{cfg.n_layers} couplings, hidden {cfg.hidden}, {n_params:,} parameters; "
-      f"{cfg.train_steps:,} steps, batch {cfg.batch_size}, {cfg.gradient} gradient; "
-      f"trained in {train_seconds:.0f} s")
+      f"{cfg.train_steps:,} steps, batch {cfg.batch_size}, {cfg.gradient} gradient"
+      + (f"; trained in {train_seconds:.0f} s" if train_seconds else ""))
 fig = plot_training(flow.history, title=f"phi4-flow: L = {cfg.L}, m^2 = {cfg.m2:g}, "
                                         f"lambda = {cfg.lam:g}")
 
