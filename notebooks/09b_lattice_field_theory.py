@@ -151,12 +151,12 @@ check_phi4_action(my_action);
 # $\langle e^{-\Delta H}\rangle = 1$ exactly (Creutz 1988): a check of the integrator.
 
 # %%
-print("  dt   acceptance   <exp(-dH)>")
+print("   dt   acceptance   <exp(-dH)>   (trajectories of length 1)")
 for dt in (0.025, 0.05, 0.1):
-    run = hmc(L, M2, LAM, n_traj=max(50, scan_traj // 2), chains=16, dt=dt,
-              n_steps=round(1 / dt), burn_in=50, seed=2)
-    print(f"{dt:5.2f} {run.acceptance:10.3f} {run.mean_exp_minus_dH:12.3f}")
-    assert abs(run.mean_exp_minus_dH - 1) < 0.05, "Creutz: <exp(-dH)> = 1"
+    trial = hmc(L, M2, LAM, n_traj=max(50, scan_traj // 2), chains=16, dt=dt,
+                n_steps=round(1 / dt), burn_in=50, seed=2)
+    print(f"{dt:6.3f} {trial.acceptance:10.3f} {trial.mean_exp_minus_dH:12.3f}")
+    assert abs(trial.mean_exp_minus_dH - 1) < 0.05, "Creutz: <exp(-dH)> = 1"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **The reference run** at the tutorial's point: `P.phi4_hmc_steps` trajectories per chain. Its
