@@ -151,12 +151,12 @@ check_phi4_action(my_action);
 # $\langle e^{-\Delta H}\rangle = 1$ exactly (Creutz 1988): a check of the integrator.
 
 # %%
-print("  dt   acceptance   <exp(-dH)>")
+print("   dt   acceptance   <exp(-dH)>   (trajectories of length 1)")
 for dt in (0.025, 0.05, 0.1):
-    run = hmc(L, M2, LAM, n_traj=max(50, scan_traj // 2), chains=16, dt=dt,
-              n_steps=round(1 / dt), burn_in=50, seed=2)
-    print(f"{dt:5.2f} {run.acceptance:10.3f} {run.mean_exp_minus_dH:12.3f}")
-    assert abs(run.mean_exp_minus_dH - 1) < 0.05, "Creutz: <exp(-dH)> = 1"
+    trial = hmc(L, M2, LAM, n_traj=max(50, scan_traj // 2), chains=16, dt=dt,
+                n_steps=round(1 / dt), burn_in=50, seed=2)
+    print(f"{dt:6.3f} {trial.acceptance:10.3f} {trial.mean_exp_minus_dH:12.3f}")
+    assert abs(trial.mean_exp_minus_dH - 1) < 0.05, "Creutz: <exp(-dH)> = 1"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **The reference run** at the tutorial's point: `P.phi4_hmc_steps` trajectories per chain. Its
@@ -238,10 +238,10 @@ def train_here() -> models.Trained:
 flow = pretrained.load_or_train("phi4-flow", train_here, device)
 cfg = flow.config
 n_params = sum(p.numel() for p in flow.model.parameters())
-train_seconds = flow.meta.get("seconds", flow.history.get("seconds", float("nan")))
+train_seconds = flow.history.get("seconds")  # recorded by train_flow, also in a checkpoint
 print(f"{cfg.n_layers} couplings, hidden {cfg.hidden}, {n_params:,} parameters; "
-      f"{cfg.train_steps:,} steps, batch {cfg.batch_size}, {cfg.gradient} gradient; "
-      f"trained in {train_seconds:.0f} s")
+      f"{cfg.train_steps:,} steps, batch {cfg.batch_size}, {cfg.gradient} gradient"
+      + (f"; trained in {train_seconds:.0f} s" if train_seconds else ""))
 fig = plot_training(flow.history, title=f"phi4-flow: L = {cfg.L}, m^2 = {cfg.m2:g}, "
                                         f"lambda = {cfg.lam:g}")
 
