@@ -7,23 +7,14 @@
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 
 from ..diffusion.forward import posterior_mean_variance, x0_from_eps
 from ..diffusion.samplers import ddim_sigma, ddim_step
 from ..diffusion.schedules import Schedule, make_schedule
-from .verdict import StudentError, as_tensor, call, checker, compare, generator
+from .verdict import as_tensor, call, checker, compare, generator, pair
 
 __all__ = ["check_posterior", "check_ddim_step", "check_guidance"]
-
-
-def _pair(got, what: str) -> tuple:
-    if not isinstance(got, Sequence) or isinstance(got, str) or len(got) != 2:
-        raise StudentError(f"{what} should return two tensors (mean, variance), got "
-                           f"{type(got).__name__}")
-    return got[0], got[1]
 
 
 @checker("the Gaussian posterior q(x_{t-1} | x_t, x_0)")
@@ -36,8 +27,9 @@ def check_posterior(my_posterior_mean_var) -> str:
     xt = torch.randn(n, 2, generator=gen, dtype=torch.float64)
     t = torch.randint(1, 100, (n,), generator=gen)
     what = "my_posterior_mean_var(x0, xt, t, betas, alpha_bars)"
-    mean, var = _pair(call(my_posterior_mean_var, x0.clone(), xt.clone(), t.clone(), betas.clone(),
-                           abar.clone(), what=what), what)
+    answer = call(my_posterior_mean_var, x0.clone(), xt.clone(), t.clone(), betas.clone(),
+                  abar.clone(), what=what)
+    mean, var = pair(answer, what, "mean, variance")
     given = Schedule(betas, 1 - betas, abar)  # the schedule of exactly the betas and abar given
     want_mean, want_var = posterior_mean_variance(x0, xt, t, given)
     # The pieces of the formula, for the mistakes:

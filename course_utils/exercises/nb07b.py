@@ -14,16 +14,14 @@ Every reference is the package's own function (``flows.coupling.AffineCoupling``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
-from torch import nn
 
 from ..diffusion.gaussian_path import velocity_from_eps
+from ..flows.conditioners import FixedConditioner
 from ..flows.coupling import AffineCoupling
 from ..flows.paths import linear_path, linear_path_coefficients, target_velocity
 from ..flows.solvers import euler_step, heun_step
-from .verdict import StudentError, call, checker, compare, generator
+from .verdict import call, checker, compare, generator, pair
 
 __all__ = [
     "check_coupling_layer",
@@ -33,25 +31,8 @@ __all__ = [
 ]
 
 
-def _pair(got, what: str, names: str) -> tuple:
-    if not isinstance(got, Sequence) or isinstance(got, str) or len(got) != 2:
-        raise StudentError(f"{what} should return two tensors ({names}), got {type(got).__name__}")
-    return got[0], got[1]
-
-
-class _Fixed(nn.Module):
-    """A conditioner that returns given (s, t), whatever it sees."""
-
-    def __init__(self, s: torch.Tensor, t: torch.Tensor) -> None:
-        super().__init__()
-        self.s, self.t = s, t
-
-    def forward(self, frozen: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.s, self.t], dim=1)
-
-
 def _coupling(z, mask, s, t):
-    return AffineCoupling(mask, _Fixed(s, t)).double()(z)
+    return AffineCoupling(mask, FixedConditioner(s, t)).double()(z)
 
 
 @checker("an affine coupling layer and its log-determinant")
@@ -62,11 +43,11 @@ def check_coupling_layer(my_coupling) -> str:
     mask = torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=torch.float64)
     what = "my_coupling(z, mask, s, t)"
     answer = call(my_coupling, z.clone(), mask.clone(), s.clone(), t.clone(), what=what)
-    x, log_det = _pair(answer, what, "x, log_det")
+    x, log_det = pair(answer, what, "x, log_det")
     want_x, want_log_det = _coupling(z, mask, s, t)
     flipped = _coupling(z, 1 - mask, s, t)
     everywhere = _coupling(z, torch.zeros(d, dtype=torch.float64), s, t)  # every site active
-    inverse = AffineCoupling(mask, _Fixed(s, t)).double().inverse(z)[0]
+    inverse = AffineCoupling(mask, FixedConditioner(s, t)).double().inverse(z)[0]
     compare(x, want_x, "x", mistakes={
         "the mask is the wrong way round: sites where m = 1 stay as they are, the others move":
             flipped[0],
@@ -94,7 +75,7 @@ def check_linear_path(my_linear_path) -> str:
     what = "my_linear_path(x0, x1, t)"
     hints = {"must match the size": "reshape t to (n, 1, 1, 1) so that it broadcasts"}
     answer = call(my_linear_path, x0.clone(), x1.clone(), t.clone(), what=what, hints=hints)
-    xt, u = _pair(answer, what, "x_t, u_t")
+    xt, u = pair(answer, what, "x_t, u_t")
     t_column = t.reshape(-1, 1, 1, 1)
     compare(xt, linear_path(x0, x1, t), "x_t", mistakes={
         "x_0 and x_1 are swapped: the path starts at the noise x_0 (t = 0) and ends at the "

@@ -14,15 +14,13 @@ Every reference is the package's own function (``phi4.action``, ``flows.AffineCo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
-from torch import nn
 
+from ..flows.conditioners import FixedConditioner
 from ..flows.coupling import AffineCoupling, checkerboard_mask
 from ..lattice import bond_sum, effective_sample_size
 from ..phi4.action import action
-from .verdict import StudentError, call, checker, close_number, compare, generator
+from .verdict import call, checker, close_number, compare, generator, pair
 
 __all__ = ["check_phi4_action", "check_checkerboard_coupling", "check_ess"]
 
@@ -61,29 +59,11 @@ def check_phi4_action(my_action) -> str:
             "(the action of the Albergo et al. normalisation, no 1/2)")
 
 
-class _Fixed(nn.Module):
-    """A conditioner that returns given (s, t), whatever it sees."""
-
-    def __init__(self, s: torch.Tensor, t: torch.Tensor) -> None:
-        super().__init__()
-        self.s, self.t = s, t
-
-    def forward(self, frozen: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.s, self.t], dim=1)
-
-
 def _board_coupling(z, s, t, mask):
     """AffineCoupling on fields (n, L, L) with the given mask (1 = frozen): (x, log_det)."""
-    layer = AffineCoupling(mask, _Fixed(s[:, None], t[:, None])).double()
+    layer = AffineCoupling(mask, FixedConditioner(s[:, None], t[:, None])).double()
     x, log_det = layer(z[:, None])
     return x[:, 0], log_det
-
-
-def _pair(got, what: str) -> tuple:
-    if not isinstance(got, Sequence) or isinstance(got, str) or len(got) != 2:
-        raise StudentError(f"{what} should return two tensors (x, log_det), got "
-                           f"{type(got).__name__}")
-    return got[0], got[1]
 
 
 @checker("an affine coupling on a checkerboard and its log-determinant")
@@ -92,7 +72,8 @@ def check_checkerboard_coupling(my_coupling) -> str:
     n, L, parity = 4, 6, 1
     z, s, t = torch.randn(3, n, L, L, generator=gen, dtype=torch.float64)
     what = "my_coupling(z, s, t, parity)"
-    x, log_det = _pair(call(my_coupling, z.clone(), s.clone(), t.clone(), parity, what=what), what)
+    answer = call(my_coupling, z.clone(), s.clone(), t.clone(), parity, what=what)
+    x, log_det = pair(answer, what, "x, log_det")
     mask = checkerboard_mask((L, L), parity).double()
     want_x, want_log_det = _board_coupling(z, s, t, mask)
     flipped = _board_coupling(z, s, t, 1 - mask)

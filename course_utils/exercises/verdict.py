@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ import torch
 __all__ = [
     "CORRECT", "WRONG", "NOT_YET", "EXPECT_ENV", "Verdict", "StudentError", "NotYet",
     "checker", "call", "call_elementwise", "is_placeholder", "as_tensor", "compare", "close_number",
-    "describe_exception", "generator",
+    "describe_exception", "generator", "pair",
 ]
 
 CORRECT, WRONG, NOT_YET = "correct", "wrong", "not yet"
@@ -169,6 +169,13 @@ def as_tensor(value: Any, what: str = "your answer") -> torch.Tensor:
         return torch.as_tensor(value, dtype=torch.float64)
     except Exception as err:  # noqa: BLE001
         raise StudentError(f"{what} should be a number or a tensor, got a {type(value).__name__}") from err
+
+
+def pair(got: Any, what: str, names: str) -> tuple[Any, Any]:
+    """The two parts of an answer that should be a pair; ``names`` says which ("x, log_det")."""
+    if not isinstance(got, Sequence) or isinstance(got, str) or len(got) != 2:
+        raise StudentError(f"{what} should return two tensors ({names}), got {type(got).__name__}")
+    return got[0], got[1]
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, rtol: float, atol: float) -> bool:

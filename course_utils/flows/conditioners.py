@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["MLPConditioner", "ConvConditioner"]
+__all__ = ["MLPConditioner", "ConvConditioner", "FixedConditioner"]
 
 
 class _BoundedScale(nn.Module):
@@ -91,3 +91,15 @@ class ConvConditioner(nn.Module):
     def forward(self, frozen: torch.Tensor) -> torch.Tensor:
         mask = self.mask.expand(len(frozen), *self.mask.shape)
         return self.bound(self.out(self.blocks(self.inc(torch.cat([frozen, mask], dim=1)))))
+
+
+class FixedConditioner(nn.Module):
+    """A conditioner that returns given (s, t) whatever it sees: a coupling layer with chosen s
+    and t, for checking the layer's arithmetic (the exercises of notebooks 07b and 09b)."""
+
+    def __init__(self, s: torch.Tensor, t: torch.Tensor) -> None:
+        super().__init__()
+        self.s, self.t = s, t
+
+    def forward(self, frozen: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.s, self.t], dim=1)
