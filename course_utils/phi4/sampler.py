@@ -83,8 +83,8 @@ def sample_symmetrised(
         [model.log_prob(-part.to(device)).double().cpu() for part in torch.split(phi, chunk)]
     )
     log_q_sym = torch.logaddexp(log_q.double(), mirrored) - math.log(2)
-    signs = torch.Generator().manual_seed(int(seed) + 1_000_003)  # not flow_mcmc's MH stream
-    flip = torch.rand(len(phi), generator=signs) < 0.5
+    signs = seeded_generator(int(seed) + 1_000_003, phi.device)  # not flow_mcmc's MH stream
+    flip = torch.rand(len(phi), generator=signs, device=phi.device) < 0.5
     return torch.where(flip[:, None, None], -phi, phi), log_q_sym
 
 
