@@ -54,6 +54,7 @@ from ..profiles import PROFILE_NAMES, Profile, get_profile
 __all__ = [
     "Family", "DigitFamily", "ExactDensity", "NoOptions", "no_monitor", "SampleKind", "DIGITS",
     "SPINS", "FIELDS", "FieldSpec", "field_specs", "config_from_dict", "check_options_value",
+    "check_guided_options",
 ]
 
 ConfigT = TypeVar("ConfigT")
@@ -283,6 +284,20 @@ class DigitFamily(Family[ConfigT, ModelT, OptionsT]):
 
     def data(self, config: ConfigT, root: str | Path | None = None) -> Any:
         return load_mnist(root=root, train=True, n=config.n_train)
+
+
+def check_guided_options(steps: int, guidance: float, digit: int | None,
+                         all_digits: bool) -> None:
+    """The checks every guided digit sampler's options share (DDPM, flow matching): one clear
+    line for a step count, guidance weight or digit choice that cannot be."""
+    if steps < 1:
+        raise ValueError(f"steps must be a positive whole number, got {steps}")
+    if guidance < 0:
+        raise ValueError(f"guidance must be a number >= 0, got {guidance}")
+    if digit is not None and not 0 <= digit <= 9:
+        raise ValueError(f"digit must be one of 0-9, got {digit}")
+    if digit is not None and all_digits:
+        raise ValueError("choose digit or all_digits, not both")
 
 
 def no_monitor(monitor: Monitor | None, what: str) -> None:

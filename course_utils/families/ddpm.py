@@ -13,7 +13,14 @@ import torch
 
 from ..data import split_of
 from ..diffusion import DDPM, DDPMConfig, build_ddpm, sample_ddpm, train_ddpm
-from .base import DigitFamily, Monitor, ProfileLike, no_monitor, profile_of
+from .base import (
+    DigitFamily,
+    Monitor,
+    ProfileLike,
+    check_guided_options,
+    no_monitor,
+    profile_of,
+)
 
 __all__ = ["DDPMFamily", "DDPMSampling"]
 
@@ -35,17 +42,10 @@ class DDPMSampling:
         "help": "draw the digits 0-9 in turn (with --guidance 1: a sample of p(x))"})
 
     def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise ValueError(f"steps must be a positive whole number, got {self.steps}")
+        check_guided_options(self.steps, self.guidance, self.digit, self.all_digits)
         if not 0.0 <= self.eta <= 1.0:
             raise ValueError("eta must lie in [0, 1] (0: deterministic DDIM, 1: ancestral), got "
                              f"{self.eta}")
-        if self.guidance < 0:
-            raise ValueError(f"guidance must be a number >= 0, got {self.guidance}")
-        if self.digit is not None and not 0 <= self.digit <= 9:
-            raise ValueError(f"digit must be one of 0-9, got {self.digit}")
-        if self.digit is not None and self.all_digits:
-            raise ValueError("choose digit or all_digits, not both")
 
 
 class DDPMFamily(DigitFamily[DDPMConfig, DDPM, DDPMSampling]):

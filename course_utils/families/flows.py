@@ -27,7 +27,15 @@ from ..flows import (
     train_flow_matching,
     train_realnvp,
 )
-from .base import DigitFamily, Monitor, NoOptions, ProfileLike, no_monitor, profile_of
+from .base import (
+    DigitFamily,
+    Monitor,
+    NoOptions,
+    ProfileLike,
+    check_guided_options,
+    no_monitor,
+    profile_of,
+)
 
 __all__ = ["RealNVPFamily", "FlowMatchingFamily", "FlowMatchingSampling", "RealNVPSampling"]
 
@@ -97,14 +105,7 @@ class FlowMatchingSampling:
         "help": "draw the digits 0-9 in turn (with guidance 1: a sample of p(x))"})
 
     def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise ValueError(f"steps must be a positive whole number, got {self.steps}")
-        if self.guidance < 0:
-            raise ValueError(f"guidance must be a number >= 0, got {self.guidance}")
-        if self.digit is not None and not 0 <= self.digit <= 9:
-            raise ValueError(f"digit must be one of 0-9, got {self.digit}")
-        if self.digit is not None and self.all_digits:
-            raise ValueError("choose digit or all_digits, not both")
+        check_guided_options(self.steps, self.guidance, self.digit, self.all_digits)
 
 
 class FlowMatchingFamily(DigitFamily[FlowMatchingConfig, FlowMatching, FlowMatchingSampling]):

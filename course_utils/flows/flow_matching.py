@@ -32,7 +32,7 @@ from ..diffusion.training import drop_labels
 from ..diffusion.unet import SmallUNet
 from .paths import TIME_SAMPLINGS, flow_matching_loss
 from .solvers import SOLVERS, Field, solve_ode, time_grid
-from .training import fit
+from .training import fit_recipe
 from .velocity import TimeScaled
 
 __all__ = [
@@ -144,21 +144,8 @@ def train_flow_matching(
         y = drop_labels(batch[1], config.p_uncond, generator) if config.conditional else None
         return flow_matching_loss(fm.model, batch[0], generator, y, config.time_sampling)
 
-    ema, history = fit(
-        fm.model,
-        objective,
-        data,
-        config.train_steps,
-        config.batch_size,
-        config.lr,
-        config.warmup,
-        config.ema_decay,
-        device=device,
-        seed=seed,
-        progress=progress,
-        log_every=log_every,
-        desc="flow matching",
-    )
+    ema, history = fit_recipe(fm.model, objective, data, config, device=device, seed=seed,
+                              progress=progress, log_every=log_every, desc="flow matching")
     fm.ema_model.load_state_dict(ema.model.state_dict())
     return history
 

@@ -28,7 +28,7 @@ from ..progress import tqdm
 from .coupling import CouplingFlow
 from .dequantize import bits_per_dim, dequantize, inverse_logit_transform, logit_transform, quantize
 from .realnvp import realnvp_image
-from .training import fit
+from .training import fit_recipe
 
 __all__ = [
     "RealNVPConfig",
@@ -166,21 +166,8 @@ def train_realnvp(
     def objective(batch: list[torch.Tensor], generator: torch.Generator) -> torch.Tensor:
         return model.bits_per_dim(batch[0], generator, flow=model.flow).mean()
 
-    ema, history = fit(
-        model.flow,
-        objective,
-        (images,),
-        config.train_steps,
-        config.batch_size,
-        config.lr,
-        config.warmup,
-        config.ema_decay,
-        device=device,
-        seed=seed,
-        progress=progress,
-        log_every=log_every,
-        desc="Real-NVP",
-    )
+    ema, history = fit_recipe(model.flow, objective, (images,), config, device=device,
+                              seed=seed, progress=progress, log_every=log_every, desc="Real-NVP")
     model.ema_flow.load_state_dict(ema.model.state_dict())
     history["loss_unit"] = "bits per dimension (training batches)"
     return history

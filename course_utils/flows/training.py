@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -21,11 +21,21 @@ from ..device import DeviceLike, get_device
 from ..diffusion.training import EMA, LossLog, warmup_cosine
 from ..progress import tqdm
 
-__all__ = ["Objective", "fit"]
+__all__ = ["Objective", "Recipe", "fit", "fit_recipe"]
 
 Objective = Callable[[Sequence[torch.Tensor], torch.Generator], torch.Tensor]
 """objective(batch, generator) -> the scalar loss of one mini-batch (tensors on the device);
 ``generator`` draws any noise it needs (dequantisation, times, label dropout) on that device."""
+
+
+class Recipe(Protocol):
+    """The training fields every flow's config has (``FlowMatchingConfig``, ``RealNVPConfig``)."""
+
+    train_steps: int
+    batch_size: int
+    lr: float
+    warmup: int
+    ema_decay: float
 
 
 def _check_data(data: Sequence[torch.Tensor]) -> None:
@@ -86,3 +96,11 @@ def fit(
     history["seconds"] = time.perf_counter() - start
     history["examples_per_second"] = steps * n / history["seconds"]
     return ema, history
+
+
+def fit_recipe(model: nn.Module, objective: Objective, data: Sequence[torch.Tensor],
+               recipe: Recipe, **options: Any) -> tuple[EMA, dict[str, Any]]:
+    """``fit`` with the optimiser fields read from a model's config (its recipe); ``options`` are
+    ``fit``'s others (``device``, ``seed``, ``progress``, ``log_every``, ``desc``)."""
+    return fit(model, objective, data, recipe.train_steps, recipe.batch_size, recipe.lr,
+               recipe.warmup, recipe.ema_decay, **options)
