@@ -16,8 +16,9 @@ import os
 import platform
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 RESULTS = Path(__file__).resolve().with_name("results")
 
@@ -47,8 +48,8 @@ def _command() -> str:
 
 @contextlib.contextmanager
 def recorded(name: str, results_dir: str | Path | None = None) -> Iterator[None]:
-    """Print as usual and also write what was printed to
-    ``results/<name>.md`` when the block ends."""
+    """Print as usual and also write what was printed to ``results/<name>.md`` when the block
+    ends; a run that raises (or is interrupted) leaves the previous results file as it was."""
     captured = io.StringIO()
     stdout = sys.stdout
     sys.stdout = _Tee(stdout, captured)
@@ -56,10 +57,28 @@ def recorded(name: str, results_dir: str | Path | None = None) -> Iterator[None]
         yield
     finally:
         sys.stdout = stdout
-        folder = Path(results_dir) if results_dir is not None else RESULTS
-        folder.mkdir(parents=True, exist_ok=True)
-        when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
-        text = (f"# `{name}`: latest output\n\nRun {when} on {machine}:\n\n    {_command()}\n\n"
-                f"```text\n{captured.getvalue().rstrip()}\n```\n")
-        (folder / f"{name}.md").write_text(text)
+    folder = Path(results_dir) if results_dir is not None else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, "
+               f"Python {platform.python_version()}")
+    text = (f"# `{name}`: latest output\n\nRun {when} on {machine}:\n\n    {_command()}\n\n"
+            f"```text\n{captured.getvalue().rstrip()}\n```\n")
+    (folder / f"{name}.md").write_text(text)
+
+
+def print_checks(checks: Iterable[tuple[str, bool]], sep: str = ": ") -> bool:
+    """Print one ``PASS``/``FAIL`` line per (text, ok) goal; True when every goal passed."""
+    oks = []
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}{sep}{text}")
+        oks.append(bool(ok))
+    return all(oks)
+
+
+def run_recorded(name: str, main: Callable[[], int]) -> NoReturn:
+    """A benchmark's entry point: ``main()`` inside ``recorded(name)``, its return code the exit
+    status."""
+    with recorded(name):
+        code = main()
+    sys.exit(code)

@@ -58,7 +58,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._results import recorded
+from benchmarks._results import print_checks, run_recorded
 from course_utils import models, pretrained
 from course_utils.data import MnistFallbackWarning, load_mnist, split_of
 from course_utils.flows import (
@@ -415,14 +415,11 @@ def main(argv: list[str] | None = None) -> int:
     ]
     checks.append(realnvp_section(realnvp, held_out, args, source))
     print("\n## Goals (issue 22)")
-    for text, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}: {text}")
+    print_checks(checks)
     if n < 1000:
         print(f"(FD at n = {n} is biased upwards; the goals are stated for n = 1,000)")
     return 0
 
 
 if __name__ == "__main__":
-    with recorded("flows"):
-        code = main()
-    sys.exit(code)
+    run_recorded("flows", main)

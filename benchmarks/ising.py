@@ -40,7 +40,7 @@ from course_utils.paths import artifacts_dir
 from course_utils.profiles import get_profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._results import recorded  # noqa: E402
+from benchmarks._results import print_checks, run_recorded  # noqa: E402
 
 TRAIN_BUDGET = 600.0  # seconds
 SAMPLE_BUDGET = 60.0  # seconds for 10,000 configurations
@@ -100,9 +100,7 @@ def sampler_metrics_section(path: Path, n: int = SAMPLER_N) -> bool:
         (f"ESS/N >= {SAMPLER_GOALS['ess']} at {at}: {m['ess']:.3f}",
          m["ess"] >= SAMPLER_GOALS["ess"]),
     ]
-    for text, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}: {text}")
-    return all(ok for _, ok in checks)
+    return print_checks(checks)
 
 
 def train_or_load(name: str, profile, reuse: bool):
@@ -199,8 +197,7 @@ def main(argv=None) -> int:
              f"({s['sample_seconds_per_10k']:.1f} s)",
              s["sample_seconds_per_10k"] < SAMPLE_BUDGET),
         ]
-        for text, ok in checks:
-            print(f"{'PASS' if ok else 'FAIL'}: {text}")
+        print_checks(checks)
         if P.ising_L != 16:
             print("(the goal is stated for the laptop profile, L = 16; this run has L = "
                   f"{P.ising_L})")
@@ -213,6 +210,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    with recorded("ising"):
-        code = main()
-    sys.exit(code)
+    run_recorded("ising", main)

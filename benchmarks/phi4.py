@@ -32,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._results import recorded  # noqa: E402
+from benchmarks._results import print_checks, run_recorded  # noqa: E402
 from course_utils import models  # noqa: E402
 from course_utils.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
 from course_utils.paths import artifacts_dir  # noqa: E402
@@ -214,12 +214,9 @@ def main(argv=None) -> int:
                 r["chi2_ok"],
             ),
         ]
-        for text, ok in checks:
-            print(f"{'PASS' if ok else 'FAIL'}: {text}")
+        print_checks(checks)
     return 0
 
 
 if __name__ == "__main__":
-    with recorded("phi4"):
-        code = main()
-    sys.exit(code)
+    run_recorded("phi4", main)
