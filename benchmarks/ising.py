@@ -1,7 +1,9 @@
 """Benchmark: generative models of the 2-D Ising model judged against Monte Carlo (issue 16).
 
-    python benchmarks/ising.py [--profile laptop] [--models ising-ar,ising-gan,ising-ddpm,ising-rbm]
-                               [--reuse] [--threads 1] [--json FILE] [--sampler-metrics-only]
+    python benchmarks/ising.py [--profile laptop]
+                               [--models ising-ar,ising-gan,ising-ddpm,ising-rbm]
+                               [--reuse | --shipped] [--threads 1] [--json FILE]
+                               [--sampler-metrics-only]
 
 Per model and trained temperature: e, |m|, c, chi, U4, the +m/-m balance and G(L/2) of the
 model's samples against the Monte Carlo data set of the profile (value +- jackknife error,
@@ -10,7 +12,8 @@ reading of every miss, and PASS/FAIL lines for the issue's goal: the best model 
 sampled with ``ising_ar_mh_steps`` independence Metropolis-Hastings steps) trained in <= 10 min,
 at every trained T: e within 1 %, |m| within 3 %, c and chi within 10 %, balance 50 +- 3 %;
 sampling 10,000 configurations in under a minute. ``ising-ar`` is also judged without the
-correction (the network alone). ``--reuse`` loads checkpoints written by an earlier run
+correction (the network alone). ``--shipped`` judges the shipped checkpoints (with their recorded
+training seconds) instead of training; ``--reuse`` loads checkpoints written by an earlier run
 (``build/artifacts/<profile>/ising-*.pt``) of the same recipe instead of training; their training
 seconds come from the checkpoint.
 
@@ -32,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from course_utils import models
+from course_utils import models, pretrained
 from course_utils.ising import T_C, profile_dataset
 from course_utils.ising.autoregressive import sampler_metrics
 from course_utils.ising.compare import compare, diagnose, format_rows, goal_failures
@@ -103,9 +106,16 @@ def sampler_metrics_section(path: Path, n: int = SAMPLER_N) -> bool:
     return print_checks(checks)
 
 
-def train_or_load(name: str, profile, reuse: bool):
+def train_or_load(name: str, profile, reuse: bool, shipped: bool = False):
     path = artifacts_dir() / profile.name / f"{name}.pt"
     wanted = models.recipe(name, profile)
+    if shipped:  # the shipped checkpoint, made by scripts/pretrain.py with its recorded recipe
+        path = pretrained.verify(name)
+        trained = models.load(path, "cpu", family=name)
+        recipe = trained.meta.get("recipe", {})
+        how = (f"the shipped {path.name} (recipe: profile {recipe.get('profile')!r}, overrides "
+               f"{recipe.get('overrides') or 'none'}; trained by scripts/pretrain.py)")
+        return trained, float(trained.meta.get("seconds", float("nan"))), how
     if reuse and path.exists():
         trained = models.load(path, "cpu", family=name)
         if trained.config == wanted:  # the same recipe: its training seconds are in the checkpoint
@@ -124,6 +134,9 @@ def main(argv=None) -> int:
     parser.add_argument("--models", default="ising-ar,ising-gan,ising-ddpm,ising-rbm")
     parser.add_argument("--reuse", action="store_true",
                         help="load earlier checkpoints instead of training")
+    parser.add_argument("--shipped", action="store_true",
+                        help="judge the shipped checkpoints (course_utils/pretrained) instead of "
+                             "training; their training seconds are the recorded ones")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a busy machine)")
     parser.add_argument("--json", default=None, help="write the rows as JSON (default: "
@@ -147,7 +160,7 @@ def main(argv=None) -> int:
     reference = {T: configs[temps == T] for T in P.ising_temperatures}
     results, summary = [], {}
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-        trained, train_s, how = train_or_load(name, P, args.reuse)
+        trained, train_s, how = train_or_load(name, P, args.reuse, args.shipped)
         options = {k: v for k, v in dataclasses.asdict(trained.family.sampling(P)).items()
                    if k != "temperature"}
         variants = [(name, options)]
