@@ -17,7 +17,7 @@ from torch import nn
 from ..device import DeviceLike, get_device
 from .samplers import ddim_sample
 from .schedules import Schedule, make_schedule
-from .training import train_diffusion
+from .training import check_training_fields, train_diffusion
 from .unet import SmallUNet
 
 __all__ = ["DDPMConfig", "DDPM", "build_ddpm", "train_ddpm", "sample_ddpm"]
@@ -49,10 +49,7 @@ class DDPMConfig:
 
     def __post_init__(self) -> None:
         make_schedule(self.T, self.schedule)  # a clear error for a T the schedule cannot take
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if not 0.0 <= self.p_uncond < 1.0:
-            raise ValueError(f"p_uncond is a probability in [0, 1), got {self.p_uncond}")
+        check_training_fields(self.ema_decay, self.p_uncond)
 
     @property
     def num_classes(self) -> int | None:

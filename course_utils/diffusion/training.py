@@ -22,7 +22,17 @@ from .forward import q_sample
 from .schedules import Schedule
 from .unet import check_label_values
 
-__all__ = ["diffusion_loss", "EMA", "LossLog", "warmup_cosine", "drop_labels", "train_diffusion"]
+__all__ = ["diffusion_loss", "EMA", "LossLog", "warmup_cosine", "drop_labels", "train_diffusion",
+           "check_training_fields"]
+
+
+def check_training_fields(ema_decay: float, p_uncond: float | None = None) -> None:
+    """One clear line for a config's EMA decay outside [0, 1) or a label-dropout probability
+    (classifier-free guidance's p_uncond) outside [0, 1); DDPM and flow configs call it."""
+    if not 0.0 <= ema_decay < 1.0:
+        raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}")
+    if p_uncond is not None and not 0.0 <= p_uncond < 1.0:
+        raise ValueError(f"p_uncond is a probability in [0, 1), got {p_uncond}")
 
 
 def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: Schedule,

@@ -28,7 +28,7 @@ from torch import nn
 
 from ..device import DeviceLike, get_device
 from ..diffusion.samplers import guided_eps
-from ..diffusion.training import drop_labels
+from ..diffusion.training import check_training_fields, drop_labels
 from ..diffusion.unet import SmallUNet
 from .paths import TIME_SAMPLINGS, flow_matching_loss
 from .solvers import SOLVERS, Field, solve_ode, time_grid
@@ -78,10 +78,7 @@ class FlowMatchingConfig:
                 f"time_sampling must be one of {', '.join(TIME_SAMPLINGS)}, "
                 f"got {self.time_sampling!r}"
             )
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if not 0.0 <= self.p_uncond < 1.0:
-            raise ValueError(f"p_uncond is a probability in [0, 1), got {self.p_uncond}")
+        check_training_fields(self.ema_decay, self.p_uncond)
 
     @property
     def num_classes(self) -> int | None:

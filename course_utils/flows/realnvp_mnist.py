@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..device import DeviceLike, get_device
+from ..diffusion.training import check_training_fields
 from ..progress import tqdm
 from .coupling import CouplingFlow
 from .dequantize import bits_per_dim, dequantize, inverse_logit_transform, logit_transform, quantize
@@ -65,8 +66,7 @@ class RealNVPConfig:
             raise ValueError(f"n_layers must be an even number >= 2, got {self.n_layers}")
         if not 0 <= self.alpha < 0.5:
             raise ValueError(f"alpha must lie in [0, 0.5), got {self.alpha}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        check_training_fields(self.ema_decay)
 
 
 class RealNVP(nn.Module):
