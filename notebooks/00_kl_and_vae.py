@@ -32,8 +32,15 @@ from course_utils import get_profile, models, seed_everything
 from course_utils.data import load_mnist, split_of
 from course_utils.paths import artifacts_dir
 from course_utils.summary import vae as V
-from course_utils.summary.divergences import (fit_gaussian_kl, js_discrete, kl_diag_normal_standard, kl_discrete,
-                                              kl_monte_carlo, kl_normal, mixture_log_prob)
+from course_utils.summary.divergences import (
+    fit_gaussian_kl,
+    js_discrete,
+    kl_diag_normal_standard,
+    kl_discrete,
+    kl_monte_carlo,
+    kl_normal,
+    mixture_log_prob,
+)
 
 P = get_profile()
 seed_everything(0)
@@ -68,9 +75,13 @@ mu1, mu2 = 3 * torch.randn(2, 10_000, generator=gen, dtype=torch.float64)
 s1, s2 = torch.exp(torch.randn(2, 10_000, generator=gen, dtype=torch.float64))
 forward, reverse = kl_normal(mu1, s1, mu2, s2), kl_normal(mu2, s2, mu1, s1)
 dirichlet = torch.distributions.Dirichlet(torch.ones(5, dtype=torch.float64))
-discrete = torch.tensor([kl_discrete(p, q) for p, q in zip(dirichlet.sample((2_000,)), dirichlet.sample((2_000,)))])
-plt.loglog(forward, reverse, ".", ms=2, alpha=0.3); plt.loglog([1e-4, 1e4], [1e-4, 1e4], "k--", lw=1)
-plt.xlabel("KL(p || q)"); plt.ylabel("KL(q || p)"); plt.title("random pairs of Gaussians"); plt.show()
+discrete = torch.tensor([kl_discrete(p, q) for p, q in zip(dirichlet.sample((2_000,)), dirichlet.sample((2_000,)), strict=True)])
+plt.loglog(forward, reverse, ".", ms=2, alpha=0.3)
+plt.loglog([1e-4, 1e4], [1e-4, 1e4], "k--", lw=1)
+plt.xlabel("KL(p || q)")
+plt.ylabel("KL(q || p)")
+plt.title("random pairs of Gaussians")
+plt.show()
 
 # %% slideshow={"slide_type": "fragment"}
 print(f"smallest KL: Gaussians {float(torch.minimum(forward, reverse).min()):.2e}, discrete {float(discrete.min()):.2e}")
@@ -118,7 +129,8 @@ fits = {d: fit_gaussian_kl(log_p, grid, d, steps=800) for d in ("forward", "reve
 plt.plot(grid, log_p(grid).exp(), "k", label="target p")
 for d, (mu, sd) in fits.items():
     plt.plot(grid, torch.distributions.Normal(mu, sd).log_prob(grid).exp(), label=f"{d} KL: mu={mu:.2f}, sigma={sd:.2f}")
-plt.legend(); plt.show()
+plt.legend()
+plt.show()
 assert abs(fits["forward"][1] - math.sqrt(0.49 + 9)) < 0.2, "forward KL matches the variance of p"
 assert abs(abs(fits["reverse"][0]) - 3) < 0.2, "reverse KL sits on one mode"
 
@@ -144,7 +156,7 @@ assert abs(js_discrete(p_, q_) - math.log(2)) < 1e-12
 
 # %% slideshow={"slide_type": "fragment"}
 mu_, logvar_ = torch.tensor([[0.5, -1.0]], dtype=torch.float64), torch.tensor([[0.3, -0.2]], dtype=torch.float64)
-by_sum = sum(float(kl_normal(a, math.exp(b / 2), 0, 1)) for a, b in zip(mu_[0].tolist(), logvar_[0].tolist()))
+by_sum = sum(float(kl_normal(a, math.exp(b / 2), 0, 1)) for a, b in zip(mu_[0].tolist(), logvar_[0].tolist(), strict=True))
 assert abs(float(kl_diag_normal_standard(mu_, logvar_)[0]) - by_sum) < 1e-12
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -181,8 +193,12 @@ assert abs(elbo_mc - elbo) < 4 * elbo_se, "the Monte Carlo ELBO agrees with the 
 means = torch.linspace(-2, 2, 201, dtype=torch.float64)
 elbos = V.linear_gaussian_elbo(x_obs, w_, b_, s_, means, post_std)
 plt.plot(means, elbos, label="ELBO(q), q = N(mean, posterior variance)")
-plt.axhline(log_px, color="k", ls="--", label="log p(x)"); plt.axvline(float(post_mean), color="gray", lw=1)
-plt.xlabel("mean of q"); plt.ylabel("nats"); plt.legend(); plt.show()
+plt.axhline(log_px, color="k", ls="--", label="log p(x)")
+plt.axvline(float(post_mean), color="gray", lw=1)
+plt.xlabel("mean of q")
+plt.ylabel("nats")
+plt.legend()
+plt.show()
 kl_to_posterior = kl_normal(means, post_std, post_mean, post_std)
 assert torch.allclose(elbos + kl_to_posterior, torch.full_like(means, log_px), atol=1e-12), "gap = KL"
 at_posterior = float(V.linear_gaussian_elbo(x_obs, w_, b_, s_, post_mean, post_std))
@@ -252,7 +268,8 @@ def train_the_vae():
     return models.wrap(model, config, V.train_vae(model, train_x, config, "cpu", test_images=test_x))
 
 
-from course_utils import pretrained  # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
+# a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
+from course_utils import pretrained
 
 vae = pretrained.load_or_train("vae", train_the_vae, "cpu")
 model, config, history = vae.model, vae.config, vae.history
@@ -280,10 +297,14 @@ assert bool((mass < 1).all()) and floor > 0
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(1, 2, figsize=(9, 3))
-ax[0].plot(history["recon"]); ax[0].set_title("reconstruction term -E_q[log p(x|h)]")
-ax[0].axhline(floor, color="k", ls="--", label="BCE of a perfect reconstruction"); ax[0].legend()
-ax[1].plot(history["kl"]); ax[1].set_title("KL(q(h|x) || p(h))")
-for a in ax: a.set_xlabel("epoch")
+ax[0].plot(history["recon"])
+ax[0].set_title("reconstruction term -E_q[log p(x|h)]")
+ax[0].axhline(floor, color="k", ls="--", label="BCE of a perfect reconstruction")
+ax[0].legend()
+ax[1].plot(history["kl"])
+ax[1].set_title("KL(q(h|x) || p(h))")
+for a in ax:
+    a.set_xlabel("epoch")
 plt.show()
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
@@ -293,8 +314,10 @@ fig, ax = plt.subplots(3, 8, figsize=(8, 3))
 for i in range(8):
     for row, images in enumerate((test_x, recon, samples)):
         ax[row, i].imshow(images[i, 0], cmap="gray", vmin=-1, vmax=1)
-for a in ax.flat: a.axis("off")
-plt.suptitle("test digits / reconstructions / samples"); plt.show()
+for a in ax.flat:
+    a.axis("off")
+plt.suptitle("test digits / reconstructions / samples")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A 2-D latent space
@@ -305,7 +328,9 @@ config2 = V.vae_config(latent_dim=2, epochs=P.vae_2d_epochs)
 model2 = V.build_vae(config2, "cpu")
 V.train_vae(model2, train_x, config2, "cpu")
 z = V.encode_mean(model2, test_x)
-plt.scatter(z[:, 0], z[:, 1], c=test_y, cmap="tab10", s=4); plt.colorbar(label="digit"); plt.show()
+plt.scatter(z[:, 0], z[:, 1], c=test_y, cmap="tab10", s=4)
+plt.colorbar(label="digit")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Scores beside the GAN (same numbers as the scoreboard; lower MMD/FD is better)

@@ -26,7 +26,6 @@
 # model).
 
 # %% slideshow={"slide_type": "skip"}
-
 import matplotlib.pyplot as plt
 import torch
 
@@ -108,11 +107,14 @@ for name, (_, h) in runs.items():
 assert all(h["log_likelihood"][-1] > h["log_likelihood"][0] for _, h in runs.values()), "training raised log p"
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
-for (name, (_, h)), colour in zip(runs.items(), ("C0", "C1")):
+for (name, (_, h)), colour in zip(runs.items(), ("C0", "C1"), strict=True):
     plt.plot(h["log_likelihood"], colour, label=f"{name}, training digits")
     plt.plot(h["log_likelihood_held_out"], colour + "--", label=f"{name}, held-out digits")
 plt.axhline(independent, color="k", ls=":", label="independent pixels (training)")
-plt.xlabel("epoch"); plt.ylabel("exact mean log p(v) [nats]"); plt.legend(); plt.show()
+plt.xlabel("epoch")
+plt.ylabel("exact mean log p(v) [nats]")
+plt.legend()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Both RBMs beat the independent-pixel model and, in this run, PCD-1 ends with the higher likelihood
@@ -156,7 +158,8 @@ rows = {"data": v_held[:10]} | {name: R.gibbs_step(rbm, v_held[:10], gen)[1] for
 fig, ax = plt.subplots(len(rows), 10, figsize=(10, 1.1 * len(rows)))
 for r, (name, imgs) in enumerate(rows.items()):
     for i in range(10):
-        ax[r, i].imshow(imgs[i].reshape(28, 28), cmap="gray", vmin=0, vmax=1); ax[r, i].axis("off")
+        ax[r, i].imshow(imgs[i].reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+        ax[r, i].axis("off")
     ax[r, 0].set_title(name, loc="left", fontsize=9)
 plt.show()
 
@@ -171,15 +174,19 @@ plt.show()
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.3))
 epochs = range(1, P.rbm_epochs + 1)
-for (name, (_, h)), colour in zip(runs.items(), ("C0", "C1")):
+for (name, (_, h)), colour in zip(runs.items(), ("C0", "C1"), strict=True):
     ax[0].plot(epochs, h["free_energy"], colour, label=f"{name}, training")
     ax[0].plot(epochs, h["free_energy_held_out"], colour + "--", label=f"{name}, held out")
     gap = torch.tensor(h["free_energy_held_out"]) - torch.tensor(h["free_energy"])
     ax[1].plot(epochs, gap, colour, label=f"{name}: F gap")
     ax[1].plot(epochs, torch.tensor(h["log_likelihood"][1:]) - torch.tensor(h["log_likelihood_held_out"][1:]),
                colour + "o", ms=4, label=f"{name}: log p gap (exact)")
-ax[0].set_title("mean free energy F(v)"); ax[1].set_title("held out minus training [nats]"); ax[1].set_ylim(bottom=0)
-for a in ax: a.set_xlabel("epoch"); a.legend(fontsize=8)
+ax[0].set_title("mean free energy F(v)")
+ax[1].set_title("held out minus training [nats]")
+ax[1].set_ylim(bottom=0)
+for a in ax:
+    a.set_xlabel("epoch")
+    a.legend(fontsize=8)
 plt.show()
 
 # %% slideshow={"slide_type": "fragment"}
@@ -204,8 +211,10 @@ pv, snaps = R.gibbs_chain(rbm, torch.bernoulli(torch.full((8, 784), 0.5)), P.rbm
 fig, ax = plt.subplots(len(snaps), 8, figsize=(8, len(snaps)))
 for r, sn in enumerate(snaps):
     for i in range(8):
-        ax[r, i].imshow(sn[i].reshape(28, 28), cmap="gray"); ax[r, i].axis("off")
-plt.suptitle("Gibbs chains (rows: later steps)"); plt.show()
+        ax[r, i].imshow(sn[i].reshape(28, 28), cmap="gray")
+        ax[r, i].axis("off")
+plt.suptitle("Gibbs chains (rows: later steps)")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · One CD-1 gradient, by hand
@@ -263,8 +272,10 @@ g = torch.linspace(-5, 5, 20)
 grid = torch.stack(torch.meshgrid(g, g, indexing="xy"), -1).reshape(-1, 2)
 with torch.no_grad():
     sc = learned(grid, 0.5)
-plt.quiver(grid[:, 0], grid[:, 1], sc[:, 0], sc[:, 1]); plt.scatter(pts[:500, 0], pts[:500, 1], s=2, c="r")
-plt.title("learned score at sigma=0.5"); plt.show()
+plt.quiver(grid[:, 0], grid[:, 1], sc[:, 0], sc[:, 1])
+plt.scatter(pts[:500, 0], pts[:500, 1], s=2, c="r")
+plt.title("learned score at sigma=0.5")
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # How good is it? The relative error $\sqrt{\mathbb E\|\mathbf s_\theta-\mathbf s\|^2/\mathbb E\|\mathbf s\|^2}$ where
@@ -319,8 +330,11 @@ except ValueError as err:
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 path = S.annealed_langevin(learned, 6 * torch.randn(2_000, 2), sigmas, P.langevin_steps)  # default eps = 5e-4
 fig, ax = plt.subplots(1, 3, figsize=(10, 3.3))
-for a, i in zip(ax, (0, len(path) // 2, len(path) - 1)):
-    a.scatter(path[i][:, 0], path[i][:, 1], s=2); a.set_title(f"after sigma={float(sigmas[i]):.2f}"); a.set_xlim(-6, 6); a.set_ylim(-6, 6)
+for a, i in zip(ax, (0, len(path) // 2, len(path) - 1), strict=True):
+    a.scatter(path[i][:, 0], path[i][:, 1], s=2)
+    a.set_title(f"after sigma={float(sigmas[i]):.2f}")
+    a.set_xlim(-6, 6)
+    a.set_ylim(-6, 6)
 plt.show()
 
 # %% slideshow={"slide_type": "fragment"}

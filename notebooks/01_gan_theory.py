@@ -35,8 +35,12 @@ import torch
 
 from course_utils import get_profile
 from course_utils.gan.game import (
-    integrate, js_divergence, normal_pdf, optimal_discriminator, simultaneous_gradient_play,
-    train_toy_gan, value_function,
+    js_divergence,
+    normal_pdf,
+    optimal_discriminator,
+    simultaneous_gradient_play,
+    train_toy_gan,
+    value_function,
 )
 
 P = get_profile()

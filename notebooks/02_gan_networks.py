@@ -37,9 +37,11 @@ import torch
 
 from course_utils import get_device, get_profile, seed_everything
 from course_utils.data import load_mnist
-from course_utils.gan import create_noise
 from course_utils.gan import (
-    discriminator_logits, make_discriminator_network, make_generator_network,
+    create_noise,
+    discriminator_logits,
+    make_discriminator_network,
+    make_generator_network,
 )
 from course_utils.plotting import show_images
 
@@ -76,7 +78,7 @@ plt.show()
 # %% slideshow={"slide_type": "subslide"}
 z_size = 20
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
-for ax, mode_z in zip(axes, ("uniform", "normal")):
+for ax, mode_z in zip(axes, ("uniform", "normal"), strict=True):
     z = create_noise(10_000, z_size, mode_z)
     ax.hist(z.flatten(), bins=60, density=True)
     ax.set_title(f"mode_z = {mode_z!r}: z.shape = {tuple(z.shape)}")
@@ -258,8 +260,8 @@ def loss_and_grad(use_logits: bool) -> tuple[float, float]:
     return loss.item(), ell.grad.item()
 
 
-print("Sigmoid + BCELoss: loss %.1f, gradient %.3f" % loss_and_grad(False))
-print("BCEWithLogits:     loss %.1f, gradient %.3f" % loss_and_grad(True))
+print("Sigmoid + BCELoss: loss {:.1f}, gradient {:.3f}".format(*loss_and_grad(False)))
+print("BCEWithLogits:     loss {:.1f}, gradient {:.3f}".format(*loss_and_grad(True)))
 assert loss_and_grad(True)[1] == -1.0 and loss_and_grad(False)[1] == 0.0
 
 # %% [markdown]

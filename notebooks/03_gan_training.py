@@ -22,8 +22,6 @@
 # here): ~40 s.
 
 # %% slideshow={"slide_type": "skip"}
-import time
-
 import matplotlib.pyplot as plt
 
 from course_utils import get_device, get_profile, models, seed_everything
@@ -60,7 +58,8 @@ data = load_mnist(n=config.n_train)
 print(f"{len(data):,} training images: {data.source}")
 
 # %% slideshow={"slide_type": "subslide"}
-from course_utils import pretrained  # this very run, shipped for the laptop profile (COURSE_TRAIN=1: train here)
+# this very run, shipped for the laptop profile (COURSE_TRAIN=1: train here)
+from course_utils import pretrained
 
 seed_everything(1)
 

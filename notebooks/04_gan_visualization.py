@@ -25,10 +25,10 @@ import torch
 
 from course_utils import get_device, get_profile, models
 from course_utils.data import load_mnist
-from course_utils.publish.figures import show_gif, write_samples_gif
 from course_utils.gan import create_noise
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import plot_epoch_samples, plot_gan_history, show_images
+from course_utils.publish.figures import show_gif, write_samples_gif
 
 P = get_profile()
 device = get_device()

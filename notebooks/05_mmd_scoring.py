@@ -32,8 +32,14 @@ import torch
 from course_utils import get_device, get_profile, seed_everything
 from course_utils.data import load_mnist, split_of
 from course_utils.gan import sample_gan
-from course_utils.scoring import (MMDScorer, classifier_features, compute_score, mmd2,
-                                  mmd_permutation_test, pixel_features)
+from course_utils.scoring import (
+    MMDScorer,
+    classifier_features,
+    compute_score,
+    mmd2,
+    mmd_permutation_test,
+    pixel_features,
+)
 
 P = get_profile()
 device = get_device()

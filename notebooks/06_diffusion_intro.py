@@ -23,15 +23,15 @@
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import torch
-from matplotlib import animation
 from IPython.display import HTML
+from matplotlib import animation
 
 from course_utils.data import load_mnist, split_of
 from course_utils.device import cpu_threads, seed_everything
 from course_utils.diffusion import ddpm_sample, make_schedule, q_sample, train_diffusion
-from course_utils.profiles import get_profile
 from course_utils.diffusion.toy_data import standardise, two_moons
 from course_utils.diffusion.unet import MLPDenoiser
+from course_utils.profiles import get_profile
 
 P = get_profile()
 print(P, "| toy training steps:", P.diff_toy_steps, "| T =", P.diff_T)
@@ -53,16 +53,22 @@ schedule = make_schedule(P.diff_T, "linear")
 cosine = make_schedule(P.diff_T, "cosine")
 plt.plot(schedule.alpha_bars, label=r"linear: $\bar\alpha_t$")
 plt.plot(cosine.alpha_bars, label=r"cosine: $\bar\alpha_t$")
-plt.xlabel("t"); plt.legend(); plt.title("How much signal is left"); plt.show()
+plt.xlabel("t")
+plt.legend()
+plt.title("How much signal is left")
+plt.show()
 assert schedule.alpha_bars[-1] < 1e-3, "x_T should be almost pure noise"
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 moons = standardise(two_moons(2_000, noise=0.05, seed=0))  # mean 0, std 1: the chain ends at N(0, I)
 times = [0, 50, 100, 200, 400, 999]
 fig, axes = plt.subplots(1, len(times), figsize=(15, 2.6))
-for ax, t in zip(axes, times):
+for ax, t in zip(axes, times, strict=True):
     xt = q_sample(moons, torch.full((len(moons),), t), schedule)
-    ax.scatter(xt[:, 0], xt[:, 1], s=1); ax.set_title(f"t = {t}"); ax.set_xlim(-3, 3); ax.set_ylim(-3, 3)
+    ax.scatter(xt[:, 0], xt[:, 1], s=1)
+    ax.set_title(f"t = {t}")
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-3, 3)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -74,7 +80,8 @@ fig, axes = plt.subplots(4, len(times), figsize=(10, 7))
 for j, t in enumerate(times):
     xt = q_sample(digits[:4], torch.full((4,), t), schedule)
     for i in range(4):
-        axes[i, j].imshow(xt[i, 0], cmap="gray", vmin=-1, vmax=1); axes[i, j].axis("off")
+        axes[i, j].imshow(xt[i, 0], cmap="gray", vmin=-1, vmax=1)
+        axes[i, j].axis("off")
     axes[0, j].set_title(f"t = {t}")
 plt.show()
 
@@ -175,7 +182,10 @@ denoiser = MLPDenoiser(dim=2, hidden=128)
 with cpu_threads(1):  # a network this small trains fastest on one CPU thread (benchmarks/threads.py)
     ema, history = train_diffusion(denoiser, moons, schedule, steps=P.diff_toy_steps, batch_size=256,
                                    lr=2e-3, warmup=50, ema_decay=0.995, seed=0)
-plt.plot(history["step"], history["loss"]); plt.xlabel("step"); plt.ylabel("loss"); plt.show()
+plt.plot(history["step"], history["loss"])
+plt.xlabel("step")
+plt.ylabel("loss")
+plt.show()
 print(f"trained in {history['seconds']:.1f} s")
 assert history["loss"][-1] < history["loss"][0], "the loss should go down"
 
@@ -187,16 +197,22 @@ assert history["loss"][-1] < history["loss"][0], "the loss should go down"
 # %% tags=["hide-input"]
 points, chain = ddpm_sample(ema.model, (2_000, 2), schedule, seed=0, return_chain=6)
 fig, axes = plt.subplots(1, len(chain), figsize=(15, 2.6))
-for ax, (t, xt) in zip(axes, chain):
-    ax.scatter(xt[:, 0], xt[:, 1], s=1, c="C1"); ax.set_title(f"t = {t}"); ax.set_xlim(-3, 3); ax.set_ylim(-3, 3)
+for ax, (t, xt) in zip(axes, chain, strict=True):
+    ax.scatter(xt[:, 0], xt[:, 1], s=1, c="C1")
+    ax.set_title(f"t = {t}")
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-3, 3)
 plt.show()
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 _, frames = ddpm_sample(ema.model, (1_000, 2), schedule, seed=1, return_chain=25, progress=False)
 fig, ax = plt.subplots(figsize=(4, 4))
-scatter = ax.scatter(*frames[0][1].T, s=2, c="C1"); ax.set_xlim(-3, 3); ax.set_ylim(-3, 3)
+scatter = ax.scatter(*frames[0][1].T, s=2, c="C1")
+ax.set_xlim(-3, 3)
+ax.set_ylim(-3, 3)
 def show(k):
-    scatter.set_offsets(frames[k][1].numpy()); ax.set_title(f"t = {frames[k][0]}")
+    scatter.set_offsets(frames[k][1].numpy())
+    ax.set_title(f"t = {frames[k][0]}")
     return (scatter,)
 anim = animation.FuncAnimation(fig, show, frames=len(frames), interval=150)
 plt.close(fig)

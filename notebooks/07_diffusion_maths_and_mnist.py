@@ -209,7 +209,8 @@ model, schedule = ddpm.model, ddpm.schedule
 print(f"{len(images):,} digits, UNet with {sum(p.numel() for p in model.parameters()):,} parameters")
 
 # %% tags=["hide-input"]
-from course_utils import pretrained  # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
+# a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
+from course_utils import pretrained
 
 
 def train_unet():

@@ -33,8 +33,14 @@ from course_utils.data import load_mnist
 from course_utils.gan import build_gan, create_noise, d_train, gan_config, make_optimizers
 from course_utils.paths import artifacts_dir
 from course_utils.plotting import plot_gan_history, show_images
-from course_utils.scoreboard import (classifier_monitor, format_table, plot_class_histograms,
-                                     plot_scoreboard, score_checkpoints, write_scoreboard)
+from course_utils.scoreboard import (
+    classifier_monitor,
+    format_table,
+    plot_class_histograms,
+    plot_scoreboard,
+    score_checkpoints,
+    write_scoreboard,
+)
 
 P = get_profile()
 device = get_device()
@@ -70,7 +76,8 @@ print(f"{len(data):,} training images ({data.source}); {epochs} epochs = "
 print(dc_config)
 
 # %% tags=["hide-input"]
-from course_utils import pretrained  # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
+# a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
+from course_utils import pretrained
 
 
 def zoo_model(name, config):
@@ -146,7 +153,7 @@ wgan_history = wgan.history
 # off in longer runs (the `full` profile).
 
 # %% tags=["hide-input"]
-w_estimate = [r - f for r, f in zip(wgan_history["d_real"], wgan_history["d_fake"])]
+w_estimate = [r - f for r, f in zip(wgan_history["d_real"], wgan_history["d_fake"], strict=True)]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
 ax1.plot(wgan_history["epoch"], w_estimate)
 ax1.set(xlabel="epoch", ylabel=r"$E f(x) - E f(g(z))$", title="critic's estimate of $W_1$")

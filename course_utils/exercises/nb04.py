@@ -11,8 +11,17 @@ from collections.abc import Sequence
 
 import torch
 
-from .verdict import (NotYet, StudentError, as_tensor, call, checker, close_number, compare, generator,
-                      is_placeholder)
+from .verdict import (
+    NotYet,
+    StudentError,
+    as_tensor,
+    call,
+    checker,
+    close_number,
+    compare,
+    generator,
+    is_placeholder,
+)
 
 __all__ = ["check_losses_at_solution", "check_noise_walk", "check_d_accuracy"]
 
