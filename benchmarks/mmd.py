@@ -324,16 +324,19 @@ def measure(args: argparse.Namespace) -> int:
             ("course_utils compute_score", one, one["seconds"]),
             ("MMDScorer(real) (once)", cac, cac["init_seconds"])]
     if cuda:
-        print(f"{'':34s}{'seconds':>12s}{'CUDA peak (+)':>15s}{'CUDA peak':>12s}{'host (+RSS)':>13s}")
+        print(f"{'':34s}{'seconds':>12s}{'CUDA peak (+)':>15s}{'CUDA peak':>12s}"
+              f"{'host (+RSS)':>13s}")
         for label, r, sec in rows:
             print(f"{label:34s}{sec:12.3f}{fmt_mb(r['cuda_delta']):>15s}{fmt_mb(r['cuda_total']):>12s}"
                   f"{fmt_mb(r['peak_delta']):>13s}")
-        print(f"{'MMDScorer.score(fake) (per call)':34s}{cac['seconds']:12.4f}{fmt_mb(cac['call_cuda_delta']):>15s}")
+        print(f"{'MMDScorer.score(fake) (per call)':34s}{cac['seconds']:12.4f}"
+              f"{fmt_mb(cac['call_cuda_delta']):>15s}")
     else:
         print(f"{'':34s}{'seconds':>12s}{'peak (+RSS)':>14s}{'process peak':>14s}")
         for label, r, sec in rows:
             print(f"{label:34s}{sec:12.3f}{fmt_mb(r['peak_delta']):>14s}{fmt_mb(r['peak_total']):>14s}")
-        print(f"{'MMDScorer.score(fake) (per call)':34s}{cac['seconds']:12.4f}{fmt_mb(cac['call_peak_delta']):>14s}")
+        print(f"{'MMDScorer.score(fake) (per call)':34s}{cac['seconds']:12.4f}"
+              f"{fmt_mb(cac['call_peak_delta']):>14s}")
     speed_cached = lec["seconds"] / cac["seconds"]
     speed_one = lec["seconds"] / one["seconds"]
     mem_ratio = used(one) / max(used(lec), 1)

@@ -1,9 +1,12 @@
 """The command line: argparse only. Every command calls one function of the package.
 
-    genlab train FAMILY [--profile laptop] [--FIELD VALUE ...] --out model.pt [--data-root DIR] [--device D]
-    genlab sample model.pt -n 64 -o samples.npy|.npz [--steps S --solver heun --digit D --all-digits ...]
+    genlab train FAMILY [--profile laptop] [--FIELD VALUE ...] --out model.pt
+                 [--data-root DIR] [--device D]
+    genlab sample model.pt -n 64 -o samples.npy|.npz
+                  [--steps S --solver heun --digit D --all-digits ...]
     genlab scoreboard [CKPT ...] [-n 1000] [--out DIR]
-    genlab figures [--out figures] | slides | site [--executed DIR] [--out DIR] | student [--out DIR] | lab
+    genlab figures [--out figures] | slides | site [--executed DIR] [--out DIR]
+    genlab student [--out DIR] | lab
 
 ``genlab`` is the installed command; ``python -m course_utils`` is the same command. ``train``
 trains a family of ``course_utils.models`` with its recipe for a profile (default: ``laptop``);
@@ -128,70 +131,86 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         cli_name = family.aliases[0] if family.aliases else family.name
         aliases = [n for n in (family.name, *family.aliases) if n != cli_name]
         sub = families.add_parser(cli_name, aliases=aliases, help=f"train {family.description}",
-                                  description=f"Train {family.description}: the profile's recipe, with the "
-                                              "options given here changed.")
+                                  description=f"Train {family.description}: the profile's recipe, "
+                                              "with the options given here changed.")
         specs = field_specs(family.config_type)
         for name in family.cli_fields:
             _add_field(sub, specs[name], "config")
         sub.add_argument("--profile", choices=PROFILE_NAMES, default=None,
                          help="the recipe to start from (default: $COURSE_PROFILE or laptop)")
         sub.add_argument("--data-root", default=None,
-                         help="folder holding MNIST/raw (default: $COURSE_DATA or ./data; given, it must hold MNIST)")
-        sub.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
+                         help="folder holding MNIST/raw (default: $COURSE_DATA or ./data; given, "
+                              "it must hold MNIST)")
+        sub.add_argument("--device", default=None,
+                         help="cpu, cuda, cuda:N or mps (default: the best available)")
         sub.add_argument("--seed", type=int, default=1, help="training seed (default 1)")
         sub.add_argument("--out", required=True, help="checkpoint file to write, e.g. model.pt")
 
-    sample = commands.add_parser("sample", help="draw samples from a checkpoint into a .npy or .npz file",
-                                 description="Draw samples from a checkpoint. Options a family does not take "
-                                             "are refused with the families that do.")
-    sample.add_argument("checkpoint", help="a checkpoint written by `genlab train` or shipped with the course")
+    sample = commands.add_parser("sample",
+                                 help="draw samples from a checkpoint into a .npy or .npz file",
+                                 description="Draw samples from a checkpoint. Options a family "
+                                             "does not take are refused with the families that do.")
+    sample.add_argument("checkpoint",
+                        help="a checkpoint written by `genlab train` or shipped with the course")
     sample.add_argument("-n", type=_positive_int, required=True, help="number of samples")
     sample.add_argument("-o", "--output", required=True,
-                        help="output file: .npy (the samples) or .npz (the samples and, for a model with an "
-                             "exact density, log_q)")
-    sample.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
-    sample.add_argument("--seed", type=int, default=0, help="sampling seed: the same seed gives the same samples "
-                                                           "(default 0)")
+                        help="output file: .npy (the samples) or .npz (the samples and, for a "
+                             "model with an exact density, log_q)")
+    sample.add_argument("--device", default=None,
+                        help="cpu, cuda, cuda:N or mps (default: the best available)")
+    sample.add_argument("--seed", type=int, default=0,
+                        help="sampling seed: the same seed gives the same samples (default 0)")
     for spec, takers in _sample_options().values():
         help_text = f"{spec.help or ''} [{', '.join(takers)}]".strip()
         _add_field(sample, dataclasses.replace(spec, help=help_text), "option")
 
-    board = commands.add_parser("scoreboard", help="score checkpoints side by side (table + figure)")
+    board = commands.add_parser("scoreboard",
+                                help="score checkpoints side by side (table + figure)")
     board.add_argument("checkpoints", nargs="*",
                        help="checkpoint files (default: every .pt in build/artifacts/<profile>/)")
     board.add_argument("-n", type=_positive_int, default=1000,
                        help="samples per model and held-out real digits (default 1000)")
     board.add_argument("--out", default=None, help="folder for scoreboard.md/.json/.png "
                        "(default: the artifacts folder of the profile)")
-    board.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $COURSE_DATA)")
-    board.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
+    board.add_argument("--data-root", default=None,
+                       help="folder holding MNIST/raw (default: $COURSE_DATA)")
+    board.add_argument("--device", default=None,
+                       help="cpu, cuda, cuda:N or mps (default: the best available)")
     board.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     board.add_argument("--steps", type=_positive_int, default=None,
                        help="steps of iterative samplers (default: the family's, 50 for the DDPM)")
     board.add_argument("--eta", type=_unit_float, default=1.0,
                        help="DDIM noise for diffusion models (default 1; 0 is deterministic)")
     board.add_argument("--all-digits", action="store_true",
-                       help="class-conditional models draw the digits 0-9 in turn instead of sampling without "
-                            "a label")
+                       help="class-conditional models draw the digits 0-9 in turn instead of "
+                            "sampling without a label")
 
     figures = commands.add_parser("figures", help="draw the lecture's four diagrams into figures/")
-    figures.add_argument("--out", default="figures", help="folder for the diagrams (default: figures)")
-    figures.add_argument("--formats", default="png", help="comma-separated: png, svg, pdf (default: png)")
+    figures.add_argument("--out", default="figures",
+                         help="folder for the diagrams (default: figures)")
+    figures.add_argument("--formats", default="png",
+                         help="comma-separated: png, svg, pdf (default: png)")
     figures.add_argument("--gifs-from", default=None, metavar="DIR",
                          help="also redraw the sample GIFs from the checkpoints in DIR "
                               "(e.g. build/artifacts/laptop after make run)")
-    for name, help_text, out in (("slides", "reveal.js slides from executed notebooks", "build/slides"),
-                                 ("site", "static HTML course site from executed notebooks", "build/site")):
+    for name, help_text, out in (("slides", "reveal.js slides from executed notebooks",
+                                  "build/slides"),
+                                 ("site", "static HTML course site from executed notebooks",
+                                  "build/site")):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--executed", default="build/executed-smoke",
                          help="folder of executed .ipynb (default: build/executed-smoke)")
         sub.add_argument("--out", default=out, help=f"output folder (default: {out})")
         sub.add_argument("--source", default="notebooks",
                          help="where relative Markdown image links resolve (default: notebooks)")
-    student = commands.add_parser("student", help="the student edition: solutions removed, outputs cleared")
-    student.add_argument("--source", default="notebooks", help="folder of the .py notebook sources (default: notebooks)")
-    student.add_argument("--out", default="build/student", help="output folder (default: build/student)")
-    lab = commands.add_parser("lab", help="JupyterLab with the repository as root, opened on notebooks/")
+    student = commands.add_parser("student",
+                                  help="the student edition: solutions removed, outputs cleared")
+    student.add_argument("--source", default="notebooks",
+                         help="folder of the .py notebook sources (default: notebooks)")
+    student.add_argument("--out", default="build/student",
+                         help="output folder (default: build/student)")
+    lab = commands.add_parser("lab",
+                              help="JupyterLab with the repository as root, opened on notebooks/")
     lab.add_argument("extra", nargs=argparse.REMAINDER, help="more options for jupyter lab")
     return parser
 
@@ -203,8 +222,9 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     previous_showwarning, warnings.showwarning = warnings.showwarning, _one_line_warning
     try:
         args = build_parser(prog).parse_args(argv)
-        command = {"train": _train, "sample": _sample, "scoreboard": _scoreboard, "figures": _figures,
-                   "slides": _slides, "site": _site, "student": _student, "lab": _lab}[args.command]
+        command = {"train": _train, "sample": _sample, "scoreboard": _scoreboard,
+                   "figures": _figures, "slides": _slides, "site": _site, "student": _student,
+                   "lab": _lab}[args.command]
         return command(args)
     except (CliError, ValueError, TypeError, CheckpointError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -240,9 +260,10 @@ def _training_data(family: models.Family, config: Any, data_root: str | None) ->
         data = family.data(config, data_root)
     fell_back = [w for w in caught if issubclass(w.category, MnistFallbackWarning)]
     if fell_back and data_root is not None:
-        raise CliError(f"--data-root {data_root} holds no MNIST (expected {Path(data_root) / 'MNIST' / 'raw'} "
-                       "with the four idx files) and it could not be downloaded there; leave --data-root out "
-                       "to train on the offline digits")
+        raise CliError(f"--data-root {data_root} holds no MNIST (expected "
+                       f"{Path(data_root) / 'MNIST' / 'raw'} with the four idx files) and it could "
+                       "not be downloaded there; leave --data-root out to train on the offline "
+                       "digits")
     for w in caught:
         _one_line_warning(w.message, w.category, w.filename, w.lineno)
     return data
@@ -252,8 +273,10 @@ def _train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _writable(out, "--out")
     family = models.get(args.model)
-    settings = {name: getattr(args, name) for name in family.cli_fields if getattr(args, name) is not None}
-    if "epochs" in settings and "train_images" in family.cli_fields and "train_images" not in settings:
+    settings = {name: getattr(args, name) for name in family.cli_fields
+                if getattr(args, name) is not None}
+    if ("epochs" in settings and "train_images" in family.cli_fields
+            and "train_images" not in settings):
         settings["train_images"] = None  # --epochs replaces a budget given in images seen
     if "train_images" in settings and "epochs" in family.cli_fields and "epochs" not in settings:
         settings["epochs"] = None
@@ -308,7 +331,8 @@ def _sample(args: argparse.Namespace) -> int:
         np.save(output, arrays[family.samples.key])
     shape = "x".join(str(s) for s in arrays[family.samples.key].shape[1:])
     extra = " and their log_q" if "log_q" in arrays else ""
-    print(f"wrote {output}: {args.n} {family.samples.noun} of {shape}{extra} from a {trained.name} checkpoint")
+    print(f"wrote {output}: {args.n} {family.samples.noun} of {shape}{extra} from a {trained.name} "
+          "checkpoint")
     return 0
 
 
@@ -323,7 +347,8 @@ def _scoreboard(args: argparse.Namespace) -> int:
         _writable(Path(args.out) / "scoreboard.md", "--out")
     print(f"scoring {len(paths)} checkpoint(s) with {args.n} samples each on {device}")
     board = score_checkpoints(paths, n=args.n, data_root=args.data_root, device=device,
-                              seed=args.seed, steps=args.steps, eta=args.eta, all_digits=args.all_digits)
+                              seed=args.seed, steps=args.steps, eta=args.eta,
+                              all_digits=args.all_digits)
     written = write_scoreboard(board, args.out or profile_dir)
     print(format_table(board))
     print("wrote " + ", ".join(str(p) for p in written.values()))
@@ -355,7 +380,8 @@ def _site(args: argparse.Namespace) -> int:
 
 def _student(args: argparse.Namespace) -> int:
     written = write_student_edition(args.source, args.out)
-    print(f"student edition: {len(written)} notebooks in {args.out} (solutions removed, outputs cleared)")
+    print(f"student edition: {len(written)} notebooks in {args.out} (solutions removed, outputs "
+          "cleared)")
     return 0
 
 

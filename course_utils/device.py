@@ -41,7 +41,8 @@ def get_device(preferred: DeviceLike = None) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"Device {choice!r} was requested but CUDA is not available here; use "
                          "'cpu'.")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+    if (device.type == "cuda" and device.index is not None
+            and device.index >= torch.cuda.device_count()):
         raise ValueError(
             f"Device {choice!r} was requested but only {torch.cuda.device_count()} GPU(s) exist."
         )

@@ -117,7 +117,8 @@ def describe(meta: dict[str, Any]) -> str:
     if "seconds" in meta:
         machine = meta.get("machine", {})
         cores, threads = machine.get("cpu_count"), machine.get("torch_threads")
-        took = f"{meta['seconds']:.0f} s" if meta["seconds"] < 90 else f"{meta['seconds'] / 60:.0f} min"
+        seconds = meta["seconds"]
+        took = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
         text += f", trained in {took}" + (f" on a {cores}-core CPU" if cores else "")
         if threads:
             text += f" with {threads} torch thread{'s' if threads != 1 else ''}"

@@ -119,7 +119,8 @@ def budget_of(config: Any, n_data: int) -> dict[str, Any]:
         epochs = config.epochs_for(n_data)
         # train_gan drops the last batch
         seen = (n_data // config.batch_size) * config.batch_size * epochs
-        laptop_seen = laptop.train_images or (n_data // laptop.batch_size) * laptop.batch_size * laptop.epochs
+        laptop_seen = laptop.train_images or ((n_data // laptop.batch_size) * laptop.batch_size
+                                              * laptop.epochs)
         budget = {"epochs": epochs, "batch_size": config.batch_size, "images_seen": seen,
                   "vs_laptop": round(seen / laptop_seen, 2)}
         if config.n_critic > 1:

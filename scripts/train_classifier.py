@@ -1,7 +1,7 @@
 """Train the small MNIST classifier whose features the scores use, and ship its weights.
 
     python scripts/train_classifier.py                                  # offline: 4,000 digits
-    python scripts/train_classifier.py --test-root /work/shared/data/mnist   # + accuracy on MNIST's 10k test set
+    python scripts/train_classifier.py --test-root /work/shared/data/mnist  # + 10k-test accuracy
 
 Seeded (``--seed``, single-threaded by default so that the weights are reproducible on one
 machine). Trains on what ``load_mnist(train=True)`` gives (all 60k digits when MNIST is under
@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"test accuracy ({name}, {record['n']:,} digits): {record['accuracy']:.4f}")
     n_params = sum(p.numel() for p in model.parameters())
     info = {
-        "architecture": "conv3x3(16)-ReLU-maxpool-conv3x3(32)-ReLU-maxpool-linear(1568,64)-ReLU-[features]-dropout(0.3)-linear(64,10)",
+        "architecture": ("conv3x3(16)-ReLU-maxpool-conv3x3(32)-ReLU-maxpool-linear(1568,64)-ReLU-"
+                         "[features]-dropout(0.3)-linear(64,10)"),
         "parameters": n_params,
         "input": "(N, 1, 28, 28) in [-1, 1]",
         "features": 64,

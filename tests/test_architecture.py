@@ -3,7 +3,7 @@
 Layers, lowest first (a module may import its own layer's modules and any lower layer):
 
 0. ``device``, ``paths``, ``profiles``, ``images``, ``progress``  the ground every part stands on
-1. ``data``, ``checkpoints``, ``plotting``, ``lattice``      data, files, pictures, lattice statistics
+1. ``data``, ``checkpoints``, ``plotting``, ``lattice``  data, files, pictures, lattice statistics
 2. the lecture's parts: ``summary``, ``gan``, ``scoring``, ``diffusion``, ``flows`` (which may
    use ``diffusion``'s UNet and schedules), ``ising`` (which may use ``diffusion``'s and
    ``summary``'s building blocks), ``phi4`` (which may use ``flows``' coupling layers),
@@ -127,7 +127,8 @@ def test_nothing_imports_the_command_line():
 def test_no_function_local_imports_of_package_modules():
     local = [f"{n}:{line} imports {t}" for n, imports in _graph().items() for t, line,
              inside in imports if inside]
-    assert not local, "imports of package modules belong at the top of the module:\n" + "\n".join(local)
+    assert not local, ("imports of package modules belong at the top of the module:\n"
+                       + "\n".join(local))
 
 
 def test_no_import_cycles():

@@ -40,7 +40,8 @@ def test_gan_checkpoint_round_trip(tmp_path):
     gen.eval(), disc.eval()
     assert torch.equal(gen(z), gen2(z)) and torch.equal(disc(gen(z)), disc2(gen(z)))
     assert loaded.config == config and loaded.history["epoch"] == [1, 2]
-    assert torch.equal(loaded.history["samples"], history["samples"]) and loaded.history["np"] == 0.5
+    assert torch.equal(loaded.history["samples"], history["samples"])
+    assert loaded.history["np"] == 0.5
     assert not gen2.training
 
 
@@ -57,7 +58,8 @@ def test_checkpoint_errors(tmp_path):
     torch.save({"format": 1, "kind": "gan"}, tmp_path / "old.pt")
     with pytest.raises(CheckpointError, match="another version of genlab"):
         load_checkpoint(tmp_path / "old.pt")
-    save_checkpoint(tmp_path / "vae.pt", "vae", models.get("vae").build(models.get("vae").new_config(), "cpu"),
+    save_checkpoint(tmp_path / "vae.pt", "vae",
+                    models.get("vae").build(models.get("vae").new_config(), "cpu"),
                     {"latent_dim": 20, "hidden": 400})
     with pytest.raises(CheckpointError, match="holds a vae model, not a mlp-gan one"):
         models.load(tmp_path / "vae.pt", family="gan")
@@ -86,10 +88,12 @@ def test_cli_train_then_sample(tmp_path, capsys):
     (["sample", "missing.pt", "-n", "3", "-o", "s.npy"], "No checkpoint"),
     (["sample", "missing.pt", "-n", "3", "-o", "s.png"], ".npy or .npz"),
     ([], "required"),
-    (["train", "gan", "--epochs", "1", "--out", "x.pt", "--data-root", "corrupt"], "train-images-idx3-ubyte"),
+    (["train", "gan", "--epochs", "1", "--out", "x.pt", "--data-root", "corrupt"],
+     "train-images-idx3-ubyte"),
     (["sample", "gan.pt", "-n", "3", "-o", "blocked/s.npy"], "blocked"),
     (["sample", "gan.pt", "-n", "3", "-o", "s.npy", "--guidance", "nan"], "finite number"),
-    (["sample", "gan.pt", "-n", "3", "-o", "s.npy", "--guidance", "2"], "--guidance is for ddpm, flow-matching checkpoints"),
+    (["sample", "gan.pt", "-n", "3", "-o", "s.npy", "--guidance", "2"],
+     "--guidance is for ddpm, flow-matching checkpoints"),
     (["train", "dcgan", "--epochs", "1", "--out", "/proc/no/such/place.pt"], "cannot write there"),
     (["train", "gan", "--epochs", "1", "--out", "x.pt", "--data-root", "empty"], "holds no MNIST"),
 ])
@@ -109,14 +113,16 @@ def test_cli_bad_arguments_are_one_line_errors(argv, message, capsys, tmp_path, 
     if "empty" in argv:
         (tmp_path / "empty").mkdir()
     if argv[:1] == ["train"]:  # every mistake is found before any training starts
-        monkeypatch.setattr(models, "fit", lambda *a, **k: pytest.fail("trained despite a bad command line"))
+        monkeypatch.setattr(models, "fit",
+                            lambda *a, **k: pytest.fail("trained despite a bad command line"))
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("error:")
 
 
 def test_python_dash_m_entry_point():
-    result = subprocess.run([sys.executable, "-m", "course_utils", "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "course_utils", "--help"], capture_output=True,
+                            text=True)
     assert result.returncode == 0 and "train" in result.stdout and "sample" in result.stdout
 
 
@@ -131,7 +137,8 @@ def test_python_dash_m_entry_point():
 ])
 def test_every_model_trains_and_samples_through_the_same_commands(model, options, tmp_path, capsys):
     ckpt = tmp_path / f"{model}.pt"
-    assert main(["train", model, *options, "--n-train", "64", "--device", "cpu", "--out", str(ckpt)]) == 0
+    assert main(["train", model, *options, "--n-train", "64", "--device", "cpu", "--out",
+                 str(ckpt)]) == 0
     assert "images/s" in capsys.readouterr().out
     assert load_checkpoint(ckpt)["family"] == model
     steps = ["--steps", "4"] if model in ("ddpm", "flow-matching") else []  # the rest refuse it
@@ -143,15 +150,17 @@ def test_every_model_trains_and_samples_through_the_same_commands(model, options
 def test_figures_command_draws_the_four_diagrams(tmp_path, capsys):
     assert main(["figures", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
-        "discriminator_vs_generator.png", "gan_networks.png", "gan_steps.png", "generative_overview.png"]
+        "discriminator_vs_generator.png", "gan_networks.png", "gan_steps.png",
+        "generative_overview.png"]
     assert main(["site", "--executed", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.startswith("error:")
 
 
 def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tmp_path, capsys):
     ckpt = tmp_path / "ddpm.pt"
-    assert main(["train", "ddpm", "--train-steps", "2", "--batch-size", "8", "--T", "50", "--channels", "8", "8",
-                 "--n-train", "32", "--device", "cpu", "--out", str(ckpt)]) == 0
+    assert main(["train", "ddpm", "--train-steps", "2", "--batch-size", "8", "--T", "50",
+                 "--channels", "8", "8", "--n-train", "32", "--device", "cpu", "--out",
+                 str(ckpt)]) == 0
     out = tmp_path / "sevens.npy"
     assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--steps", "3", "--digit", "7",
                  "--guidance", "2", "--eta", "1"]) == 0
@@ -162,11 +171,13 @@ def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tm
     assert main(["sample", str(ckpt), "-n", "12", "-o", str(out), "--steps", "3", "--all-digits",
                  "--guidance", "1", "--eta", "1"]) == 0
     assert np.load(out).shape == (12, 28, 28)
-    assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "3", "--all-digits"]) == 2
+    assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "3",
+                 "--all-digits"]) == 2
     assert "not both" in capsys.readouterr().err
     plain = tmp_path / "plain.pt"
-    assert main(["train", "ddpm", "--no-conditional", "--train-steps", "1", "--batch-size", "8", "--T", "50",
-                 "--channels", "8", "8", "--n-train", "16", "--device", "cpu", "--out", str(plain)]) == 0
+    assert main(["train", "ddpm", "--no-conditional", "--train-steps", "1", "--batch-size", "8",
+                 "--T", "50", "--channels", "8", "8", "--n-train", "16", "--device", "cpu", "--out",
+                 str(plain)]) == 0
     capsys.readouterr()
     assert main(["sample", str(plain), "-n", "2", "-o", str(out), "--digit", "3"]) == 2
     assert "without labels" in capsys.readouterr().err
@@ -180,30 +191,37 @@ def test_a_conditional_ddpm_draws_a_chosen_digit_and_a_gan_refuses_the_option(tm
 
 def test_a_conditional_dcgan_draws_the_digits_in_turn_or_one_digit(tmp_path, capsys):
     ckpt = tmp_path / "cdcgan.pt"
-    assert main(["train", "cdcgan", "--epochs", "1", "--n-train", "64", "--batch-size", "32", "--device", "cpu",
-                 "--out", str(ckpt)]) == 0
+    assert main(["train", "cdcgan", "--epochs", "1", "--n-train", "64", "--batch-size", "32",
+                 "--device", "cpu", "--out", str(ckpt)]) == 0
     trained = models.load(ckpt, "cpu")
     out = tmp_path / "threes.npy"
-    assert main(["sample", str(ckpt), "-n", "4", "-o", str(out), "--digit", "3", "--seed", "2"]) == 0
+    assert main(["sample", str(ckpt), "-n", "4", "-o", str(out), "--digit", "3", "--seed",
+                 "2"]) == 0
     threes = trained.sample(4, "cpu", 2, digit=3)
-    assert np.allclose(np.load(out), ((threes + 1) / 2).clamp(0, 1).reshape(4, 28, 28).numpy(), atol=1e-6)
+    assert np.allclose(np.load(out), ((threes + 1) / 2).clamp(0, 1).reshape(4, 28, 28).numpy(),
+                       atol=1e-6)
     assert main(["sample", str(ckpt), "-n", "4", "-o", str(out), "--seed", "2"]) == 0
     in_turn = trained.sample(4, "cpu", 2)  # 0, 1, 2, 3: the same noise, so the fourth is the same 3
     assert torch.equal(in_turn[3], threes[3]) and not torch.equal(in_turn[0], threes[0])
     capsys.readouterr()
     assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--digit", "12"]) == 2
     assert "digit must be one of 0-9" in capsys.readouterr().err
-    assert main(["sample", str(ckpt), "-n", "4", "-o", str(out), "--all-digits", "--seed", "2"]) == 0
-    assert np.allclose(np.load(out), ((in_turn + 1) / 2).clamp(0, 1).reshape(4, 28, 28).numpy(), atol=1e-6)
+    assert main(["sample", str(ckpt), "-n", "4", "-o", str(out), "--all-digits", "--seed",
+                 "2"]) == 0
+    assert np.allclose(np.load(out), ((in_turn + 1) / 2).clamp(0, 1).reshape(4, 28, 28).numpy(),
+                       atol=1e-6)
 
 
 def test_figures_gifs_from_checkpoints(tmp_path, capsys):
-    """`figures --gifs-from DIR` redraws the README's two GIFs from the checkpoints of `make run`."""
+    """`figures --gifs-from DIR` redraws the README's two GIFs from the checkpoints of
+    `make run`."""
     arts = tmp_path / "artifacts"
-    history = {"g_loss": [1.0, 0.9], "samples": {1: torch.rand(8, 784) * 2 - 1, 2: torch.rand(8, 784) * 2 - 1}}
+    history = {"g_loss": [1.0, 0.9],
+               "samples": {1: torch.rand(8, 784) * 2 - 1, 2: torch.rand(8, 784) * 2 - 1}}
     save_gan(arts / "mlp-gan.pt", history=history)
-    assert main(["train", "ddpm", "--train-steps", "1", "--batch-size", "8", "--T", "50", "--channels", "8", "8",
-                 "--n-train", "16", "--device", "cpu", "--out", str(arts / "ddpm.pt")]) == 0
+    assert main(["train", "ddpm", "--train-steps", "1", "--batch-size", "8", "--T", "50",
+                 "--channels", "8", "8", "--n-train", "16", "--device", "cpu", "--out",
+                 str(arts / "ddpm.pt")]) == 0
     out = tmp_path / "figs"
     assert main(["figures", "--out", str(out), "--gifs-from", str(arts)]) == 0
     with Image.open(out / "gan_mlp_samples.gif") as gif:
@@ -216,15 +234,18 @@ def test_figures_gifs_from_checkpoints(tmp_path, capsys):
 
 
 def test_all_digits_draws_0_to_9_in_turn_from_p_x_given_y(tmp_path):
-    """``all_digits`` is DDIM with labels 0, 1, ..., 9, 0, ... (guidance 1 = one plain conditional pass)."""
+    """``all_digits`` is DDIM with labels 0, 1, ..., 9, 0, ... (guidance 1 = one plain
+    conditional pass)."""
     ckpt = tmp_path / "ddpm.pt"
-    assert main(["train", "ddpm", "--train-steps", "2", "--batch-size", "8", "--T", "50", "--channels", "8", "8",
-                 "--n-train", "32", "--device", "cpu", "--out", str(ckpt)]) == 0
+    assert main(["train", "ddpm", "--train-steps", "2", "--batch-size", "8", "--T", "50",
+                 "--channels", "8", "8", "--n-train", "32", "--device", "cpu", "--out",
+                 str(ckpt)]) == 0
     trained = models.load(ckpt, "cpu")
     got = trained.sample(12, "cpu", seed=3, steps=4, eta=1.0, all_digits=True, guidance=1.0)
     ddpm = trained.model
-    want = ddim_sample(ddpm.ema_model, (12, 1, 28, 28), ddpm.schedule, 4, "cpu", 3, clip=1.0, eta=1.0,
-                       labels=torch.arange(12) % 10, guidance=1.0, progress=False).clamp(-1, 1)
+    want = ddim_sample(ddpm.ema_model, (12, 1, 28, 28), ddpm.schedule, 4, "cpu", 3, clip=1.0,
+                       eta=1.0, labels=torch.arange(12) % 10, guidance=1.0,
+                       progress=False).clamp(-1, 1)
     assert torch.equal(got, want)
     unlabelled = trained.sample(12, "cpu", seed=3, steps=4, eta=1.0)
     assert not torch.equal(got, unlabelled)
@@ -236,7 +257,8 @@ def test_sample_help_describes_every_option(capsys):
     text = capsys.readouterr().out
     for option in ("checkpoint", "--device", "--seed", "-n N", "--output"):
         assert option in text
-    sample = next(a for a in build_parser()._subparsers._group_actions[0].choices.items() if a[0] == "sample")[1]
+    sample = next(a for a in build_parser()._subparsers._group_actions[0].choices.items()
+                  if a[0] == "sample")[1]
     undescribed = [a.dest for a in sample._actions if not a.help]
     assert not undescribed, undescribed
 

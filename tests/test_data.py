@@ -92,7 +92,8 @@ def test_images_and_labels_of_different_lengths(tmp_path, fallback_digits):
     images, labels = _small_split(fallback_digits)
     raw = write_mnist_raw(tmp_path, images, labels, train=True)
     write_mnist_raw(tmp_path / "other", images[:10], labels[:10], train=True)
-    (tmp_path / "other" / "MNIST" / "raw" / "train-labels-idx1-ubyte").replace(raw / "train-labels-idx1-ubyte")
+    other_labels = tmp_path / "other" / "MNIST" / "raw" / "train-labels-idx1-ubyte"
+    other_labels.replace(raw / "train-labels-idx1-ubyte")
     with pytest.raises(DataError, match="200 images but .* 10 labels"):
         load_mnist(root=tmp_path)
 

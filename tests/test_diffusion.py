@@ -31,7 +31,8 @@ def test_schedule_monotone_and_in_range(kind):
 @pytest.mark.parametrize("T", [25, 50, 100, 1000, 4000])
 def test_x_T_is_pure_noise_for_every_number_of_steps(kind, T):
     s = make_schedule(T, kind)
-    assert s.alpha_bars[-1].sqrt() < 0.01, f"{kind}, T={T}: x_T keeps {s.alpha_bars[-1].sqrt():.3f} of x_0"
+    assert s.alpha_bars[-1].sqrt() < 0.01, (f"{kind}, T={T}: x_T keeps "
+                                            f"{s.alpha_bars[-1].sqrt():.3f} of x_0")
     assert s.betas.max() < 1
 
 

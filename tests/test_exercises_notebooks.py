@@ -46,8 +46,10 @@ def _exercises(nb) -> list[tuple[int, int, int]]:
         if EXERCISE_TAG in _tags(cell):
             j = next(k for k in range(i + 1, len(nb.cells)) if SOLUTION_TAG in _tags(nb.cells[k]))
             k = next(k for k in range(j + 1, len(nb.cells)) if CHECK_TAG in _tags(nb.cells[k]))
-            assert j == i + 1 and k == j + 1, f"cell {i}: exercise, solution and check cells must follow each other"
-            assert nb.cells[i - 1].cell_type == "markdown", f"cell {i}: an exercise starts with a Markdown prompt"
+            assert j == i + 1 and k == j + 1, (f"cell {i}: exercise, solution and check cells "
+                                               "must follow each other")
+            assert nb.cells[i - 1].cell_type == "markdown", (f"cell {i}: an exercise starts "
+                                                             "with a Markdown prompt")
             found.append((i, j, k))
     return found
 
@@ -88,12 +90,16 @@ def test_notebook_exercises_are_well_formed(path):
     assert len(triples) == len(CHECKS[path.stem])
     for i, j, k in triples:
         exercise, solution, check = (nb.cells[n].source for n in (i, j, k))
-        assert "..." in exercise, f"{path.name} cell {i}: the student cell needs a `...` placeholder"
+        assert "..." in exercise, (f"{path.name} cell {i}: the student cell needs a `...` "
+                                   "placeholder")
         mine = _bound_names(exercise) - ALLOWED_IMPORTS
-        assert mine and all(n.startswith("my_") for n in mine), f"{path.name} cell {i}: names {mine}"
-        assert _bound_names(solution) - ALLOWED_IMPORTS == mine, f"{path.name} cell {j}: defines other names"
+        assert mine and all(n.startswith("my_") for n in mine), (f"{path.name} cell {i}: "
+                                                                 f"names {mine}")
+        assert _bound_names(solution) - ALLOWED_IMPORTS == mine, (f"{path.name} cell {j}: "
+                                                                 "defines other names")
         assert all(n.startswith("check_") for n in _bound_names(check)), f"{path.name} cell {k}"
-        assert "$" in nb.cells[i - 1].source or "`" in nb.cells[i - 1].source, "the prompt shows the formula"
+        prompt = nb.cells[i - 1].source
+        assert "$" in prompt or "`" in prompt, "the prompt shows the formula"
     # Nothing outside an exercise's own cells reads a name that an exercise or a solution defines.
     own = {n for t in triples for n in t}
     answers = {n for i, j, _ in triples
@@ -111,9 +117,11 @@ def test_solutions_pass_and_placeholders_say_not_yet(path):
     for i, j, k in _exercises(nb):
         namespace: dict = {}
         printed = _run(nb.cells[i].source, namespace) + _run(nb.cells[k].source, namespace)
-        assert printed.startswith(NOT_YET + ":") and printed.count("\n") == 1, f"{path.name} cell {k}: {printed}"
+        assert printed.startswith(NOT_YET + ":"), f"{path.name} cell {k}: {printed}"
+        assert printed.count("\n") == 1, f"{path.name} cell {k}: {printed}"
         printed = _run(nb.cells[j].source, namespace) + _run(nb.cells[k].source, namespace)
-        assert printed.startswith(CORRECT + ":"), f"{path.name} cell {k} with the solution: {printed}"
+        assert printed.startswith(CORRECT + ":"), (f"{path.name} cell {k} with the solution: "
+                                                   f"{printed}")
 
 
 def test_student_edition(tmp_path):
@@ -139,7 +147,8 @@ def test_hide_solutions_collapses_or_removes():
     solutions = [c.source for c in nb.cells if SOLUTION_TAG in _tags(c)]
     n_cells = len(nb.cells)
     collapsed = hide_solutions(nb)
-    assert len(nb.cells) == n_cells and sum(SOLUTION_TAG in _tags(c) for c in nb.cells) == len(solutions), \
+    assert len(nb.cells) == n_cells, "hide_solutions works on a copy"
+    assert sum(SOLUTION_TAG in _tags(c) for c in nb.cells) == len(solutions), \
         "hide_solutions works on a copy"
     details = [c for c in collapsed.cells if SOLUTION_TAG in _tags(c)]
     assert [c.cell_type for c in details] == ["markdown"] * len(solutions)

@@ -49,7 +49,8 @@ def test_d_train_and_g_train_take_the_lectures_steps():
     gen, disc = _lecture_models()
     gen_ref, disc_ref = copy.deepcopy(gen), copy.deepcopy(disc)
     g_opt, d_opt = make_optimizers(gen, disc)
-    g_opt_ref, d_opt_ref = torch.optim.Adam(gen_ref.parameters()), torch.optim.Adam(disc_ref.parameters())
+    g_opt_ref = torch.optim.Adam(gen_ref.parameters())
+    d_opt_ref = torch.optim.Adam(disc_ref.parameters())
     loss_fn = nn.BCELoss()
     x = torch.rand(64, 784) * 2 - 1
 
@@ -80,7 +81,8 @@ def test_d_train_and_g_train_take_the_lectures_steps():
         d_loss, p_real, p_fake = d_train(x, gen, disc, d_opt, z_size=20, mode_z="uniform")
         g_loss = g_train(64, gen, disc, g_opt, z_size=20, mode_z="uniform")
         assert math.isclose(d_loss.item(), d_ref[0], rel_tol=1e-5)
-        assert torch.allclose(p_real, d_ref[1], atol=1e-6) and torch.allclose(p_fake, d_ref[2], atol=1e-6)
+        assert torch.allclose(p_real, d_ref[1], atol=1e-6)
+        assert torch.allclose(p_fake, d_ref[2], atol=1e-6)
         assert math.isclose(g_loss.item(), g_ref, rel_tol=1e-5)
     for ours, ref in zip(list(gen.parameters()) + list(disc.parameters()),
                          list(gen_ref.parameters()) + list(disc_ref.parameters()), strict=True):
@@ -219,7 +221,8 @@ def test_dcgan_and_wgan_gp_train_through_the_same_loop(digits):
         history = train_gan(gen, disc, x, dataclasses.replace(config, epochs=1), "cpu", g_opt,
                             d_opt, progress=False)
         assert all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"])
-        assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters(), strict=True)), architecture
+        assert any(not torch.equal(a, b)
+                   for a, b in zip(before, gen.parameters(), strict=True)), architecture
         assert sample_gan(gen, 3, config.z_size).shape == (3, 1, 28, 28)
     with pytest.raises(ValueError, match="never"):
         train_gan(gen, disc, x[:128], gan_config(architecture="wgan-gp", epochs=1), progress=False)

@@ -72,8 +72,8 @@ def test_a_non_positive_temperature_is_a_one_line_error(fitted, name, bad):
 def test_the_autoregressive_family_takes_the_mh_correction(fitted):
     ar = fitted["ising-ar"]
     s = ar.sample(4, "cpu", seed=2, temperature=2.0, mh_steps=2)
-    assert s.shape == (4, 1, 8, 8) and torch.equal(s,
-                                                   ar.sample(4, "cpu", seed=2, temperature=2.0, mh_steps=2))
+    assert s.shape == (4, 1, 8, 8)
+    assert torch.equal(s, ar.sample(4, "cpu", seed=2, temperature=2.0, mh_steps=2))
 
 
 def test_the_rbm_refuses_a_temperature_it_was_not_trained_at(fitted):
@@ -108,7 +108,8 @@ def test_autoregressive_log_prob_is_normalised():
     """Summing q over all 2^(L^2) states of a 2 x 2 lattice gives 1 (exact
     likelihood, exact context)."""
     model = IsingAR(IsingARConfig(size=2, temperatures=(2.0,), hidden=8))
-    states = torch.tensor([[1.0 if (k >> b) & 1 else -1.0 for b in range(4)] for k in range(16)]).reshape(16, 1, 2, 2)
+    states = torch.tensor([[1.0 if (k >> b) & 1 else -1.0 for b in range(4)]
+                           for k in range(16)]).reshape(16, 1, 2, 2)
     for symmetric in (False, True):
         with torch.no_grad():
             total = torch.logsumexp(log_prob(model, states, torch.tensor(2.0), symmetric=symmetric),

@@ -56,15 +56,18 @@ def test_kaufman_equals_exact_enumeration(L):
 
 def test_enumeration_limits_and_vectorised_api():
     cold, hot = exact_enumeration(4, 0.2), exact_enumeration(4, 1e4)
-    assert cold["e"] == pytest.approx(-2.0, abs=1e-12) and cold["abs_m"] == pytest.approx(1.0, abs=1e-12)
-    assert cold["m4"] == pytest.approx(1.0, abs=1e-12) and cold["c"] == pytest.approx(0.0, abs=1e-12)
+    assert cold["e"] == pytest.approx(-2.0, abs=1e-12)
+    assert cold["abs_m"] == pytest.approx(1.0, abs=1e-12)
+    assert cold["m4"] == pytest.approx(1.0, abs=1e-12)
+    assert cold["c"] == pytest.approx(0.0, abs=1e-12)
     # 2^N states, all equally likely
     assert hot["log_z"] == pytest.approx(16 * math.log(2), abs=1e-3)
     assert hot["m2"] == pytest.approx(1 / 16, abs=1e-3)  # independent spins: <m^2> = 1/N
     temps = np.array([1.5, 2.5, 3.5])
     np.testing.assert_allclose(log_partition_function(6, temps), [kaufman(6, t)[0] for t in temps],
                                rtol=0, atol=0)
-    assert energy_per_spin(6, temps).shape == (3,) and specific_heat_per_spin(6, temps).shape == (3,)
+    assert energy_per_spin(6, temps).shape == (3,)
+    assert specific_heat_per_spin(6, temps).shape == (3,)
     with pytest.raises(ValueError, match="at most 4"):
         exact_enumeration(5, 2.0)
     with pytest.raises(ValueError, match="temperature"):
@@ -184,7 +187,9 @@ def test_sampling_is_deterministic_for_a_seed():
     threads = torch.get_num_threads()
     # torch's own thread count
     a, ra = sample_configurations(8, 2.0, 64, seed=3, chains=16, burn_in=20, pilot=40)
-    b, rb = sample_configurations(8, 2.0, 64, seed=3, chains=16, burn_in=20, pilot=40, num_threads=1)  # threads: same numbers
+    # num_threads=1 gives the same numbers
+    b, rb = sample_configurations(8, 2.0, 64, seed=3, chains=16, burn_in=20, pilot=40,
+                                  num_threads=1)
     c, _ = sample_configurations(8, 2.0, 64, seed=4, chains=16, burn_in=20, pilot=40, num_threads=1)
     assert torch.equal(a, b) and not torch.equal(a, c)
     assert torch.get_num_threads() == threads  # restored
@@ -259,7 +264,8 @@ def test_bad_temperature_raises():
 def test_dataset_shapes_report_and_cache():
     ds = ising_dataset(4, (2.0, 3.0), 40, seed=1, num_threads=1)
     x, t = ds.tensors
-    assert x.dtype == torch.float32 and x.shape == (80, 1, 4, 4) and set(x.unique().tolist()) == {-1.0, 1.0}
+    assert x.dtype == torch.float32 and x.shape == (80, 1, 4, 4)
+    assert set(x.unique().tolist()) == {-1.0, 1.0}
     assert t.dtype == torch.float32 and t[:40].eq(2.0).all() and t[40:].eq(3.0).all()
     assert ds.source == "monte carlo" and set(ds.report) == {2.0, 3.0}
     assert {"tau_abs_m", "tau_e", "thin", "sweeps", "seconds"} <= set(ds.report[2.0])

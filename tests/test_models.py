@@ -30,9 +30,11 @@ def trained(request):
 def test_the_family_provides_the_interface(trained):
     family = trained.family
     assert isinstance(family, Family)
-    assert dataclasses.is_dataclass(trained.config) and isinstance(trained.config, family.config_type)
+    assert dataclasses.is_dataclass(trained.config)
+    assert isinstance(trained.config, family.config_type)
     assert trained.model.config == trained.config, "a built model carries its config"
-    assert isinstance(trained.history, dict) and trained.history, "train returns a non-empty history"
+    assert isinstance(trained.history, dict) and trained.history, ("train returns a non-empty "
+                                                                   "history")
     for name in family.cli_fields:
         assert name in {f.name for f in dataclasses.fields(family.config_type)}
     for profile in PROFILE_NAMES:  # one recipe per profile, a config of the family
@@ -53,12 +55,15 @@ def test_save_load_sample(trained, tmp_path):
     other = loaded.sample(5, "cpu", seed=12, **options)
     original = trained.sample(5, "cpu", seed=11, **options)
     size = (28, 28) if trained.family.samples.digits else tuple(first.shape[2:])
-    assert first.shape == (5, 1, *size) and first.dtype == torch.float32 and first.device.type == "cpu"
+    assert first.shape == (5, 1, *size) and first.dtype == torch.float32
+    assert first.device.type == "cpu"
     if trained.family.samples is not FIELDS:  # a field's values are not bounded
-        assert float(first.min()) >= -1.0 and float(first.max()) <= 1.0, "samples lie in the model range [-1, 1]"
+        assert float(first.min()) >= -1.0 and float(first.max()) <= 1.0, ("samples lie in the "
+                                                                          "model range [-1, 1]")
     assert torch.equal(first, again), "the same seed gives the same samples"
     assert not torch.equal(first, other), "another seed gives other samples"
-    assert torch.allclose(first, original, atol=1e-5), "the loaded model samples what the trained one did"
+    assert torch.allclose(first, original, atol=1e-5), ("the loaded model samples what the "
+                                                        "trained one did")
 
 
 def test_loading_another_family_is_refused(trained, tmp_path):

@@ -46,13 +46,15 @@ FIELD_FLOWS = [name for name in SHIPPED if models.get(name).samples is FIELDS]
 
 
 def test_shipped_files_are_named_after_their_family_and_all_fit_in_20_mb():
-    assert {"ddpm", "dcgan", "cdcgan", "wgan-gp", "vae", "mlp-gan"} <= set(SHIPPED), f"shipped: {SHIPPED}"
+    assert {"ddpm", "dcgan", "cdcgan", "wgan-gp", "vae", "mlp-gan"} <= set(SHIPPED), \
+        f"shipped: {SHIPPED}"
     total = pretrained.MANIFEST.stat().st_size
     for name, entry in ENTRIES.items():
         assert entry["profiles"] == ["laptop"]
         assert entry["family"] == name == models.get(name).name and entry["file"] == f"{name}.pt"
         total += (pretrained.DIR / entry["file"]).stat().st_size
-    assert sorted(p.name for p in pretrained.DIR.glob("*.pt")) == sorted(e["file"] for e in ENTRIES.values())
+    assert (sorted(p.name for p in pretrained.DIR.glob("*.pt"))
+            == sorted(e["file"] for e in ENTRIES.values()))
     assert total < 20 * 1024 * 1024
 
 
@@ -63,7 +65,8 @@ def test_a_shipped_checkpoint_records_its_exact_recipe(name):
     entry = ENTRIES[name]
     trained = models.load(pretrained.DIR / entry["file"], "cpu", family=name)
     recipe = entry["recipe"]
-    assert recipe["profile"] == "laptop" and trained.meta["recipe"]["overrides"] == recipe["overrides"]
+    assert recipe["profile"] == "laptop"
+    assert trained.meta["recipe"]["overrides"] == recipe["overrides"]
     assert trained.config == models.recipe(name, "laptop", **recipe["overrides"])
 
 
@@ -97,10 +100,12 @@ def test_shipped_checkpoint_loads_weights_only_and_scores_as_recorded(name):
     options = {k: setting[k] for k in ("steps", "eta", "all_digits") if k in setting}
     board = score_checkpoints([path], n=setting["n"], seed=setting["seed"], device="cpu", **options)
     got, want = board["rows"][1], meta["test_scores"]
-    assert abs(got["fd_features"] - want["fd_features"]) <= 0.05 * want["fd_features"] + 1.0, (got, want)
+    assert (abs(got["fd_features"] - want["fd_features"])
+            <= 0.05 * want["fd_features"] + 1.0), (got, want)
     assert abs(got["confidence"] - want["confidence"]) <= 0.02
     assert abs(got["class_spread"] - want["class_spread"]) <= 0.02
-    assert abs(got["mmd2_features"] - want["mmd2_features"]) <= 0.2 * abs(want["mmd2_features"]) + 2e-4
+    assert (abs(got["mmd2_features"] - want["mmd2_features"])
+            <= 0.2 * abs(want["mmd2_features"]) + 2e-4)
 
 
 @pytest.mark.parametrize("name", ISING)
@@ -109,7 +114,8 @@ def test_shipped_ising_checkpoint_loads_weights_only_and_its_physics_is_as_recor
     meta = trained.meta
     assert trained.config == models.recipe(name, "laptop"), "not the laptop profile's recipe"
     setting = meta["test_setting"]
-    assert trained.family.options(**setting["options"]) == trained.family.sampling("laptop"), "not its sampler"
+    assert (trained.family.options(**setting["options"])
+            == trained.family.sampling("laptop")), "not its sampler"
     assert set(meta["test_scores"]) == {f"{T:g}" for T in trained.config.temperatures}
     for T in trained.config.temperatures:
         samples = trained.sample(setting["n"], "cpu", seed=setting["seed"],
@@ -117,7 +123,8 @@ def test_shipped_ising_checkpoint_loads_weights_only_and_its_physics_is_as_recor
         got, want = measure(samples, T), meta["test_scores"][f"{T:g}"]
         for key in ("e", "abs_m"):
             (value, error), (recorded, recorded_error) = got[key], want[key]
-            assert abs(value - recorded) <= 5 * math.hypot(error, recorded_error) + 0.005, (T, key, value, recorded)
+            assert abs(value - recorded) <= 5 * math.hypot(error, recorded_error) + 0.005, \
+                (T, key, value, recorded)
 
 
 @pytest.mark.skipif("realnvp" not in SHIPPED, reason="no Real-NVP shipped")
@@ -130,7 +137,8 @@ def test_the_shipped_real_nvp_gives_its_recorded_bits_per_dimension():
     trained = _load_shipped("realnvp")
     bpd = trained.meta["bpd"]
     images = split_of(load_mnist(train=False))[0][: bpd["test_n"]]
-    assert held_out_bpd(trained.model, images, "cpu", seed=0) == pytest.approx(bpd["test"], abs=0.01)
+    assert (held_out_bpd(trained.model, images, "cpu", seed=0)
+            == pytest.approx(bpd["test"], abs=0.01))
     assert bpd["held_out"] <= 1.5, bpd
 
 
@@ -216,7 +224,8 @@ def test_profiles_without_shipped_checkpoints_train(monkeypatch, capsys):
         calls = []
         pretrained.load_or_train("vae", _tiny_train_fn(calls))
         assert calls == [1]
-        assert f"no shipped vae checkpoint serves the '{profile}' profile" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert f"no shipped vae checkpoint serves the '{profile}' profile" in out
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -257,9 +266,11 @@ def test_the_shipped_mlp_gan_is_notebook_03s_run_with_notebook_05s_mmd_curve():
     laptop = get_profile("laptop")
     trained = models.load(pretrained.DIR / ENTRIES["mlp-gan"]["file"], "cpu", family="mlp-gan")
     assert trained.config == models.recipe("mlp-gan", "laptop")
-    assert (trained.config.z_size, trained.config.mode_z, trained.config.epochs) == (20, "uniform", laptop.gan_epochs)
+    assert ((trained.config.z_size, trained.config.mode_z, trained.config.epochs)
+            == (20, "uniform", laptop.gan_epochs))
     history = trained.history
-    assert len(history["mmd"]) == laptop.gan_epochs and list(history["sample_epochs"]) == list(laptop.gan_sample_epochs)
+    assert len(history["mmd"]) == laptop.gan_epochs
+    assert list(history["sample_epochs"]) == list(laptop.gan_sample_epochs)
     real = split_of(load_mnist(n=min(laptop.gan_n_train or 2_000, 2_000)))[0]
     again = mmd_monitor(MMDScorer(real), trained.config)(laptop.gan_epochs,
                                                          trained.model.gen_model)["mmd"]

@@ -51,7 +51,8 @@ def test_free_energy_and_log_partition_by_brute_force():
 def test_exact_gradient_is_the_autograd_gradient_of_the_log_likelihood():
     rbm = tiny_rbm()
     grad = exact_gradient(rbm, DATA)
-    loglik = (-free_energy(rbm, DATA)).mean() - torch.logsumexp(-free_energy(rbm, all_states(4).double()), 0)
+    loglik = ((-free_energy(rbm, DATA)).mean()
+              - torch.logsumexp(-free_energy(rbm, all_states(4).double()), 0))
     loglik.backward()
     for name in ("W", "b", "c"):
         assert torch.allclose(grad[name], getattr(rbm, name).grad, atol=1e-10)
@@ -102,7 +103,8 @@ def test_free_energy_gap_is_the_log_likelihood_gap():
     # and epoch 0
     assert len(history["log_likelihood"]) == len(history["log_likelihood_held_out"]) == 6
     f_gap = torch.tensor(history["free_energy_held_out"]) - torch.tensor(history["free_energy"])
-    ll_gap = torch.tensor(history["log_likelihood"][1:]) - torch.tensor(history["log_likelihood_held_out"][1:])
+    ll_gap = (torch.tensor(history["log_likelihood"][1:])
+              - torch.tensor(history["log_likelihood_held_out"][1:]))
     assert torch.allclose(f_gap.double(), ll_gap.double(), atol=1e-4)
     assert float(ll_gap[-1]) > 0  # patterns never seen are less likely than the training patterns
 

@@ -112,8 +112,10 @@ class Case:
 # little less than the true reverse variance: Bao et al. 2022), DDIM-50 with eta = 0 0.4753 and with
 # eta = 1 0.4433 (larger jumps, the same effect). The means are right to 0.005.
 CASES = [
-    Case("ddpm", _ddpm, [(t, t - 1) for t in range(SCHEDULE.T - 1, -1, -1)], noisy=True, tolerance=0.03),
-    Case("ddim eta=0, 50 steps", _ddim(0.0), ddim_grid(SCHEDULE.T, 50), noisy=False, tolerance=0.035),
+    Case("ddpm", _ddpm, [(t, t - 1) for t in range(SCHEDULE.T - 1, -1, -1)], noisy=True,
+         tolerance=0.03),
+    Case("ddim eta=0, 50 steps", _ddim(0.0), ddim_grid(SCHEDULE.T, 50), noisy=False,
+         tolerance=0.035),
     Case("ddim eta=1, 50 steps", _ddim(1.0), ddim_grid(SCHEDULE.T, 50), noisy=True, tolerance=0.07),
     # Measured the same way (std against 0.5, means right to 0.006): flow matching's Euler with 20
     # steps 0.4668 (first order), its Heun with 10 steps 0.5044; the probability-flow ODE by Heun
@@ -142,7 +144,8 @@ class TestEverySamplerStep:
         t, s = case.grid[len(case.grid) // 2]
         a = case.step(case.predict, x, t, s, noise)
         b = case.step(case.predict, x, t, s, noise)
-        assert torch.equal(a, b) and torch.equal(x, keep), "same inputs, same output, input untouched"
+        assert torch.equal(a, b) and torch.equal(x, keep), ("same inputs, same output, input "
+                                                            "untouched")
         assert a.shape == x.shape and a.dtype == x.dtype and a.device == x.device
 
     def test_noise_is_used_only_by_stochastic_samplers(self, case):

@@ -106,7 +106,8 @@ def test_tensors_that_require_grad_are_detached():
     fake = FAKE.clone().requires_grad_(True)
     scorer = MMDScorer(REAL)
     assert scorer.score(fake * 1.0) == pytest.approx(scorer.score(FAKE))
-    assert compute_score(fake, REAL.clone().requires_grad_(True)) == pytest.approx(compute_score(FAKE, REAL))
+    assert (compute_score(fake, REAL.clone().requires_grad_(True))
+            == pytest.approx(compute_score(FAKE, REAL)))
 
 
 def test_numpy_input_and_one_dimensional_samples():

@@ -44,7 +44,8 @@ def gaussian_expectation(var_sum: float, delta2: float, d: int, h: float = 1.0) 
 def test_gaussian_closed_forms_are_the_issue_numbers():
     one_d = 2 * gaussian_expectation(2, 0, 1) - 2 * gaussian_expectation(2, 1, 1)
     assert one_d == pytest.approx(0.1772676349, abs=1e-10)
-    two_d = gaussian_expectation(2, 0, 2) + gaussian_expectation(4, 0, 2) - 2 * gaussian_expectation(3, 0, 2)
+    two_d = (gaussian_expectation(2, 0, 2) + gaussian_expectation(4, 0, 2)
+             - 2 * gaussian_expectation(3, 0, 2))
     assert two_d == pytest.approx(1 / 30, abs=1e-12)
 
 
@@ -106,7 +107,8 @@ def test_compute_score_equals_the_lecture_code(n, m, d, sigma):
     fake = torch.rand(m, d, generator=g).pow(2) * 2 - 1
     expected = lecture_score(fake, real, sigma)
     assert compute_score(fake, real, sigma=sigma) == pytest.approx(expected, rel=2e-5)
-    assert compute_score(fake, real, sigma=sigma, dtype=torch.float64) == pytest.approx(expected, rel=2e-5)
+    assert (compute_score(fake, real, sigma=sigma, dtype=torch.float64)
+            == pytest.approx(expected, rel=2e-5))
 
 
 def test_compute_score_on_images_equals_the_lecture_code():
@@ -128,7 +130,8 @@ def test_scorer_returns_compute_score_exactly(device):
     fake = torch.rand(64, 30, generator=g) * 2 - 1
     assert scorer.mmd2(fake.to(device)) == pytest.approx(
         mmd2(real, fake.to(device), bandwidth=scorer.bandwidth), rel=1e-9, abs=1e-12)
-    assert scorer.mmd2(fake.to(device), "biased") == pytest.approx(scorer.score(fake.to(device)) ** 2, rel=1e-9)
+    assert (scorer.mmd2(fake.to(device), "biased")
+            == pytest.approx(scorer.score(fake.to(device)) ** 2, rel=1e-9))
 
 
 def test_mean_bandwidth_is_the_lecture_scale():
@@ -192,7 +195,8 @@ def test_results_do_not_depend_on_the_block_size(dtype, rtol):
     for kernel, bw in (("gaussian", [1.0, 5.0]), ("polynomial", None)):
         ref2 = mmd2(real, fake, kernel, bw, dtype=dtype)
         for bs in (9, 50, 500):
-            assert mmd2(real, fake, kernel, bw, dtype=dtype, block_size=bs) == pytest.approx(ref2, abs=rtol)
+            assert (mmd2(real, fake, kernel, bw, dtype=dtype, block_size=bs)
+                    == pytest.approx(ref2, abs=rtol))
 
 
 def test_tiles_stay_within_the_memory_budget(monkeypatch):

@@ -122,9 +122,10 @@ def test_frechet_distance_closed_form_for_commuting_covariances():
     q, _ = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(0)).double())
     # A common rotation keeps the covariances commuting and the distance unchanged.
     rot = lambda m: q @ torch.diag(m).double() @ q.T  # noqa: E731
-    assert frechet_distance_from_moments(mu_x, torch.diag(a), mu_y, torch.diag(b)) == pytest.approx(truth, rel=1e-12)
-    assert frechet_distance_from_moments(q @ mu_x.double(), rot(a), q @ mu_y.double(), rot(b)) == pytest.approx(
-        truth, rel=1e-10)
+    assert (frechet_distance_from_moments(mu_x, torch.diag(a), mu_y, torch.diag(b))
+            == pytest.approx(truth, rel=1e-12))
+    assert (frechet_distance_from_moments(q @ mu_x.double(), rot(a), q @ mu_y.double(), rot(b))
+            == pytest.approx(truth, rel=1e-10))
 
 
 def test_frechet_distance_matches_the_sqrtm_formula():
@@ -137,7 +138,8 @@ def test_frechet_distance_matches_the_sqrtm_formula():
     cov_x, cov_y = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
     reference = ((mu_x - mu_y) ** 2).sum() + np.trace(cov_x + cov_y - 2
                                                       * linalg.sqrtm(cov_x @ cov_y).real)
-    assert frechet_distance(torch.from_numpy(x), torch.from_numpy(y)) == pytest.approx(reference, rel=1e-8)
+    assert (frechet_distance(torch.from_numpy(x), torch.from_numpy(y))
+            == pytest.approx(reference, rel=1e-8))
     assert frechet_distance(x, y) == pytest.approx(frechet_distance(y, x), rel=1e-10)
 
 

@@ -71,7 +71,8 @@ def test_linear_gaussian_closed_forms_match_quadrature_and_monte_carlo():
     normal = torch.distributions.Normal
     joint = (normal(0.0, 1.0).log_prob(h) + normal(w * h + b, s).log_prob(x_t)).exp()
     evidence = torch.trapezoid(joint, h)  # p(x) = int p(h) p(x|h) dh
-    assert float(linear_gaussian_log_evidence(x, w, b, s)) == pytest.approx(math.log(evidence), abs=1e-9)
+    assert (float(linear_gaussian_log_evidence(x, w, b, s))
+            == pytest.approx(math.log(evidence), abs=1e-9))
     post = joint / evidence  # Bayes: p(h|x) = p(h) p(x|h) / p(x)
     mean = torch.trapezoid(h * post, h)
     std = torch.sqrt(torch.trapezoid((h - mean) ** 2 * post, h))
@@ -81,9 +82,11 @@ def test_linear_gaussian_closed_forms_match_quadrature_and_monte_carlo():
     q_mean, q_std = 0.4, 0.9  # ELBO = E_q[log p(x, h) - log q(h)] by reparameterised samples
     hq = q_mean + q_std * torch.randn(400_000, generator=torch.Generator().manual_seed(0),
                                       dtype=torch.float64)
-    terms = normal(w * hq + b, s).log_prob(x_t) + normal(0.0, 1.0).log_prob(hq) - normal(q_mean, q_std).log_prob(hq)
+    terms = (normal(w * hq + b, s).log_prob(x_t) + normal(0.0, 1.0).log_prob(hq)
+             - normal(q_mean, q_std).log_prob(hq))
     stderr = float(terms.std()) / math.sqrt(len(terms))
-    assert float(linear_gaussian_elbo(x, w, b, s, q_mean, q_std)) == pytest.approx(float(terms.mean()), abs=4 * stderr)
+    assert (float(linear_gaussian_elbo(x, w, b, s, q_mean, q_std))
+            == pytest.approx(float(terms.mean()), abs=4 * stderr))
     with pytest.raises(ValueError, match="q_std"):
         linear_gaussian_elbo(x, w, b, s, 0.0, -1.0)
     with pytest.raises(ValueError, match="s must be positive"):
@@ -105,7 +108,8 @@ def test_training_lowers_the_loss_and_round_trips(tmp_path, mnist_digits):
     loaded = models.load(path, "cpu", family="vae")
     assert loaded.config == config and loaded.history["loss"] == pytest.approx(history["loss"])
     samples = sample_vae(loaded.model, 8, "cpu", seed=3)
-    assert samples.shape == (8, 1, 28, 28) and -1 <= float(samples.min()) and float(samples.max()) <= 1
+    assert samples.shape == (8, 1, 28, 28)
+    assert -1 <= float(samples.min()) and float(samples.max()) <= 1
     assert torch.equal(samples, sample_vae(model, 8, "cpu", seed=3))
     assert torch.equal(loaded.sample(8, "cpu", seed=3), samples)
 

@@ -1,6 +1,6 @@
 """The forward process and its posterior, in closed form (Ho et al. 2020, eqs. 4, 6-7).
 
-* ``q_sample`` -- x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps            (closed form of q(x_t | x_0))
+* ``q_sample`` -- x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps  (closed form of q(x_t | x_0))
 * ``posterior_mean_variance`` -- mean and variance of q(x_{t-1} | x_t, x_0)  (eqs. 6-7)
 * ``predict_x0`` -- Tweedie's estimate of x_0 from x_t and the predicted noise (``x0_from_eps``
   for a given abar_t)
@@ -49,7 +49,8 @@ def posterior_mean_variance(x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor,
     abar_prev = _bcast(abar_prev_all, t, xt)
     beta = _bcast(schedule.betas, t, xt)
     alpha = _bcast(schedule.alphas, t, xt)
-    mean = abar_prev.sqrt() * beta / (1 - abar) * x0 + alpha.sqrt() * (1 - abar_prev) / (1 - abar) * xt
+    mean = (abar_prev.sqrt() * beta / (1 - abar) * x0
+            + alpha.sqrt() * (1 - abar_prev) / (1 - abar) * xt)
     var = (1 - abar_prev) / (1 - abar) * beta
     return mean, var.expand_as(xt)
 

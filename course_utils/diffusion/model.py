@@ -30,8 +30,9 @@ class DDPMConfig:
     T: int = field(default=1000, metadata={"help": "diffusion steps T"})
     schedule: Literal["linear", "cosine"] = field(default="linear",
                                                   metadata={"help": "noise schedule"})
-    channels: tuple[int, int] = field(default=(32, 64), metadata={"metavar": ("C1", "C2"),
-                                                                   "help": "UNet channels at 28 and 14 pixels"})
+    channels: tuple[int, int] = field(default=(32, 64),
+                                      metadata={"metavar": ("C1", "C2"),
+                                                "help": "UNet channels at 28 and 14 pixels"})
     t_dim: int = 128
     conditional: bool = field(default=True, metadata={
         "help": "learn eps(x_t, t, digit) with 10%% label dropout, so the model samples with or "

@@ -5,7 +5,8 @@ A sampler is a *step* that takes x from time t to an earlier time s, plus the gr
 pairs it walks; ``sample_loop`` walks any grid with any step (as diffusers' schedulers share one
 ``step()`` contract). The steps are pure functions of their inputs:
 
-* ``ddpm_step`` -- ancestral sampling, x_{t-1} = mu~_t(x_t, x0_hat) + sigma_t z        (Ho et al. Algorithm 2)
+* ``ddpm_step`` -- ancestral sampling, x_{t-1} = mu~_t(x_t, x0_hat) + sigma_t z
+  (Ho et al. Algorithm 2)
 * ``ddim_step`` -- x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps
   + sigma z (Song et al. eq. 12)
 * ``guided_eps`` -- classifier-free guidance (Ho & Salimans 2022):
@@ -77,8 +78,8 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, schedule: Schedule,
     if not 0 <= int(t) < schedule.T:
         raise ValueError(f"time steps must lie in 0..{schedule.T - 1}, got {t}")
     steps = torch.full((len(x_t),), int(t), device=x_t.device, dtype=torch.long)
-    x0_hat = x0_from_eps(x_t, eps,
-                         schedule.alpha_bars.to(x_t.device)[steps].reshape(-1, *[1] * (x_t.dim() - 1)))
+    abar_t = schedule.alpha_bars.to(x_t.device)[steps].reshape(-1, *[1] * (x_t.dim() - 1))
+    x0_hat = x0_from_eps(x_t, eps, abar_t)
     if clip is not None:
         x0_hat = x0_hat.clamp(-clip, clip)
     mean, var = posterior_mean_variance(x0_hat, x_t, steps, schedule)
@@ -100,7 +101,8 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float
     abar_t; abar_s = 1 at the end):
 
         x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t),
-        x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z,   sigma = ``ddim_sigma``.
+        x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z,
+        sigma = ``ddim_sigma``.
 
     ``eta = 0`` is deterministic (one discretisation of the probability-flow ODE), ``eta = 1``
     ancestral on the sub-sequence; ``noise`` z is ignored when None. ``clip``: x0_hat is clipped to
@@ -207,7 +209,8 @@ def ddpm_sample(model: nn.Module, shape: tuple[int, ...], schedule: Schedule,
     schedule = schedule.to(device)
     x, generator = _start(shape, device, seed)
     grid = [(t, t - 1) for t in range(schedule.T - 1, -1, -1)]
-    keep = set(torch.linspace(schedule.T - 1, 0, return_chain).round().long().tolist()) if return_chain else None
+    keep = (set(torch.linspace(schedule.T - 1, 0, return_chain).round().long().tolist())
+            if return_chain else None)
 
     def step(predict: Predict, x: torch.Tensor, t: object, s: object,
              noise: torch.Tensor | None) -> torch.Tensor:

@@ -30,7 +30,8 @@ def two_moons(n: int = 2_000, noise: float = 0.05, seed: int = 0) -> torch.Tenso
     a_lower = torch.rand(n // 2, generator=generator, dtype=torch.float64) * math.pi
     upper = torch.stack([torch.cos(a_upper), torch.sin(a_upper)], dim=1)
     lower = torch.stack([1 - torch.cos(a_lower), 0.5 - torch.sin(a_lower)], dim=1)
-    points = torch.cat([upper, lower]) + noise * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+    points = (torch.cat([upper, lower])
+              + noise * torch.randn(n, 2, generator=generator, dtype=torch.float64))
     return points[torch.randperm(n, generator=generator)].float()
 
 

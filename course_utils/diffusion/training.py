@@ -1,6 +1,6 @@
 """Training a denoiser eps_theta(x_t, t) (Ho et al. 2020, Algorithm 1) with an EMA of its weights.
 
-* ``diffusion_loss`` -- L_simple = E || eps - eps_theta(x_t, t) ||^2                (Ho et al. eq. 14)
+* ``diffusion_loss`` -- L_simple = E || eps - eps_theta(x_t, t) ||^2  (Ho et al. eq. 14)
 * ``EMA`` -- exponential moving average of the weights, used for sampling
 * ``warmup_cosine`` -- the learning-rate schedule: linear warm-up, then cosine decay to 10%
 * ``drop_labels`` -- label dropout for classifier-free guidance

@@ -1,6 +1,7 @@
 """Checks for notebook 04 (looking at the trained GAN).
 
-* ``check_losses_at_solution(my_losses_at_solution)`` -- (L_D, L_G) when d = 1/2 everywhere: (log 4, log 2);
+* ``check_losses_at_solution(my_losses_at_solution)`` -- (L_D, L_G) when d = 1/2 everywhere:
+  (log 4, log 2);
 * ``check_noise_walk(my_walk)`` -- n points on the straight line from z0 to z1, shape (n, z_size);
 * ``check_d_accuracy(my_d_accuracy)`` -- the discriminator's balanced accuracy at threshold 1/2.
 """
@@ -41,10 +42,12 @@ def check_losses_at_solution(my_losses_at_solution) -> str:
     if abs(l_d - log2) < 1e-6 and abs(l_g - log4) < 1e-6:
         raise AssertionError("swapped: L_D has two BCE terms (real and fake), L_G one")
     if abs(l_d - log2) < 1e-6:
-        raise AssertionError("L_D = log 2 is one term; L_D = BCE(d(x), 1) + BCE(d(g(z)), 0) has two, each log 2")
+        raise AssertionError("L_D = log 2 is one term; L_D = BCE(d(x), 1) + BCE(d(g(z)), 0) has "
+                             "two, each log 2")
     close_number(l_d, log4, "L_D at d = 1/2", rtol=1e-4)
     close_number(l_g, log2, "L_G at d = 1/2", rtol=1e-4)
-    return f"L_D = -log(1/2) - log(1 - 1/2) = log 4 = {log4:.4f} and L_G = -log(1/2) = log 2 = {log2:.4f}"
+    return (f"L_D = -log(1/2) - log(1 - 1/2) = log 4 = {log4:.4f} and "
+            f"L_G = -log(1/2) = log 2 = {log2:.4f}")
 
 
 @checker("a straight walk through noise space")
@@ -58,7 +61,8 @@ def check_noise_walk(my_walk) -> str:
     mistakes = {
         "the walk goes backwards, from z1 to z0: row 0 should be z0": a * z0 + (1 - a) * z1,
         "the walk stops short of z1: the last row should be z1 itself (a = linspace(0, 1, n))":
-            (1 - torch.arange(n, dtype=torch.float64)[:, None] / n) * z0 + torch.arange(n)[:, None] / n * z1,
+            (1 - torch.arange(n, dtype=torch.float64)[:, None] / n) * z0
+            + torch.arange(n)[:, None] / n * z1,
     }
     compare(got, want, f"my_walk(z0, z1, {n})", mistakes=mistakes)
     return f"{n} rows from z0 to z1, (1 - a) z0 + a z1 with a = 0, 1/{n - 1}, ..., 1"
@@ -72,9 +76,11 @@ def check_d_accuracy(my_d_accuracy) -> str:
     got = call(my_d_accuracy, d_real.clone(), d_fake.clone(), what="my_d_accuracy(d_real, d_fake)")
     real_ok, fake_ok = (d_real > 0.5).double().mean(), (d_fake < 0.5).double().mean()
     want = (real_ok + fake_ok) / 2
-    pooled = ((d_real > 0.5).double().sum() + (d_fake < 0.5).double().sum()) / (len(d_real) + len(d_fake))
+    pooled = (((d_real > 0.5).double().sum() + (d_fake < 0.5).double().sum())
+              / (len(d_real) + len(d_fake)))
     mistakes = {
-        "this pools all images; balanced accuracy averages the real and the fake accuracy (the sets differ in size)":
+        "this pools all images; balanced accuracy averages the real and the fake accuracy (the "
+        "sets differ in size)":
             pooled,
         "a fake is judged correctly when d(g(z)) < 1/2, not > 1/2": (real_ok + (1 - fake_ok)) / 2,
         "this is the accuracy on real digits only; average it with the accuracy on fakes": real_ok,
@@ -83,7 +89,8 @@ def check_d_accuracy(my_d_accuracy) -> str:
     }
     g = as_tensor(got, "my_d_accuracy")
     if g.numel() != 1:
-        raise AssertionError(f"my_d_accuracy should return a single number, got shape {tuple(g.shape)}")
+        raise AssertionError("my_d_accuracy should return a single number, got shape "
+                             f"{tuple(g.shape)}")
     compare(g.reshape(()), want, "my_d_accuracy", mistakes=mistakes)
-    return (f"{float(want):.4f} = (real {float(real_ok):.3f} + fake {float(fake_ok):.3f}) / 2 on 30 real and "
-            "50 fake verdicts")
+    return (f"{float(want):.4f} = (real {float(real_ok):.3f} + fake {float(fake_ok):.3f}) / 2 on "
+            "30 real and 50 fake verdicts")

@@ -21,12 +21,14 @@ def _spins(seed: int, n: int, size: int) -> torch.Tensor:
     """Random +-1 lattices, some of them mostly aligned (so that no mistake hides behind e ~ 0)."""
     g = generator(seed)
     bias = torch.linspace(0.5, 0.95, n, dtype=torch.float64)[:, None, None]
-    return torch.where(torch.rand(n, size, size, generator=g, dtype=torch.float64) < bias, 1.0, -1.0)
+    return torch.where(torch.rand(n, size, size, generator=g, dtype=torch.float64) < bias, 1.0,
+                       -1.0)
 
 
 def _open_bonds(s: torch.Tensor) -> torch.Tensor:
     """A mistake's value: the bond sum without the bonds that wrap around the edges."""
-    return (s[:, 1:, :] * s[:, :-1, :]).sum(dim=(1, 2)) + (s[:, :, 1:] * s[:, :, :-1]).sum(dim=(1, 2))
+    return ((s[:, 1:, :] * s[:, :-1, :]).sum(dim=(1, 2))
+            + (s[:, :, 1:] * s[:, :, :-1]).sum(dim=(1, 2)))
 
 
 @checker("the energy per spin of periodic Ising lattices")
@@ -41,12 +43,14 @@ def check_ising_energy(my_energy) -> str:
         "the sign: H = -J sum s_i s_j, so aligned spins (s_i s_j = +1) lower the energy": -want,
         "the bonds across the edges are missing: the lattice is periodic (torch.roll wraps around)":
             -_open_bonds(s) / n_spins,
-        f"this is the total energy; divide by the N = {n_spins} spins for the energy per spin": want * n_spins,
+        f"this is the total energy; divide by the N = {n_spins} spins for the energy per spin":
+            want * n_spins,
         "only one direction of bonds: add the vertical (or horizontal) neighbours too":
             -(s * s.roll(1, dims=2)).sum(dim=(1, 2)) / n_spins,
     }
     compare(got, want, "my_energy", mistakes=mistakes)
-    ground = float(call(my_energy, torch.ones(1, 5, 5, dtype=torch.float64), what="my_energy").reshape(-1)[0])
+    ground = float(call(my_energy, torch.ones(1, 5, 5, dtype=torch.float64),
+                        what="my_energy").reshape(-1)[0])
     return f"all spins up give e = {ground:g} (the ground state, -2 per spin: two bonds per spin)"
 
 
@@ -67,20 +71,23 @@ def check_binder_cumulant(my_binder) -> str:
     compare(torch.as_tensor(got, dtype=torch.float64).reshape(()), want.reshape(()), "my_binder",
             mistakes={k: v.reshape(()) for k, v in mistakes.items()})
     ordered = float(call(my_binder, torch.ones(10, dtype=torch.float64), what="my_binder"))
-    return f"U4 = {float(want):.4f} here; for a perfectly ordered lattice (m = +-1) it is {ordered:.4f} = 2/3"
+    return (f"U4 = {float(want):.4f} here; for a perfectly ordered lattice (m = +-1) it is "
+            f"{ordered:.4f} = 2/3")
 
 
 @checker("Onsager's critical temperature")
 def check_critical_temperature(my_tc) -> str:
     want = 2 / math.log(1 + math.sqrt(2))
     value = call(my_tc, what="my_tc()") if callable(my_tc) else my_tc
-    got = close_number(value, want, "my_tc", rtol=math.inf)  # a single finite number (any value, for now)
+    # a single finite number (any value, for now)
+    got = close_number(value, want, "my_tc", rtol=math.inf)
     known = {
         "this is the critical coupling K_c = J / (k_B T_c) = ln(1 + sqrt 2) / 2; T_c is 1 / K_c":
             math.log(1 + math.sqrt(2)) / 2,
         "a factor 2 is missing: T_c = 2 / ln(1 + sqrt 2)": 1 / math.log(1 + math.sqrt(2)),
         "use the natural logarithm (math.log), not log10": 2 / math.log10(1 + math.sqrt(2)),
-        "sinh(2 / T_c) = 1 gives T_c = 2 / asinh(1) = 2 / ln(1 + sqrt 2); the square root belongs inside the log":
+        "sinh(2 / T_c) = 1 gives T_c = 2 / asinh(1) = 2 / ln(1 + sqrt 2); the square root "
+        "belongs inside the log":
             2 / (1 + math.log(math.sqrt(2))),
     }
     for description, wrong in known.items():

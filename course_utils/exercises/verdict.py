@@ -104,7 +104,8 @@ def call(fn: Any, *args: Any, what: str = "your function", hints: Mapping[str, s
     return result
 
 
-def call_elementwise(fn: Any, *columns: torch.Tensor, what: str = "your function") -> tuple[torch.Tensor, str]:
+def call_elementwise(fn: Any, *columns: torch.Tensor,
+                     what: str = "your function") -> tuple[torch.Tensor, str]:
     """``fn`` on tensors of equal length; if that raises, on one set of Python floats at a time.
 
     Returns the results as a float64 tensor and a note ("" when ``fn`` works on tensors): a
@@ -114,12 +115,13 @@ def call_elementwise(fn: Any, *columns: torch.Tensor, what: str = "your function
         return as_tensor(call(fn, *(c.clone() for c in columns), what=what), what), ""
     except StudentError as tensor_error:
         try:
-            values = [call(fn, *(float(c[i]) for c in columns), what=what) for i in range(len(columns[0]))]
+            values = [call(fn, *(float(c[i]) for c in columns), what=what)
+                      for i in range(len(columns[0]))]
         except StudentError:
             raise tensor_error from None
         out = torch.stack([as_tensor(v, what).reshape(()) for v in values])
-        return out, (" (it works on single numbers only; with torch.log etc. instead of math it would "
-                     "also work on whole tensors)")
+        return out, (" (it works on single numbers only; with torch.log etc. instead of math it "
+                     "would also work on whole tensors)")
 
 
 def generator(seed: int) -> torch.Generator:
@@ -147,8 +149,10 @@ def checker(exercise: str) -> Callable[[Callable[..., str]], Callable[..., Verdi
             except (StudentError, AssertionError) as err:
                 verdict = Verdict(exercise, WRONG, str(err))
             except Exception as err:  # noqa: BLE001 -- e.g. an answer of a surprising type
-                verdict = Verdict(exercise, WRONG, f"could not check the answer: {describe_exception(err)}")
-            verdict = Verdict(verdict.exercise, verdict.status, " ".join(verdict.message.split()))  # one line
+                verdict = Verdict(exercise, WRONG,
+                                  f"could not check the answer: {describe_exception(err)}")
+            # one line
+            verdict = Verdict(verdict.exercise, verdict.status, " ".join(verdict.message.split()))
             print(verdict)
             _expectation(verdict)
             return verdict
@@ -168,7 +172,8 @@ def as_tensor(value: Any, what: str = "your answer") -> torch.Tensor:
     try:
         return torch.as_tensor(value, dtype=torch.float64)
     except Exception as err:  # noqa: BLE001
-        raise StudentError(f"{what} should be a number or a tensor, got a {type(value).__name__}") from err
+        raise StudentError(f"{what} should be a number or a tensor, got a "
+                           f"{type(value).__name__}") from err
 
 
 def pair(got: Any, what: str, names: str) -> tuple[Any, Any]:
@@ -187,7 +192,8 @@ def _fmt(x: float) -> str:
 
 
 def compare(got: Any, want: torch.Tensor, what: str = "your answer", *,
-            mistakes: Mapping[str, torch.Tensor] | None = None, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+            mistakes: Mapping[str, torch.Tensor] | None = None, rtol: float = 1e-5,
+            atol: float = 1e-6) -> None:
     """Raise ``AssertionError`` saying what is wrong unless ``got`` matches ``want``.
 
     ``mistakes`` maps a description ("you used the variance ...") to what that mistake gives on
@@ -198,19 +204,22 @@ def compare(got: Any, want: torch.Tensor, what: str = "your answer", *,
     g = as_tensor(got, what)
     w = want.detach().to("cpu", torch.float64)
     if not bool(torch.isfinite(g).all()):
-        raise AssertionError(f"{what} contains NaN or inf ({int((~torch.isfinite(g)).sum())} of {g.numel()} values)")
+        raise AssertionError(f"{what} contains NaN or inf ({int((~torch.isfinite(g)).sum())} of "
+                             f"{g.numel()} values)")
     if g.shape != w.shape:
         if g.numel() == w.numel() and g.dim() >= 2 and w.dim() >= 2:
             if g.dim() == 2 and _close(g.T, w, rtol, atol):
-                raise AssertionError(f"{what} is transposed: shape {tuple(g.shape)}, expected {tuple(w.shape)}")
+                raise AssertionError(f"{what} is transposed: shape {tuple(g.shape)}, expected "
+                                     f"{tuple(w.shape)}")
             if _close(g.reshape(w.shape), w, rtol, atol):
                 raise AssertionError(f"{what} has the right values but shape {tuple(g.shape)}, "
                                      f"expected {tuple(w.shape)}")
         if g.numel() == w.numel() and _close(g.reshape(w.shape), w, rtol, atol):
-            raise AssertionError(f"{what} has the right values but shape {tuple(g.shape)}, expected {tuple(w.shape)}")
+            raise AssertionError(f"{what} has the right values but shape {tuple(g.shape)}, "
+                                 f"expected {tuple(w.shape)}")
         if g.dim() == 0 and w.dim() > 0 and w.numel() > 1:
-            raise AssertionError(f"{what} is a single number, expected one value per input: shape {tuple(w.shape)}"
-                                 " (did you sum or average over everything?)")
+            raise AssertionError(f"{what} is a single number, expected one value per input: shape "
+                                 f"{tuple(w.shape)} (did you sum or average over everything?)")
         raise AssertionError(f"{what} has shape {tuple(g.shape)}, expected {tuple(w.shape)}")
     if _close(g, w, rtol, atol):
         return
@@ -219,8 +228,8 @@ def compare(got: Any, want: torch.Tensor, what: str = "your answer", *,
             raise AssertionError(f"{what}: {description}")
     err = (g - w).abs()
     worst = int(err.reshape(-1).argmax())
-    detail = (f"off by up to {_fmt(float(err.max()))} (e.g. {_fmt(float(g.reshape(-1)[worst]))} where "
-              f"{_fmt(float(w.reshape(-1)[worst]))} is right)")
+    detail = (f"off by up to {_fmt(float(err.max()))} (e.g. {_fmt(float(g.reshape(-1)[worst]))} "
+              f"where {_fmt(float(w.reshape(-1)[worst]))} is right)")
     if w.numel() and _close(-g, w, rtol, atol):
         raise AssertionError(f"{what} has the wrong sign (it is minus the right answer)")
     nonzero = w.abs() > 1e-12
@@ -241,7 +250,7 @@ def compare(got: Any, want: torch.Tensor, what: str = "your answer", *,
 
 
 def close_number(got: Any, want: float, what: str, rtol: float = 1e-6, atol: float = 1e-9) -> float:
-    """A single number: return it as a float, or raise ``AssertionError`` saying how far off it is."""
+    """A single number: return it as a float, or raise ``AssertionError`` saying how far off."""
     g = as_tensor(got, what)
     if g.numel() != 1:
         raise AssertionError(f"{what} should be a single number, got shape {tuple(g.shape)}")
@@ -250,7 +259,9 @@ def close_number(got: Any, want: float, what: str, rtol: float = 1e-6, atol: flo
         raise AssertionError(f"{what} is {value}")
     if abs(value - want) > atol + rtol * abs(want):
         if want != 0 and abs(value + want) <= atol + rtol * abs(want):
-            raise AssertionError(f"{what} = {_fmt(value)} has the wrong sign (expected {_fmt(want)})")
+            raise AssertionError(f"{what} = {_fmt(value)} has the wrong sign (expected "
+                                 f"{_fmt(want)})")
         ratio = f", {_fmt(value / want)} times the right value" if want else ""
-        raise AssertionError(f"{what} = {_fmt(value)}, expected {_fmt(want)} (off by {_fmt(value - want)}{ratio})")
+        raise AssertionError(f"{what} = {_fmt(value)}, expected {_fmt(want)} (off by "
+                             f"{_fmt(value - want)}{ratio})")
     return value

@@ -55,7 +55,8 @@ class RealNVPSampling:
 class RealNVPFamily(DigitFamily[RealNVPConfig, RealNVP, RealNVPSampling]):
     name = "realnvp"
     title = "Real-NVP"
-    description = "a Real-NVP normalizing flow on dequantised digits (Dinh et al. 2017), exact likelihood"
+    description = ("a Real-NVP normalizing flow on dequantised digits (Dinh et al. 2017), "
+                   "exact likelihood")
     config_type = RealNVPConfig
     options_type = RealNVPSampling
     cli_fields = ("train_steps", "batch_size", "n_layers", "hidden", "n_blocks", "lr", "n_train")

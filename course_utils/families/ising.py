@@ -55,7 +55,8 @@ from .base import SPINS, ExactDensity, Family, Monitor, ProfileLike, no_monitor,
 __all__ = ["IsingFamily", "IsingRBMFamily", "IsingGANFamily", "IsingDDPMFamily", "IsingARFamily",
            "IsingSampling", "IsingARSampling", "IsingDDPMSampling", "IsingRBMSampling"]
 
-_TEMPERATURE_HELP = "the temperature T > 0 (units of J/k_B) to sample at (default: the trained ones in turn)"
+_TEMPERATURE_HELP = ("the temperature T > 0 (units of J/k_B) to sample at "
+                     "(default: the trained ones in turn)")
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ class IsingFamily(Family):
 class IsingRBMFamily(IsingFamily):
     name = "ising-rbm"
     title = "RBM (one T, PCD)"
-    description = "the binary RBM of notebook 00b on Ising spins at one temperature (PCD-k, Gibbs sampling)"
+    description = ("the binary RBM of notebook 00b on Ising spins at one temperature "
+                   "(PCD-k, Gibbs sampling)")
     config_type = IsingRBMConfig
     options_type = IsingRBMSampling
     module = IsingRBM
@@ -223,7 +225,8 @@ class IsingGANFamily(ConditionalIsingFamily):
 class IsingDDPMFamily(ConditionalIsingFamily):
     name = "ising-ddpm"
     title = "conditional DDPM"
-    description = "a temperature-conditioned diffusion model with a circular denoiser (spins +-1, a sign at the end)"
+    description = ("a temperature-conditioned diffusion model with a circular denoiser "
+                   "(spins +-1, a sign at the end)")
     config_type = IsingDDPMConfig
     options_type = IsingDDPMSampling
     module = IsingDDPM

@@ -57,7 +57,8 @@ class Phi4FlowFamily(Family[Phi4FlowConfig, Phi4Flow, NoOptions], ExactDensity):
     def data(self, config: Phi4FlowConfig, root: str | Path | None = None) -> TensorDataset:
         """No data: the flow learns from the action alone (an empty data set says so)."""
         empty = TensorDataset(torch.empty(0, 1, config.L, config.L))
-        empty.source = f"none: trained on the action S (m^2 = {config.m2:g}, lambda = {config.lam:g})"
+        empty.source = (f"none: trained on the action S (m^2 = {config.m2:g}, "
+                        f"lambda = {config.lam:g})")
         return empty
 
     def train(self, model: Phi4Flow, data: Any, config: Phi4FlowConfig, device: torch.device,

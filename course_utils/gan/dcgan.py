@@ -123,7 +123,8 @@ def label_planes(images: torch.Tensor, y: torch.Tensor, n_classes: int = N_CLASS
 def _one_hot(y: torch.Tensor, n_classes: int, like: torch.Tensor) -> torch.Tensor:
     """onehot(y) in ``like``'s dtype. Shapes are checked here; the digits' range once per run, by
     ``train_gan`` and ``sample_gan`` (checking it here would sync the device on every step)."""
-    if not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or y.ndim != 1 or len(y) != len(like):
+    if (not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or y.ndim != 1
+            or len(y) != len(like)):
         raise ValueError("y must hold one digit per sample, an int64 tensor of shape "
                          f"({len(like)},); got {getattr(y, 'dtype', type(y).__name__)} "
                          f"{tuple(getattr(y, 'shape', ()))}")

@@ -297,7 +297,8 @@ def train_gan(
     if not isinstance(config, GANConfig):
         raise TypeError("train_gan takes the run's GANConfig (see gan_config), got "
                         f"{type(config).__name__}")
-    device = get_device(device) if device is None or not isinstance(device, torch.device) else device
+    if device is None or not isinstance(device, torch.device):
+        device = get_device(device)
     x_all, y_all = _training_tensor(data, gen_model, disc_model, config, device)
     num_epochs = config.epochs_for(len(x_all))
     gen_model.to(device).train()
@@ -337,7 +338,8 @@ def train_gan(
                             DGz=f"{means[3]:.2f}")
     total = time.perf_counter() - started
     history["samples"] = torch.stack(history["samples"])
-    history["images_per_second"] = (len(x_all) // config.batch_size) * config.batch_size * num_epochs / total
+    history["images_per_second"] = ((len(x_all) // config.batch_size) * config.batch_size
+                                     * num_epochs / total)
     return history
 
 
@@ -382,7 +384,9 @@ def _checked_digits(y: Any, n: int, n_classes: int) -> torch.Tensor:
 
 def _digits_in_turn(gen_model: nn.Module, n: int, device: torch.device) -> torch.Tensor | None:
     """0, 1, ..., 9, 0, 1, ... (n of them) for a conditional generator, ``None`` otherwise."""
-    return torch.arange(n, device=device) % gen_model.n_classes if is_conditional(gen_model) else None
+    if not is_conditional(gen_model):
+        return None
+    return torch.arange(n, device=device) % gen_model.n_classes
 
 
 def _new_history(fixed_z: torch.Tensor, config: GANConfig) -> dict[str, Any]:
@@ -462,7 +466,8 @@ def sample_gan(
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    device = get_device(device) if device is None or not isinstance(device, torch.device) else device
+    if device is None or not isinstance(device, torch.device):
+        device = get_device(device)
     generator = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
     z = create_noise(n, z_size, mode_z, device, generator)
     if y is None:
@@ -482,7 +487,8 @@ def _check_images(images: torch.Tensor, gen_model: nn.Module, disc_model: nn.Mod
         )
     n_pixels = images[0].numel()
     first_gen, first_disc = _first_linear(gen_model), _first_linear(disc_model)
-    expected_z = first_gen.in_features if first_gen is not None else _first_deconv_channels(gen_model)
+    expected_z = (first_gen.in_features if first_gen is not None
+                  else _first_deconv_channels(gen_model))
     if expected_z is not None and is_conditional(gen_model):
         expected_z -= gen_model.n_classes  # its input is [z, onehot(y)]
     if expected_z is not None and expected_z != z_size:

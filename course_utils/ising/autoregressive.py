@@ -5,7 +5,8 @@ In the spirit of the variational autoregressive networks of Wu, Wang & Zhang (PR
 2019): the joint distribution of the N = L^2 spins, in raster order i = (row r, column c), is a
 product of conditionals,
 
-    q(s | T) = prod_i q(s_i | s_<i, T),    q(s_i = +1 | s_<i, T) = sigmoid(f_theta(context_i, i, T)),
+    q(s | T) = prod_i q(s_i | s_<i, T),
+    q(s_i = +1 | s_<i, T) = sigmoid(f_theta(context_i, i, T)),
 
 so ``log q`` is exact and sampling is exact (N passes, one spin each, no Markov chain).
 

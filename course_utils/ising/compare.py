@@ -97,8 +97,8 @@ def diagnose(rows: list[Row], T_c: float = 2.269185314213022) -> list[str]:
             notes.append(f"T={T:g}: c {c.deviation_percent:+.0f} % and chi "
                          f"{chi.deviation_percent:+.0f} %: the samples hardly fluctuate, the "
                          "generator draws nearly one configuration (mode collapse within a phase)")
-        elif abs(T - T_c) < 0.05 and chi.value < (1 - GOAL["chi"]) * chi.mc and G.value < G.mc - 2 * math.hypot(
-                G.error, G.mc_error):
+        elif (abs(T - T_c) < 0.05 and chi.value < (1 - GOAL["chi"]) * chi.mc
+              and G.value < G.mc - 2 * math.hypot(G.error, G.mc_error)):
             notes.append(f"T={T:g} (T_c): chi {chi.deviation_percent:+.0f} % and G(L/2) "
                          f"{G.value:.3f} < {G.mc:.3f}: correlations decay too fast, the large "
                          "clusters are missing")
@@ -106,8 +106,8 @@ def diagnose(rows: list[Row], T_c: float = 2.269185314213022) -> list[str]:
             notes.append(f"T={T:g}: chi {chi.deviation_percent:+.0f} %: magnetisation fluctuations "
                          f"{'too small' if chi.value < chi.mc else 'too large'}")
         if e.passes() is False:
-            notes.append(f"T={T:g}: energy {e.deviation_percent:+.1f} %: "
-                         f"{'too many broken bonds (too hot)' if e.value > e.mc else 'too ordered (too cold)'}")
+            side = "too many broken bonds (too hot)" if e.value > e.mc else "too ordered (too cold)"
+            notes.append(f"T={T:g}: energy {e.deviation_percent:+.1f} %: {side}")
     return notes
 
 

@@ -18,8 +18,10 @@ pair both count, as in the transfer-matrix derivation). Energies are per spin, `
 * Finite L x L torus (Kaufman 1949; see also Beale, PRL 76, 78 (1996)):
 
       Z = 1/2 (2 sinh 2K)^(N/2) [Z_1 + Z_2 + Z_3 + Z_4],
-      Z_1 = prod_{r=0}^{L-1} 2 cosh(L gamma_{2r+1} / 2),   Z_2 = prod_{r=0}^{L-1} 2 sinh(L gamma_{2r+1} / 2),
-      Z_3 = prod_{r=0}^{L-1} 2 cosh(L gamma_{2r} / 2),     Z_4 = prod_{r=0}^{L-1} 2 sinh(L gamma_{2r} / 2),
+      Z_1 = prod_{r=0}^{L-1} 2 cosh(L gamma_{2r+1} / 2),
+      Z_2 = prod_{r=0}^{L-1} 2 sinh(L gamma_{2r+1} / 2),
+      Z_3 = prod_{r=0}^{L-1} 2 cosh(L gamma_{2r} / 2),
+      Z_4 = prod_{r=0}^{L-1} 2 sinh(L gamma_{2r} / 2),
 
   with ``cosh gamma_k = cosh 2K coth 2K - cos(pi k / L)`` (``gamma_k > 0``) for ``k >= 1`` and
   ``gamma_0 = 2K + ln tanh K``, which is positive below ``T_c``, zero at ``T_c`` and negative above,

@@ -26,13 +26,13 @@ Which update where (``algorithm="auto"``): measured on the 2 shared CPU cores at
 chains (600 steps after 300 of burn-in; "cost" = time per chain per ``2 tau_int`` steps, i.e. per
 independent configuration)::
 
-    T      Metropolis sweep               Wolff step                      Wolff + Metropolis
-           ms/step tau|m| tau_e  cost     ms/step tau|m| tau_e  cost      ms/step tau|m| tau_e  cost
-    1.5    1.7     0.74   0.70   10 us    7.1     0.58   0.58   32 us     8.8     0.52   0.51   35 us
-    2.0    1.7     3.3    1.6    45 us    10.2    1.0    1.0    81 us     8.4     0.79   0.73   52 us
-    2.269  1.4     9.1    5.2    102 us   9.3     2.1    2.5    178 us    11.5    1.6    1.5    144 us
-    2.5    1.7     5.7    3.5    74 us    12.7    2.3    4.8    477 us    13.1    1.5    1.5    156 us
-    3.5    1.4     0.98   0.72   11 us    7.1     4.2    14.5   807 us    6.1     0.86   0.68   41 us
+    T      Metropolis sweep              Wolff step                    Wolff + Metropolis
+           ms/step tau|m| tau_e cost     ms/step tau|m| tau_e cost     ms/step tau|m| tau_e cost
+    1.5    1.7     0.74   0.70  10 us    7.1     0.58   0.58  32 us    8.8     0.52   0.51  35 us
+    2.0    1.7     3.3    1.6   45 us    10.2    1.0    1.0   81 us    8.4     0.79   0.73  52 us
+    2.269  1.4     9.1    5.2   102 us   9.3     2.1    2.5   178 us   11.5    1.6    1.5   144 us
+    2.5    1.7     5.7    3.5   74 us    12.7    2.3    4.8   477 us   13.1    1.5    1.5   156 us
+    3.5    1.4     0.98   0.72  11 us    7.1     4.2    14.5  807 us   6.1     0.86   0.68  41 us
 
 So for ``T < T_SWITCH = 2.4`` one *step* is a Wolff cluster flip followed by one Metropolis sweep;
 at and above, one step is one Metropolis sweep. The vectorised Metropolis sweep is so cheap that

@@ -165,7 +165,8 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
     labels = torch.as_tensor(labels).to(device)
     correct = torch.zeros((), dtype=torch.long, device=device)  # counted on the device, read once
     for start in range(0, len(images), batch_size):
-        x = images[start:start + batch_size].reshape(-1, 1, 28, 28).to(device=device, dtype=torch.float32)
+        x = images[start:start + batch_size].reshape(-1, 1, 28, 28)
+        x = x.to(device=device, dtype=torch.float32)
         correct += (model(x).argmax(1) == labels[start:start + batch_size]).sum()
     return int(correct) / len(images)
 

@@ -103,7 +103,8 @@ def mixture_log_prob(x: torch.Tensor, weights: torch.Tensor, means: torch.Tensor
     weights, means, stds = (torch.as_tensor(v, dtype=torch.float64) for v in (weights, means, stds))
     _positive("stds", stds)
     x = torch.as_tensor(x, dtype=torch.float64).unsqueeze(-1)
-    log_components = -0.5 * ((x - means) / stds) ** 2 - torch.log(stds) - 0.5 * math.log(2 * math.pi)
+    log_components = (-0.5 * ((x - means) / stds) ** 2 - torch.log(stds)
+                      - 0.5 * math.log(2 * math.pi))
     return torch.logsumexp(log_components + torch.log(weights), dim=-1)
 
 
@@ -138,7 +139,8 @@ def fit_gaussian_kl(log_target: LogProb, grid: torch.Tensor, direction: str,
     log_sigma = torch.tensor(math.log(init[1]), dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([mu, log_sigma], lr=lr)
     for _ in range(steps):
-        log_q = -0.5 * ((grid - mu) / log_sigma.exp()) ** 2 - log_sigma - 0.5 * math.log(2 * math.pi)
+        log_q = (-0.5 * ((grid - mu) / log_sigma.exp()) ** 2 - log_sigma
+                 - 0.5 * math.log(2 * math.pi))
         if direction == "forward":
             loss = torch.trapezoid(p * (log_p - log_q), grid)
         else:

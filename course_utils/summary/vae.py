@@ -317,5 +317,6 @@ def linear_gaussian_elbo(x: Any, w: Any, b: Any, s: Any, q_mean: Any, q_std: Any
     x, w, b, s, q_mean, q_std = _linear_gaussian_args(x, w, b, s, q_mean, q_std)
     _check_std("s", s)
     _check_std("q_std", q_std)
-    expected_log_lik = -0.5 * torch.log(2 * math.pi * s**2) - ((x - b - w * q_mean) ** 2 + w**2 * q_std**2) / (2 * s**2)
+    expected_log_lik = (-0.5 * torch.log(2 * math.pi * s**2)
+                        - ((x - b - w * q_mean) ** 2 + w**2 * q_std**2) / (2 * s**2))
     return expected_log_lik - kl_normal(q_mean, q_std, 0.0, 1.0)
