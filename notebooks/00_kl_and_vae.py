@@ -66,9 +66,10 @@ assert float(kl_normal(1.0, 2.0, 0.0, 1.0)) != exact, "KL is not symmetric"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Non-negative and asymmetric, over many random pairs
-# 10,000 random pairs of Gaussians $p=\mathcal N(\mu_1,\sigma_1^2)$, $q=\mathcal N(\mu_2,\sigma_2^2)$ and 2,000 random
-# pairs of distributions on five points (drawn from a flat Dirichlet): every KL is $\ge0$, and
-# $\mathrm{KL}(p\|q)\ne\mathrm{KL}(q\|p)$: the points scatter on both sides of the diagonal.
+# 10,000 random pairs of Gaussians $p=\mathcal N(\mu_1,\sigma_1^2)$,
+# $q=\mathcal N(\mu_2,\sigma_2^2)$ and 2,000 random pairs of distributions on five points (drawn
+# from a flat Dirichlet): every KL is $\ge0$, and $\mathrm{KL}(p\|q)\ne\mathrm{KL}(q\|p)$: the
+# points scatter on both sides of the diagonal.
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 mu1, mu2 = 3 * torch.randn(2, 10_000, generator=gen, dtype=torch.float64)
@@ -117,9 +118,9 @@ check_kl_normal(my_kl_normal);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Forward vs reverse KL: mode covering vs mode seeking
-# Fit one Gaussian $q$ to a bimodal $p$. Forward $\mathrm{KL}(p\|q)$ punishes $q$ for missing mass of
-# $p$ (its optimum matches the mean and variance of $p$); reverse $\mathrm{KL}(q\|p)$ punishes $q$
-# for mass where $p$ is small, so $q$ picks one mode.
+# Fit one Gaussian $q$ to a bimodal $p$. Forward $\mathrm{KL}(p\|q)$ punishes $q$ for missing mass
+# of $p$ (its optimum matches the mean and variance of $p$); reverse $\mathrm{KL}(q\|p)$ punishes
+# $q$ for mass where $p$ is small, so $q$ picks one mode.
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 w, m, s = torch.tensor([0.5, 0.5]), torch.tensor([-3.0, 3.0]), torch.tensor([0.7, 0.7])
@@ -136,9 +137,10 @@ assert abs(abs(fits["reverse"][0]) - 3) < 0.2, "reverse KL sits on one mode"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Jensen-Shannon divergence and the GAN
-# $\mathrm{JS}(p\|q)=\tfrac12\mathrm{KL}(p\|m)+\tfrac12\mathrm{KL}(q\|m)$, $m=\tfrac{p+q}2$; symmetric and
-# $0\le\mathrm{JS}\le\log 2$ **in nats** (the bound is 1 only with $\log_2$). At the optimal
-# discriminator the GAN value is $L(G,D^*)=2\,\mathrm{JS}(p_{data}\|p_g)-2\log 2$ (notebook 01).
+# $\mathrm{JS}(p\|q)=\tfrac12\mathrm{KL}(p\|m)+\tfrac12\mathrm{KL}(q\|m)$, $m=\tfrac{p+q}2$;
+# symmetric and $0\le\mathrm{JS}\le\log 2$ **in nats** (the bound is 1 only with $\log_2$). At the
+# optimal discriminator the GAN value is $L(G,D^*)=2\,\mathrm{JS}(p_{data}\|p_g)-2\log 2$ (notebook
+# 01).
 
 # %% slideshow={"slide_type": "fragment"}
 p_, q_ = torch.tensor([0.5, 0.5, 0.0, 0.0]), torch.tensor([0.0, 0.0, 0.5, 0.5])
@@ -148,11 +150,14 @@ assert abs(js_discrete(p_, q_) - math.log(2)) < 1e-12
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The VAE and its ELBO
 # For any encoder $q(\mathbf h|\mathbf x)$:
-# $\log p(\mathbf x)=\mathrm{ELBO}(\mathbf x)+\mathrm{KL}(q(\mathbf h|\mathbf x)\,\|\,p(\mathbf h|\mathbf x))$ with
+# $\log p(\mathbf x)=\mathrm{ELBO}(\mathbf x)+\mathrm{KL}(q(\mathbf h|\mathbf x)\,\|\,p(\mathbf h|\mathbf x))$
+# with
 # $\mathrm{ELBO}=\mathbb E_q[\log p(\mathbf x|\mathbf h)]-\mathrm{KL}(q(\mathbf h|\mathbf x)\,\|\,p(\mathbf h))$,
-# so the ELBO is a lower bound. Reparameterisation: $\mathbf h=\boldsymbol\mu+\boldsymbol\sigma\odot\boldsymbol\epsilon$,
-# $\boldsymbol\epsilon\sim\mathcal N(0,I)$, so gradients flow through $\mu,\sigma$. The KL term is closed form:
-# $-\tfrac12\sum_j(1+\log\sigma_j^2-\mu_j^2-\sigma_j^2)$. Check it against the univariate formula:
+# so the ELBO is a lower bound. Reparameterisation:
+# $\mathbf h=\boldsymbol\mu+\boldsymbol\sigma\odot\boldsymbol\epsilon$,
+# $\boldsymbol\epsilon\sim\mathcal N(0,I)$, so gradients flow through $\mu,\sigma$. The KL term is
+# closed form: $-\tfrac12\sum_j(1+\log\sigma_j^2-\mu_j^2-\sigma_j^2)$. Check it against the
+# univariate formula:
 
 # %% slideshow={"slide_type": "fragment"}
 mu_, logvar_ = torch.tensor([[0.5, -1.0]], dtype=torch.float64), torch.tensor([[0.3, -0.2]], dtype=torch.float64)
@@ -162,9 +167,11 @@ assert abs(float(kl_diag_normal_standard(mu_, logvar_)[0]) - by_sum) < 1e-12
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The identity $\log p(x)=\mathrm{ELBO}+\mathrm{KL}(q\,\|\,p(h|x))$, checked where everything is exact
 # A linear-Gaussian latent model: $h\sim\mathcal N(0,1)$, $x\mid h\sim\mathcal N(wh+b,s^2)$. Then
-# $p(x)=\mathcal N(x;b,w^2+s^2)$ and, by Bayes, $p(h|x)=\mathcal N\big(\tfrac{w(x-b)}{w^2+s^2},\tfrac{s^2}{w^2+s^2}\big)$.
-# For an arbitrary Gaussian $q(h)$ we compute the ELBO twice: in closed form (`V.linear_gaussian_elbo`) and
-# by Monte Carlo with the reparameterisation $h=\mu_q+\sigma_q\epsilon$, as $\mathbb E_q[\log p(x,h)-\log q(h)]$.
+# $p(x)=\mathcal N(x;b,w^2+s^2)$ and, by Bayes,
+# $p(h|x)=\mathcal N\big(\tfrac{w(x-b)}{w^2+s^2},\tfrac{s^2}{w^2+s^2}\big)$. For an arbitrary
+# Gaussian $q(h)$ we compute the ELBO twice: in closed form (`V.linear_gaussian_elbo`) and by Monte
+# Carlo with the reparameterisation $h=\mu_q+\sigma_q\epsilon$, as
+# $\mathbb E_q[\log p(x,h)-\log q(h)]$.
 
 # %% slideshow={"slide_type": "fragment"}
 x_obs, w_, b_, s_ = 1.3, 0.8, -0.2, 0.5
@@ -186,8 +193,8 @@ print(f"Monte Carlo ELBO {elbo_mc:.4f} +- {elbo_se:.4f} (closed form {elbo:.4f})
 assert abs(elbo_mc - elbo) < 4 * elbo_se, "the Monte Carlo ELBO agrees with the closed form"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Moving $q$'s mean: the ELBO stays below $\log p(x)$, the gap is exactly the KL to the posterior, and
-# it closes only at $q=p(h|x)$, where the bound is tight.
+# Moving $q$'s mean: the ELBO stays below $\log p(x)$, the gap is exactly the KL to the posterior,
+# and it closes only at $q=p(h|x)$, where the bound is tight.
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 means = torch.linspace(-2, 2, 201, dtype=torch.float64)
@@ -206,8 +213,9 @@ assert abs(at_posterior - log_px) < 1e-12, "the bound is tight at q = p(h|x)"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · The VAE's KL term
-# The encoder returns, for each image, a mean $\boldsymbol\mu$ and a **log-variance** $\log\boldsymbol\sigma^2$
-# (`logvar`), both of shape $(N, J)$. Write the KL term of the ELBO, one number per image (shape $(N,)$):
+# The encoder returns, for each image, a mean $\boldsymbol\mu$ and a **log-variance**
+# $\log\boldsymbol\sigma^2$ (`logvar`), both of shape $(N, J)$. Write the KL term of the ELBO, one
+# number per image (shape $(N,)$):
 # $$\mathrm{KL}\big(\mathcal N(\boldsymbol\mu,\mathrm{diag}\,\boldsymbol\sigma^2)\,\|\,\mathcal N(0,I)\big)
 # =-\frac12\sum_{j=1}^J\big(1+\log\sigma_j^2-\mu_j^2-\sigma_j^2\big).$$
 
@@ -231,10 +239,12 @@ check_kl_vae(my_kl_vae);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · The reparameterisation trick
-# Draw $\mathbf h\sim\mathcal N(\boldsymbol\mu,\mathrm{diag}\,\boldsymbol\sigma^2)$ as a differentiable function of
-# $\boldsymbol\mu$ and `logvar` $=\log\boldsymbol\sigma^2$, given standard normal noise $\boldsymbol\epsilon$:
-# $\mathbf h=\boldsymbol\mu+\boldsymbol\sigma\odot\boldsymbol\epsilon$. Which power of $e^{\text{logvar}}$ is $\boldsymbol\sigma$?
-# The check also makes sure that gradients flow back to `mu` and `logvar`.
+# Draw $\mathbf h\sim\mathcal N(\boldsymbol\mu,\mathrm{diag}\,\boldsymbol\sigma^2)$ as a
+# differentiable function of $\boldsymbol\mu$ and `logvar` $=\log\boldsymbol\sigma^2$, given
+# standard normal noise $\boldsymbol\epsilon$:
+# $\mathbf h=\boldsymbol\mu+\boldsymbol\sigma\odot\boldsymbol\epsilon$. Which power of
+# $e^{\text{logvar}}$ is $\boldsymbol\sigma$? The check also makes sure that gradients flow back to
+# `mu` and `logvar`.
 
 # %% tags=["exercise"]
 import torch
@@ -280,11 +290,12 @@ assert history["loss"][-1] < history["loss"][0], "training raised the ELBO"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### What these "nats" are
-# The decoder's loss is the Bernoulli cross-entropy (BCE) on **grey** pixels (intensities in $[0,1]$, not
-# $0/1$). On such targets $e^{-\mathrm{BCE}(x,\lambda)}=\lambda^x(1-\lambda)^{1-x}$ is not a normalised density on
-# $[0,1]$ (the continuous Bernoulli of Loaiza-Ganem & Cunningham 2019 adds the missing constant), and
-# even a perfect reconstruction pays the pixels' entropy. So the numbers above are comparable between
-# runs of this code, **not** a true log-likelihood $\log p(\mathbf x)$.
+# The decoder's loss is the Bernoulli cross-entropy (BCE) on **grey** pixels (intensities in
+# $[0,1]$, not $0/1$). On such targets $e^{-\mathrm{BCE}(x,\lambda)}=\lambda^x(1-\lambda)^{1-x}$ is
+# not a normalised density on $[0,1]$ (the continuous Bernoulli of Loaiza-Ganem & Cunningham 2019
+# adds the missing constant), and even a perfect reconstruction pays the pixels' entropy. So the
+# numbers above are comparable between runs of this code, **not** a true log-likelihood
+# $\log p(\mathbf x)$.
 
 # %% slideshow={"slide_type": "fragment"}
 xs, lam = torch.linspace(0, 1, 1001), torch.tensor([[0.1], [0.5], [0.9]])

@@ -14,8 +14,8 @@
 # # 00b · Boltzmann machines, contrastive divergence and score-based models
 #
 # **What this notebook teaches.** Energy-based models $p=e^{-E}/Z$ and why $Z$ is intractable; the
-# log-likelihood gradient as data term minus model term; a binary RBM on binarised MNIST trained with
-# CD-1 and persistent CD, judged by its *exact* log-likelihood; Gibbs sampling; then the score
+# log-likelihood gradient as data term minus model term; a binary RBM on binarised MNIST trained
+# with CD-1 and persistent CD, judged by its *exact* log-likelihood; Gibbs sampling; then the score
 # $\nabla\log p$ (where $Z$ drops out), denoising score matching, Langevin and annealed Langevin
 # sampling on 2-D data, and Tweedie's formula as the bridge to diffusion.
 #
@@ -41,10 +41,13 @@ print(P, "| RBM epochs:", P.rbm_epochs, "| score steps:", P.score_steps)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Energy-based models and the RBM
 # $E(\mathbf v,\mathbf h)=-\mathbf b^\top\mathbf v-\mathbf c^\top\mathbf h-\mathbf v^\top W\mathbf h$,
-# $p(\mathbf v,\mathbf h)=e^{-E(\mathbf v,\mathbf h)}/Z$, $Z=\sum_{\mathbf v,\mathbf h}e^{-E}$ ($2^{D+H}$ terms).
-# Free energy $F(\mathbf v)=-\mathbf b^\top\mathbf v-\sum_j\mathrm{softplus}(c_j+(\mathbf v^\top W)_j)$, $p(\mathbf v)=e^{-F(\mathbf v)}/Z$.
-# Gradient: $\partial_\theta\log p(\mathbf v)=\mathbb E_{p(\mathbf h|\mathbf v)}[-\partial_\theta E]-\mathbb E_{p(\mathbf v,\mathbf h)}[-\partial_\theta E]$,
-# because $\partial_\theta\log Z=\mathbb E_p[-\partial_\theta E]$. Check on a tiny RBM by enumeration:
+# $p(\mathbf v,\mathbf h)=e^{-E(\mathbf v,\mathbf h)}/Z$, $Z=\sum_{\mathbf v,\mathbf h}e^{-E}$
+# ($2^{D+H}$ terms). Free energy
+# $F(\mathbf v)=-\mathbf b^\top\mathbf v-\sum_j\mathrm{softplus}(c_j+(\mathbf v^\top W)_j)$,
+# $p(\mathbf v)=e^{-F(\mathbf v)}/Z$. Gradient:
+# $\partial_\theta\log p(\mathbf v)=\mathbb E_{p(\mathbf h|\mathbf v)}[-\partial_\theta E]-\mathbb E_{p(\mathbf v,\mathbf h)}[-\partial_\theta E]$,
+# because $\partial_\theta\log Z=\mathbb E_p[-\partial_\theta E]$. Check on a tiny RBM by
+# enumeration:
 
 # %% slideshow={"slide_type": "fragment"}
 tiny = R.RBM(4, 3, seed=0, init_std=0.5).double()
@@ -57,8 +60,8 @@ print("exact gradient of W:\n", exact["W"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The free energy of an RBM
-# Summing the hidden units out of $e^{-E(\mathbf v,\mathbf h)}$ gives the free energy, one number per row of
-# `v` (shape $(N, D)$; `W` is $(D, H)$, `b` is $(D,)$, `c` is $(H,)$):
+# Summing the hidden units out of $e^{-E(\mathbf v,\mathbf h)}$ gives the free energy, one number
+# per row of `v` (shape $(N, D)$; `W` is $(D, H)$, `b` is $(D,)$, `c` is $(H,)$):
 # $$F(\mathbf v)=-\mathbf b^\top\mathbf v-\sum_{j=1}^H\mathrm{softplus}\big(c_j+(\mathbf v^\top W)_j\big),
 # \qquad \mathrm{softplus}(x)=\log(1+e^x).$$
 
@@ -85,11 +88,12 @@ check_free_energy(my_free_energy);
 # ## 2. CD-1 vs persistent CD on binarised MNIST
 # CD-k starts the negative Gibbs chain at the data and stops after $k$ steps: cheap but **biased**
 # (not the gradient of the log-likelihood). PCD keeps its chains between updates. With $H=16$ hidden
-# units we can enumerate $2^{16}$ hidden states, so $\log Z$ and the log-likelihood are exact, on the
-# training digits and on held-out digits the RBM never sees. Both start from the **independent-pixel
-# model**: $W\approx0$ and $b_i=\log\frac{p_i}{1-p_i}$, $p_i$ the fraction of digits with pixel $i$ on (Hinton 2010,
-# section 8.1); the hidden units then only have to learn what pixel frequencies miss. (Started from
-# $b=0$, PCD-1 at this learning rate stalled there in our runs, its hidden units dead.)
+# units we can enumerate $2^{16}$ hidden states, so $\log Z$ and the log-likelihood are exact, on
+# the training digits and on held-out digits the RBM never sees. Both start from the
+# **independent-pixel model**: $W\approx0$ and $b_i=\log\frac{p_i}{1-p_i}$, $p_i$ the fraction of
+# digits with pixel $i$ on (Hinton 2010, section 8.1); the hidden units then only have to learn what
+# pixel frequencies miss. (Started from $b=0$, PCD-1 at this learning rate stalled there in our
+# runs, its hidden units dead.)
 
 # %% slideshow={"slide_type": "subslide"}
 v = R.binarize(split_of(load_mnist(n=P.rbm_n_train))[0])
@@ -149,8 +153,9 @@ assert bias > 10 * noise, "CD-1's expected gradient should differ from the exact
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Reconstructions: one Gibbs step $\mathbf v\to\mathbf h\sim p(\mathbf h|\mathbf v)\to p(\mathbf v|\mathbf h)$
-# Held-out digits (top row) and, below them, the probabilities $p(v_i=1|\mathbf h)$ after one sampled
-# hidden state, for each training method. Sixteen binary hidden units can only keep a coarse sketch.
+# Held-out digits (top row) and, below them, the probabilities $p(v_i=1|\mathbf h)$ after one
+# sampled hidden state, for each training method. Sixteen binary hidden units can only keep a coarse
+# sketch.
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 gen = torch.Generator().manual_seed(0)
@@ -165,9 +170,9 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Free energy of training vs held-out digits
-# `history["free_energy"]` is the mean $F(\mathbf v)$ of the training digits after each epoch. On its
-# own it says little, because $\log p(\mathbf v)=-F(\mathbf v)-\log Z$ and $Z$ changes at every update.
-# The **gap** between held-out and training digits has no $Z$ in it:
+# `history["free_energy"]` is the mean $F(\mathbf v)$ of the training digits after each epoch. On
+# its own it says little, because $\log p(\mathbf v)=-F(\mathbf v)-\log Z$ and $Z$ changes at every
+# update. The **gap** between held-out and training digits has no $Z$ in it:
 # $\overline{F}_{\text{held out}}-\overline{F}_{\text{train}}=\overline{\log p}_{\text{train}}-\overline{\log p}_{\text{held out}}$.
 # A growing gap would mean overfitting (Hinton 2010, section 6).
 
@@ -201,9 +206,9 @@ for name, (_, h) in runs.items():
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Samples by Gibbs chains
-# Eight chains from random pixels, $\mathbf v\to\mathbf h\to\mathbf v\to\dots$ with the PCD-trained RBM (we show
-# $p(\mathbf v|\mathbf h)$). Sixteen hidden units give rough digits, and Gibbs chains move slowly from one
-# mode (digit shape) to another.
+# Eight chains from random pixels, $\mathbf v\to\mathbf h\to\mathbf v\to\dots$ with the PCD-trained
+# RBM (we show $p(\mathbf v|\mathbf h)$). Sixteen hidden units give rough digits, and Gibbs chains
+# move slowly from one mode (digit shape) to another.
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 rbm = runs["PCD-1"][0]
@@ -218,16 +223,19 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · One CD-1 gradient, by hand
-# One Gibbs step from the data $\mathbf v_0$ (rows of `v0`), with the randomness given to you as uniform
-# numbers `u_h` $(N, H)$ and `u_v` $(N, D)$, so that the answer is exact: a unit is on when its uniform number is
-# below its probability.
+# One Gibbs step from the data $\mathbf v_0$ (rows of `v0`), with the randomness given to you as
+# uniform numbers `u_h` $(N, H)$ and `u_v` $(N, D)$, so that the answer is exact: a unit is on when
+# its uniform number is below its probability.
 # 1. $\mathbf p_0=\sigma(\mathbf v_0W+\mathbf c)$, $\ \mathbf h_0=[\,u_h<\mathbf p_0\,]$;
-# 2. $\mathbf v_1=[\,u_v<\sigma(\mathbf h_0W^\top+\mathbf b)\,]$, $\ \mathbf p_1=\sigma(\mathbf v_1W+\mathbf c)$;
+# 2. $\mathbf v_1=[\,u_v<\sigma(\mathbf h_0W^\top+\mathbf b)\,]$,
+#    $\ \mathbf p_1=\sigma(\mathbf v_1W+\mathbf c)$;
 # 3. data term minus model term, averaged over the $N$ rows:
 #    $\Delta W=\frac1N(\mathbf v_0^\top\mathbf p_0-\mathbf v_1^\top\mathbf p_1)$ $(D,H)$,
-#    $\Delta\mathbf b=\overline{\mathbf v_0-\mathbf v_1}$, $\Delta\mathbf c=\overline{\mathbf p_0-\mathbf p_1}$.
+#    $\Delta\mathbf b=\overline{\mathbf v_0-\mathbf v_1}$,
+#    $\Delta\mathbf c=\overline{\mathbf p_0-\mathbf p_1}$.
 #
-# (`R.cd_gradient` does the same with random draws; training adds `lr` times these to the parameters.)
+# (`R.cd_gradient` does the same with random draws; training adds `lr` times these to the
+# parameters.)
 
 # %% tags=["exercise"]
 import torch
@@ -254,10 +262,11 @@ check_cd1_gradient(my_cd1_gradient);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Scores: $Z$ drops out
-# $\mathbf s(\mathbf x)=\nabla_{\mathbf x}\log p(\mathbf x)=-\nabla_{\mathbf x}E(\mathbf x)$. Denoising score matching
-# trains $\mathbf s_\theta(\tilde{\mathbf x},\sigma)$ on $\tilde{\mathbf x}=\mathbf x+\sigma\boldsymbol\epsilon$ with
-# $\mathbb E\|\sigma\mathbf s_\theta+\boldsymbol\epsilon\|^2$. The noising is **fixed**, not learned. Our data: a
-# 3-mode Gaussian mixture whose exact score we know.
+# $\mathbf s(\mathbf x)=\nabla_{\mathbf x}\log p(\mathbf x)=-\nabla_{\mathbf x}E(\mathbf x)$.
+# Denoising score matching trains $\mathbf s_\theta(\tilde{\mathbf x},\sigma)$ on
+# $\tilde{\mathbf x}=\mathbf x+\sigma\boldsymbol\epsilon$ with
+# $\mathbb E\|\sigma\mathbf s_\theta+\boldsymbol\epsilon\|^2$. The noising is **fixed**, not
+# learned. Our data: a 3-mode Gaussian mixture whose exact score we know.
 
 # %% slideshow={"slide_type": "subslide"}
 params = S.gmm_params(3, 3.0, 0.35, (0.5, 0.3, 0.2))
@@ -278,8 +287,9 @@ plt.title("learned score at sigma=0.5")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# How good is it? The relative error $\sqrt{\mathbb E\|\mathbf s_\theta-\mathbf s\|^2/\mathbb E\|\mathbf s\|^2}$ where
-# score matching trains it, on noisy data $\tilde{\mathbf x}\sim p_\sigma$, and on the whole grid above, whose
+# How good is it? The relative error
+# $\sqrt{\mathbb E\|\mathbf s_\theta-\mathbf s\|^2/\mathbb E\|\mathbf s\|^2}$ where score matching
+# trains it, on noisy data $\tilde{\mathbf x}\sim p_\sigma$, and on the whole grid above, whose
 # corners the network never sees:
 
 # %% slideshow={"slide_type": "fragment"}
@@ -299,10 +309,12 @@ if P.name != "smoke":
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Langevin and annealed Langevin
-# $\mathbf x\leftarrow\mathbf x+\frac{\eta}{2}\,\mathbf s(\mathbf x)+\sqrt{\eta}\,\mathbf z$, $\mathbf z\sim\mathcal N(0,I)$,
-# samples $p$ as $\eta\to0$. On $\mathcal N(\mathbf m,s^2I)$ the step is
-# $\mathbf x-\mathbf m\leftarrow(1-\frac{\eta}{2s^2})(\mathbf x-\mathbf m)+\sqrt\eta\,\mathbf z$, whose stationary variance is
-# $s^2/(1-\eta/(4s^2))$: a bias that grows with $\eta$, and divergence for $\eta\ge4s^2$.
+# $\mathbf x\leftarrow\mathbf x+\frac{\eta}{2}\,\mathbf s(\mathbf x)+\sqrt{\eta}\,\mathbf z$,
+# $\mathbf z\sim\mathcal N(0,I)$, samples $p$ as $\eta\to0$. On $\mathcal N(\mathbf m,s^2I)$ the
+# step is
+# $\mathbf x-\mathbf m\leftarrow(1-\frac{\eta}{2s^2})(\mathbf x-\mathbf m)+\sqrt\eta\,\mathbf z$,
+# whose stationary variance is $s^2/(1-\eta/(4s^2))$: a bias that grows with $\eta$, and divergence
+# for $\eta\ge4s^2$.
 
 # %% slideshow={"slide_type": "fragment"}
 m, s2 = 1.0, 0.25
@@ -316,10 +328,11 @@ for eta in (0.01, 0.5):
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Annealed Langevin (Song & Ermon 2019, Algorithm 1)
-# Run $T$ steps at each $\sigma_1>\dots>\sigma_L$ with the learned $\mathbf s_\theta(\cdot,\sigma_i)$ and
-# $\eta_i=\epsilon\,\sigma_i^2/\sigma_L^2$. Stability: $-\nabla^2\log p_\sigma\preceq I/\sigma^2$ for any data (noise of
-# variance $\sigma^2$ is in every direction), so as above we need $\eta_i<4\sigma_i^2$, i.e. $\epsilon<4\sigma_L^2$ at every
-# level. `annealed_langevin` refuses a larger $\epsilon$:
+# Run $T$ steps at each $\sigma_1>\dots>\sigma_L$ with the learned
+# $\mathbf s_\theta(\cdot,\sigma_i)$ and $\eta_i=\epsilon\,\sigma_i^2/\sigma_L^2$. Stability:
+# $-\nabla^2\log p_\sigma\preceq I/\sigma^2$ for any data (noise of variance $\sigma^2$ is in every
+# direction), so as above we need $\eta_i<4\sigma_i^2$, i.e. $\epsilon<4\sigma_L^2$ at every level.
+# `annealed_langevin` refuses a larger $\epsilon$:
 
 # %% slideshow={"slide_type": "fragment"}
 try:
@@ -346,8 +359,8 @@ if P.name != "smoke":
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · One Langevin step
-# Write the step used above, for a score function `score` (it maps points to $\nabla\log p$ at them), a step
-# size $\eta$ and standard normal noise $\mathbf z$ of the shape of $\mathbf x$:
+# Write the step used above, for a score function `score` (it maps points to $\nabla\log p$ at
+# them), a step size $\eta$ and standard normal noise $\mathbf z$ of the shape of $\mathbf x$:
 # $$\mathbf x\leftarrow\mathbf x+\frac{\eta}{2}\,\mathbf s(\mathbf x)+\sqrt{\eta}\,\mathbf z .$$
 
 # %% tags=["exercise"]
@@ -370,8 +383,9 @@ check_langevin_step(my_langevin_step);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Tweedie's formula: $\mathbb E[\mathbf x\mid\tilde{\mathbf x}]=\tilde{\mathbf x}+\sigma^2\nabla\log p_\sigma(\tilde{\mathbf x})$
-# A score model is a denoiser (this is what diffusion models learn, notebooks 06-07). For one Gaussian
-# mode $\mathcal N(\mathbf m,s^2I)$ the posterior mean is $\mathbf m+\frac{s^2}{s^2+\sigma^2}(\tilde{\mathbf x}-\mathbf m)$:
+# A score model is a denoiser (this is what diffusion models learn, notebooks 06-07). For one
+# Gaussian mode $\mathcal N(\mathbf m,s^2I)$ the posterior mean is
+# $\mathbf m+\frac{s^2}{s^2+\sigma^2}(\tilde{\mathbf x}-\mathbf m)$:
 
 # %% slideshow={"slide_type": "fragment"}
 one = S.gmm_params(1, 2.0, 0.5)

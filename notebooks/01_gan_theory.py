@@ -153,9 +153,10 @@ assert abs(min(values) - (-math.log(4))) < 1e-6
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The optimal discriminator of two Gaussians
-# For $p_\text{data}=\mathcal N(\mu_\text{data},s_\text{data}^2)$ and $p_g=\mathcal N(\mu_g,s_g^2)$, write
-# $D^*(x)=\dfrac{p_\text{data}(x)}{p_\text{data}(x)+p_g(x)}$ at the points `x` (a tensor), with the densities
-# written out: $\mathcal N(x;\mu,s^2)=\dfrac{1}{s\sqrt{2\pi}}\,e^{-(x-\mu)^2/(2s^2)}$. Does the factor
+# For $p_\text{data}=\mathcal N(\mu_\text{data},s_\text{data}^2)$ and $p_g=\mathcal N(\mu_g,s_g^2)$,
+# write $D^*(x)=\dfrac{p_\text{data}(x)}{p_\text{data}(x)+p_g(x)}$ at the points `x` (a tensor),
+# with the densities written out:
+# $\mathcal N(x;\mu,s^2)=\dfrac{1}{s\sqrt{2\pi}}\,e^{-(x-\mu)^2/(2s^2)}$. Does the factor
 # $\frac{1}{s\sqrt{2\pi}}$ cancel?
 
 # %% tags=["exercise"]
@@ -183,10 +184,11 @@ check_optimal_discriminator(my_optimal_discriminator);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · The value function on a grid, and its value at $D^*$
-# On a grid `x` with the densities `p_data`, `p_g` and a discriminator `d` (all tensors of the grid's length),
-# integrate with the trapezoidal rule (`torch.trapezoid(values, x)`)
-# $$v=\int\big[p_\text{data}(x)\log d(x)+p_g(x)\log\big(1-d(x)\big)\big]\,dx .$$
-# The check also feeds your function $D^*$ and compares the result with $-\log 4+2\,\mathrm{JS}(p_\text{data}\,\|\,p_g)$.
+# On a grid `x` with the densities `p_data`, `p_g` and a discriminator `d` (all tensors of the
+# grid's length), integrate with the trapezoidal rule (`torch.trapezoid(values, x)`)
+# $$v=\int\big[p_\text{data}(x)\log d(x)+p_g(x)\log\big(1-d(x)\big)\big]\,dx .$$ The check also
+# feeds your function $D^*$ and compares the result with
+# $-\log 4+2\,\mathrm{JS}(p_\text{data}\,\|\,p_g)$.
 
 # %% tags=["exercise"]
 import torch
@@ -245,9 +247,10 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · The two generator gradients, by hand
-# With $d=\sigma(\ell)$, differentiate both generator losses with respect to the logit $\ell$ on paper, then write
-# the results as functions of the tensor `logit` (use `torch.sigmoid`): the minimax loss $\log(1-\sigma(\ell))$
-# and the non-saturating loss $-\log\sigma(\ell)$. The check compares them with autograd's answer.
+# With $d=\sigma(\ell)$, differentiate both generator losses with respect to the logit $\ell$ on
+# paper, then write the results as functions of the tensor `logit` (use `torch.sigmoid`): the
+# minimax loss $\log(1-\sigma(\ell))$ and the non-saturating loss $-\log\sigma(\ell)$. The check
+# compares them with autograd's answer.
 
 # %% tags=["exercise"]
 import torch

@@ -86,9 +86,10 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The lecture's noise
-# Draw a `(batch_size, z_size)` tensor uniformly on $[-1, 1)$ from the `torch.Generator` you are given
-# (`torch.rand(..., generator=generator)` is uniform on $[0, 1)$). The check looks at the shape, the range,
-# the mean and variance ($0$ and $1/3$) and whether the same seed gives the same noise.
+# Draw a `(batch_size, z_size)` tensor uniformly on $[-1, 1)$ from the `torch.Generator` you are
+# given (`torch.rand(..., generator=generator)` is uniform on $[0, 1)$). The check looks at the
+# shape, the range, the mean and variance ($0$ and $1/3$) and whether the same seed gives the same
+# noise.
 
 # %% tags=["exercise"]
 import torch
@@ -139,9 +140,10 @@ assert n_parameters(disc_model) == 784 * 100 + 100 + 1
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · A discriminator with two hidden layers
-# Build the lecture's discriminator, but with **two** hidden layers of `num_hidden_units` each: every hidden
-# layer is `Linear` without bias, `LeakyReLU`, `Dropout(p=0.5)`; then a `Linear` layer to one output and a
-# `Sigmoid`. Return an `nn.Sequential` (do not call `make_discriminator_network`).
+# Build the lecture's discriminator, but with **two** hidden layers of `num_hidden_units` each:
+# every hidden layer is `Linear` without bias, `LeakyReLU`, `Dropout(p=0.5)`; then a `Linear` layer
+# to one output and a `Sigmoid`. Return an `nn.Sequential` (do not call
+# `make_discriminator_network`).
 
 # %% tags=["exercise"]
 from torch import nn
@@ -168,9 +170,10 @@ check_discriminator(my_make_discriminator);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · Its number of parameters, by formula
-# Count, without building the network, the parameters of the lecture's discriminator with `num_hidden_layers`
-# hidden layers of `num_hidden_units` $=h$ units on `input_size` $=D$ inputs (the hidden layers have no bias,
-# the output layer has one). For one hidden layer the cell above printed $784\cdot100+100\cdot1+1$.
+# Count, without building the network, the parameters of the lecture's discriminator with
+# `num_hidden_layers` hidden layers of `num_hidden_units` $=h$ units on `input_size` $=D$ inputs
+# (the hidden layers have no bias, the output layer has one). For one hidden layer the cell above
+# printed $784\cdot100+100\cdot1+1$.
 
 # %% tags=["exercise"]
 def my_discriminator_size(input_size, num_hidden_layers, num_hidden_units):

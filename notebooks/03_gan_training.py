@@ -80,10 +80,10 @@ print(f"training took {sum(history['seconds']):.1f} s, {history['images_per_seco
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The discriminator loss, on logits
-# `d_train` computes $L_D=\mathrm{BCE}(d(\mathbf x),1)+\mathrm{BCE}(d(g(\mathbf z)),0)$ (each BCE a mean over the
-# batch) from the discriminator's **logits** $\ell$, $d=\sigma(\ell)$, with
-# `F.binary_cross_entropy_with_logits(logits, targets)`. Write it for a batch of real and a batch of fake logits
-# (each of shape $(m, 1)$); it returns one number.
+# `d_train` computes $L_D=\mathrm{BCE}(d(\mathbf x),1)+\mathrm{BCE}(d(g(\mathbf z)),0)$ (each BCE a
+# mean over the batch) from the discriminator's **logits** $\ell$, $d=\sigma(\ell)$, with
+# `F.binary_cross_entropy_with_logits(logits, targets)`. Write it for a batch of real and a batch of
+# fake logits (each of shape $(m, 1)$); it returns one number.
 
 # %% tags=["exercise"]
 import torch
@@ -108,8 +108,8 @@ check_d_loss(my_d_loss);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · The non-saturating generator loss, on logits
-# `g_train` minimises $L_G=\mathrm{BCE}(d(g(\mathbf z)),1)=-\frac1m\sum_i\log\sigma(\ell_i)$ on the logits of a fake
-# batch. Which label, and why is it not the discriminator's?
+# `g_train` minimises $L_G=\mathrm{BCE}(d(g(\mathbf z)),1)=-\frac1m\sum_i\log\sigma(\ell_i)$ on the
+# logits of a fake batch. Which label, and why is it not the discriminator's?
 
 # %% tags=["exercise"]
 import torch

@@ -66,8 +66,9 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The losses at the game's solution
 # At the solution $p_g=p_\text{data}$ the best discriminator answers $d\equiv\frac12$. What are then
-# $L_D=-\log d(\mathbf x)-\log(1-d(g(\mathbf z)))$ and $L_G=-\log d(g(\mathbf z))$? Give the two numbers as a pair
-# (`math.log` is there), and compare with the dotted lines of the left plot, which show *half* of $L_D$.
+# $L_D=-\log d(\mathbf x)-\log(1-d(g(\mathbf z)))$ and $L_G=-\log d(g(\mathbf z))$? Give the two
+# numbers as a pair (`math.log` is there), and compare with the dotted lines of the left plot, which
+# show *half* of $L_D$.
 
 # %% tags=["exercise"]
 import math
@@ -121,8 +122,9 @@ assert walk.shape == (10, 28, 28) and torch.isfinite(walk).all()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · A straight walk through noise space
-# Write the walk above as a function: `n` points from `z0` to `z1` (both of shape `(z_size,)`), one per row,
-# $(1-a)\,\mathbf z_0+a\,\mathbf z_1$ for $a=0,\frac1{n-1},\dots,1$; the result has shape `(n, z_size)`.
+# Write the walk above as a function: `n` points from `z0` to `z1` (both of shape `(z_size,)`), one
+# per row, $(1-a)\,\mathbf z_0+a\,\mathbf z_1$ for $a=0,\frac1{n-1},\dots,1$; the result has shape
+# `(n, z_size)`.
 
 # %% tags=["exercise"]
 import torch
@@ -168,9 +170,10 @@ assert d_real.mean() > d_fake.mean(), "the discriminator should still rate real 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · How often is the discriminator right?
-# Call an image "real" when $d>\frac12$. From the outputs `d_real` on real digits and `d_fake` on generated ones
-# (1-D tensors, possibly of different lengths), compute the **balanced accuracy**: the mean of the accuracy on
-# reals and the accuracy on fakes. (Try it on the histograms above: `my_d_accuracy(d_real, d_fake)`.)
+# Call an image "real" when $d>\frac12$. From the outputs `d_real` on real digits and `d_fake` on
+# generated ones (1-D tensors, possibly of different lengths), compute the **balanced accuracy**:
+# the mean of the accuracy on reals and the accuracy on fakes. (Try it on the histograms above:
+# `my_d_accuracy(d_real, d_fake)`.)
 
 # %% tags=["exercise"]
 import torch

@@ -77,10 +77,12 @@ print(f"{n_real} reals, {len(same_source)} more training digits, {len(held_out)}
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The unbiased MMD² in a few lines
-# For reals `X` $(n, d)$ and fakes `Y` $(m, d)$ and the Gaussian kernel $k(\mathbf x,\mathbf y)=\exp(-\|\mathbf x-\mathbf y\|^2/(2h^2))$,
+# For reals `X` $(n, d)$ and fakes `Y` $(m, d)$ and the Gaussian kernel
+# $k(\mathbf x,\mathbf y)=\exp(-\|\mathbf x-\mathbf y\|^2/(2h^2))$,
 # $$\mathrm{MMD}^2_u=\frac{1}{n(n-1)}\sum_{i\ne j}k(x_i,x_j)+\frac{1}{m(m-1)}\sum_{i\ne j}k(y_i,y_j)
 # -\frac{2}{nm}\sum_{i,j}k(x_i,y_j).$$
-# `torch.cdist(A, B)` gives all the distances $\|a_i-b_j\|$; leave out the diagonals $i=j$. Return a number.
+# `torch.cdist(A, B)` gives all the distances $\|a_i-b_j\|$; leave out the diagonals $i=j$. Return a
+# number.
 
 # %% tags=["exercise"]
 import torch
@@ -223,11 +225,12 @@ assert t_real.p_value > 0.01, "two batches of real digits should look alike to t
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · A permutation test by hand
-# `mmd_permutation_test` did this for you. Now you: pool $Z=(X, Y)$ (`torch.cat`); for each of the $B$ given
-# permutations `perms[b]` (a row of indices into $Z$) let its first $n$ = `len(X)` points play $X$ and the rest
-# $Y$, and compute `statistic(Z_x, Z_y)`; then
+# `mmd_permutation_test` did this for you. Now you: pool $Z=(X, Y)$ (`torch.cat`); for each of the
+# $B$ given permutations `perms[b]` (a row of indices into $Z$) let its first $n$ = `len(X)` points
+# play $X$ and the rest $Y$, and compute `statistic(Z_x, Z_y)`; then
 # $$p=\frac{1+\#\{b:\ \text{null}_b\ge\text{observed}\}}{1+B},\qquad \text{observed}=\texttt{statistic}(X, Y).$$
-# The check hands you a cheap statistic (with ties!) and its own permutations, so your p-value is exact.
+# The check hands you a cheap statistic (with ties!) and its own permutations, so your p-value is
+# exact.
 
 # %% tags=["exercise"]
 import torch

@@ -41,8 +41,8 @@ seed_everything(0)
 # ## The forward chain
 # A diffusion model fixes a Markov chain that adds a little Gaussian noise at every step,
 # $$q(x_t \mid x_{t-1}) = \mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big),\qquad t = 1,\dots,T,$$
-# with a schedule $\beta_1 < \dots < \beta_T$ (linear from $10^{-4}$ to $0.02$, $T = 1000$).
-# With $\alpha_t = 1-\beta_t$ and $\bar\alpha_t = \prod_{s\le t}\alpha_s$, composing Gaussians gives the
+# with a schedule $\beta_1 < \dots < \beta_T$ (linear from $10^{-4}$ to $0.02$, $T = 1000$). With
+# $\alpha_t = 1-\beta_t$ and $\bar\alpha_t = \prod_{s\le t}\alpha_s$, composing Gaussians gives the
 # **closed form**
 # $$q(x_t \mid x_0) = \mathcal N\big(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t) I\big),
 # \qquad x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon .$$
@@ -87,8 +87,9 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · How much signal is left: $\bar\alpha_t$
-# From the schedule's `betas` (a tensor of length $T$), compute $\bar\alpha_t=\prod_{s\le t}(1-\beta_s)$ for every
-# $t$ (a tensor of length $T$; look up `torch.cumprod`).
+# From the schedule's `betas` (a tensor of length $T$), compute
+# $\bar\alpha_t=\prod_{s\le t}(1-\beta_s)$ for every $t$ (a tensor of length $T$; look up
+# `torch.cumprod`).
 
 # %% tags=["exercise"]
 import torch
@@ -110,8 +111,8 @@ check_alpha_bars(my_alpha_bars);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · One step of the forward chain
-# Draw $x_t\sim q(x_t\mid x_{t-1})=\mathcal N(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I)$ from the standard normal `noise`
-# you are given. ($\beta_t$ is a variance.)
+# Draw $x_t\sim q(x_t\mid x_{t-1})=\mathcal N(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I)$ from the
+# standard normal `noise` you are given. ($\beta_t$ is a variance.)
 
 # %% tags=["exercise"]
 import math
@@ -148,9 +149,10 @@ assert abs(x.mean() - abar.sqrt() * 1.5) < 0.02 and abs(x.var() - (1 - abar)) < 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · Sampling $q(x_t\mid x_0)$ in closed form
-# Write `q_sample` yourself: $x_t=\sqrt{\bar\alpha_t}\,x_0+\sqrt{1-\bar\alpha_t}\,\varepsilon$ with **one time step per
-# sample**: `t` is an integer tensor of shape $(N,)$ indexing `alpha_bars`, `x0` has shape $(N, \dots)$ (2-D points
-# or images $(N, 1, 28, 28)$). Reshape `alpha_bars[t]` to $(N, 1, \dots)$ so that it broadcasts over each sample.
+# Write `q_sample` yourself: $x_t=\sqrt{\bar\alpha_t}\,x_0+\sqrt{1-\bar\alpha_t}\,\varepsilon$ with
+# **one time step per sample**: `t` is an integer tensor of shape $(N,)$ indexing `alpha_bars`, `x0`
+# has shape $(N, \dots)$ (2-D points or images $(N, 1, 28, 28)$). Reshape `alpha_bars[t]` to
+# $(N, 1, \dots)$ so that it broadcasts over each sample.
 
 # %% tags=["exercise"]
 import torch
@@ -175,7 +177,8 @@ check_q_sample(my_q_sample);
 # ## Learning to reverse the chain
 # A network $\varepsilon_\theta(x_t, t)$ learns to predict the noise that was added,
 # $\min_\theta \mathbb E\,\|\varepsilon - \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon, t)\|^2$
-# (notebook 07 derives why). For 2-D points a small MLP with a sinusoidal embedding of $t$ is enough.
+# (notebook 07 derives why). For 2-D points a small MLP with a sinusoidal embedding of $t$ is
+# enough.
 
 # %% tags=["hide-input"]
 denoiser = MLPDenoiser(dim=2, hidden=128)

@@ -45,21 +45,25 @@ generator = seed_everything(0)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A Markov hierarchical latent variable model
 # Data $x_0$, latents $x_1,\dots,x_T$ of the same size. The **forward** (encoder) chain is fixed,
-# $q(x_{1:T}\mid x_0) = \prod_t q(x_t\mid x_{t-1})$ with $q(x_t\mid x_{t-1}) = \mathcal N(\sqrt{\alpha_t}x_{t-1}, \beta_t I)$;
-# the **reverse** (decoder) chain is learned, $p_\theta(x_{0:T}) = p(x_T)\prod_t p_\theta(x_{t-1}\mid x_t)$ with
-# $p(x_T) = \mathcal N(0, I)$ and $p_\theta(x_{t-1}\mid x_t) = \mathcal N(\mu_\theta(x_t,t), \sigma_t^2 I)$.
+# $q(x_{1:T}\mid x_0) = \prod_t q(x_t\mid x_{t-1})$ with
+# $q(x_t\mid x_{t-1}) = \mathcal N(\sqrt{\alpha_t}x_{t-1}, \beta_t I)$; the **reverse** (decoder)
+# chain is learned, $p_\theta(x_{0:T}) = p(x_T)\prod_t p_\theta(x_{t-1}\mid x_t)$ with
+# $p(x_T) = \mathcal N(0, I)$ and
+# $p_\theta(x_{t-1}\mid x_t) = \mathcal N(\mu_\theta(x_t,t), \sigma_t^2 I)$.
 #
 # As for a VAE, Jensen's inequality gives the evidence lower bound
 # $$\log p_\theta(x_0) \ge \mathbb E_{q}\Big[\log \frac{p_\theta(x_{0:T})}{q(x_{1:T}\mid x_0)}\Big].$$
 # Writing $q(x_t\mid x_{t-1}) = q(x_t\mid x_{t-1}, x_0)$ (Markov) and using Bayes,
-# $q(x_t\mid x_{t-1},x_0) = q(x_{t-1}\mid x_t,x_0)\,q(x_t\mid x_0)/q(x_{t-1}\mid x_0)$, the bound splits into
+# $q(x_t\mid x_{t-1},x_0) = q(x_{t-1}\mid x_t,x_0)\,q(x_t\mid x_0)/q(x_{t-1}\mid x_0)$, the bound
+# splits into
 # $$\underbrace{\mathbb E_{q(x_1|x_0)}\log p_\theta(x_0\mid x_1)}_{\text{reconstruction}}
 # - \underbrace{D_{KL}\big(q(x_T\mid x_0)\,\|\,p(x_T)\big)}_{\text{prior matching (no parameters)}}
 # - \sum_{t=2}^T \underbrace{\mathbb E_{q(x_t|x_0)} D_{KL}\big(q(x_{t-1}\mid x_t,x_0)\,\|\,p_\theta(x_{t-1}\mid x_t)\big)}_{\text{denoising matching}} .$$
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The Gaussian posterior
-# Both factors in Bayes' rule are Gaussian, so $q(x_{t-1}\mid x_t,x_0) = \mathcal N(\tilde\mu_t, \tilde\beta_t I)$ with
+# Both factors in Bayes' rule are Gaussian, so
+# $q(x_{t-1}\mid x_t,x_0) = \mathcal N(\tilde\mu_t, \tilde\beta_t I)$ with
 # $$\tilde\mu_t(x_t,x_0) = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}x_0 + \frac{\sqrt{\alpha_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x_t,
 # \qquad \tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t .$$
 # (`posterior_mean_variance`; `tests/test_diffusion.py` checks it against Bayes on a 1-D Gaussian.)
@@ -71,27 +75,32 @@ generator = seed_everything(0)
 # $\log\frac{\sigma_t}{\sqrt{\tilde\beta_t}}
 #   + \frac{\tilde\beta_t + (\tilde\mu_t - \mu_\theta)^2}{2\sigma_t^2} - \frac12$,
 # is $\frac{1}{2\sigma_t^2}\|\tilde\mu_t - \mu_\theta\|^2$ + a constant.
-# Substituting $x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon)/\sqrt{\bar\alpha_t}$ into $\tilde\mu_t$ gives
-# $\tilde\mu_t = \frac{1}{\sqrt{\alpha_t}}\big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\varepsilon\big)$. Parametrise the
-# model the same way with $\varepsilon_\theta(x_t,t)$ in place of $\varepsilon$; each KL term becomes a weighted
-# $\|\varepsilon - \varepsilon_\theta\|^2$. Ho et al. drop the weights:
+# Substituting $x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon)/\sqrt{\bar\alpha_t}$ into
+# $\tilde\mu_t$ gives
+# $\tilde\mu_t = \frac{1}{\sqrt{\alpha_t}}\big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\varepsilon\big)$.
+# Parametrise the model the same way with $\varepsilon_\theta(x_t,t)$ in place of $\varepsilon$;
+# each KL term becomes a weighted $\|\varepsilon - \varepsilon_\theta\|^2$. Ho et al. drop the
+# weights:
 # $$L_{\text{simple}} = \mathbb E_{t,x_0,\varepsilon}\big\|\varepsilon - \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon,\ t)\big\|^2 .$$
 #
 # ## 4. Tweedie's formula, scores and Langevin dynamics
-# For $x_t\sim\mathcal N(\sqrt{\bar\alpha_t}x_0,(1-\bar\alpha_t)I)$ Tweedie's formula gives the posterior mean
-# $\mathbb E[\sqrt{\bar\alpha_t}x_0\mid x_t] = x_t + (1-\bar\alpha_t)\nabla_{x_t}\log q(x_t)$. Comparing with the
-# closed form, $\sqrt{\bar\alpha_t}x_0 = x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon$, shows
+# For $x_t\sim\mathcal N(\sqrt{\bar\alpha_t}x_0,(1-\bar\alpha_t)I)$ Tweedie's formula gives the
+# posterior mean
+# $\mathbb E[\sqrt{\bar\alpha_t}x_0\mid x_t] = x_t + (1-\bar\alpha_t)\nabla_{x_t}\log q(x_t)$.
+# Comparing with the closed form,
+# $\sqrt{\bar\alpha_t}x_0 = x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon$, shows
 # $\nabla_{x_t}\log q(x_t) = -\mathbb E[\varepsilon\mid x_t]/\sqrt{1-\bar\alpha_t} \approx -\varepsilon_\theta(x_t,t)/\sqrt{1-\bar\alpha_t}$
 # (the best predictor in mean square *is* the conditional mean): **the noise predictor is a scaled
-# score**, and $L_{\text{simple}}$ is denoising score matching. Sampling then resembles
-# annealed Langevin dynamics, $x \leftarrow x + \frac{\eta}{2}\nabla\log p(x) + \sqrt{\eta}\,z$, run from
+# score**, and $L_{\text{simple}}$ is denoising score matching. Sampling then resembles annealed
+# Langevin dynamics, $x \leftarrow x + \frac{\eta}{2}\nabla\log p(x) + \sqrt{\eta}\,z$, run from
 # high to low noise.
 #
 # ## 5. The SDE view (one paragraph)
-# As $T\to\infty$ the chain becomes the SDE $dx = -\frac12\beta(t)x\,dt + \sqrt{\beta(t)}\,dw$. Anderson's
-# theorem gives its time reversal $dx = [-\frac12\beta(t)x - \beta(t)\nabla_x\log p_t(x)]dt + \sqrt{\beta(t)}\,d\bar w$,
-# which only needs the score, i.e. our network. Dropping the noise and halving the score term
-# gives the *probability flow ODE* with the same marginals $p_t$: deterministic sampling.
+# As $T\to\infty$ the chain becomes the SDE $dx = -\frac12\beta(t)x\,dt + \sqrt{\beta(t)}\,dw$.
+# Anderson's theorem gives its time reversal
+# $dx = [-\frac12\beta(t)x - \beta(t)\nabla_x\log p_t(x)]dt + \sqrt{\beta(t)}\,d\bar w$, which only
+# needs the score, i.e. our network. Dropping the noise and halving the score term gives the
+# *probability flow ODE* with the same marginals $p_t$: deterministic sampling.
 #
 # ## 6. DDIM
 # DDIM (Song et al. 2021) keeps the marginals $q(x_t\mid x_0)$ but uses a non-Markov forward
@@ -107,10 +116,11 @@ generator = seed_everything(0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The Gaussian posterior $q(x_{t-1}\mid x_t,x_0)$
-# Write $\tilde\mu_t$ and $\tilde\beta_t$ of section 2 for a batch: `x0`, `xt` of shape $(N, d)$, one time step per
-# row in `t` $(N,)$ (here always $t\ge1$, so $\bar\alpha_{t-1}$ is `alpha_bars[t - 1]`), and the schedule's `betas`
-# and `alpha_bars` (length $T$; $\alpha_t=1-\beta_t$). Return `(mean, variance)`; the variance may have shape
-# $(N, 1)$ or $(N, d)$.
+# Write $\tilde\mu_t$ and $\tilde\beta_t$ of section 2 for a batch: `x0`, `xt` of shape $(N, d)$,
+# one time step per row in `t` $(N,)$ (here always $t\ge1$, so $\bar\alpha_{t-1}$ is
+# `alpha_bars[t - 1]`), and the schedule's `betas` and `alpha_bars` (length $T$;
+# $\alpha_t=1-\beta_t$). Return `(mean, variance)`; the variance may have shape $(N, 1)$ or
+# $(N, d)$.
 
 # %% tags=["exercise"]
 import torch
@@ -135,9 +145,10 @@ check_posterior(my_posterior_mean_var);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · One DDIM step
-# From $x_t$ and the predicted noise $\varepsilon=\varepsilon_\theta(x_t,t)$, step to an earlier time $s<t$ with the
-# formulas of section 6: first $\hat x_0$, then $x_s$, with $\sigma$ from $\eta$ and standard normal noise `z`.
-# `abar_t` and `abar_s` are numbers ($\bar\alpha_s>\bar\alpha_t$: more signal at the earlier step).
+# From $x_t$ and the predicted noise $\varepsilon=\varepsilon_\theta(x_t,t)$, step to an earlier
+# time $s<t$ with the formulas of section 6: first $\hat x_0$, then $x_s$, with $\sigma$ from $\eta$
+# and standard normal noise `z`. `abar_t` and `abar_s` are numbers ($\bar\alpha_s>\bar\alpha_t$:
+# more signal at the earlier step).
 
 # %% tags=["exercise"]
 import math
@@ -161,21 +172,22 @@ check_ddim_step(my_ddim_step);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Classifier-free guidance: one network, with and without a label
-# Give the network the digit as well, $\varepsilon_\theta(x_t, t, y)$, and replace the label by "none"
-# on a random 10% of the training images: the same network then also learns the unconditional
-# $\varepsilon_\theta(x_t, t)$. Since $\varepsilon_\theta \approx -\sqrt{1-\bar\alpha_t}\,\nabla\log p$ (section 4), and
+# Give the network the digit as well, $\varepsilon_\theta(x_t, t, y)$, and replace the label by
+# "none" on a random 10% of the training images: the same network then also learns the unconditional
+# $\varepsilon_\theta(x_t, t)$. Since
+# $\varepsilon_\theta \approx -\sqrt{1-\bar\alpha_t}\,\nabla\log p$ (section 4), and
 # $\nabla\log p(x_t\mid y) = \nabla\log p(x_t) + \nabla\log p(y\mid x_t)$, the combination
 # $$\tilde\varepsilon = \varepsilon_\theta(x_t,t) + w\,\big(\varepsilon_\theta(x_t,t,y) - \varepsilon_\theta(x_t,t)\big)$$
-# is (up to the same factor) the score of $p(x_t)\,p(y\mid x_t)^w$: $w = 1$ samples
-# $p(x\mid y)$, $w > 1$ pushes towards images that are unmistakably a $y$ (clearer digits, less
-# variety), and the label "none" gives the plain unconditional model. No separate classifier is
-# trained, hence the name. Ho & Salimans (2022) write the same combination as
+# is (up to the same factor) the score of $p(x_t)\,p(y\mid x_t)^w$: $w = 1$ samples $p(x\mid y)$,
+# $w > 1$ pushes towards images that are unmistakably a $y$ (clearer digits, less variety), and the
+# label "none" gives the plain unconditional model. No separate classifier is trained, hence the
+# name. Ho & Salimans (2022) write the same combination as
 # $(1 + w')\,\varepsilon_\theta(x_t,t,y) - w'\,\varepsilon_\theta(x_t,t)$: **their $w'$ is our
 # $w - 1$**, so our $w = 1$ is their $w' = 0$ and our $w = 3$ (section 11) is their $w' = 2$.
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · Classifier-free guidance
-# Combine the network's two predictions, without the label (`eps_uncond`) and with it (`eps_cond`), with the
-# guidance weight $w$ as above (ours, not Ho & Salimans' $w' = w - 1$): $w=0$ must give the
+# Combine the network's two predictions, without the label (`eps_uncond`) and with it (`eps_cond`),
+# with the guidance weight $w$ as above (ours, not Ho & Salimans' $w' = w - 1$): $w=0$ must give the
 # unconditional model, $w=1$ the conditional one.
 
 # %% tags=["exercise"]

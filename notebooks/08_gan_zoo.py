@@ -104,7 +104,8 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. WGAN-GP: a critic instead of a judge
 #
-# At the optimum of the lecture's game the generator minimises $2\,\mathrm{JS}(p_\text{data}\,\|\,p_g)
+# At the optimum of the lecture's game the generator minimises
+# $2\,\mathrm{JS}(p_\text{data}\,\|\,p_g)
 # - 2\log 2$ (notebook 01). When the two distributions barely overlap, as two sets of images in a
 # 784-dimensional space do early in training, the JS divergence is stuck at $\log 2$ and its
 # gradient is zero. The Wasserstein-1 ("earth mover's") distance keeps a useful gradient: by the
@@ -168,10 +169,11 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The gradient penalty
-# Given a critic $f$ (a module mapping $(N, d)$ to $(N, 1)$), a real and a fake batch $(N, d)$ and the mixing weights
-# `eps` $(N, 1)$, form $\hat{\mathbf x}=\epsilon\,\mathbf x+(1-\epsilon)\,g(\mathbf z)$ and return
-# $$\mathbb E\big[(\|\nabla_{\hat{\mathbf x}}f(\hat{\mathbf x})\|_2-1)^2\big]$$
-# (one norm per sample). Use `torch.autograd.grad(f(x_hat).sum(), x_hat, create_graph=True)`: why `create_graph`?
+# Given a critic $f$ (a module mapping $(N, d)$ to $(N, 1)$), a real and a fake batch $(N, d)$ and
+# the mixing weights `eps` $(N, 1)$, form
+# $\hat{\mathbf x}=\epsilon\,\mathbf x+(1-\epsilon)\,g(\mathbf z)$ and return
+# $$\mathbb E\big[(\|\nabla_{\hat{\mathbf x}}f(\hat{\mathbf x})\|_2-1)^2\big]$$ (one norm per
+# sample). Use `torch.autograd.grad(f(x_hat).sum(), x_hat, create_graph=True)`: why `create_graph`?
 
 # %% tags=["exercise"]
 import torch
@@ -195,8 +197,9 @@ check_gradient_penalty(my_gradient_penalty);
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 · The critic's loss
-# From the critic's scores on a real and a fake batch, a penalty and its weight $\lambda$, write the loss the critic
-# **minimises**, $L_f=\mathbb E[f(g(\mathbf z))]-\mathbb E[f(\mathbf x)]+\lambda\cdot\text{penalty}$ (one number).
+# From the critic's scores on a real and a fake batch, a penalty and its weight $\lambda$, write the
+# loss the critic **minimises**,
+# $L_f=\mathbb E[f(g(\mathbf z))]-\mathbb E[f(\mathbf x)]+\lambda\cdot\text{penalty}$ (one number).
 
 # %% tags=["exercise"]
 def my_critic_loss(f_real, f_fake, penalty, lam):
@@ -320,12 +323,12 @@ check_label_planes(my_label_planes);
 # A generator can fool the discriminator with a few kinds of digit only: **mode collapse**. The
 # discriminator then learns to reject those, the generator hops to others, and the game may never
 # settle. Looking at 32 samples hides it; a classifier measures it. The project's small MNIST
-# classifier (98.8% on MNIST's test set, `course_utils.scoring.classifier`) reads 500 samples of each
-# model (1,000 in the `full` profile); we count how often it sees each digit. Real digits give a flat histogram (10% each). The
-# **class spread**, the histogram's entropy divided by $\log 10$, is 1 for a flat histogram and 0
-# when every sample is the same digit. (In the `smoke` profile the barely trained generators make
-# grey blobs that the classifier reads, with great confidence, as one digit: total collapse, and
-# a reminder that a classifier's confidence alone can be fooled.)
+# classifier (98.8% on MNIST's test set, `course_utils.scoring.classifier`) reads 500 samples of
+# each model (1,000 in the `full` profile); we count how often it sees each digit. Real digits give
+# a flat histogram (10% each). The **class spread**, the histogram's entropy divided by $\log 10$,
+# is 1 for a flat histogram and 0 when every sample is the same digit. (In the `smoke` profile the
+# barely trained generators make grey blobs that the classifier reads, with great confidence, as one
+# digit: total collapse, and a reminder that a classifier's confidence alone can be fooled.)
 
 # %% slideshow={"slide_type": "skip"}
 mlp_path = out / "mlp-gan.pt"
@@ -369,9 +372,10 @@ assert board["rows"][0]["class_spread"] > 0.98, "real digits should cover all te
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 4 · Mode collapse in one number: the class spread
-# From a histogram `counts` of the classes the classifier reads in the samples (a tensor of length $K=10$), write the
-# normalised entropy $-\sum_k p_k\log p_k/\log K$ with $p=\text{counts}/\sum\text{counts}$: 1 when every class is
-# equally frequent, 0 when only one class is left. Empty classes add nothing ($0\log0=0$).
+# From a histogram `counts` of the classes the classifier reads in the samples (a tensor of length
+# $K=10$), write the normalised entropy $-\sum_k p_k\log p_k/\log K$ with
+# $p=\text{counts}/\sum\text{counts}$: 1 when every class is equally frequent, 0 when only one class
+# is left. Empty classes add nothing ($0\log0=0$).
 
 # %% tags=["exercise"]
 import math
