@@ -51,8 +51,8 @@ print(P, "| VAE epochs:", P.vae_epochs, "| MC samples:", P.kl_mc_samples)
 # $$\mathrm{KL}(p\,\|\,q)=\mathbb E_{p}\!\left[\log\frac{p(x)}{q(x)}\right]\ \ge 0,$$
 # by Jensen: $-\mathrm{KL}=\mathbb E_p[\log q/p]\le\log\mathbb E_p[q/p]=\log 1=0$, with equality
 # only for $p=q$. It is **not symmetric**. For two Gaussians
-# $$\mathrm{KL}(\mathcal N(\mu_1,\sigma_1^2)\,\|\,\mathcal N(\mu_2,\sigma_2^2))=\log\frac{\sigma_2}{\sigma_1}
-# +\frac{\sigma_1^2+(\mu_1-\mu_2)^2}{2\sigma_2^2}-\frac12 .$$
+# $$\mathrm{KL}(\mathcal N(\mu_1,\sigma_1^2)\,\|\,\mathcal N(\mu_2,\sigma_2^2))=
+# \log\frac{\sigma_2}{\sigma_1}+\frac{\sigma_1^2+(\mu_1-\mu_2)^2}{2\sigma_2^2}-\frac12 .$$
 
 # %% slideshow={"slide_type": "fragment"}
 gen = torch.Generator().manual_seed(0)
@@ -60,7 +60,8 @@ x = 0.0 + 1.0 * torch.randn(P.kl_mc_samples, generator=gen, dtype=torch.float64)
 normal = lambda m, s: (lambda t: torch.distributions.Normal(m, s).log_prob(t))  # noqa: E731
 mc, se = kl_monte_carlo(x, normal(0.0, 1.0), normal(1.0, 2.0))
 exact = float(kl_normal(0.0, 1.0, 1.0, 2.0))
-print(f"closed form {exact:.4f} nats, Monte Carlo {mc:.4f} +- {se:.4f}; reverse KL {float(kl_normal(1.0, 2.0, 0.0, 1.0)):.4f}")
+print(f"closed form {exact:.4f} nats, Monte Carlo {mc:.4f} +- {se:.4f}; reverse KL "
+      f"{float(kl_normal(1.0, 2.0, 0.0, 1.0)):.4f}")
 assert abs(mc - exact) < 4 * se, "Monte Carlo agrees with the closed form"
 assert float(kl_normal(1.0, 2.0, 0.0, 1.0)) != exact, "KL is not symmetric"
 
@@ -76,7 +77,8 @@ mu1, mu2 = 3 * torch.randn(2, 10_000, generator=gen, dtype=torch.float64)
 s1, s2 = torch.exp(torch.randn(2, 10_000, generator=gen, dtype=torch.float64))
 forward, reverse = kl_normal(mu1, s1, mu2, s2), kl_normal(mu2, s2, mu1, s1)
 dirichlet = torch.distributions.Dirichlet(torch.ones(5, dtype=torch.float64))
-discrete = torch.tensor([kl_discrete(p, q) for p, q in zip(dirichlet.sample((2_000,)), dirichlet.sample((2_000,)), strict=True)])
+pairs = zip(dirichlet.sample((2_000,)), dirichlet.sample((2_000,)), strict=True)
+discrete = torch.tensor([kl_discrete(p, q) for p, q in pairs])
 plt.loglog(forward, reverse, ".", ms=2, alpha=0.3)
 plt.loglog([1e-4, 1e4], [1e-4, 1e4], "k--", lw=1)
 plt.xlabel("KL(p || q)")
@@ -85,16 +87,19 @@ plt.title("random pairs of Gaussians")
 plt.show()
 
 # %% slideshow={"slide_type": "fragment"}
-print(f"smallest KL: Gaussians {float(torch.minimum(forward, reverse).min()):.2e}, discrete {float(discrete.min()):.2e}")
-print(f"median |KL(p||q) - KL(q||p)| / KL(p||q): {float(((forward - reverse).abs() / forward).median()):.2f}")
-assert float(torch.minimum(forward, reverse).min()) >= 0 and float(discrete.min()) >= 0, "KL >= 0 (Jensen)"
+print(f"smallest KL: Gaussians {float(torch.minimum(forward, reverse).min()):.2e}, discrete "
+      f"{float(discrete.min()):.2e}")
+print("median |KL(p||q) - KL(q||p)| / KL(p||q): "
+      f"{float(((forward - reverse).abs() / forward).median()):.2f}")
+assert float(torch.minimum(forward, reverse).min()) >= 0, "KL >= 0 (Jensen)"
+assert float(discrete.min()) >= 0, "KL >= 0 (Jensen)"
 assert float((forward - reverse).abs().median()) > 0, "KL is not symmetric"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The KL of two Gaussians, in closed form
 # Write the formula above as a function of the two means and the two **standard deviations**:
-# $$\mathrm{KL}(\mathcal N(\mu_1,\sigma_1^2)\,\|\,\mathcal N(\mu_2,\sigma_2^2))=\log\frac{\sigma_2}{\sigma_1}
-# +\frac{\sigma_1^2+(\mu_1-\mu_2)^2}{2\sigma_2^2}-\frac12 .$$
+# $$\mathrm{KL}(\mathcal N(\mu_1,\sigma_1^2)\,\|\,\mathcal N(\mu_2,\sigma_2^2))=
+# \log\frac{\sigma_2}{\sigma_1}+\frac{\sigma_1^2+(\mu_1-\mu_2)^2}{2\sigma_2^2}-\frac12 .$$
 # Replace `...` by your code and run the check: it tries your function on its own random pairs of
 # Gaussians and says what is wrong, if anything. (With `torch.log` it also works on whole tensors.)
 
@@ -129,7 +134,8 @@ log_p = lambda t: mixture_log_prob(t, w, m, s)  # noqa: E731
 fits = {d: fit_gaussian_kl(log_p, grid, d, steps=800) for d in ("forward", "reverse")}
 plt.plot(grid, log_p(grid).exp(), "k", label="target p")
 for d, (mu, sd) in fits.items():
-    plt.plot(grid, torch.distributions.Normal(mu, sd).log_prob(grid).exp(), label=f"{d} KL: mu={mu:.2f}, sigma={sd:.2f}")
+    plt.plot(grid, torch.distributions.Normal(mu, sd).log_prob(grid).exp(),
+             label=f"{d} KL: mu={mu:.2f}, sigma={sd:.2f}")
 plt.legend()
 plt.show()
 assert abs(fits["forward"][1] - math.sqrt(0.49 + 9)) < 0.2, "forward KL matches the variance of p"
@@ -150,9 +156,11 @@ assert abs(js_discrete(p_, q_) - math.log(2)) < 1e-12
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The VAE and its ELBO
 # For any encoder $q(\mathbf h|\mathbf x)$:
-# $\log p(\mathbf x)=\mathrm{ELBO}(\mathbf x)+\mathrm{KL}(q(\mathbf h|\mathbf x)\,\|\,p(\mathbf h|\mathbf x))$
+# $$\log p(\mathbf x)=\mathrm{ELBO}(\mathbf x)+
+# \mathrm{KL}(q(\mathbf h|\mathbf x)\,\|\,p(\mathbf h|\mathbf x))$$
 # with
-# $\mathrm{ELBO}=\mathbb E_q[\log p(\mathbf x|\mathbf h)]-\mathrm{KL}(q(\mathbf h|\mathbf x)\,\|\,p(\mathbf h))$,
+# $$\mathrm{ELBO}=\mathbb E_q[\log p(\mathbf x|\mathbf h)]-
+# \mathrm{KL}(q(\mathbf h|\mathbf x)\,\|\,p(\mathbf h)),$$
 # so the ELBO is a lower bound. Reparameterisation:
 # $\mathbf h=\boldsymbol\mu+\boldsymbol\sigma\odot\boldsymbol\epsilon$,
 # $\boldsymbol\epsilon\sim\mathcal N(0,I)$, so gradients flow through $\mu,\sigma$. The KL term is
@@ -160,12 +168,14 @@ assert abs(js_discrete(p_, q_) - math.log(2)) < 1e-12
 # univariate formula:
 
 # %% slideshow={"slide_type": "fragment"}
-mu_, logvar_ = torch.tensor([[0.5, -1.0]], dtype=torch.float64), torch.tensor([[0.3, -0.2]], dtype=torch.float64)
-by_sum = sum(float(kl_normal(a, math.exp(b / 2), 0, 1)) for a, b in zip(mu_[0].tolist(), logvar_[0].tolist(), strict=True))
+mu_ = torch.tensor([[0.5, -1.0]], dtype=torch.float64)
+logvar_ = torch.tensor([[0.3, -0.2]], dtype=torch.float64)
+by_sum = sum(float(kl_normal(a, math.exp(b / 2), 0, 1))
+             for a, b in zip(mu_[0].tolist(), logvar_[0].tolist(), strict=True))
 assert abs(float(kl_diag_normal_standard(mu_, logvar_)[0]) - by_sum) < 1e-12
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### The identity $\log p(x)=\mathrm{ELBO}+\mathrm{KL}(q\,\|\,p(h|x))$, checked where everything is exact
+# ### The identity $\log p(x)=\mathrm{ELBO}+\mathrm{KL}(q\,\|\,p(h|x))$, checked in closed form
 # A linear-Gaussian latent model: $h\sim\mathcal N(0,1)$, $x\mid h\sim\mathcal N(wh+b,s^2)$. Then
 # $p(x)=\mathcal N(x;b,w^2+s^2)$ and, by Bayes,
 # $p(h|x)=\mathcal N\big(\tfrac{w(x-b)}{w^2+s^2},\tfrac{s^2}{w^2+s^2}\big)$. For an arbitrary
@@ -180,13 +190,16 @@ log_px = float(V.linear_gaussian_log_evidence(x_obs, w_, b_, s_))
 post_mean, post_std = V.linear_gaussian_posterior(x_obs, w_, b_, s_)
 elbo = float(V.linear_gaussian_elbo(x_obs, w_, b_, s_, q_mean, q_std))
 gap = float(kl_normal(q_mean, q_std, post_mean, post_std))
-print(f"log p(x) = {log_px:.6f};  ELBO + KL(q || p(h|x)) = {elbo:.6f} + {gap:.6f} = {elbo + gap:.6f}")
+print(f"log p(x) = {log_px:.6f};  ELBO + KL(q || p(h|x)) = {elbo:.6f} + {gap:.6f} = "
+      f"{elbo + gap:.6f}")
 assert abs(log_px - (elbo + gap)) < 1e-12, "log p(x) = ELBO + KL(q || p(h|x))"
 
 # %% slideshow={"slide_type": "fragment"}
 N = torch.distributions.Normal
-h = q_mean + q_std * torch.randn(P.kl_mc_samples, generator=gen, dtype=torch.float64)  # reparameterised
-log_joint = N(w_ * h + b_, s_).log_prob(torch.tensor(x_obs, dtype=torch.float64)) + N(0.0, 1.0).log_prob(h)
+# reparameterised
+h = q_mean + q_std * torch.randn(P.kl_mc_samples, generator=gen, dtype=torch.float64)
+log_joint = (N(w_ * h + b_, s_).log_prob(torch.tensor(x_obs, dtype=torch.float64))
+             + N(0.0, 1.0).log_prob(h))
 terms = log_joint - N(q_mean, q_std).log_prob(h)  # log p(x, h) - log q(h)
 elbo_mc, elbo_se = float(terms.mean()), float(terms.std()) / math.sqrt(len(terms))
 print(f"Monte Carlo ELBO {elbo_mc:.4f} +- {elbo_se:.4f} (closed form {elbo:.4f})")
@@ -207,7 +220,8 @@ plt.ylabel("nats")
 plt.legend()
 plt.show()
 kl_to_posterior = kl_normal(means, post_std, post_mean, post_std)
-assert torch.allclose(elbos + kl_to_posterior, torch.full_like(means, log_px), atol=1e-12), "gap = KL"
+assert torch.allclose(elbos + kl_to_posterior, torch.full_like(means, log_px),
+                      atol=1e-12), "gap = KL"
 at_posterior = float(V.linear_gaussian_elbo(x_obs, w_, b_, s_, post_mean, post_std))
 assert abs(at_posterior - log_px) < 1e-12, "the bound is tight at q = p(h|x)"
 
@@ -216,8 +230,8 @@ assert abs(at_posterior - log_px) < 1e-12, "the bound is tight at q = p(h|x)"
 # The encoder returns, for each image, a mean $\boldsymbol\mu$ and a **log-variance**
 # $\log\boldsymbol\sigma^2$ (`logvar`), both of shape $(N, J)$. Write the KL term of the ELBO, one
 # number per image (shape $(N,)$):
-# $$\mathrm{KL}\big(\mathcal N(\boldsymbol\mu,\mathrm{diag}\,\boldsymbol\sigma^2)\,\|\,\mathcal N(0,I)\big)
-# =-\frac12\sum_{j=1}^J\big(1+\log\sigma_j^2-\mu_j^2-\sigma_j^2\big).$$
+# $$\mathrm{KL}\big(\mathcal N(\boldsymbol\mu,\mathrm{diag}\,\boldsymbol\sigma^2)\,\|\,
+# \mathcal N(0,I)\big)=-\frac12\sum_{j=1}^J\big(1+\log\sigma_j^2-\mu_j^2-\sigma_j^2\big).$$
 
 # %% tags=["exercise"]
 import torch
@@ -268,14 +282,16 @@ check_reparameterise(my_reparameterise);
 # ## 5. Train an MLP VAE (784-400-20) on MNIST
 
 # %% slideshow={"slide_type": "fragment"}
-config = models.recipe("vae", P)  # 784-400-20, Adam 1e-3, batch 128, the profile's epochs and digits
+# 784-400-20, Adam 1e-3, batch 128, the profile's epochs and digits
+config = models.recipe("vae", P)
 train_x, train_y = split_of(load_mnist(n=config.n_train))
 test_x, test_y = split_of(load_mnist(train=False))
 
 
 def train_the_vae():
     model = V.build_vae(config, "cpu")
-    return models.wrap(model, config, V.train_vae(model, train_x, config, "cpu", test_images=test_x))
+    return models.wrap(model, config,
+                       V.train_vae(model, train_x, config, "cpu", test_images=test_x))
 
 
 # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
@@ -283,8 +299,9 @@ from course_utils import pretrained
 
 vae = pretrained.load_or_train("vae", train_the_vae, "cpu")
 model, config, history = vae.model, vae.config, vae.history
-print(f"-ELBO {history['loss'][-1]:.1f} nats (recon {history['recon'][-1]:.1f} + KL {history['kl'][-1]:.1f}); "
-      f"test {history['test_loss'][-1]:.1f}; {config.epochs} epochs, {history['train_seconds']:.1f} s")
+print(f"-ELBO {history['loss'][-1]:.1f} nats (recon {history['recon'][-1]:.1f} + KL "
+      f"{history['kl'][-1]:.1f}); test {history['test_loss'][-1]:.1f}; {config.epochs} epochs, "
+      f"{history['train_seconds']:.1f} s")
 ckpt = models.save(artifacts_dir() / P.name / "vae.pt", vae)  # one format for every model
 assert history["loss"][-1] < history["loss"][0], "training raised the ELBO"
 
@@ -299,10 +316,12 @@ assert history["loss"][-1] < history["loss"][0], "training raised the ELBO"
 
 # %% slideshow={"slide_type": "fragment"}
 xs, lam = torch.linspace(0, 1, 1001), torch.tensor([[0.1], [0.5], [0.9]])
-mass = torch.trapezoid(lam**xs * (1 - lam) ** (1 - xs), xs)  # the integral of exp(-BCE(x, lambda)) over x in [0, 1]
+# the integral of exp(-BCE(x, lambda)) over x in [0, 1]
+mass = torch.trapezoid(lam**xs * (1 - lam) ** (1 - xs), xs)
 targets = (train_x.reshape(len(train_x), -1) + 1) / 2
 floor = float(F.binary_cross_entropy(targets, targets, reduction="none").sum(1).mean())
-print(f"int_0^1 exp(-BCE(x, lambda)) dx for lambda = 0.1, 0.5, 0.9: {[round(v, 3) for v in mass.tolist()]} (not 1)")
+print("int_0^1 exp(-BCE(x, lambda)) dx for lambda = 0.1, 0.5, 0.9: "
+      f"{[round(v, 3) for v in mass.tolist()]} (not 1)")
 print(f"BCE of a perfect reconstruction of the training digits: {floor:.1f} nats per image (not 0)")
 assert bool((mass < 1).all()) and floor > 0
 

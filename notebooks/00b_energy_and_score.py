@@ -40,12 +40,14 @@ print(P, "| RBM epochs:", P.rbm_epochs, "| score steps:", P.score_steps)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Energy-based models and the RBM
-# $E(\mathbf v,\mathbf h)=-\mathbf b^\top\mathbf v-\mathbf c^\top\mathbf h-\mathbf v^\top W\mathbf h$,
+# $$E(\mathbf v,\mathbf h)=-\mathbf b^\top\mathbf v-\mathbf c^\top\mathbf h-
+# \mathbf v^\top W\mathbf h,$$
 # $p(\mathbf v,\mathbf h)=e^{-E(\mathbf v,\mathbf h)}/Z$, $Z=\sum_{\mathbf v,\mathbf h}e^{-E}$
 # ($2^{D+H}$ terms). Free energy
 # $F(\mathbf v)=-\mathbf b^\top\mathbf v-\sum_j\mathrm{softplus}(c_j+(\mathbf v^\top W)_j)$,
 # $p(\mathbf v)=e^{-F(\mathbf v)}/Z$. Gradient:
-# $\partial_\theta\log p(\mathbf v)=\mathbb E_{p(\mathbf h|\mathbf v)}[-\partial_\theta E]-\mathbb E_{p(\mathbf v,\mathbf h)}[-\partial_\theta E]$,
+# $$\partial_\theta\log p(\mathbf v)=\mathbb E_{p(\mathbf h|\mathbf v)}[-\partial_\theta E]-
+# \mathbb E_{p(\mathbf v,\mathbf h)}[-\partial_\theta E],$$
 # because $\partial_\theta\log Z=\mathbb E_p[-\partial_\theta E]$. Check on a tiny RBM by
 # enumeration:
 
@@ -53,16 +55,19 @@ print(P, "| RBM epochs:", P.rbm_epochs, "| score steps:", P.score_steps)
 tiny = R.RBM(4, 3, seed=0, init_std=0.5).double()
 data = torch.tensor([[1, 1, 0, 0], [0, 0, 1, 1.0]], dtype=torch.float64)
 exact = R.exact_gradient(tiny, data)
-loglik = (-R.free_energy(tiny, data)).mean() - torch.logsumexp(-R.free_energy(tiny, R.all_states(4).double()), 0)
+loglik = ((-R.free_energy(tiny, data)).mean()
+          - torch.logsumexp(-R.free_energy(tiny, R.all_states(4).double()), 0))
 loglik.backward()
-assert torch.allclose(exact["W"], tiny.W.grad), "data term minus model term = autograd gradient of log p"
+assert torch.allclose(exact["W"], tiny.W.grad), ("data term minus model term = autograd gradient "
+                                                 "of log p")
 print("exact gradient of W:\n", exact["W"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The free energy of an RBM
 # Summing the hidden units out of $e^{-E(\mathbf v,\mathbf h)}$ gives the free energy, one number
 # per row of `v` (shape $(N, D)$; `W` is $(D, H)$, `b` is $(D,)$, `c` is $(H,)$):
-# $$F(\mathbf v)=-\mathbf b^\top\mathbf v-\sum_{j=1}^H\mathrm{softplus}\big(c_j+(\mathbf v^\top W)_j\big),
+# $$F(\mathbf v)=-\mathbf b^\top\mathbf v-
+# \sum_{j=1}^H\mathrm{softplus}\big(c_j+(\mathbf v^\top W)_j\big),
 # \qquad \mathrm{softplus}(x)=\log(1+e^x).$$
 
 # %% tags=["exercise"]
@@ -98,7 +103,8 @@ check_free_energy(my_free_energy);
 # %% slideshow={"slide_type": "subslide"}
 v = R.binarize(split_of(load_mnist(n=P.rbm_n_train))[0])
 v_held = R.binarize(split_of(load_mnist(train=False))[0])
-independent = R.log_likelihood(R.init_visible_bias(R.RBM(784, P.rbm_hidden, init_std=0.0), v), v)  # W = 0
+# W = 0
+independent = R.log_likelihood(R.init_visible_bias(R.RBM(784, P.rbm_hidden, init_std=0.0), v), v)
 runs = {}
 for name, persistent in (("CD-1", False), ("PCD-1", True)):
     rbm = R.init_visible_bias(R.RBM(784, P.rbm_hidden, seed=0), v)
@@ -107,8 +113,10 @@ for name, persistent in (("CD-1", False), ("PCD-1", True)):
 print(f"independent pixels: mean log p(v) {independent:.1f} nats")
 for name, (_, h) in runs.items():
     print(f"{name}: exact mean log p(v) train {h['log_likelihood'][-1]:.1f}, held out "
-          f"{h['log_likelihood_held_out'][-1]:.1f} nats; reconstruction error {h['recon_error'][-1]:.4f}")
-assert all(h["log_likelihood"][-1] > h["log_likelihood"][0] for _, h in runs.values()), "training raised log p"
+          f"{h['log_likelihood_held_out'][-1]:.1f} nats; reconstruction error "
+          f"{h['recon_error'][-1]:.4f}")
+assert all(h["log_likelihood"][-1] > h["log_likelihood"][0]
+           for _, h in runs.values()), "training raised log p"
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 for (name, (_, h)), colour in zip(runs.items(), ("C0", "C1"), strict=True):
@@ -131,7 +139,8 @@ plt.show()
 # %% slideshow={"slide_type": "fragment"}
 ll = {name: h["log_likelihood"][-1] for name, (_, h) in runs.items()}
 if P.name != "smoke":
-    assert min(ll.values()) > independent, f"the hidden units should beat independent pixels, got {ll}"
+    assert min(ll.values()) > independent, (f"the hidden units should beat independent pixels, "
+                                            f"got {ll}")
     assert ll["PCD-1"] > ll["CD-1"], f"PCD should reach the higher likelihood, got {ll}"
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -152,14 +161,15 @@ print(f"largest |E[CD-1] - exact| over W: {bias:.3f}; Monte Carlo noise (two see
 assert bias > 10 * noise, "CD-1's expected gradient should differ from the exact one"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Reconstructions: one Gibbs step $\mathbf v\to\mathbf h\sim p(\mathbf h|\mathbf v)\to p(\mathbf v|\mathbf h)$
+# ### Reconstructions: $\mathbf v\to\mathbf h\sim p(\mathbf h|\mathbf v)\to p(\mathbf v|\mathbf h)$
 # Held-out digits (top row) and, below them, the probabilities $p(v_i=1|\mathbf h)$ after one
 # sampled hidden state, for each training method. Sixteen binary hidden units can only keep a coarse
 # sketch.
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 gen = torch.Generator().manual_seed(0)
-rows = {"data": v_held[:10]} | {name: R.gibbs_step(rbm, v_held[:10], gen)[1] for name, (rbm, _) in runs.items()}
+rows = {"data": v_held[:10]} | {name: R.gibbs_step(rbm, v_held[:10], gen)[1]
+                                for name, (rbm, _) in runs.items()}
 fig, ax = plt.subplots(len(rows), 10, figsize=(10, 1.1 * len(rows)))
 for r, (name, imgs) in enumerate(rows.items()):
     for i in range(10):
@@ -173,7 +183,8 @@ plt.show()
 # `history["free_energy"]` is the mean $F(\mathbf v)$ of the training digits after each epoch. On
 # its own it says little, because $\log p(\mathbf v)=-F(\mathbf v)-\log Z$ and $Z$ changes at every
 # update. The **gap** between held-out and training digits has no $Z$ in it:
-# $\overline{F}_{\text{held out}}-\overline{F}_{\text{train}}=\overline{\log p}_{\text{train}}-\overline{\log p}_{\text{held out}}$.
+# $$\overline{F}_{\text{held out}}-\overline{F}_{\text{train}}=
+# \overline{\log p}_{\text{train}}-\overline{\log p}_{\text{held out}}.$$
 # A growing gap would mean overfitting (Hinton 2010, section 6).
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
@@ -184,7 +195,8 @@ for (name, (_, h)), colour in zip(runs.items(), ("C0", "C1"), strict=True):
     ax[0].plot(epochs, h["free_energy_held_out"], colour + "--", label=f"{name}, held out")
     gap = torch.tensor(h["free_energy_held_out"]) - torch.tensor(h["free_energy"])
     ax[1].plot(epochs, gap, colour, label=f"{name}: F gap")
-    ax[1].plot(epochs, torch.tensor(h["log_likelihood"][1:]) - torch.tensor(h["log_likelihood_held_out"][1:]),
+    ax[1].plot(epochs, torch.tensor(h["log_likelihood"][1:])
+               - torch.tensor(h["log_likelihood_held_out"][1:]),
                colour + "o", ms=4, label=f"{name}: log p gap (exact)")
 ax[0].set_title("mean free energy F(v)")
 ax[1].set_title("held out minus training [nats]")
@@ -202,7 +214,8 @@ for name, (_, h) in runs.items():
           f"({100 * ll_gap / abs(h['log_likelihood'][-1]):.1f} % of |log p|)")
     assert abs(f_gap - ll_gap) < 1e-3, "the free-energy gap is the log-likelihood gap: Z cancels"
     if P.name != "smoke":
-        assert ll_gap < 0.05 * abs(h["log_likelihood"][-1]), f"{name}: held-out digits should be nearly as likely"
+        assert ll_gap < 0.05 * abs(h["log_likelihood"][-1]), (f"{name}: held-out digits should "
+                                                              "be nearly as likely")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Samples by Gibbs chains
@@ -212,7 +225,8 @@ for name, (_, h) in runs.items():
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 rbm = runs["PCD-1"][0]
-pv, snaps = R.gibbs_chain(rbm, torch.bernoulli(torch.full((8, 784), 0.5)), P.rbm_gibbs_steps, keep_every=P.rbm_gibbs_steps // 4)
+pv, snaps = R.gibbs_chain(rbm, torch.bernoulli(torch.full((8, 784), 0.5)), P.rbm_gibbs_steps,
+                          keep_every=P.rbm_gibbs_steps // 4)
 fig, ax = plt.subplots(len(snaps), 8, figsize=(8, len(snaps)))
 for r, sn in enumerate(snaps):
     for i in range(8):
@@ -302,10 +316,13 @@ def relative_error(x, sigma):
 
 noisy = pts + 0.5 * torch.randn(pts.shape, generator=torch.Generator().manual_seed(1))
 err_data, err_grid = relative_error(noisy, 0.5), relative_error(grid, 0.5)
-print(f"relative error of the learned score at sigma=0.5: {err_data:.3f} on noisy data, {err_grid:.3f} on the grid")
+print(f"relative error of the learned score at sigma=0.5: {err_data:.3f} on noisy data, "
+      f"{err_grid:.3f} on the grid")
 if P.name != "smoke":
-    assert err_data < 0.15, f"where it is trained, the learned score should be within 15 % of the exact one, got {err_data:.3f}"
-    assert err_data < err_grid, "the score is learned where the noisy data are, not in the empty corners"
+    assert err_data < 0.15, ("where it is trained, the learned score should be within 15 % of the "
+                             f"exact one, got {err_data:.3f}")
+    assert err_data < err_grid, ("the score is learned where the noisy data are, not in the empty "
+                                 "corners")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Langevin and annealed Langevin
@@ -321,10 +338,11 @@ m, s2 = 1.0, 0.25
 for eta in (0.01, 0.5):
     x = S.langevin(lambda t: -(t - m) / s2, torch.zeros(5_000, 2), eta, 500)
     predicted = s2 / (1 - eta / (4 * s2))
-    print(f"eta={eta}: mean {float(x.mean()):.3f} (target {m}), variance {float(x.var(0).mean()):.3f} "
-          f"(s^2 = {s2}, predicted {predicted:.3f})")
+    print(f"eta={eta}: mean {float(x.mean()):.3f} (target {m}), variance "
+          f"{float(x.var(0).mean()):.3f} (s^2 = {s2}, predicted {predicted:.3f})")
     assert abs(float(x.mean()) - m) < 0.05, "Langevin finds the mean"
-    assert abs(float(x.var(0).mean()) / predicted - 1) < 0.1, "the variance carries the predicted step bias"
+    assert abs(float(x.var(0).mean()) / predicted - 1) < 0.1, ("the variance carries the predicted "
+                                                               "step bias")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Annealed Langevin (Song & Ermon 2019, Algorithm 1)
@@ -341,7 +359,8 @@ except ValueError as err:
     print(err)
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
-path = S.annealed_langevin(learned, 6 * torch.randn(2_000, 2), sigmas, P.langevin_steps)  # default eps = 5e-4
+# default eps = 5e-4
+path = S.annealed_langevin(learned, 6 * torch.randn(2_000, 2), sigmas, P.langevin_steps)
 fig, ax = plt.subplots(1, 3, figsize=(10, 3.3))
 for a, i in zip(ax, (0, len(path) // 2, len(path) - 1), strict=True):
     a.scatter(path[i][:, 0], path[i][:, 1], s=2)
@@ -351,11 +370,13 @@ for a, i in zip(ax, (0, len(path) // 2, len(path) - 1), strict=True):
 plt.show()
 
 # %% slideshow={"slide_type": "fragment"}
-frac = torch.bincount(torch.cdist(path[-1], params["means"]).argmin(1), minlength=3).float() / len(path[-1])
+frac = (torch.bincount(torch.cdist(path[-1], params["means"]).argmin(1), minlength=3).float()
+        / len(path[-1]))
 print("fraction per mode:", [round(f, 3) for f in frac.tolist()],
       "target:", [round(w, 3) for w in params["weights"].tolist()])
 if P.name != "smoke":
-    assert torch.allclose(frac, params["weights"], atol=0.05), "annealed Langevin should put each mode's weight on it"
+    assert torch.allclose(frac, params["weights"], atol=0.05), ("annealed Langevin should put each "
+                                                                "mode's weight on it")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 · One Langevin step
@@ -382,7 +403,9 @@ from course_utils.exercises import check_langevin_step
 check_langevin_step(my_langevin_step);
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. Tweedie's formula: $\mathbb E[\mathbf x\mid\tilde{\mathbf x}]=\tilde{\mathbf x}+\sigma^2\nabla\log p_\sigma(\tilde{\mathbf x})$
+# ## 5. Tweedie's formula
+# $$\mathbb E[\mathbf x\mid\tilde{\mathbf x}]=
+# \tilde{\mathbf x}+\sigma^2\nabla\log p_\sigma(\tilde{\mathbf x})$$
 # A score model is a denoiser (this is what diffusion models learn, notebooks 06-07). For one
 # Gaussian mode $\mathcal N(\mathbf m,s^2I)$ the posterior mean is
 # $\mathbf m+\frac{s^2}{s^2+\sigma^2}(\tilde{\mathbf x}-\mathbf m)$:
@@ -391,5 +414,6 @@ check_langevin_step(my_langevin_step);
 one = S.gmm_params(1, 2.0, 0.5)
 xn = torch.randn(10, 2)
 den = S.tweedie_denoise(lambda y, s: S.gmm_score(one, y, s), xn, 0.8)
-assert torch.allclose(den, one["means"][0] + 0.25 / (0.25 + 0.64) * (xn - one["means"][0]), atol=1e-5)
+assert torch.allclose(den, one["means"][0] + 0.25 / (0.25 + 0.64) * (xn - one["means"][0]),
+                      atol=1e-5)
 print("Tweedie with the exact score = the posterior mean of x given the noisy point")

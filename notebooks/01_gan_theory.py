@@ -55,7 +55,7 @@ print(P, "| toy GAN steps:", P.gan_toy_steps)
 # * The **discriminator** $d(\mathbf x;\theta_d)\in(0,1)$ is a classifier: the probability that
 #   $\mathbf x$ came from the data rather than from the generator.
 #
-# ![The generator turns noise into fakes; the discriminator judges real and fake images](../figures/discriminator_vs_generator.png)
+# ![The generator makes fakes; the discriminator judges](../figures/discriminator_vs_generator.png)
 #
 # ## 2. The zero-sum game and its value function
 #
@@ -78,7 +78,8 @@ print(P, "| toy GAN steps:", P.gan_toy_steps)
 # ## 3. The optimal discriminator
 #
 # Write the second expectation over $\mathbf x = g(\mathbf z)\sim p_g$. Then
-# $v = \int \big[p_\text{data}(\mathbf x)\log d(\mathbf x) + p_g(\mathbf x)\log(1-d(\mathbf x))\big]\,d\mathbf x$,
+# $$v = \int \big[p_\text{data}(\mathbf x)\log d(\mathbf x) +
+# p_g(\mathbf x)\log(1-d(\mathbf x))\big]\,d\mathbf x,$$
 # and for every $\mathbf x$ separately the integrand $a\log d + b\log(1-d)$ is maximised at
 # $d = a/(a+b)$. So for a fixed generator
 #
@@ -131,7 +132,8 @@ plt.show()
 # %%
 js = js_divergence(p_data, p_g, x)
 print(f"v(g, D*)            = {v_star:.6f}")
-print(f"-log 4 + 2 JS       = {-math.log(4) + 2 * js:.6f}   (JS = {js:.4f} nats, at most log 2 = {math.log(2):.4f})")
+print(f"-log 4 + 2 JS       = {-math.log(4) + 2 * js:.6f}   (JS = {js:.4f} nats, at most log 2 = "
+      f"{math.log(2):.4f})")
 assert abs(v_star - (-math.log(4) + 2 * js)) < 1e-6
 
 # %% [markdown]
@@ -306,7 +308,8 @@ ax.set_aspect("equal")
 ax.legend()
 plt.show()
 growth = float(simultaneous[-1].norm() / simultaneous[0].norm())
-print(f"simultaneous: distance to the equilibrium grew {growth:.2f}x = (1 + 0.1^2)^(300/2) = {1.01 ** 150:.2f}")
+print(f"simultaneous: distance to the equilibrium grew {growth:.2f}x = (1 + 0.1^2)^(300/2) = "
+      f"{1.01 ** 150:.2f}")
 assert abs(growth - 1.01 ** 150) < 1e-6, "simultaneous play should spiral out at the predicted rate"
 assert float(alternating.norm(dim=1).max()) < 1.1, "alternating play should stay on a bounded orbit"
 
@@ -321,8 +324,10 @@ assert float(alternating.norm(dim=1).max()) < 1.1, "alternating play should stay
 # %%
 MU, SIGMA = 0.3, 0.15
 runs = {
-    "Adam(1e-3, beta1=0.9), the lecture's": train_toy_gan(MU, SIGMA, P.gan_toy_steps, lr=1e-3, betas=(0.9, 0.999)),
-    "Adam(2e-4, beta1=0.5), DCGAN's": train_toy_gan(MU, SIGMA, P.gan_toy_steps, lr=2e-4, betas=(0.5, 0.999)),
+    "Adam(1e-3, beta1=0.9), the lecture's": train_toy_gan(MU, SIGMA, P.gan_toy_steps, lr=1e-3,
+                                                          betas=(0.9, 0.999)),
+    "Adam(2e-4, beta1=0.5), DCGAN's": train_toy_gan(MU, SIGMA, P.gan_toy_steps, lr=2e-4,
+                                                    betas=(0.5, 0.999)),
 }
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
@@ -363,7 +368,8 @@ ax2 = ax.twinx()
 ax2.plot(grid, d_learned, "k", label=r"learned $d(x)$")
 p_data_c = normal_pdf(centers, MU, SIGMA)
 where = (p_data_c + p_g_hat) > 0.1  # D* is 0/0 where neither has mass
-ax2.plot(centers[where], optimal_discriminator(p_data_c, p_g_hat)[where], "k:", label=r"$D^*$ for this $p_g$")
+ax2.plot(centers[where], optimal_discriminator(p_data_c, p_g_hat)[where], "k:",
+         label=r"$D^*$ for this $p_g$")
 ax2.set_ylim(0, 1)
 ax.legend(loc="upper left")
 ax2.legend(loc="upper right")

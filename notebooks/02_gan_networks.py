@@ -62,7 +62,8 @@ print(P, "| device:", device)
 data = load_mnist(n=P.gan_n_train)
 images, labels = data.tensors
 print(data.source)
-print("images:", tuple(images.shape), images.dtype, f"range [{images.min():.0f}, {images.max():.0f}]")
+print("images:", tuple(images.shape), images.dtype,
+      f"range [{images.min():.0f}, {images.max():.0f}]")
 assert images.shape[1:] == (1, 28, 28) and images.min() >= -1 and images.max() <= 1
 
 # %% slideshow={"slide_type": "subslide"}
@@ -177,12 +178,14 @@ check_discriminator(my_make_discriminator);
 
 # %% tags=["exercise"]
 def my_discriminator_size(input_size, num_hidden_layers, num_hidden_units):
-    """The number of parameters of make_discriminator_network(input_size, num_hidden_layers, num_hidden_units)."""
+    """The number of parameters of
+    make_discriminator_network(input_size, num_hidden_layers, num_hidden_units)."""
     ...  # your code here
 
 # %% tags=["solution"]
 def my_discriminator_size(input_size, num_hidden_layers, num_hidden_units):
-    """The number of parameters of make_discriminator_network(input_size, num_hidden_layers, num_hidden_units)."""
+    """The number of parameters of
+    make_discriminator_network(input_size, num_hidden_layers, num_hidden_units)."""
     d, layers, h = input_size, num_hidden_layers, num_hidden_units
     return d * h + (layers - 1) * h * h + h * 1 + 1
 
@@ -226,7 +229,8 @@ plt.show()
 
 # %%
 bce = torch.nn.BCELoss()
-d_loss = bce(d_proba_real, torch.ones_like(d_proba_real)) + bce(d_proba_fake, torch.zeros_like(d_proba_fake))
+d_loss = (bce(d_proba_real, torch.ones_like(d_proba_real))
+          + bce(d_proba_fake, torch.zeros_like(d_proba_fake)))
 g_loss = bce(d_proba_fake, torch.ones_like(d_proba_fake))
 print(f"L_D = {d_loss:.4f}  (log 4 = {math.log(4):.4f})")
 print(f"L_G = {g_loss:.4f}  (log 2 = {math.log(2):.4f})")
@@ -246,7 +250,8 @@ logits = discriminator_logits(disc_model)  # the same weights, without the Sigmo
 disc_model.eval()  # switch dropout off so that both calls see the same network
 with torch.no_grad():
     via_sigmoid = bce(disc_model(x), torch.ones(batch_size, 1, device=device))
-    via_logits = torch.nn.functional.binary_cross_entropy_with_logits(logits(x), torch.ones(batch_size, 1, device=device))
+    via_logits = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits(x), torch.ones(batch_size, 1, device=device))
 disc_model.train()
 print(f"Sigmoid + BCELoss: {via_sigmoid:.6f} | BCEWithLogits: {via_logits:.6f}")
 assert torch.allclose(via_sigmoid, via_logits, atol=1e-5)

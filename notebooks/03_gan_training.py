@@ -76,7 +76,8 @@ def train_lecture_gan():
 trained = pretrained.load_or_train("mlp-gan", train_lecture_gan, device)
 gan, history = trained.model, trained.history
 gen_model, disc_model = gan
-print(f"training took {sum(history['seconds']):.1f} s, {history['images_per_second']:,.0f} images/s")
+print(f"training took {sum(history['seconds']):.1f} s, {history['images_per_second']:,.0f} "
+      "images/s")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 · The discriminator loss, on logits
@@ -151,13 +152,15 @@ for e in range(len(history["epoch"])):
 
 # %%
 d_real, d_fake = history["d_real"][-1], history["d_fake"][-1]
-print(f"last epoch: mean d(x) = {d_real:.3f} on real digits, mean d(g(z)) = {d_fake:.3f} on generated ones")
+print(f"last epoch: mean d(x) = {d_real:.3f} on real digits, mean d(g(z)) = {d_fake:.3f} on "
+      "generated ones")
 assert d_real > d_fake, "the discriminator should rate real digits higher than generated ones"
 assert 0.02 < d_fake < 0.98 and 0.02 < d_real < 0.98, "neither player should have won outright"
 
 # %% slideshow={"slide_type": "subslide"}
 last = history["samples"][-1]
-show_images(last[:32], nrow=8, title=f"generated digits after epoch {history['epoch'][-1]} (fixed noise)")
+show_images(last[:32], nrow=8,
+            title=f"generated digits after epoch {history['epoch'][-1]} (fixed noise)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}

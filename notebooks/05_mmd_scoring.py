@@ -53,7 +53,8 @@ print(P, "| device:", device)
 # The MMD is the distance between the embeddings:
 #
 # $$\mathrm{MMD}^2(p, q) = \|\mu_p - \mu_q\|^2
-#   = \mathbb E\,k(\mathbf x, \mathbf x') + \mathbb E\,k(\mathbf y, \mathbf y') - 2\,\mathbb E\,k(\mathbf x, \mathbf y).$$
+#   = \mathbb E\,k(\mathbf x, \mathbf x') + \mathbb E\,k(\mathbf y, \mathbf y') -
+#   2\,\mathbb E\,k(\mathbf x, \mathbf y).$$
 #
 # For the Gaussian kernel it is 0 exactly when $p = q$. From reals $x_{1..n}$ and fakes
 # $y_{1..m}$ the **unbiased** estimator averages $k(x_i, x_j)$ over $i \ne j$ only; the
@@ -62,7 +63,8 @@ print(P, "| device:", device)
 # and likewise for the fakes. On average that adds
 #
 # $$\mathbb E\big[\mathrm{MMD}^2_b\big] - \mathrm{MMD}^2
-#   = \frac{1 - \mathbb E\,k(\mathbf x, \mathbf x')}{n} + \frac{1 - \mathbb E\,k(\mathbf y, \mathbf y')}{m}.$$
+#   = \frac{1 - \mathbb E\,k(\mathbf x, \mathbf x')}{n} +
+#   \frac{1 - \mathbb E\,k(\mathbf y, \mathbf y')}{m}.$$
 
 # %% [markdown]
 # The reals: the first training digits. The next 1,024 training digits, never among the reals,
@@ -144,7 +146,8 @@ scores = torch.tensor([scorer.score(batch) for batch in same_source.split(64)])
 observed = scores.pow(2).mean().sqrt().item()
 print(f"E k = {Ek:.3f}: predicted floor {predicted:.4f}, observed {observed:.4f} "
       f"({len(scores)} batches, spread {scores.std():.4f})")
-assert abs(observed - predicted) < 0.1 * predicted, "the bias formula should predict the floor within 10%"
+assert abs(observed - predicted) < 0.1 * predicted, ("the bias formula should predict the floor "
+                                                     "within 10%")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The range mistake
@@ -177,13 +180,16 @@ assert wrong > 2 * lecture, "the shift of range alone should swamp the score"
 from course_utils import models, pretrained
 from course_utils.scoreboard import mmd_monitor
 
-config = models.recipe("mlp-gan", P)  # the lecture's hyperparameters and this profile's budget, as in 03
-score_epoch = mmd_monitor(scorer, config, n=500, seed=0)  # after every epoch: {"mmd": scorer.score(500 samples)}
+# the lecture's hyperparameters and this profile's budget, as in 03
+config = models.recipe("mlp-gan", P)
+# after every epoch: {"mmd": scorer.score(500 samples)}
+score_epoch = mmd_monitor(scorer, config, n=500, seed=0)
 
 
 def retrain_with_mmd():
     seed_everything(1)
-    return models.fit("mlp-gan", config, load_mnist(n=config.n_train), device, seed=1, monitor=score_epoch)
+    return models.fit("mlp-gan", config, load_mnist(n=config.n_train), device, seed=1,
+                      monitor=score_epoch)
 
 
 trained = pretrained.load_or_train("mlp-gan", retrain_with_mmd, device)
@@ -228,7 +234,8 @@ assert t_real.p_value > 0.01, "two batches of real digits should look alike to t
 # `mmd_permutation_test` did this for you. Now you: pool $Z=(X, Y)$ (`torch.cat`); for each of the
 # $B$ given permutations `perms[b]` (a row of indices into $Z$) let its first $n$ = `len(X)` points
 # play $X$ and the rest $Y$, and compute `statistic(Z_x, Z_y)`; then
-# $$p=\frac{1+\#\{b:\ \text{null}_b\ge\text{observed}\}}{1+B},\qquad \text{observed}=\texttt{statistic}(X, Y).$$
+# $$p=\frac{1+\#\{b:\ \text{null}_b\ge\text{observed}\}}{1+B},
+# \qquad \text{observed}=\texttt{statistic}(X, Y).$$
 # The check hands you a cheap statistic (with ties!) and its own permutations, so your p-value is
 # exact.
 

@@ -40,7 +40,8 @@ seed_everything(0)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The forward chain
 # A diffusion model fixes a Markov chain that adds a little Gaussian noise at every step,
-# $$q(x_t \mid x_{t-1}) = \mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big),\qquad t = 1,\dots,T,$$
+# $$q(x_t \mid x_{t-1}) = \mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big),
+# \qquad t = 1,\dots,T,$$
 # with a schedule $\beta_1 < \dots < \beta_T$ (linear from $10^{-4}$ to $0.02$, $T = 1000$). With
 # $\alpha_t = 1-\beta_t$ and $\bar\alpha_t = \prod_{s\le t}\alpha_s$, composing Gaussians gives the
 # **closed form**
@@ -60,7 +61,8 @@ plt.show()
 assert schedule.alpha_bars[-1] < 1e-3, "x_T should be almost pure noise"
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
-moons = standardise(two_moons(2_000, noise=0.05, seed=0))  # mean 0, std 1: the chain ends at N(0, I)
+# mean 0, std 1: the chain ends at N(0, I)
+moons = standardise(two_moons(2_000, noise=0.05, seed=0))
 times = [0, 50, 100, 200, 400, 999]
 fig, axes = plt.subplots(1, len(times), figsize=(15, 2.6))
 for ax, t in zip(axes, times, strict=True):
@@ -176,15 +178,17 @@ check_q_sample(my_q_sample);
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning to reverse the chain
 # A network $\varepsilon_\theta(x_t, t)$ learns to predict the noise that was added,
-# $\min_\theta \mathbb E\,\|\varepsilon - \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon, t)\|^2$
+# $$\min_\theta \mathbb E\,\|\varepsilon -
+# \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon, t)\|^2$$
 # (notebook 07 derives why). For 2-D points a small MLP with a sinusoidal embedding of $t$ is
 # enough.
 
 # %% tags=["hide-input"]
 denoiser = MLPDenoiser(dim=2, hidden=128)
-with cpu_threads(1):  # a network this small trains fastest on one CPU thread (benchmarks/threads.py)
-    ema, history = train_diffusion(denoiser, moons, schedule, steps=P.diff_toy_steps, batch_size=256,
-                                   lr=2e-3, warmup=50, ema_decay=0.995, seed=0)
+# a network this small trains fastest on one CPU thread (benchmarks/threads.py)
+with cpu_threads(1):
+    ema, history = train_diffusion(denoiser, moons, schedule, steps=P.diff_toy_steps,
+                                   batch_size=256, lr=2e-3, warmup=50, ema_decay=0.995, seed=0)
 plt.plot(history["step"], history["loss"])
 plt.xlabel("step")
 plt.ylabel("loss")
@@ -227,9 +231,11 @@ HTML(anim.to_jshtml())
 
 # %% slideshow={"slide_type": "fragment"}
 nearest = torch.cdist(points, moons).min(dim=1).values
-print(f"sample mean {points.mean(0).numpy().round(2)}, std {points.std(0).numpy().round(2)} (data: 0 and 1)")
+print(f"sample mean {points.mean(0).numpy().round(2)}, std {points.std(0).numpy().round(2)} "
+      "(data: 0 and 1)")
 print(f"median distance to the nearest data point {nearest.median():.3f}; "
       f"{(nearest < 0.2).float().mean():.0%} of the points lie within 0.2 of the data")
 assert torch.isfinite(points).all()
 if P.name != "smoke":  # 300 smoke steps are too few to fit the moons
-    assert nearest.median() < 0.1 and (points.std(0) - 1).abs().max() < 0.15, "samples should lie on the moons"
+    assert nearest.median() < 0.1, "samples should lie on the moons"
+    assert (points.std(0) - 1).abs().max() < 0.15, "samples should lie on the moons"

@@ -39,7 +39,8 @@ from course_utils.scoring import classify_samples
 
 P = get_profile()
 device = get_device()
-print(P, "| device", device, "| steps", P.ddpm_train_steps, "| batch", P.ddpm_batch_size, "| channels", P.ddpm_channels)
+print(P, "| device", device, "| steps", P.ddpm_train_steps, "| batch", P.ddpm_batch_size,
+      "| channels", P.ddpm_channels)
 generator = seed_everything(0)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -52,19 +53,23 @@ generator = seed_everything(0)
 # $p_\theta(x_{t-1}\mid x_t) = \mathcal N(\mu_\theta(x_t,t), \sigma_t^2 I)$.
 #
 # As for a VAE, Jensen's inequality gives the evidence lower bound
-# $$\log p_\theta(x_0) \ge \mathbb E_{q}\Big[\log \frac{p_\theta(x_{0:T})}{q(x_{1:T}\mid x_0)}\Big].$$
+# $$\log p_\theta(x_0) \ge
+# \mathbb E_{q}\Big[\log \frac{p_\theta(x_{0:T})}{q(x_{1:T}\mid x_0)}\Big].$$
 # Writing $q(x_t\mid x_{t-1}) = q(x_t\mid x_{t-1}, x_0)$ (Markov) and using Bayes,
 # $q(x_t\mid x_{t-1},x_0) = q(x_{t-1}\mid x_t,x_0)\,q(x_t\mid x_0)/q(x_{t-1}\mid x_0)$, the bound
 # splits into
 # $$\underbrace{\mathbb E_{q(x_1|x_0)}\log p_\theta(x_0\mid x_1)}_{\text{reconstruction}}
 # - \underbrace{D_{KL}\big(q(x_T\mid x_0)\,\|\,p(x_T)\big)}_{\text{prior matching (no parameters)}}
-# - \sum_{t=2}^T \underbrace{\mathbb E_{q(x_t|x_0)} D_{KL}\big(q(x_{t-1}\mid x_t,x_0)\,\|\,p_\theta(x_{t-1}\mid x_t)\big)}_{\text{denoising matching}} .$$
+# - \sum_{t=2}^T \underbrace{\mathbb E_{q(x_t|x_0)}
+# D_{KL}\big(q(x_{t-1}\mid x_t,x_0)\,\|\,p_\theta(x_{t-1}\mid x_t)\big)
+# }_{\text{denoising matching}} .$$
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The Gaussian posterior
 # Both factors in Bayes' rule are Gaussian, so
 # $q(x_{t-1}\mid x_t,x_0) = \mathcal N(\tilde\mu_t, \tilde\beta_t I)$ with
-# $$\tilde\mu_t(x_t,x_0) = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}x_0 + \frac{\sqrt{\alpha_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x_t,
+# $$\tilde\mu_t(x_t,x_0) = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}x_0 +
+# \frac{\sqrt{\alpha_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x_t,
 # \qquad \tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t .$$
 # (`posterior_mean_variance`; `tests/test_diffusion.py` checks it against Bayes on a 1-D Gaussian.)
 #
@@ -77,11 +82,13 @@ generator = seed_everything(0)
 # is $\frac{1}{2\sigma_t^2}\|\tilde\mu_t - \mu_\theta\|^2$ + a constant.
 # Substituting $x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon)/\sqrt{\bar\alpha_t}$ into
 # $\tilde\mu_t$ gives
-# $\tilde\mu_t = \frac{1}{\sqrt{\alpha_t}}\big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\varepsilon\big)$.
+# $$\tilde\mu_t = \frac{1}{\sqrt{\alpha_t}}\big(x_t -
+# \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\varepsilon\big).$$
 # Parametrise the model the same way with $\varepsilon_\theta(x_t,t)$ in place of $\varepsilon$;
 # each KL term becomes a weighted $\|\varepsilon - \varepsilon_\theta\|^2$. Ho et al. drop the
 # weights:
-# $$L_{\text{simple}} = \mathbb E_{t,x_0,\varepsilon}\big\|\varepsilon - \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon,\ t)\big\|^2 .$$
+# $$L_{\text{simple}} = \mathbb E_{t,x_0,\varepsilon}\big\|\varepsilon -
+# \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon,\ t)\big\|^2 .$$
 #
 # ## 4. Tweedie's formula, scores and Langevin dynamics
 # For $x_t\sim\mathcal N(\sqrt{\bar\alpha_t}x_0,(1-\bar\alpha_t)I)$ Tweedie's formula gives the
@@ -89,7 +96,8 @@ generator = seed_everything(0)
 # $\mathbb E[\sqrt{\bar\alpha_t}x_0\mid x_t] = x_t + (1-\bar\alpha_t)\nabla_{x_t}\log q(x_t)$.
 # Comparing with the closed form,
 # $\sqrt{\bar\alpha_t}x_0 = x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon$, shows
-# $\nabla_{x_t}\log q(x_t) = -\mathbb E[\varepsilon\mid x_t]/\sqrt{1-\bar\alpha_t} \approx -\varepsilon_\theta(x_t,t)/\sqrt{1-\bar\alpha_t}$
+# $$\nabla_{x_t}\log q(x_t) = -\mathbb E[\varepsilon\mid x_t]/\sqrt{1-\bar\alpha_t} \approx
+# -\varepsilon_\theta(x_t,t)/\sqrt{1-\bar\alpha_t}$$
 # (the best predictor in mean square *is* the conditional mean): **the noise predictor is a scaled
 # score**, and $L_{\text{simple}}$ is denoising score matching. Sampling then resembles annealed
 # Langevin dynamics, $x \leftarrow x + \frac{\eta}{2}\nabla\log p(x) + \sqrt{\eta}\,z$, run from
@@ -105,9 +113,11 @@ generator = seed_everything(0)
 # ## 6. DDIM
 # DDIM (Song et al. 2021) keeps the marginals $q(x_t\mid x_0)$ but uses a non-Markov forward
 # process, so the same trained $\varepsilon_\theta$ can jump over steps $t > s$:
-# $$\hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta(x_t,t)}{\sqrt{\bar\alpha_t}},\qquad
-# x_{s} = \sqrt{\bar\alpha_{s}}\,\hat x_0 + \sqrt{1-\bar\alpha_{s}-\sigma^2}\,\varepsilon_\theta(x_t,t) + \sigma z,
-# \qquad \sigma = \eta\sqrt{\tfrac{1-\bar\alpha_s}{1-\bar\alpha_t}}\sqrt{1-\tfrac{\bar\alpha_t}{\bar\alpha_s}} .$$
+# $$\hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta(x_t,t)}{\sqrt{\bar\alpha_t}},
+# \qquad x_{s} = \sqrt{\bar\alpha_{s}}\,\hat x_0 +
+# \sqrt{1-\bar\alpha_{s}-\sigma^2}\,\varepsilon_\theta(x_t,t) + \sigma z,
+# \qquad \sigma =
+# \eta\sqrt{\tfrac{1-\bar\alpha_s}{1-\bar\alpha_t}}\sqrt{1-\tfrac{\bar\alpha_t}{\bar\alpha_s}} .$$
 # With $\eta = 0$ the update is deterministic, one discretisation of the probability flow ODE
 # (an Euler step in the variables $x/\sqrt{\bar\alpha}$ and $\sqrt{(1-\bar\alpha)/\bar\alpha}$,
 # Song et al. section 4.3): the same $x_T$ always gives the same digit, in 50 steps instead of
@@ -177,7 +187,8 @@ check_ddim_step(my_ddim_step);
 # $\varepsilon_\theta(x_t, t)$. Since
 # $\varepsilon_\theta \approx -\sqrt{1-\bar\alpha_t}\,\nabla\log p$ (section 4), and
 # $\nabla\log p(x_t\mid y) = \nabla\log p(x_t) + \nabla\log p(y\mid x_t)$, the combination
-# $$\tilde\varepsilon = \varepsilon_\theta(x_t,t) + w\,\big(\varepsilon_\theta(x_t,t,y) - \varepsilon_\theta(x_t,t)\big)$$
+# $$\tilde\varepsilon = \varepsilon_\theta(x_t,t) +
+# w\,\big(\varepsilon_\theta(x_t,t,y) - \varepsilon_\theta(x_t,t)\big)$$
 # is (up to the same factor) the score of $p(x_t)\,p(y\mid x_t)^w$: $w = 1$ samples $p(x\mid y)$,
 # $w > 1$ pushes towards images that are unmistakably a $y$ (clearer digits, less variety), and the
 # label "none" gives the plain unconditional model. No separate classifier is trained, hence the
@@ -213,12 +224,14 @@ check_guidance(my_guided_eps);
 # few hundred steps, which matters a lot in a run this short.
 
 # %%
-config = models.recipe("ddpm", P)  # T = 1000, linear schedule, label dropout 10 %, the profile's budget
+# T = 1000, linear schedule, label dropout 10 %, the profile's budget
+config = models.recipe("ddpm", P)
 print(config)
 images, labels = split_of(load_mnist(n=config.n_train))
 ddpm = build_ddpm(config, device)  # the UNet eps_theta, its EMA copy and the schedule
 model, schedule = ddpm.model, ddpm.schedule
-print(f"{len(images):,} digits, UNet with {sum(p.numel() for p in model.parameters()):,} parameters")
+print(f"{len(images):,} digits, UNet with {sum(p.numel() for p in model.parameters()):,} "
+      "parameters")
 
 # %% tags=["hide-input"]
 # a shipped checkpoint if one serves this profile (COURSE_TRAIN=1: train)
@@ -234,8 +247,8 @@ def train_unet():
 trained = pretrained.load_or_train("ddpm", train_unet, device)
 ddpm, config, history = trained.model, trained.config, trained.history
 model, schedule = ddpm.model, ddpm.schedule
-print(f"trained in {history['seconds'] / 60:.1f} min ({history['images_per_second']:.0f} images/s), "
-      f"{config.train_steps:,} steps of {config.batch_size}")
+print(f"trained in {history['seconds'] / 60:.1f} min ({history['images_per_second']:.0f} "
+      f"images/s), {config.train_steps:,} steps of {config.batch_size}")
 plt.plot(history["step"], history["loss"])
 plt.xlabel("step")
 plt.ylabel(r"$L_{simple}$")
@@ -269,8 +282,10 @@ assert floor[10] < 0.01 and floor[-1] < 0.01 and floor.max() > 0.3, "largest in 
 assert 0.1 * T < peak < 0.9 * T, "the hardest noise to predict is at intermediate t"
 
 # %% slideshow={"slide_type": "skip"}
-path = models.save(artifacts_dir() / P.name / "ddpm.pt", trained)  # the model used here, shipped or trained
-ema_model = models.load(path, device).model.ema_model  # the same model the CLI and the scoreboard load
+# the model used here, shipped or trained
+path = models.save(artifacts_dir() / P.name / "ddpm.pt", trained)
+# the same model the CLI and the scoreboard load
+ema_model = models.load(path, device).model.ema_model
 print("saved", path)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -284,10 +299,12 @@ print("saved", path)
 # %% tags=["hide-input"]
 n, steps = P.ddpm_n_samples, P.ddpm_ddim_steps
 x_T = torch.randn((n, 1, 28, 28), generator=generator)
-samples = {eta: ddim_sample(ema_model, (n, 1, 28, 28), schedule, steps, device, x_T=x_T, clip=1.0, eta=eta)
+samples = {eta: ddim_sample(ema_model, (n, 1, 28, 28), schedule, steps, device, x_T=x_T, clip=1.0,
+                            eta=eta)
            for eta in (0.0, 1.0)}
 for eta, x in samples.items():
-    show_images(x[:32].cpu(), nrow=16, title=f"DDIM, {steps} steps, eta = {eta:g}, no label", value_range=(-1, 1))
+    show_images(x[:32].cpu(), nrow=16, title=f"DDIM, {steps} steps, eta = {eta:g}, no label",
+                value_range=(-1, 1))
     plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -297,9 +314,11 @@ for eta, x in samples.items():
 
 # %% tags=["hide-input"]
 n_chain = 8 if P.name != "smoke" else 2
-x, chain = ddpm_sample(ema_model, (n_chain, 1, 28, 28), schedule, device, seed=1, return_chain=21, clip=1.0)
+x, chain = ddpm_sample(ema_model, (n_chain, 1, 28, 28), schedule, device, seed=1, return_chain=21,
+                       clip=1.0)
 shown = [chain[j] for j in (0, 3, 7, 10, 13, 17, 20)]  # 7 of the 21 snapshots, x_T ... x_0
-fig, axes = plt.subplots(n_chain, len(shown), figsize=(len(shown) * 1.2, n_chain * 1.2), squeeze=False)
+fig, axes = plt.subplots(n_chain, len(shown), figsize=(len(shown) * 1.2, n_chain * 1.2),
+                         squeeze=False)
 for j, (t, xt) in enumerate(shown):
     for i in range(n_chain):
         axes[i, j].imshow(xt[i, 0].clamp(-1, 1), cmap="gray", vmin=-1, vmax=1)
@@ -309,8 +328,10 @@ plt.suptitle("Ancestral DDPM: the reverse chain")
 plt.show()
 
 # %%
-gif = write_frames_gif([xt.clamp(-1, 1) for _, xt in chain], artifacts_dir() / P.name / "reverse_chain.gif",
-                       labels=[f"t = {t}" for t, _ in chain], nrow=n_chain, value_range=(-1, 1), duration_ms=250)
+gif = write_frames_gif([xt.clamp(-1, 1) for _, xt in chain],
+                       artifacts_dir() / P.name / "reverse_chain.gif",
+                       labels=[f"t = {t}" for t, _ in chain], nrow=n_chain, value_range=(-1, 1),
+                       duration_ms=250)
 show_gif(gif, width=120 * n_chain)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -345,12 +366,14 @@ for name, r in rows.items():
 # %% tags=["hide-input"]
 each = ddim_sample(ema_model, (n, 1, 28, 28), schedule, steps, device, x_T=x_T, clip=1.0, eta=1.0,
                    labels=torch.arange(n) % 10, guidance=1.0).clamp(-1, 1).cpu()
-show_images(each[:32], nrow=16, title=f"DDIM, {steps} steps, eta = 1, the digits 0-9 in turn (w = 1)",
+show_images(each[:32], nrow=16,
+            title=f"DDIM, {steps} steps, eta = 1, the digits 0-9 in turn (w = 1)",
             value_range=(-1, 1))
 plt.show()
 rows[f"DDIM-{steps}, eta = 1, digits 0-9"] = r = score_images(each, real)
-print(f"{'DDIM-' + str(steps) + ', eta = 1, digits 0-9':>30} {r['mmd2_features']:10.4f} {r['mmd2_pixels']:9.4f} "
-      f"{r['fd_features']:8.2f} {r['confidence']:10.3f} {r['class_spread']:7.3f}")
+print(f"{'DDIM-' + str(steps) + ', eta = 1, digits 0-9':>30} {r['mmd2_features']:10.4f} "
+      f"{r['mmd2_pixels']:9.4f} {r['fd_features']:8.2f} {r['confidence']:10.3f} "
+      f"{r['class_spread']:7.3f}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Digits on demand: classifier-free guidance
@@ -361,19 +384,23 @@ print(f"{'DDIM-' + str(steps) + ', eta = 1, digits 0-9':>30} {r['mmd2_features']
 # %% tags=["hide-input"]
 per_digit = P.ddpm_n_per_digit
 wanted = torch.arange(10).repeat_interleave(per_digit)
-guided = ddim_sample(ema_model, (len(wanted), 1, 28, 28), schedule, steps, device, seed=2, clip=1.0, eta=1.0,
-                     labels=wanted, guidance=3.0)
+guided = ddim_sample(ema_model, (len(wanted), 1, 28, 28), schedule, steps, device, seed=2, clip=1.0,
+                     eta=1.0, labels=wanted, guidance=3.0)
 show_images(guided.reshape(10, per_digit, 1, 28, 28)[:, :10].reshape(-1, 1, 28, 28).cpu(),
-            nrow=min(per_digit, 10), title="one row per requested digit, w = 3", value_range=(-1, 1))
+            nrow=min(per_digit, 10), title="one row per requested digit, w = 3",
+            value_range=(-1, 1))
 plt.show()
 asked = classify_samples(guided.clamp(-1, 1).cpu(), labels=wanted)
 print(f"the classifier reads the requested digit in {asked.accuracy:.1%} of {len(wanted)} samples "
       f"(mean confidence {asked.mean_confidence:.3f})")
 
 # %%
-unguided, each_digit = rows[f"DDIM-{steps}, eta = 1, no label"], rows[f"DDIM-{steps}, eta = 1, digits 0-9"]
+unguided = rows[f"DDIM-{steps}, eta = 1, no label"]
+each_digit = rows[f"DDIM-{steps}, eta = 1, digits 0-9"]
 if P.name != "smoke":  # a few seconds of training cannot make digits
-    assert unguided["confidence"] >= 0.8, "the classifier should recognise the unconditional samples as digits"
-    assert each_digit["fd_features"] < unguided["fd_features"], "the labelled model is the better trained one"
+    assert unguided["confidence"] >= 0.8, ("the classifier should recognise the unconditional "
+                                           "samples as digits")
+    assert each_digit["fd_features"] < unguided["fd_features"], ("the labelled model is the better "
+                                                                 "trained one")
     assert asked.accuracy >= 0.9, "guided samples should be the digits that were asked for"
 assert all(torch.isfinite(x).all() for x in samples.values())

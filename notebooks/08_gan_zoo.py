@@ -48,7 +48,8 @@ out = artifacts_dir() / P.name
 print(P, "| device:", device)
 
 # %% slideshow={"slide_type": "skip"}
-dc_config = models.recipe("dcgan", P)  # a budget in images seen: the same time with 4,000 or 60,000 digits
+# a budget in images seen: the same time with 4,000 or 60,000 digits
+dc_config = models.recipe("dcgan", P)
 data = load_mnist(n=dc_config.n_train)
 epochs = dc_config.epochs_for(len(data))
 print(f"{len(data):,} training images ({data.source}); {epochs} epochs = "
@@ -84,8 +85,10 @@ def zoo_model(name, config):
     """The shipped checkpoint ``name`` if one serves this profile, else its family trained here with
     ``config`` (the classifier's verdict recorded after every epoch); saved for the scoreboard."""
     trained = pretrained.load_or_train(
-        name, lambda: models.fit(name, config, data, device, monitor=classifier_monitor(config)), device)
-    models.save(out / f"{name}.pt", trained)  # the model used here, shipped or trained: the scoreboard's
+        name, lambda: models.fit(name, config, data, device, monitor=classifier_monitor(config)),
+        device)
+    # the model used here, shipped or trained: the scoreboard's
+    models.save(out / f"{name}.pt", trained)
     history = trained.history
     print(f"{trained.family.title} trained in {sum(history['seconds']) / 60:.1f} min, "
           f"{history['images_per_second']:,.0f} images/s, {history['epoch'][-1]} epochs")
@@ -98,21 +101,22 @@ dc_history = dcgan.history
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 plot_gan_history(dc_history)
 plt.show()
-show_images(dc_history["samples"][-1][:32], nrow=8, title=f"DCGAN after {dc_history['epoch'][-1]} epochs (fixed noise)")
+show_images(dc_history["samples"][-1][:32], nrow=8,
+            title=f"DCGAN after {dc_history['epoch'][-1]} epochs (fixed noise)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. WGAN-GP: a critic instead of a judge
 #
 # At the optimum of the lecture's game the generator minimises
-# $2\,\mathrm{JS}(p_\text{data}\,\|\,p_g)
-# - 2\log 2$ (notebook 01). When the two distributions barely overlap, as two sets of images in a
-# 784-dimensional space do early in training, the JS divergence is stuck at $\log 2$ and its
-# gradient is zero. The Wasserstein-1 ("earth mover's") distance keeps a useful gradient: by the
-# Kantorovich-Rubinstein duality
+# $2\,\mathrm{JS}(p_\text{data}\,\|\,p_g) - 2\log 2$ (notebook 01). When the two distributions
+# barely overlap, as two sets of images in a 784-dimensional space do early in training, the JS
+# divergence is stuck at $\log 2$ and its gradient is zero. The Wasserstein-1 ("earth mover's")
+# distance keeps a useful gradient: by the Kantorovich-Rubinstein duality
 #
-# $$W_1(p_\text{data}, p_g) = \sup_{\|f\|_L \le 1}\; \mathbb E_{\mathbf x\sim p_\text{data}}[f(\mathbf x)]
-#   - \mathbb E_{\mathbf z}[f(g(\mathbf z))],$$
+# $$W_1(p_\text{data}, p_g) = \sup_{\|f\|_L \le 1}\;
+#   \mathbb E_{\mathbf x\sim p_\text{data}}[f(\mathbf x)] -
+#   \mathbb E_{\mathbf z}[f(g(\mathbf z))],$$
 #
 # a supremum over 1-Lipschitz functions $f$, the **critic** (no sigmoid: its output is a score,
 # not a probability). Gulrajani et al. (2017) keep $f$ close to 1-Lipschitz with a gradient
@@ -160,11 +164,12 @@ ax1.plot(wgan_history["epoch"], w_estimate)
 ax1.set(xlabel="epoch", ylabel=r"$E f(x) - E f(g(z))$", title="critic's estimate of $W_1$")
 ax2.plot(wgan_history["epoch"], wgan_history["confidence"], label="WGAN-GP")
 ax2.plot(dc_history["epoch"], dc_history["confidence"], label="DCGAN")
-ax2.set(xlabel="epoch", ylabel="mean classifier confidence", title="do the samples look like digits?",
-        ylim=(0, 1.02))
+ax2.set(xlabel="epoch", ylabel="mean classifier confidence",
+        title="do the samples look like digits?", ylim=(0, 1.02))
 ax2.legend()
 plt.show()
-show_images(wgan_history["samples"][-1][:32], nrow=8, title=f"WGAN-GP after {wgan_history['epoch'][-1]} epochs (fixed noise)")
+show_images(wgan_history["samples"][-1][:32], nrow=8,
+            title=f"WGAN-GP after {wgan_history['epoch'][-1]} epochs (fixed noise)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -180,12 +185,14 @@ import torch
 
 
 def my_gradient_penalty(critic, real, fake, eps):
-    """The WGAN-GP penalty on the interpolates eps * real + (1 - eps) * fake (a number, differentiable)."""
+    """The WGAN-GP penalty on the interpolates eps * real + (1 - eps) * fake (a number,
+    differentiable)."""
     ...  # your code here
 
 # %% tags=["solution"]
 def my_gradient_penalty(critic, real, fake, eps):
-    """The WGAN-GP penalty on the interpolates eps * real + (1 - eps) * fake (a number, differentiable)."""
+    """The WGAN-GP penalty on the interpolates eps * real + (1 - eps) * fake (a number,
+    differentiable)."""
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     return ((grad.norm(2, dim=1) - 1) ** 2).mean()
@@ -246,7 +253,8 @@ show_images(cdcgan.sample(40, device, seed=0), nrow=10,
             title="conditional DCGAN: the digits 0-9 in turn, one column each")
 plt.show()
 plt.figure(figsize=(6, 3.5))
-for name, history in (("DCGAN", dc_history), ("conditional DCGAN", cd_history), ("WGAN-GP", wgan_history)):
+for name, history in (("DCGAN", dc_history), ("conditional DCGAN", cd_history),
+                      ("WGAN-GP", wgan_history)):
     plt.plot(history["epoch"], history["confidence"], label=name)
 plt.xlabel("epoch")
 plt.ylabel("mean classifier confidence")
@@ -262,7 +270,8 @@ plt.show()
 from course_utils.scoring import classify_samples
 
 asked = torch.arange(P.zoo_n_score) % 10  # what cdcgan.sample draws: the digits 0-9 in turn
-obeyed = classify_samples(cdcgan.sample(len(asked), device, seed=1), labels=asked, device=device).accuracy
+obeyed = classify_samples(cdcgan.sample(len(asked), device, seed=1), labels=asked,
+                          device=device).accuracy
 print(f"the classifier reads the digit asked for in {obeyed:.1%} of {len(asked)} samples")
 if P.name != "smoke":
     assert obeyed > 0.8, "a trained conditional generator should draw the digit it is asked for"
@@ -341,7 +350,8 @@ print("the lecture's MLP GAN:", mlp_path)
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 others = [out / name for name in ("vae.pt", "ddpm.pt") if (out / name).exists()]  # notebooks 00, 07
-board = score_checkpoints([mlp_path, out / "dcgan.pt", out / "cdcgan.pt", out / "wgan-gp.pt", *others],
+board = score_checkpoints([mlp_path, out / "dcgan.pt", out / "cdcgan.pt", out / "wgan-gp.pt",
+                           *others],
                           n=P.zoo_n_score, device=device, all_digits=True)
 histograms = {row["name"]: row["histogram"] for row in board["rows"]}
 plot_class_histograms(histograms)
@@ -354,7 +364,8 @@ plt.show()
 
 # %% tags=["hide-input"]
 plt.figure(figsize=(6, 3.5))
-for name, history in (("DCGAN", dc_history), ("conditional DCGAN", cd_history), ("WGAN-GP", wgan_history)):
+for name, history in (("DCGAN", dc_history), ("conditional DCGAN", cd_history),
+                      ("WGAN-GP", wgan_history)):
     plt.plot(history["epoch"], history["class_spread"], label=name)
 plt.axhline(board["rows"][0]["class_spread"], color="0.6", ls=":", label="real digits")
 plt.xlabel("epoch")
@@ -366,8 +377,8 @@ plt.show()
 width = max(len(row["name"]) for row in board["rows"])
 for row in board["rows"][1:]:
     rare = [d for d, c in enumerate(row["histogram"]) if c < 0.5 * P.zoo_n_score / 10]
-    print(f"{row['name']:>{width}}: class spread {row['class_spread']:.3f}; digits at less than half "
-          f"their share: {rare or 'none'}")
+    print(f"{row['name']:>{width}}: class spread {row['class_spread']:.3f}; digits at less than "
+          f"half their share: {rare or 'none'}")
 assert board["rows"][0]["class_spread"] > 0.98, "real digits should cover all ten classes evenly"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -423,7 +434,8 @@ x_real = data.tensors[0][:64].to(device)
 for _ in range(50):  # let the discriminator get ahead, as it does in early training
     d_train(x_real, gen, disc, d_opt)
 config = gan_config()
-logits = disc[:-1](gen(create_noise(256, config.z_size, config.mode_z, device=device)))  # d's logits: drop its Sigmoid
+# d's logits: drop its Sigmoid
+logits = disc[:-1](gen(create_noise(256, config.z_size, config.mode_z, device=device)))
 norms = {}
 for name, loss in (("minimax  log(1 - d)", -F.softplus(logits).mean()),
                    ("non-saturating  -log d", F.softplus(-logits).mean())):
@@ -431,7 +443,8 @@ for name, loss in (("minimax  log(1 - d)", -F.softplus(logits).mean()),
     norms[name] = torch.sqrt(sum((g ** 2).sum() for g in grads)).item()
     print(f"{name:>24}: gradient norm {norms[name]:.2e}")
 print(f"mean d(g(z)) = {torch.sigmoid(logits).mean().item():.4f}")
-assert norms["non-saturating  -log d"] > 10 * norms["minimax  log(1 - d)"], "the minimax loss should saturate"
+assert norms["non-saturating  -log d"] > 10 * norms["minimax  log(1 - d)"], ("the minimax loss "
+                                                                             "should saturate")
 
 # %% tags=["hide-input"]
 runs = {}
@@ -442,7 +455,8 @@ for loss in ("bce", "minimax"):
 
 # %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
-for loss, label in (("bce", "non-saturating  -log d(g(z))"), ("minimax", "minimax  log(1 - d(g(z)))")):
+for loss, label in (("bce", "non-saturating  -log d(g(z))"),
+                    ("minimax", "minimax  log(1 - d(g(z)))")):
     history = runs[loss][1]
     ax1.plot(history["epoch"], history["d_fake"], label=label)
     ax2.plot(history["epoch"], history["class_spread"], label=label)
@@ -512,4 +526,5 @@ better = {"mmd2_features": dcgan["mmd2_features"] < mlp["mmd2_features"],
           "class_spread": dcgan["class_spread"] > mlp["class_spread"]}
 print("DCGAN better than the MLP GAN on:", better)
 if P.name != "smoke":
-    assert all(better.values()), "the DCGAN should beat the lecture's MLP GAN on every quality score"
+    assert all(better.values()), ("the DCGAN should beat the lecture's MLP GAN on every quality "
+                                  "score")
