@@ -54,6 +54,7 @@ run: $(STAMP)
 # Every exercise check must print "correct" in the full edition (CI only: a mismatch raises).
 test: export COURSE_EXERCISES_EXPECT = correct
 test: $(STAMP)
+	$(BIN)/ruff check .
 	rm -rf build/nbval && mkdir -p build/nbval
 	cp $(NOTEBOOKS) build/nbval/
 	cd build/nbval && ../../$(BIN)/jupytext --quiet --to ipynb --set-kernel python3 *.py
