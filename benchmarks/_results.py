@@ -67,11 +67,11 @@ def recorded(name: str, results_dir: str | Path | None = None) -> Iterator[None]
     (folder / f"{name}.md").write_text(text)
 
 
-def print_checks(checks: Iterable[tuple[str, bool]], sep: str = ": ") -> bool:
+def print_checks(checks: Iterable[tuple[str, bool]]) -> bool:
     """Print one ``PASS``/``FAIL`` line per (text, ok) goal; True when every goal passed."""
     oks = []
     for text, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}{sep}{text}")
+        print(f"{'PASS' if ok else 'FAIL'}: {text}")
         oks.append(bool(ok))
     return all(oks)
 

@@ -107,8 +107,6 @@ def sampler_metrics_section(path: Path, n: int = SAMPLER_N) -> bool:
 
 
 def train_or_load(name: str, profile, reuse: bool, shipped: bool = False):
-    path = artifacts_dir() / profile.name / f"{name}.pt"
-    wanted = models.recipe(name, profile)
     if shipped:  # the shipped checkpoint, made by scripts/pretrain.py with its recorded recipe
         path = pretrained.verify(name)
         trained = models.load(path, "cpu", family=name)
@@ -116,6 +114,8 @@ def train_or_load(name: str, profile, reuse: bool, shipped: bool = False):
         how = (f"the shipped {path.name} (recipe: profile {recipe.get('profile')!r}, overrides "
                f"{recipe.get('overrides') or 'none'}; trained by scripts/pretrain.py)")
         return trained, float(trained.meta.get("seconds", float("nan"))), how
+    path = artifacts_dir() / profile.name / f"{name}.pt"
+    wanted = models.recipe(name, profile)
     if reuse and path.exists():
         trained = models.load(path, "cpu", family=name)
         if trained.config == wanted:  # the same recipe: its training seconds are in the checkpoint
@@ -132,9 +132,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default=None, help="smoke, laptop (default) or full")
     parser.add_argument("--models", default="ising-ar,ising-gan,ising-ddpm,ising-rbm")
-    parser.add_argument("--reuse", action="store_true",
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--reuse", action="store_true",
                         help="load earlier checkpoints instead of training")
-    parser.add_argument("--shipped", action="store_true",
+    source.add_argument("--shipped", action="store_true",
                         help="judge the shipped checkpoints (course_utils/pretrained) instead of "
                              "training; their training seconds are the recorded ones")
     parser.add_argument("--threads", type=int, default=1,
