@@ -1,7 +1,8 @@
 """Sampling speed and quality: ancestral DDPM with T steps vs DDIM with
 50 and 20 steps, one checkpoint.
 
-Usage (after notebook 07, or ``python -m course_utils train ddpm --out ddpm.pt``):
+Usage (the shipped DDPM by default; after notebook 07 in the laptop profile, its checkpoint; or
+any made by ``python -m course_utils train ddpm --out ddpm.pt``):
 
     python benchmarks/diffusion.py [--checkpoint PATH] [-n 500] [--threads 2] [--ddim-steps 50 20]
 
@@ -25,7 +26,7 @@ import warnings
 import torch
 from _results import recorded  # benchmarks/, the script's own folder
 
-from course_utils import models
+from course_utils import models, pretrained
 from course_utils.data import MnistFallbackWarning, load_mnist, split_of
 from course_utils.diffusion import ddim_sample, ddpm_sample
 from course_utils.paths import artifacts_dir
@@ -37,8 +38,9 @@ SPEED_GOAL, SCORE_GOAL = 15.0, 1.10
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint",
-                        default=str(artifacts_dir() / get_profile().name / "ddpm.pt"))
+    parser.add_argument("--checkpoint", default=None,
+                        help="a DDPM checkpoint (default: the current profile's from notebook 07 "
+                             "if there is one, else the shipped ddpm.pt)")
     parser.add_argument("-n", type=int, default=500, help="images per sampler (and held-out reals)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data-root", default=None,
@@ -46,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ddim-steps", type=int, nargs="+", default=[50, 20],
                         help="DDIM step counts to run")
     args = parser.parse_args(argv)
+    if args.checkpoint is None:
+        trained = artifacts_dir() / get_profile().name / "ddpm.pt"
+        args.checkpoint = str(trained if trained.exists() else pretrained.verify("ddpm"))
     with recorded("diffusion"):  # also into benchmarks/results/ (see _results.py)
         return measure(args)
 
