@@ -18,14 +18,16 @@ from typing import Any
 from .exact import kaufman
 from .observables import measure
 
-__all__ = ["OBSERVABLES", "GOAL", "Row", "compare", "goal_failures", "format_rows", "diagnose",
-           "physics_scores"]
+__all__ = ["OBSERVABLES", "GOAL", "DDPM_GOAL", "Row", "compare", "goal_failures", "format_rows",
+           "diagnose", "physics_scores"]
 
 OBSERVABLES = ("e", "abs_m", "c", "chi", "U4", "balance", "G_half")
 LABELS = {"e": "e", "abs_m": "|m|", "c": "c", "chi": "chi", "U4": "U4", "balance": "balance m>0",
           "G_half": "G(L/2)"}
 # relative tolerance (fraction) for e, |m|, c, chi; absolute for the balance (50 +- 3 %)
 GOAL = {"e": 0.01, "abs_m": 0.03, "c": 0.10, "chi": 0.10, "balance": 0.03}
+# the looser goal for the Ising DDPM (issue 23), at every trained T away from T_c
+DDPM_GOAL = {"e": 0.03, "abs_m": 0.05, "balance": 0.03}
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,13 @@ class Row:
         scale = math.hypot(self.error, self.mc_error)
         return (self.value - self.mc) / scale if scale > 0 else float("nan")
 
-    def passes(self) -> bool | None:
-        """Within the goal's tolerance (None if the goal sets none for this observable)."""
-        if self.name not in GOAL:
+    def passes(self, goal: dict[str, float] = GOAL) -> bool | None:
+        """Within the ``goal``'s tolerance (None if it sets none for this observable)."""
+        if self.name not in goal:
             return None
         if self.name == "balance":
-            return abs(self.value - 0.5) <= GOAL["balance"]
-        return abs(self.value - self.mc) <= GOAL[self.name] * abs(self.mc)
+            return abs(self.value - 0.5) <= goal["balance"]
+        return abs(self.value - self.mc) <= goal[self.name] * abs(self.mc)
 
 
 def _scalars(est: dict) -> dict[str, tuple[float, float]]:
@@ -71,13 +73,14 @@ def compare(samples, reference, T: float) -> list[Row]:
     return [Row(float(T), k, *mine[k], *ref[k]) for k in OBSERVABLES]
 
 
-def goal_failures(rows: list[Row]) -> list[str]:
-    """The observables that miss the goal, as readable strings ('' list: all pass)."""
+def goal_failures(rows: list[Row], goal: dict[str, float] = GOAL) -> list[str]:
+    """The observables that miss the ``goal``, as readable strings ('' list: all pass)."""
     bad = []
     for r in rows:
-        if r.passes() is False:
-            what = (f"{100 * r.value:.1f} % (goal 50 +- 3 %)" if r.name == "balance"
-                    else f"{r.deviation_percent:+.1f} % (goal +-{100 * GOAL[r.name]:.0f} %)")
+        if r.passes(goal) is False:
+            what = (f"{100 * r.value:.1f} % (goal 50 +- {100 * goal['balance']:.0f} %)"
+                    if r.name == "balance"
+                    else f"{r.deviation_percent:+.1f} % (goal +-{100 * goal[r.name]:.0f} %)")
             bad.append(f"T={r.T:g} {LABELS[r.name]} {what}")
     return bad
 
