@@ -88,7 +88,7 @@ SHIPPED: dict[str, dict[str, Any]] = {
     "ising-gan": {},
     "ising-ddpm": {},
     "ising-ar": {},
-    "phi4-flow": {},  # notebook 09b's flow: the laptop recipe (6,000 reverse-KL steps)
+    "phi4-flow": {"train_steps": 6_000},  # notebook 09b's flow: 1.5x the laptop recipe
 }
 SCORE_N, TEST_N, BOARD_N = 500, 200, 1000
 ISING_TEST_N = 100  # Ising samples per temperature of test_scores
