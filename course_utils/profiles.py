@@ -77,7 +77,7 @@ SIZES: dict[str, tuple[Any, Any, Any]] = {
     "ising_seed": (0, 0, 0),
     # generative models of the Ising configurations (notebook 09, benchmarks/ising.py)
     "ising_ar_hidden": (32, 128, 128),  # autoregressive network (the best model)
-    "ising_ar_steps": (60, 3_000, 12_000),
+    "ising_ar_steps": (60, 9_000, 12_000),  # laptop: (F_q - F)/|F| <= 1e-3 at T_c, < 10 min
     # independence Metropolis-Hastings steps of its corrected sampler
     "ising_ar_mh_steps": (3, 6, 6),
     "ising_gan_channels": (8, 16, 32),

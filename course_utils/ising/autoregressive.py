@@ -186,25 +186,33 @@ def _device(model: IsingAR, device) -> torch.device:
 
 
 @torch.no_grad()
-def _draw(model: IsingAR, T: torch.Tensor, device: torch.device, gen: torch.Generator):
-    """Ancestral draws of q (not symmetrised): spins (n, N), log q (n,) float32, both on ``device``.
+def _draw(model: IsingAR, T: torch.Tensor, device: torch.device, gen: torch.Generator,
+          flipped: bool = False):
+    """Ancestral draws of q (not symmetrised): spins (n, N), log q (n,) float32, both on ``device``;
+    with ``flipped`` also log q(-s) (n,), evaluated site by site along the same loop.
 
     All N uniforms of a row are drawn at once on ``device`` (no copy per spin); the loop over the
-    sites only runs the network."""
+    sites only runs the network. Evaluating log q(-s) in the loop costs one more small pass per
+    site and draws no random numbers, so the spins are the same with or without it; it is several
+    times cheaper than ``log_prob`` on the finished configurations, whose one large batch of n x N
+    contexts does not fit in the cache."""
     n = len(T)
     was_training = model.training
     model.eval()
     temb = model.temb(temperature_features(T.to(device)))
     x = torch.zeros(n, model.N, device=device)
     logq = torch.zeros(n, device=device)
+    logq_flipped = torch.zeros(n, device=device) if flipped else None
     uniform = torch.rand(n, model.N, generator=gen, device=device)
     for i in range(model.N):
         logit = model.site_logits(x, i, temb)
         s = torch.where(uniform[:, i] < torch.sigmoid(logit), 1.0, -1.0)
+        if flipped:  # q(-s_i | -s_<i): the sites before i are set, the later ones are 0 = -0
+            logq_flipped += F.logsigmoid(s * -model.site_logits(-x, i, temb))
         x[:, i] = s
         logq += F.logsigmoid(s * logit)
     model.train(was_training)
-    return x, logq
+    return (x, logq, logq_flipped) if flipped else (x, logq)
 
 
 def _random_flip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -215,9 +223,10 @@ def _random_flip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 @torch.no_grad()
 def _draw_symmetric(model: IsingAR, T: torch.Tensor, device: torch.device,
                     gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Draws of q_sym (a draw of q times a random sign) and their exact log q_sym, on ``device``."""
-    x = _random_flip(_draw(model, T, device, gen)[0], gen)
-    return x, log_prob(model, x, T.to(device), symmetric=True)
+    """Draws of q_sym (a draw s of q times a random sign) and their exact log q_sym, on ``device``:
+    log q_sym = log((q(s) + q(-s)) / 2), the same for s and -s (``log_prob`` with ``symmetric``)."""
+    x, log_q, log_q_flipped = _draw(model, T, device, gen, flipped=True)
+    return _random_flip(x, gen), torch.logaddexp(log_q, log_q_flipped) - math.log(2.0)
 
 
 def boltzmann_log_weights(model: IsingAR, x: torch.Tensor, log_q: torch.Tensor,
