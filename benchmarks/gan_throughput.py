@@ -36,7 +36,12 @@ from torchvision import transforms
 
 from course_utils.data import load_mnist, write_mnist_raw
 from course_utils.device import get_device
-from course_utils.gan import make_discriminator_network, make_generator_network, train_gan
+from course_utils.gan import (
+    gan_config,
+    make_discriminator_network,
+    make_generator_network,
+    train_gan,
+)
 
 Z_SIZE, MODE_Z, BATCH_SIZE = 20, "uniform", 64
 IMAGE_SIZE = (28, 28)
@@ -140,8 +145,8 @@ def ours(images: torch.Tensor, num_epochs: int, device: torch.device) -> float:
     torch.manual_seed(1)
     gen_model = make_generator_network(input_size=Z_SIZE).to(device)
     disc_model = make_discriminator_network(input_size=784).to(device)
-    history = train_gan(gen_model, disc_model, images, num_epochs, batch_size=BATCH_SIZE,
-                        z_size=Z_SIZE, mode_z=MODE_Z, device=device, progress=False)
+    config = gan_config(z_size=Z_SIZE, mode_z=MODE_Z, epochs=num_epochs, batch_size=BATCH_SIZE)
+    history = train_gan(gen_model, disc_model, images, config, device, progress=False)
     return history["images_per_second"]
 
 

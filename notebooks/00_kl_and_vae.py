@@ -18,7 +18,7 @@
 # Jensen-Shannon divergence behind GANs, and the VAE: the ELBO, the reparameterisation trick, the
 # closed-form KL term, and an MLP VAE trained on MNIST whose samples are scored like the GAN's.
 #
-# **Run time.** About 25 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
+# **Run time.** About 20 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
 # here): ~30 s.
 
 # %% slideshow={"slide_type": "skip"}

@@ -22,7 +22,7 @@
 # Langevin steps are written as in Song & Ermon (2019) and in notebook 07:
 # $\mathbf x\leftarrow\mathbf x+\frac{\eta}{2}\nabla\log p(\mathbf x)+\sqrt{\eta}\,\mathbf z$.
 #
-# **Run time.** About a minute on a laptop CPU; the same with `COURSE_TRAIN=1` (it loads no shipped
+# **Run time.** About 45 s on a laptop CPU; the same with `COURSE_TRAIN=1` (it loads no shipped
 # model).
 
 # %% slideshow={"slide_type": "skip"}

@@ -19,7 +19,7 @@
 # training epochs of notebook 03's GAN with `MMDScorer`; a permutation test; pixel space vs
 # classifier features; and how many samples give a stable number.
 #
-# **Run time.** About 15 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
+# **Run time.** About 10 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
 # here): ~1 min.
 
 # %% slideshow={"slide_type": "skip"}

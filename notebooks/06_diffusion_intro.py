@@ -17,7 +17,7 @@
 # moons) and on MNIST digits; checks the **closed form** $q(x_t \mid x_0)$ against running the
 # chain step by step; and trains a small MLP denoiser that carries noise back onto the data.
 #
-# **Run time.** About 30 s on a laptop CPU; the same with `COURSE_TRAIN=1` (it loads no shipped
+# **Run time.** About 25 s on a laptop CPU; the same with `COURSE_TRAIN=1` (it loads no shipped
 # model).
 
 # %% slideshow={"slide_type": "skip"}

@@ -21,8 +21,8 @@
 # network -- and judge them *only* by the physics of their samples: e, |m|, c, chi, the +m/-m
 # balance and the correlation G(r), at temperatures on both sides of T_c and at T_c.
 #
-# **Run time.** About 40 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
-# here): ~11 min.
+# **Run time.** About 30 s on a laptop CPU with the shipped models; `COURSE_TRAIN=1` (train them
+# here): ~18 min.
 
 # %% slideshow={"slide_type": "skip"}
 import dataclasses

@@ -17,7 +17,10 @@ The times are wall times of ``make run`` (``jupyter nbconvert --execute``, kerne
 on a 2-core laptop-class CPU without a GPU: ``laptop_s`` with the checkpoints shipped in
 ``course_utils/pretrained/``, ``train_s`` with ``COURSE_TRAIN=1`` (every model trained in the
 notebook). ``train_s=None`` says that the notebook loads no shipped model, so ``COURSE_TRAIN=1``
-changes nothing; ``laptop_s=None`` that it has not been timed yet.
+changes nothing; ``laptop_s=None`` that it has not been timed yet. For 07b, 09 and 09b
+``train_s`` is ``laptop_s`` plus the training seconds of the models it would train, as the
+benchmarks measured them on the same machine (``benchmarks/results/``: flows, ising, phi4; the
+flow-matching UNet at the DDPM's laptop budget, as notebook 07's), not a ``COURSE_TRAIN=1`` run.
 """
 from __future__ import annotations
 
@@ -49,21 +52,21 @@ NOTEBOOKS: tuple[Notebook, ...] = (
              "KL divergence (asymmetry, closed form against Monte Carlo, forward vs reverse), "
              "Jensen-Shannon and the GAN optimum; a VAE on MNIST: the ELBO, its two terms, the "
              "reparameterisation trick, samples and a 2-D latent space, scored.",
-             laptop_s=24, train_s=30),
+             laptop_s=22, train_s=30),
     Notebook("00b_energy_and_score", "Boltzmann machines, contrastive divergence and score-based "
              "models",
              "Energy-based models and the partition function; an RBM trained with CD-k and "
              "persistent CD, judged by its exact log-likelihood; the score, denoising score "
              "matching, Langevin dynamics and Tweedie's formula.",
-             laptop_s=53),
+             laptop_s=47),
     Notebook("01_gan_theory", "Generative adversarial networks: the game and its solution",
              "The game and its value function, the optimal discriminator, the link to "
              "Jensen-Shannon, the non-saturating loss and why such games are hard to converge, "
              "on a 1-D GAN.",
-             laptop_s=20),
+             laptop_s=22),
     Notebook("02_gan_networks", "Building the lecture's generator and discriminator",
              "The lecture's two networks, the noise, one forward pass and the first losses.",
-             laptop_s=10),
+             laptop_s=9),
     Notebook("03_gan_training", "Training the GAN on MNIST",
              "The lecture's training loop (`d_train`, `g_train`), its losses per epoch and a "
              "checkpoint that the next notebooks reuse.",
@@ -71,39 +74,39 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("04_gan_visualization", "Looking at the trained GAN",
              "The lecture's two figures, the samples across training as an animation, a walk in "
              "noise space and the discriminator's verdicts.",
-             laptop_s=12),
+             laptop_s=9),
     Notebook("05_mmd_scoring", "Scoring samples with the MMD",
              "The MMD from kernel mean embeddings, the biased estimator's floor, the lecture's "
              "range mistake, MMD over training, a permutation test, pixels vs classifier features.",
-             laptop_s=13, train_s=50),
+             laptop_s=12, train_s=50),
     Notebook("06_diffusion_intro", "Diffusion models: the forward chain and a 2-D denoiser",
              "The forward chain on 2-D data and on digits, its closed form checked against the "
              "chain, and a 2-D denoiser that runs the chain backwards.",
-             laptop_s=28),
+             laptop_s=24),
     Notebook("07_diffusion_maths_and_mnist", "The mathematics of diffusion models, and digits "
              "from noise",
              "The ELBO of the Markov hierarchy, the posterior, the simple loss, Tweedie, score "
              "matching, the SDE view, DDIM and guidance; a UNet DDPM on MNIST, sampled and scored.",
-             laptop_s=67, train_s=480),
+             laptop_s=62, train_s=480),
     Notebook("07b_flows", "Normalizing flows and flow matching",
              "Normalizing flows (the change of variables, affine coupling layers, exact "
              "likelihood) and flow matching (a velocity field learned by regression, sampled "
              "with an ODE solver).",
-             laptop_s=None),
+             laptop_s=70, train_s=1011),
     Notebook("08_gan_zoo", "Beyond the lecture's GAN: DCGAN, WGAN-GP and one scoreboard",
              "DCGAN, a conditional DCGAN and WGAN-GP through the same training loop, mode collapse "
              "measured, non-saturating vs minimax loss, and one scoreboard for every model.",
-             laptop_s=75, train_s=780),
+             laptop_s=66, train_s=780),
     Notebook("09_ising", "Generative models of a physical system: the 2-D Ising model",
              "The exact solution checked by enumeration, Monte Carlo and its autocorrelation, and "
              "four generative models (RBM, GAN, DDPM, autoregressive) judged by the physics of "
              "their samples.",
-             laptop_s=41, train_s=660),
+             laptop_s=29, train_s=1079),
     Notebook("09b_lattice_field_theory", "Lattice field theory: phi^4 with flows and HMC",
              "Lattice phi^4 theory sampled by Hybrid Monte Carlo and by a normalizing flow "
              "trained by reverse KL, corrected with Metropolis-Hastings and judged by its "
              "effective sample size.",
-             laptop_s=None),
+             laptop_s=21, train_s=444),
 )
 
 
