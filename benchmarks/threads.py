@@ -59,10 +59,11 @@ def denoiser(steps: int) -> None:
 def mlp_gan_epoch(_: int) -> None:
     images = torch.rand(4_000, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     torch.manual_seed(0)
-    gen, disc = build_gan(gan_config(), "cpu")
+    config = gan_config(epochs=1, sample_epochs=())
+    gen, disc = build_gan(config, "cpu")
     g_opt, d_opt = make_optimizers(gen, disc)
-    train_gan(gen, disc, images, 1, device="cpu", g_optimizer=g_opt, d_optimizer=d_opt,
-              sample_epochs=(), progress=False)
+    train_gan(gen, disc, images, config, "cpu", g_optimizer=g_opt, d_optimizer=d_opt,
+              progress=False)
 
 
 WORK: dict[str, tuple[Callable[[int], None], int]] = {

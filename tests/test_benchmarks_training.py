@@ -1,5 +1,5 @@
-"""benchmarks/gan_throughput.py: both training loops run on a few images with today's API (a
-change of ``train_gan``'s signature once broke the benchmark without any test noticing)."""
+"""benchmarks/gan_throughput.py and benchmarks/threads.py: their training work runs, briefly, with
+today's API (a change of ``train_gan``'s signature once broke both without any test noticing)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from course_utils.data import write_mnist_raw
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _benchmark():
+def _benchmark(name: str = "gan_throughput"):
     sys.path.insert(0, str(ROOT / "benchmarks"))  # the benchmark imports its sibling _results
     try:
         spec = importlib.util.spec_from_file_location(
-            "benchmarks_gan_throughput", ROOT / "benchmarks" / "gan_throughput.py"
+            f"benchmarks_{name}", ROOT / "benchmarks" / f"{name}.py"
         )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -37,3 +37,9 @@ def test_both_loops_train_and_report_images_per_second(tmp_path):
         write_mnist_raw(tmp_path, pixels, torch.zeros(len(images)).numpy(), train=train)
     lecture = bench.lecture_loop(str(tmp_path), 1, torch.device("cpu"))
     assert lecture > 0
+
+
+def test_every_work_item_of_the_threads_benchmark_runs():
+    bench = _benchmark("threads")
+    for _, (fn, n) in bench.WORK.items():
+        fn(max(1, n // 100))  # bench.timed would also set torch's threads for the whole process
