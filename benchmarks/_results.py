@@ -62,8 +62,9 @@ def recorded(name: str, results_dir: str | Path | None = None) -> Iterator[None]
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores, "
                f"Python {platform.python_version()}")
-    text = (f"# `{name}`: latest output\n\nRun {when} on {machine}:\n\n    {_command()}\n\n"
-            f"```text\n{captured.getvalue().rstrip()}\n```\n")
+    # two sections, so that the page has contents on the course site like every other page
+    text = (f"# `{name}`: latest output\n\n## How it was run\n\n{when} on {machine}:\n\n"
+            f"    {_command()}\n\n## Output\n\n```text\n{captured.getvalue().rstrip()}\n```\n")
     (folder / f"{name}.md").write_text(text)
 
 

@@ -14,6 +14,8 @@ def test_a_completed_run_is_written_with_its_command_and_a_failed_one_keeps_the_
         print("FD 12.3")
     text = (tmp_path / "demo.md").read_text()
     assert "FD 12.3" in text and "python " in text
+    # sections: the course site's page of it has contents, as every page must
+    assert text.count("\n## ") == 2 and "## Output" in text
     with pytest.raises(RuntimeError), recorded("demo", tmp_path):
         print("half a table")
         raise RuntimeError("interrupted")
