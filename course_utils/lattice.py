@@ -21,6 +21,8 @@ Ensembles and chains
   optionally self-normalised with importance weights ``w = exp(log_w)``; ``reweight``;
 * ``autocorrelation`` rho(t) and Sokal's ``integrated_autocorrelation_time``;
 * ``effective_sample_size(log_w) = (sum w)^2 / (n sum w^2)`` (Kish), as a fraction of n;
+* ``symmetrised_log_q(log_q, log_q_flipped)``: log q_sym = log((q(x) + q(-x)) / 2), the exact
+  log-density of a model made symmetric under x -> -x by a random global sign;
 * ``independence_metropolis(log_w, generator)``: the Metropolis-Hastings chain over independent
   proposals with importance weights ``w = p~ / q`` (Tierney 1994; for flows Albergo, Kanwar &
   Shanahan, PRD 100, 034515, 2019, and Nicoli et al., PRE 101, 023304, 2020).
@@ -47,6 +49,7 @@ __all__ = [
     "autocorrelation",
     "integrated_autocorrelation_time",
     "effective_sample_size",
+    "symmetrised_log_q",
     "MetropolisChain",
     "independence_metropolis",
 ]
@@ -257,6 +260,15 @@ def effective_sample_size(log_w: torch.Tensor) -> torch.Tensor:
     return torch.exp(
         2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0) - math.log(len(log_w))
     )
+
+
+def symmetrised_log_q(log_q: torch.Tensor, log_q_flipped: torch.Tensor) -> torch.Tensor:
+    """log q_sym(x) = log((q(x) + q(-x)) / 2) from log q(x) and log q(-x), elementwise.
+
+    q_sym draws x ~ q and negates it with probability 1/2; it is the same for x and -x, so a
+    flipped draw keeps the value computed before the flip. Computed as
+    ``logaddexp(log q(x), log q(-x)) - log 2``, in the inputs' dtype and on their device."""
+    return torch.logaddexp(log_q, log_q_flipped) - math.log(2.0)
 
 
 @dataclass(frozen=True)

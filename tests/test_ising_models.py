@@ -14,6 +14,8 @@ from course_utils.ising import measure
 from course_utils.ising.autoregressive import (
     IsingAR,
     IsingARConfig,
+    _draw,
+    _draw_symmetric,
     log_prob,
     sample_ar,
     sample_ar_mh,
@@ -132,6 +134,19 @@ def test_autoregressive_context_only_sees_the_past():
         masked = x.clone()
         masked[:, i:] = 0.0  # what the sampler holds before site i is drawn
         assert torch.allclose(model.site_logits(masked, i, temb), base[:, i], atol=1e-6)
+
+
+def test_draws_of_q_sym_carry_the_log_q_sym_of_log_prob():
+    """The sampling loop's log q(-s) (``_draw`` with ``flipped``) gives the same log q_sym as
+    ``log_prob`` on the finished configurations, and the same spins as a draw without it."""
+    model = IsingAR(IsingARConfig(size=4, temperatures=(2.0, 3.0), hidden=8))
+    T = torch.tensor([2.0, 3.0] * 10)
+    cpu = torch.device("cpu")
+    x, log_q_sym = _draw_symmetric(model, T, cpu, torch.Generator().manual_seed(5))
+    assert torch.allclose(log_q_sym, log_prob(model, x, T, symmetric=True), atol=1e-5)
+    plain, _ = _draw(model, T, cpu, torch.Generator().manual_seed(5))
+    with_flipped, _, _ = _draw(model, T, cpu, torch.Generator().manual_seed(5), flipped=True)
+    assert torch.equal(plain, with_flipped)
 
 
 def test_mh_correction_keeps_spins_and_reports_acceptance():

@@ -19,6 +19,7 @@ from course_utils.lattice import (
     neighbour_sum,
     reweight,
     shifted_product_sum,
+    symmetrised_log_q,
     two_point,
 )
 
@@ -126,3 +127,13 @@ def test_autocorrelation_time_of_an_ar1_chain_in_one_column():
     for t in range(1, len(x)):
         x[t] = 0.8 * x[t - 1] + noise[t]
     assert integrated_autocorrelation_time(x)[0] == pytest.approx(0.5 * 1.8 / 0.2, rel=0.1)
+
+
+def test_symmetrised_log_q_is_the_log_of_the_mean_density():
+    """log((q(x) + q(-x)) / 2) against the densities themselves, and finite where they underflow."""
+    a = torch.tensor([-1.0, -3.0, -0.2], dtype=torch.float64)
+    b = torch.tensor([-2.0, -3.0, -5.0], dtype=torch.float64)
+    assert torch.allclose(symmetrised_log_q(a, b), ((a.exp() + b.exp()) / 2).log())
+    assert torch.equal(symmetrised_log_q(a, b), symmetrised_log_q(b, a))
+    far = symmetrised_log_q(torch.tensor([-2000.0]), torch.tensor([-2001.0]))
+    assert math.isclose(float(far), -2000.0 + math.log((1 + math.exp(-1.0)) / 2), rel_tol=1e-6)

@@ -54,6 +54,7 @@ from ..lattice import (
     effective_sample_size,
     independence_metropolis,
     integrated_autocorrelation_time,
+    symmetrised_log_q,
 )
 from ..progress import tqdm
 from .conditioning import N_FEATURES, LatticeData, check_temperatures, temperature_features
@@ -135,7 +136,7 @@ def log_prob(model: IsingAR, configs: torch.Tensor, T: torch.Tensor,
     if not symmetric:
         return lp
     lm = F.logsigmoid(-x * model.logits(-x, T)).sum(1)
-    return torch.logaddexp(lp, lm) - math.log(2.0)
+    return symmetrised_log_q(lp, lm)
 
 
 def train_ar(model: IsingAR, configs: torch.Tensor, temperatures: torch.Tensor,
@@ -223,10 +224,10 @@ def _random_flip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 @torch.no_grad()
 def _draw_symmetric(model: IsingAR, T: torch.Tensor, device: torch.device,
                     gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Draws of q_sym (a draw s of q times a random sign) and their exact log q_sym, on ``device``:
-    log q_sym = log((q(s) + q(-s)) / 2), the same for s and -s (``log_prob`` with ``symmetric``)."""
+    """Draws of q_sym (a draw s of q times a random sign) and their exact log q_sym, on ``device``
+    (``lattice.symmetrised_log_q``, as ``log_prob`` with ``symmetric``)."""
     x, log_q, log_q_flipped = _draw(model, T, device, gen, flipped=True)
-    return _random_flip(x, gen), torch.logaddexp(log_q, log_q_flipped) - math.log(2.0)
+    return _random_flip(x, gen), symmetrised_log_q(log_q, log_q_flipped)
 
 
 def boltzmann_log_weights(model: IsingAR, x: torch.Tensor, log_q: torch.Tensor,

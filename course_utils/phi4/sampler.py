@@ -20,13 +20,18 @@ the inverse flow) covers both whenever q covers one (``flow_mcmc(..., symmetrise
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
 from ..device import seeded_generator
-from ..lattice import Estimate, MetropolisChain, effective_sample_size, independence_metropolis
+from ..lattice import (
+    Estimate,
+    MetropolisChain,
+    effective_sample_size,
+    independence_metropolis,
+    symmetrised_log_q,
+)
 from .flow import Phi4Flow, log_weights, sample_flow
 from .observables import chain_tau_int, measure
 
@@ -74,15 +79,16 @@ def sample_symmetrised(
     """``n`` draws of q_sym, eq. (1), and their exact log q_sym (float32 fields, float64 log q_sym,
     on the CPU): the draws of ``sample_flow`` (same seed), each negated with probability 1/2.
 
-    For phi ~ q and either sign, log q_sym = logaddexp(log q(phi), log q(-phi)) - log 2: the flip
-    does not change it, so one inverse pass (log q(-phi)) per draw is all it costs.
+    For phi ~ q and either sign, log q_sym = log((q(phi) + q(-phi)) / 2)
+    (``lattice.symmetrised_log_q``): the flip does not change it, so one inverse pass
+    (log q(-phi)) per draw is all it costs.
     """
     phi, log_q = sample_flow(model, n, device, seed, chunk)
     device = torch.device(device)
     mirrored = torch.cat(
         [model.log_prob(-part.to(device)).double().cpu() for part in torch.split(phi, chunk)]
     )
-    log_q_sym = torch.logaddexp(log_q.double(), mirrored) - math.log(2)
+    log_q_sym = symmetrised_log_q(log_q.double(), mirrored)
     signs = seeded_generator(int(seed) + 1_000_003, phi.device)  # not flow_mcmc's MH stream
     flip = torch.rand(len(phi), generator=signs, device=phi.device) < 0.5
     return torch.where(flip[:, None, None], -phi, phi), log_q_sym
