@@ -15,10 +15,13 @@ as the scoreboard's "digits 0-9" rows), starting from seed 0, with every sampler
 * DDIM, eta = 0: the deterministic DDIM (a discretisation of the probability-flow ODE);
 * flow matching, Euler: K Euler steps of dx/dt = v(x, t, y) from t = 0 to 1, one NFE each;
 * flow matching, Heun: two NFE per step; an odd budget ends with one Euler step (``solve_ode``'s
-  ``euler_last``), so Heun at 5 NFE is two Heun steps and one Euler step.
+  ``euler_last``), so Heun at 5 NFE is two Heun steps and one Euler step;
+* flow matching, ancestral: the DDPM's step on the linear path (``flows.paths.ancestral_step``,
+  eta = 1: the forward chain's posterior given the velocity's x_1_hat), K steps on the same grid
+  as Euler, one NFE each; with eta = 0 it would be Euler's step exactly.
 
 NFE is counted, not assumed: a forward hook counts the network's calls during each run (one call
-per evaluation; the whole batch in one call). Samplers run interleaved (all four at 5 NFE, then at
+per evaluation; the whole batch in one call). Samplers run interleaved (all five at 5 NFE, then at
 10, ...) so that background load hits them alike; one warm-up draw of 2 digits per model comes
 first, as in the scoreboard. Each run is scored as the scoreboard scores (``score_images``):
 the Frechet distance (FD) and the unbiased MMD^2 in the project classifier's 64 features against
@@ -63,11 +66,10 @@ from course_utils import models, pretrained
 from course_utils.data import MnistFallbackWarning, load_mnist, split_of
 from course_utils.flows import (
     evaluations,
+    flow_matching_sampler,
     guided_velocity,
     held_out_bpd,
     sampling_labels,
-    solve_ode,
-    time_grid,
 )
 from course_utils.progress import tqdm
 from course_utils.scoreboard import score_images
@@ -119,17 +121,19 @@ def sample_flow_matching_nfe(
     fm: nn.Module, n: int, solver: str, nfe: int, seed: int = SEED
 ) -> torch.Tensor:
     """``n`` digits 0-9 in turn from the flow-matching model at exactly ``nfe`` network
-    evaluations: ``sample_flow_matching`` (x_0 from ``seed``, guidance 1) with Heun's optional
-    final Euler step."""
-    steps, euler_last = (nfe, False) if solver == "euler" else heun_plan(nfe)
-    assert evaluations(solver, steps, euler_last) == nfe
+    evaluations: ``sample_flow_matching``'s draw (x_0, then any step noise, from one generator
+    seeded with ``seed``; guidance 1) with Heun's optional final Euler step."""
+    steps, euler_last = (nfe, False) if solver != "heun" else heun_plan(nfe)
+    if solver != "ancestral":
+        assert evaluations(solver, steps, euler_last) == nfe
     network = fm.ema_model.eval()
     labels = sampling_labels(network.num_classes, n, all_digits=network.num_classes is not None)
-    x0 = torch.randn((n, *IMAGE_SHAPE), generator=torch.Generator().manual_seed(seed))
+    generator = torch.Generator().manual_seed(seed)
+    x0 = torch.randn((n, *IMAGE_SHAPE), generator=generator)
     velocity = guided_velocity(network, labels, 1.0)
-    return solve_ode(velocity, x0, time_grid(0.0, 1.0, steps), solver, euler_last=euler_last).clamp(
-        -1, 1
-    )
+    with torch.no_grad():
+        x1 = flow_matching_sampler(velocity, x0, steps, solver, generator, euler_last=euler_last)
+    return x1.clamp(-1, 1)
 
 
 def ddpm_sampler(ddpm: models.Trained, eta: float, steps: int) -> Callable[[int], torch.Tensor]:
@@ -223,6 +227,13 @@ def compare_samplers(
                 heun_plan(nfe)[0],
                 lambda k, nfe=nfe: sample_flow_matching_nfe(fm.model, k, "heun", nfe),
             ),
+            (
+                "FM ancestral (DDPM step)",
+                "fm",
+                nfe,
+                nfe,
+                lambda k, nfe=nfe: sample_flow_matching_nfe(fm.model, k, "ancestral", nfe),
+            ),
         ]
     networks = {"ddpm": ddpm.model.ema_model, "fm": fm.model.ema_model}
     ddpm_sampler(ddpm, SCOREBOARD_ETA, 2)(2)  # warm-up: one-time costs are not sampling
@@ -279,7 +290,8 @@ def print_table(rows: list[Row], n: int) -> None:
         )
     print(
         "NFE: network evaluations per digit, counted (a forward hook on the UNet; one call per "
-        "evaluation for the whole batch). Euler and DDPM/DDIM: one per step; Heun: two per step, "
+        "evaluation for the whole batch). Euler, ancestral and DDPM/DDIM: one per step; Heun: two "
+        "per step, "
         "and an odd NFE ends with one Euler step (Heun at 5 = 2 Heun steps + 1 Euler step). "
         "s / 1,000: wall seconds per 1,000 digits (the goal's time); CPU s: this process's CPU "
         "seconds per 1,000 digits, all threads (less sensitive to other work on the machine)."

@@ -281,9 +281,9 @@ def test_an_exact_density_model_writes_log_q_beside_its_samples(tmp_path, capsys
 
 
 def test_flow_matching_samples_with_heun_and_the_digits_in_turn(tmp_path, capsys):
-    """`genlab sample X.pt --steps 10 --solver heun --all-digits` is sample_flow_matching with those
-    options; a flow-matching checkpoint refuses the DDPM's --eta, a Real-NVP refuses --steps and
-    takes --temperature."""
+    """`genlab sample X.pt --steps 10 --solver heun --all-digits` (and `--solver ancestral`) is
+    sample_flow_matching with those options; a flow-matching checkpoint refuses the DDPM's --eta,
+    a Real-NVP refuses --steps and takes --temperature."""
     ckpt = tmp_path / "fm.pt"
     assert main(["train", "flow-matching", "--train-steps", "2", "--batch-size", "8",
                  "--channels", "8", "8", "--n-train", "32", "--device", "cpu",
@@ -295,6 +295,12 @@ def test_flow_matching_samples_with_heun_and_the_digits_in_turn(tmp_path, capsys
                                 solver="heun", all_digits=True)
     want = ((want + 1) / 2).clamp(0, 1).reshape(12, 28, 28).numpy()
     assert np.allclose(np.load(out), want, atol=1e-6)
+    assert main(["sample", str(ckpt), "-n", "4", "-o", str(out), "--steps", "3",
+                 "--solver", "ancestral", "--digit", "2", "--seed", "5"]) == 0
+    want = sample_flow_matching(models.load(ckpt, "cpu").model, 4, "cpu", seed=5, steps=3,
+                                solver="ancestral", digit=2)
+    assert np.allclose(np.load(out), ((want + 1) / 2).clamp(0, 1).reshape(4, 28, 28).numpy(),
+                       atol=1e-6)
     capsys.readouterr()
     assert main(["sample", str(ckpt), "-n", "2", "-o", str(out), "--solver", "rk4"]) == 2
     assert "invalid choice" in capsys.readouterr().err

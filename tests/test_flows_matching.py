@@ -1,5 +1,7 @@
 """Flow matching: the linear path, its target velocity and the loss, against hand-made cases and the
-``flow_matching`` package; the eps / score / velocity conversions of a Gaussian path round-trip."""
+``flow_matching`` package; the eps / score / velocity conversions of a Gaussian path round-trip;
+the DDPM/DDIM step of any Gaussian path (``gaussian_path.posterior_step``) keeps the marginals, and
+on the linear path its deterministic form is Euler's step."""
 
 from __future__ import annotations
 
@@ -9,14 +11,20 @@ import torch
 from course_utils.diffusion import make_schedule
 from course_utils.diffusion.gaussian_path import (
     data_from_eps,
+    data_from_velocity,
     eps_from_data,
     eps_from_score,
     eps_from_velocity,
+    posterior_sigma,
+    posterior_step,
     score_from_eps,
     velocity_from_eps,
 )
+from course_utils.diffusion.samplers import ddim_sigma
 from course_utils.diffusion.sde import log_alpha_bar, vp_beta, vp_coefficients
 from course_utils.flows import (
+    ancestral_step,
+    euler_step,
     flow_matching_loss,
     linear_path,
     linear_path_coefficients,
@@ -114,6 +122,9 @@ def test_eps_velocity_conversions_agree_with_the_flow_matching_package(name):
     assert torch.allclose(
         eps_from_velocity(xt, v, *coefficients), path.velocity_to_epsilon(v, xt, t[:, None])
     )
+    assert torch.allclose(
+        data_from_velocity(xt, v, *coefficients), path.velocity_to_target(v, xt, t[:, None])
+    )
 
 
 def test_conversions_round_trip_and_match_the_linear_path_by_hand():
@@ -128,6 +139,68 @@ def test_conversions_round_trip_and_match_the_linear_path_by_hand():
     assert torch.allclose(v, target_velocity(x0, x1))  # eps and x_t pin the straight line down
     assert torch.allclose(v, (xt - eps) / t[:, None])  # by hand: x_1 = (x_t - (1 - t) eps) / t
     assert torch.allclose(eps_from_velocity(xt, v, a, s, da, ds), eps)
+    assert torch.allclose(data_from_velocity(xt, v, a, s, da, ds), x1)
+    assert torch.allclose(data_from_velocity(xt, v, a, s, da, ds), xt + (1 - t[:, None]) * v)
+
+
+def test_velocity_conversions_hold_at_pure_noise():
+    """At t = 0 (alpha = 0) x_t is the noise itself and x_1_hat = x_t + v: eq. (5), no 0 / 0."""
+    x, v = torch.randn(2, 4, 3, dtype=torch.float64)
+    coefficients = linear_path_coefficients(0.0)
+    assert torch.equal(eps_from_velocity(x, v, *coefficients), x)
+    assert torch.allclose(data_from_velocity(x, v, *coefficients), x + v)
+
+
+def _posterior_variance(a_t, s_t, a_s, s_s):
+    """Var q(x_s | x_t, x) of the chain q(x_t | x_s) = N((a_t / a_s) x_s, s_t^2 - (a_t / a_s)^2
+    s_s^2): the transition's variance times s_s^2 / s_t^2 (Kingma et al. 2021, eq. 25)."""
+    transition = s_t**2 - (a_t / a_s) ** 2 * s_s**2
+    return transition * s_s**2 / s_t**2
+
+
+def test_posterior_sigma_is_the_chains_posterior_and_ddims_sigma():
+    t = torch.tensor([0.0, 0.1, 0.4, 0.7], dtype=torch.float64)  # linear path, t -> s > t
+    s = torch.tensor([0.05, 0.3, 0.9, 1.0], dtype=torch.float64)
+    c = posterior_sigma(t, 1 - t, s, 1 - s, 1.0)
+    assert torch.allclose(c**2, _posterior_variance(t, 1 - t, s, 1 - s))
+    assert torch.allclose(posterior_sigma(t, 1 - t, s, 1 - s, 0.3), 0.3 * c)
+    abar_t = torch.tensor([0.01, 0.2, 0.5, 0.9], dtype=torch.float64)  # VP path, abar_s > abar_t
+    abar_s = torch.tensor([0.1, 0.5, 0.6, 1.0], dtype=torch.float64)
+    song = ((1 - abar_s) / (1 - abar_t) * (1 - abar_t / abar_s)).sqrt()  # Song et al. eq. 16
+    assert torch.allclose(ddim_sigma(abar_t, abar_s, 1.0), song)
+    assert torch.allclose(
+        song**2, _posterior_variance(abar_t.sqrt(), (1 - abar_t).sqrt(), abar_s.sqrt(),
+                                     (1 - abar_s).sqrt())
+    )
+
+
+@pytest.mark.parametrize("eta", [0.0, 0.5, 1.0])
+def test_posterior_step_with_the_true_data_keeps_the_marginal(eta):
+    """Given the clean x and the true eps, x_t ~ N(alpha_t x, sigma_t^2) steps to x_s ~ N(alpha_s x,
+    sigma_s^2) for every eta (the DDIM property): mean and std of 200,000 draws."""
+    n, x, (t, s) = 200_000, 0.8, (0.3, 0.6)
+    g = torch.Generator().manual_seed(7)
+    eps, z = torch.randn(2, n, generator=g, dtype=torch.float64)
+    x_t = t * x + (1 - t) * eps
+    c = posterior_sigma(t, 1 - t, s, 1 - s, eta)
+    x_s = posterior_step(torch.full_like(x_t, x), eps, s, 1 - s, c, z)
+    assert abs(float(x_s.mean()) - s * x) < 0.005
+    assert abs(float(x_s.std()) - (1 - s)) < 0.005
+
+
+def test_the_ancestral_step_without_noise_is_eulers_step():
+    """eta = 0 on the linear path: t x_1_hat + (1 - t_next) eps = x + (t_next - t) v, exactly."""
+    weight = torch.randn(3, 3, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+
+    def velocity(x, t):
+        return torch.tanh(x @ weight) + t[:, None] * x
+
+    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    for t, t_next in ((0.0, 0.1), (0.35, 0.6), (0.9, 1.0)):
+        deterministic = ancestral_step(velocity, x, t, t_next, None, eta=0.0)
+        assert torch.allclose(deterministic, euler_step(velocity, x, t, t_next), atol=1e-12)
+        noisy = ancestral_step(velocity, x, t, t_next, torch.ones_like(x), eta=1.0)
+        assert torch.equal(noisy, ancestral_step(velocity, x, t, t_next, None)) == (t_next == 1.0)
 
 
 def test_vp_coefficients_of_the_ddpm_schedule():

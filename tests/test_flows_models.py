@@ -11,6 +11,7 @@ import torch
 
 from course_utils import models
 from course_utils.flows import (
+    FM_SAMPLERS,
     FlowMatchingConfig,
     TimeScaled,
     build_flow_matching,
@@ -100,15 +101,18 @@ def test_train_and_sample_a_tiny_flow_matching_model():
     assert len(history["loss"]) == 2 and all(math.isfinite(v) for v in history["loss"])
     after = fm.ema_model.parameters()
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
-    for solver in ("euler", "heun"):
+    for solver in FM_SAMPLERS:
         x = sample_flow_matching(
             fm, 5, "cpu", seed=0, steps=2, solver=solver, all_digits=True, guidance=2.0
         )
         assert (
             x.shape == (5, 1, 28, 28) and x.min() >= -1 and x.max() <= 1 and x.device.type == "cpu"
         )
-    a = sample_flow_matching(fm, 3, "cpu", seed=1, steps=2, digit=4)
-    assert torch.equal(a, sample_flow_matching(fm, 3, "cpu", seed=1, steps=2, digit=4))
+    for solver in FM_SAMPLERS:  # one seed, one draw (the ancestral step's noise included)
+        a = sample_flow_matching(fm, 3, "cpu", seed=1, steps=2, digit=4, solver=solver)
+        same = sample_flow_matching(fm, 3, "cpu", seed=1, steps=2, digit=4, solver=solver)
+        other = sample_flow_matching(fm, 3, "cpu", seed=2, steps=2, digit=4, solver=solver)
+        assert torch.equal(a, same) and not torch.equal(a, other), solver
     with pytest.raises(ValueError, match="one label per training image"):
         train_flow_matching(fm, images, None, "cpu", progress=False)
     with pytest.raises(ValueError, match="solver"):

@@ -19,7 +19,22 @@ with eps standing for E[eps | x_t] (what a trained network predicts), d alpha = 
 and d sigma = d sigma_t / dt. So a model of one is a model of all three: the trained
 eps-network of notebook 07 gives a score and a velocity, and a flow-matching velocity gives a
 noise prediction. One function per conversion; the coefficients are numbers or tensors that
-broadcast against x.
+broadcast against x. Read backwards, (1) and (4) are two linear equations for x_data_hat and
+eps given x_t and v; with D = alpha d sigma - sigma d alpha (D = -1 on the linear path),
+
+    x_data_hat = (d sigma x_t - sigma v) / D,    eps = (alpha v - d alpha x_t) / D,          (5)
+
+which hold at alpha_t = 0 too (pure noise: flow matching's t = 0).
+
+The step that samples any such path is the one of DDPM and DDIM (Ho et al. 2020; Song et al.
+2021, eq. 12; Kingma et al. 2021, eq. 25 for the posterior): from x_t to a less noisy time s,
+
+    x_s = alpha_s x_data_hat + sqrt(sigma_s^2 - c^2) eps + c z,   z ~ N(0, I),              (6)
+    c = eta sigma_s sqrt(1 - SNR_t / SNR_s),   SNR = alpha^2 / sigma^2.                       (7)
+
+eta = 1 draws from the posterior q(x_s | x_t, x_data = x_data_hat) of the forward chain
+(ancestral sampling), eta = 0 is deterministic (DDIM). On the linear path the deterministic step
+is exactly Euler's step of dx/dt = v: x_s = x_t + (s - t) v (``flows.paths.ancestral_step``).
 """
 
 from __future__ import annotations
@@ -33,6 +48,9 @@ __all__ = [
     "eps_from_score",
     "velocity_from_eps",
     "eps_from_velocity",
+    "data_from_velocity",
+    "posterior_sigma",
+    "posterior_step",
 ]
 
 Coefficient = float | torch.Tensor
@@ -82,6 +100,50 @@ def eps_from_velocity(
     d_alpha: Coefficient,
     d_sigma: Coefficient,
 ) -> torch.Tensor:
-    """Eq. (4) solved for the noise:
-    eps = (v - (d alpha / alpha) x_t) / (d sigma - d alpha sigma / alpha)."""
-    return (v - d_alpha / alpha * x) / (d_sigma - d_alpha * sigma / alpha)
+    """Eq. (5): eps = (alpha v - d alpha x_t) / (alpha d sigma - sigma d alpha), eq. (4) solved
+    for the noise (it holds at alpha = 0 too)."""
+    return (alpha * v - d_alpha * x) / (alpha * d_sigma - sigma * d_alpha)
+
+
+def data_from_velocity(
+    x: torch.Tensor,
+    v: torch.Tensor,
+    alpha: Coefficient,
+    sigma: Coefficient,
+    d_alpha: Coefficient,
+    d_sigma: Coefficient,
+) -> torch.Tensor:
+    """Eq. (5): x_data_hat = (d sigma x_t - sigma v) / (alpha d sigma - sigma d alpha); on the
+    linear path x_t + (1 - t) v."""
+    return (d_sigma * x - sigma * v) / (alpha * d_sigma - sigma * d_alpha)
+
+
+def posterior_sigma(
+    alpha_t: Coefficient,
+    sigma_t: Coefficient,
+    alpha_s: Coefficient,
+    sigma_s: Coefficient,
+    eta: float,
+) -> torch.Tensor:
+    """Eq. (7): the noise level c of a step from t to the less noisy s,
+    eta sigma_s sqrt(1 - SNR_t / SNR_s), with SNR_t / SNR_s = (alpha_t sigma_s / (alpha_s
+    sigma_t))^2 (finite at alpha_t = 0 and at sigma_s = 0). For eta = 1, c^2 is the variance of
+    the forward chain's posterior q(x_s | x_t, x_data)."""
+    ratio = torch.as_tensor((alpha_t * sigma_s / (alpha_s * sigma_t)) ** 2)
+    return eta * sigma_s * (1 - ratio).clamp(min=0).sqrt()
+
+
+def posterior_step(
+    x_data_hat: torch.Tensor,
+    eps: torch.Tensor,
+    alpha_s: Coefficient,
+    sigma_s: Coefficient,
+    c: Coefficient,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Eq. (6): x_s = alpha_s x_data_hat + sqrt(sigma_s^2 - c^2) eps + c z, with c from
+    ``posterior_sigma``; ``noise`` z ~ N(0, I) is left out when None."""
+    c = torch.as_tensor(c, dtype=eps.dtype, device=eps.device)
+    sigma_s = torch.as_tensor(sigma_s, dtype=eps.dtype, device=eps.device)
+    x_s = alpha_s * x_data_hat + (sigma_s**2 - c**2).clamp(min=0).sqrt() * eps
+    return x_s if noise is None else x_s + c * noise

@@ -28,6 +28,7 @@ from torch import nn
 from ..device import DeviceLike, get_device
 from ..progress import tqdm
 from .forward import posterior_mean_variance, x0_from_eps
+from .gaussian_path import posterior_sigma, posterior_step
 from .schedules import Schedule
 from .unet import check_label_values
 
@@ -90,8 +91,11 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t: int, schedule: Schedule,
 
 def ddim_sigma(abar_t: torch.Tensor, abar_s: torch.Tensor, eta: float) -> torch.Tensor:
     """DDIM's noise level (Song et al. eq. 16): sigma = eta sqrt((1 - abar_s) / (1 -
-    abar_t)) sqrt(1 - abar_t / abar_s)."""
-    return eta * ((1 - abar_s) / (1 - abar_t) * (1 - abar_t / abar_s)).clamp(min=0).sqrt()
+    abar_t)) sqrt(1 - abar_t / abar_s), which is ``gaussian_path.posterior_sigma`` (eq. (7)
+    there) on the VP path alpha = sqrt(abar), sigma = sqrt(1 - abar)."""
+    abar_t, abar_s = torch.as_tensor(abar_t), torch.as_tensor(abar_s)
+    return posterior_sigma(abar_t.sqrt(), (1 - abar_t).sqrt(), abar_s.sqrt(), (1 - abar_s).sqrt(),
+                           eta)
 
 
 def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float,
@@ -102,11 +106,12 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float
 
         x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t),
         x_s = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps + sigma z,
-        sigma = ``ddim_sigma``.
+        sigma = ``ddim_sigma``,
 
-    ``eta = 0`` is deterministic (one discretisation of the probability-flow ODE), ``eta = 1``
-    ancestral on the sub-sequence; ``noise`` z is ignored when None. ``clip``: x0_hat is clipped to
-    [-clip, clip] and eps recomputed from it, so the step stays consistent with the clipped x0."""
+    i.e. ``gaussian_path.posterior_step`` on the VP path. ``eta = 0`` is deterministic (one
+    discretisation of the probability-flow ODE), ``eta = 1`` ancestral on the sub-sequence;
+    ``noise`` z is ignored when None. ``clip``: x0_hat is clipped to [-clip, clip] and eps
+    recomputed from it, so the step stays consistent with the clipped x0."""
     abar_t = torch.as_tensor(abar_t, dtype=x_t.dtype, device=x_t.device)
     abar_s = torch.as_tensor(abar_s, dtype=x_t.dtype, device=x_t.device)
     x0_hat = x0_from_eps(x_t, eps, abar_t)
@@ -114,8 +119,7 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t: torch.Tensor | float
         x0_hat = x0_hat.clamp(-clip, clip)
         eps = (x_t - abar_t.sqrt() * x0_hat) / (1 - abar_t).sqrt()
     sigma = ddim_sigma(abar_t, abar_s, eta)
-    x_s = abar_s.sqrt() * x0_hat + (1 - abar_s - sigma**2).clamp(min=0).sqrt() * eps
-    return x_s if noise is None else x_s + sigma * noise
+    return posterior_step(x0_hat, eps, abar_s.sqrt(), (1 - abar_s).sqrt(), sigma, noise)
 
 
 def ddim_grid(T: int, steps: int) -> list[tuple[int, int | None]]:

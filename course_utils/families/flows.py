@@ -5,7 +5,8 @@
   held-out bits per dimension;
 * ``flow-matching`` -- notebook 07's class-conditional UNet as a velocity field v(x, t, y) on the
   linear path, trained by regression on x_1 - x_0 with the DDPM's budget, sampled by an ODE solver
-  (``--solver euler|heun``, ``--steps``), with classifier-free guidance like the DDPM.
+  (``--solver euler|heun``, ``--steps``) or by the DDPM's ancestral step on its path
+  (``--solver ancestral``), with classifier-free guidance like the DDPM.
 """
 from __future__ import annotations
 
@@ -90,14 +91,16 @@ class RealNVPFamily(DigitFamily[RealNVPConfig, RealNVP, RealNVPSampling]):
 
 @dataclass(frozen=True)
 class FlowMatchingSampling:
-    """How flow matching draws: ``steps`` of an ODE ``solver``; a ``digit`` with guidance
+    """How flow matching draws: ``steps`` of a ``solver`` (an ODE solver, or the DDPM's ancestral
+    step on the linear path); a ``digit`` with guidance
     ``guidance``, or ``all_digits`` in turn (``course_utils.flows.sample_flow_matching``)."""
 
     steps: int = field(default=20,
                        metadata={"help": "sampler steps (network evaluations per sample)"})
-    solver: Literal["euler", "heun"] = field(default="euler", metadata={
-        "help": "flow matching's ODE solver: euler (one network evaluation per step) or heun "
-                "(two)"})
+    solver: Literal["euler", "heun", "ancestral"] = field(default="euler", metadata={
+        "help": "flow matching's sampler: the ODE solvers euler (one network evaluation per "
+                "step) or heun (two), or ancestral (the DDPM's step on the linear path, fresh "
+                "noise at each step; one)"})
     digit: int | None = field(default=None, metadata={"help": "draw only this digit (0-9)"})
     guidance: float = field(default=1.0, metadata={
         "help": "guidance weight w with --digit or --all-digits: v_u + w (v_c - v_u) (1 = plain "

@@ -13,11 +13,13 @@ Exact likelihood with invertible maps (Real-NVP, Dinh et al. 2017):
 
 Learning a velocity instead (flow matching, Lipman et al. 2023; rectified flow, Liu et al. 2023):
 
-* ``paths`` -- the linear path x_t = (1 - t) x_0 + t x_1, its velocity x_1 - x_0, the loss;
+* ``paths`` -- the linear path x_t = (1 - t) x_0 + t x_1, its velocity x_1 - x_0, the loss, and
+  ``ancestral_step``, the DDPM's step on that path;
 * ``velocity`` -- ``TimeScaled`` diffusion networks as velocity networks, ``velocity_mlp_2d``;
 * ``solvers`` -- pure ``euler_step``, ``heun_step``, ``euler_maruyama_step``; one ``integrate``;
 * ``flow_matching`` -- ``FlowMatchingConfig``, ``FlowMatching``, ``build_flow_matching``,
-  ``train_flow_matching``, ``sample_flow_matching`` (the class-conditional UNet of notebook 07);
+  ``train_flow_matching``, ``sample_flow_matching`` (the class-conditional UNet of notebook 07),
+  ``flow_matching_sampler`` (Euler, Heun or ancestral steps on the linear path);
 * ``diffusion_sde`` -- notebook 07's DDPM sampled by the reverse SDE and the probability-flow ODE;
 * ``training`` -- ``fit``, the one training loop (Adam, warm-up and cosine decay, EMA).
 """
@@ -27,9 +29,11 @@ from .coupling import AffineCoupling, CouplingFlow, checkerboard_mask, standard_
 from .dequantize import bits_per_dim, dequantize, inverse_logit_transform, logit_transform, quantize
 from .diffusion_sde import sample_probability_flow, sample_reverse_sde
 from .flow_matching import (
+    FM_SAMPLERS,
     FlowMatching,
     FlowMatchingConfig,
     build_flow_matching,
+    flow_matching_sampler,
     guided_velocity,
     sample_flow_matching,
     sampling_labels,
@@ -37,6 +41,7 @@ from .flow_matching import (
 )
 from .layers import ElementwiseAffine
 from .paths import (
+    ancestral_step,
     flow_matching_loss,
     linear_path,
     linear_path_coefficients,
@@ -107,6 +112,9 @@ __all__ = [
     "build_flow_matching",
     "train_flow_matching",
     "sample_flow_matching",
+    "flow_matching_sampler",
+    "FM_SAMPLERS",
+    "ancestral_step",
     "sampling_labels",
     "guided_velocity",
     "sample_reverse_sde",

@@ -5,7 +5,8 @@ label dropout) and the whole training recipe; ``FlowMatching`` holds the velocit
 trained and its exponential moving average, which samples. Training regresses the network on the
 linear path's velocity x_1 - x_0 (``paths.flow_matching_loss``, Lipman et al. 2023; Liu et al.
 2023); sampling integrates dx/dt = v(x, t) from noise at t = 0 to digits at t = 1 with Euler or
-Heun steps (``solvers.solve_ode``).
+Heun steps (``solvers.solve_ode``), or walks the same grid with the DDPM's ancestral step on the
+linear path (``paths.ancestral_step``: fresh noise at every step, one evaluation per step).
 
 Classifier-free guidance (Ho & Salimans 2022) mixes the conditional and the unconditional
 velocity of the same network (``diffusion.samplers.guided_eps``, the same formula):
@@ -21,6 +22,7 @@ guiding the velocity is guiding eps.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import torch
@@ -30,22 +32,26 @@ from ..device import DeviceLike, get_device
 from ..diffusion.samplers import guided_eps
 from ..diffusion.training import check_training_fields, drop_labels
 from ..diffusion.unet import SmallUNet
-from .paths import TIME_SAMPLINGS, flow_matching_loss
-from .solvers import SOLVERS, Field, solve_ode, time_grid
+from .paths import TIME_SAMPLINGS, ancestral_step, flow_matching_loss
+from .solvers import SOLVERS, Field, integrate, solve_ode, time_grid
 from .training import fit_recipe
 from .velocity import TimeScaled
 
 __all__ = [
+    "FM_SAMPLERS",
     "FlowMatchingConfig",
     "FlowMatching",
     "build_flow_matching",
     "train_flow_matching",
     "sampling_labels",
     "guided_velocity",
+    "flow_matching_sampler",
     "sample_flow_matching",
 ]
 
 IMAGE_SHAPE = (1, 28, 28)
+FM_SAMPLERS = (*SOLVERS, "ancestral")
+"""Flow matching's samplers: the ODE solvers, and the DDPM's step on the linear path."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,32 @@ def guided_velocity(
     return velocity
 
 
+def flow_matching_sampler(
+    velocity: Field,
+    x0: torch.Tensor,
+    steps: int,
+    solver: str = "heun",
+    generator: torch.Generator | None = None,
+    euler_last: bool = False,
+    progress: bool = False,
+) -> torch.Tensor:
+    """x_0 carried to t = 1 over ``steps`` equal steps: ``euler`` or ``heun`` on dx/dt = v
+    (``solve_ode``; ``euler_last`` as there), or ``ancestral``: the DDPM step on the linear path
+    (``paths.ancestral_step``, eta = 1) with its noise drawn from ``generator``; its last step,
+    onto the data, adds none (c = 0 there)."""
+    if solver not in FM_SAMPLERS:
+        raise ValueError(f"--solver must be one of {', '.join(FM_SAMPLERS)}, got {solver!r}")
+    times = time_grid(0.0, 1.0, steps)
+    if solver != "ancestral":
+        return solve_ode(velocity, x0, times, solver, progress, euler_last=euler_last)
+    if generator is None:  # unseeded: the noise follows torch's global random state
+        seed = int(torch.randint(2**62, (1,)))
+        generator = torch.Generator(x0.device).manual_seed(seed)
+    step = partial(ancestral_step, velocity)
+    return integrate(step, x0, times, generator=generator, last_step=step, progress=progress,
+                     desc="ancestral")
+
+
 @torch.no_grad()
 def sample_flow_matching(
     fm: FlowMatching,
@@ -194,18 +226,17 @@ def sample_flow_matching(
     progress: bool = False,
 ) -> torch.Tensor:
     """``n`` images (n, 1, 28, 28) in [-1, 1] on the CPU: x_0 ~ N(0, I) carried to t = 1 by
-    ``steps`` Euler or Heun steps of the EMA network's velocity (``solvers.evaluations`` counts
-    the network calls: one per Euler step, two per Heun step). ``digit``, ``all_digits`` and
-    ``guidance`` as in ``sample_ddpm``."""
-    if solver not in SOLVERS:
-        raise ValueError(f"--solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    ``steps`` steps of the EMA network's velocity: Euler, Heun or the ancestral step
+    (``flow_matching_sampler``; network calls: one per Euler or ancestral step, two per Heun
+    step). ``digit``, ``all_digits`` and ``guidance`` as in ``sample_ddpm``."""
+    if solver not in FM_SAMPLERS:
+        raise ValueError(f"--solver must be one of {', '.join(FM_SAMPLERS)}, got {solver!r}")
     device = get_device(device)
     network = fm.ema_model.to(device).eval()
     labels = sampling_labels(network.num_classes, n, digit, all_digits)
     labels = labels.to(device) if labels is not None else None
     generator = torch.Generator(device).manual_seed(seed) if seed is not None else None
     x0 = torch.randn((n, *IMAGE_SHAPE), generator=generator, device=device)
-    x1 = solve_ode(
-        guided_velocity(network, labels, guidance), x0, time_grid(0.0, 1.0, steps), solver, progress
-    )
+    velocity = guided_velocity(network, labels, guidance)
+    x1 = flow_matching_sampler(velocity, x0, steps, solver, generator, progress=progress)
     return x1.clamp(-1, 1).cpu()

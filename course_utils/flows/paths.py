@@ -16,6 +16,10 @@ Eq. (1) is a Gaussian path x_t = alpha_t x_1 + sigma_t x_0 with alpha_t = t, sig
 (``linear_path_coefficients``), so ``diffusion.gaussian_path`` converts its velocity into a noise
 prediction or a score. Times t are drawn uniformly or, as Esser et al. (2024) found better for
 images, from a logit-normal distribution that favours the middle of the path.
+
+Being a Gaussian path, it can also be sampled by the DDPM's own step (``ancestral_step``): the
+velocity gives x_1_hat and eps (``gaussian_path`` eq. (5)), and the step draws x_s from the
+forward chain's posterior given them (eq. (6)-(7) there). With eta = 0 that step *is* Euler's.
 """
 
 from __future__ import annotations
@@ -24,6 +28,13 @@ from collections.abc import Callable
 
 import torch
 
+from ..diffusion.gaussian_path import (
+    data_from_velocity,
+    eps_from_velocity,
+    posterior_sigma,
+    posterior_step,
+)
+
 __all__ = [
     "TIME_SAMPLINGS",
     "linear_path",
@@ -31,6 +42,7 @@ __all__ = [
     "linear_path_coefficients",
     "sample_times",
     "flow_matching_loss",
+    "ancestral_step",
 ]
 
 TIME_SAMPLINGS = ("uniform", "logit-normal")
@@ -98,3 +110,28 @@ def flow_matching_loss(
     xt = linear_path(x0, x1, t)
     prediction = velocity(xt, t) if labels is None else velocity(xt, t, labels)
     return (prediction - target_velocity(x0, x1)).pow(2).mean()
+
+
+def ancestral_step(
+    velocity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    t: float | torch.Tensor,
+    t_next: float | torch.Tensor,
+    noise: torch.Tensor | None = None,
+    eta: float = 1.0,
+) -> torch.Tensor:
+    """One DDPM step on the linear path, from t to a later t_next (towards the data; one network
+    evaluation). The velocity v(x, t) gives x_1_hat = x + (1 - t) v and eps = x - t v
+    (``gaussian_path`` eq. (5)); then x_{t_next} = t_next x_1_hat + sqrt(sigma^2 - c^2) eps + c z
+    with sigma = 1 - t_next and c = eta sigma sqrt(1 - SNR_t / SNR_{t_next}) (eq. (6)-(7) there):
+    eta = 1 draws from the forward chain's posterior q(x_{t_next} | x_t, x_1 = x_1_hat), as DDPM
+    does; eta = 0 is deterministic and equal to Euler's x + (t_next - t) v. ``noise`` z ~ N(0, I)
+    is left out when None (and c = 0 at t_next = 1, the data)."""
+    t, t_next = float(t), float(t_next)
+    v = velocity(x, torch.full((len(x),), t, dtype=x.dtype, device=x.device))
+    alpha, sigma, d_alpha, d_sigma = linear_path_coefficients(t)
+    x1_hat = data_from_velocity(x, v, alpha, sigma, d_alpha, d_sigma)
+    eps = eps_from_velocity(x, v, alpha, sigma, d_alpha, d_sigma)
+    alpha_next, sigma_next, _, _ = linear_path_coefficients(t_next)
+    c = posterior_sigma(alpha, sigma, alpha_next, sigma_next, eta)
+    return posterior_step(x1_hat, eps, alpha_next, sigma_next, c, noise)

@@ -91,7 +91,7 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("07b_flows", "Normalizing flows and flow matching",
              "Normalizing flows (the change of variables, affine coupling layers, exact "
              "likelihood) and flow matching (a velocity field learned by regression, sampled "
-             "with an ODE solver).",
+             "with an ODE solver or with the DDPM's own step).",
              laptop_s=70, train_s=1011),
     Notebook("08_gan_zoo", "Beyond the lecture's GAN: DCGAN, WGAN-GP and one scoreboard",
              "DCGAN, a conditional DCGAN and WGAN-GP through the same training loop, mode collapse "
