@@ -16,7 +16,7 @@ export COURSE_ARTIFACTS ?= $(CURDIR)/build/artifacts
 EXECUTED ?= build/executed-smoke
 SMOKE_STAMP := build/executed-smoke/.stamp
 
-.PHONY: help venv run test test-notebooks test-units-student unit nbval lab notebooks benchmarks gpu-check figures slides site clean
+.PHONY: help venv run test test-notebooks-student test-units unit nbval lab notebooks benchmarks gpu-check figures slides site clean
 
 help:
 	@echo "make run        execute every notebook (COURSE_PROFILE=$${COURSE_PROFILE:-laptop}) into build/executed/"
@@ -54,19 +54,20 @@ run: $(STAMP)
 # make test: ruff, then two streams side by side on two cores (make -j2; each stream's output is
 # printed when it ends): (1) every notebook under nbval in the smoke profile, every exercise check
 # printing "correct" (CI only: a mismatch raises); its executions are kept for slides and site;
-# then the GPU path on the CPU and the figures; (2) the unit tests, then the student edition
-# (solutions removed), whose checks must print "not yet". Each stream has its own artifacts
-# folder and one torch thread. Last the slides and the site, and the browser test over both.
+# then the student edition (solutions removed), whose checks must print "not yet"; (2) the unit
+# tests, then the GPU path on the CPU and the figures. Each stream has one torch thread, and each
+# nbval run and the unit tests have their own artifacts folder. Last the slides and the site, and
+# the browser test over both.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	@echo "running two streams side by side (notebooks | unit tests + student edition); each prints when it ends"
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-notebooks test-units-student
+	@echo "running two streams side by side (notebooks + student edition | unit tests + GPU path + figures); each prints when it ends"
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-notebooks-student test-units
 	@touch $(SMOKE_STAMP)  # nbval's executions are the smoke notebooks: slides and site reuse them
 	$(MAKE) --no-print-directory slides site EXECUTED=build/executed-smoke
 	COURSE_SITE=build/site $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_site.py \
 	  -k built_course_site
 
-test-notebooks: $(STAMP)
+test-notebooks-student: $(STAMP)
 	rm -rf build/nbval build/executed-smoke && mkdir -p build/nbval
 	cp $(NOTEBOOKS) build/nbval/
 	cd build/nbval && ../../$(BIN)/jupytext --quiet --to ipynb --set-kernel python3 *.py
@@ -74,17 +75,17 @@ test-notebooks: $(STAMP)
 	  $(BIN)/python -m pytest -p no:cacheprovider -p tests.nbval_capture build/nbval/*.ipynb \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	  --nbval-executed-dir=build/executed-smoke
-	$(BIN)/python scripts/gpu_check.py --device cpu --smallest --threads 1
-	rm -rf build/figures && $(BIN)/python -m course_utils figures --out build/figures
-
-test-units-student: $(STAMP)
-	COURSE_PROFILE=smoke OMP_NUM_THREADS=1 COURSE_ARTIFACTS=$(CURDIR)/build/artifacts-unit \
-	  $(BIN)/python -m pytest -p no:cacheprovider tests
 	$(MAKE) --no-print-directory student
 	COURSE_PROFILE=smoke COURSE_EXERCISES_EXPECT="not yet" OMP_NUM_THREADS=1 \
 	  COURSE_ARTIFACTS=$(CURDIR)/build/artifacts-student $(BIN)/python -m pytest \
 	  -p no:cacheprovider build/student/*.ipynb --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=900
+
+test-units: $(STAMP)
+	COURSE_PROFILE=smoke OMP_NUM_THREADS=1 COURSE_ARTIFACTS=$(CURDIR)/build/artifacts-unit \
+	  $(BIN)/python -m pytest -p no:cacheprovider tests
+	$(BIN)/python scripts/gpu_check.py --device cpu --smallest --threads 1
+	rm -rf build/figures && $(BIN)/python -m course_utils figures --out build/figures
 
 unit: $(STAMP)
 	COURSE_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider tests
