@@ -92,6 +92,14 @@ def velocity_from_eps(
     return d_alpha * data_from_eps(x, eps, alpha, sigma) + d_sigma * eps
 
 
+def _determinant(
+    alpha: Coefficient, sigma: Coefficient, d_alpha: Coefficient, d_sigma: Coefficient
+) -> Coefficient:
+    """D = alpha d sigma - sigma d alpha of eq. (5): the determinant of (1) and (4) as equations
+    for x_data_hat and eps (-1 on the linear path, never 0 on a path that moves)."""
+    return alpha * d_sigma - sigma * d_alpha
+
+
 def eps_from_velocity(
     x: torch.Tensor,
     v: torch.Tensor,
@@ -100,9 +108,9 @@ def eps_from_velocity(
     d_alpha: Coefficient,
     d_sigma: Coefficient,
 ) -> torch.Tensor:
-    """Eq. (5): eps = (alpha v - d alpha x_t) / (alpha d sigma - sigma d alpha), eq. (4) solved
-    for the noise (it holds at alpha = 0 too)."""
-    return (alpha * v - d_alpha * x) / (alpha * d_sigma - sigma * d_alpha)
+    """Eq. (5): eps = (alpha v - d alpha x_t) / D, eq. (4) solved for the noise (it holds at
+    alpha = 0 too)."""
+    return (alpha * v - d_alpha * x) / _determinant(alpha, sigma, d_alpha, d_sigma)
 
 
 def data_from_velocity(
@@ -113,9 +121,8 @@ def data_from_velocity(
     d_alpha: Coefficient,
     d_sigma: Coefficient,
 ) -> torch.Tensor:
-    """Eq. (5): x_data_hat = (d sigma x_t - sigma v) / (alpha d sigma - sigma d alpha); on the
-    linear path x_t + (1 - t) v."""
-    return (d_sigma * x - sigma * v) / (alpha * d_sigma - sigma * d_alpha)
+    """Eq. (5): x_data_hat = (d sigma x_t - sigma v) / D; on the linear path x_t + (1 - t) v."""
+    return (d_sigma * x - sigma * v) / _determinant(alpha, sigma, d_alpha, d_sigma)
 
 
 def posterior_sigma(
