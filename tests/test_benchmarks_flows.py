@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,18 +10,7 @@ from torch.utils.data import TensorDataset
 
 from course_utils import models
 from course_utils.device import cpu_threads
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _benchmark():
-    spec = importlib.util.spec_from_file_location(
-        "benchmarks_flows", ROOT / "benchmarks" / "flows.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up
-    spec.loader.exec_module(module)
-    return module
+from tests.benchmark_loader import load_benchmark
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +40,7 @@ def tiny_checkpoints(tmp_path_factory, mnist_digits):
 def test_flow_matching_at_a_given_nfe_is_the_familys_sampler(tiny_checkpoints):
     """Euler at K NFE and Heun at an even NFE are the family's (the scoreboard's) samples; Heun at
     an odd NFE ends with an Euler step and calls the network exactly that often."""
-    flows = _benchmark()
+    flows = load_benchmark("flows")
     fm = models.load(tiny_checkpoints / "flow-matching.pt", "cpu", family="flow-matching")
     for solver, nfe, steps in (("euler", 5, 5), ("heun", 6, 3)):
         ours = flows.sample_flow_matching_nfe(fm.model, 10, solver, nfe)
@@ -71,7 +57,7 @@ def test_flow_matching_at_a_given_nfe_is_the_familys_sampler(tiny_checkpoints):
 def test_quick_run_prints_the_table_and_the_goals(
     tiny_checkpoints, mnist_digits, monkeypatch, capsys
 ):
-    flows = _benchmark()
+    flows = load_benchmark("flows")
     tiny_recipe = models.get("realnvp").tiny()
     real_recipe = models.recipe
     monkeypatch.setattr(

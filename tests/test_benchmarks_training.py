@@ -3,32 +3,14 @@ today's API (a change of ``train_gan``'s signature once broke both without any t
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import torch
 
 from course_utils.data import write_mnist_raw
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _benchmark(name: str = "gan_throughput"):
-    sys.path.insert(0, str(ROOT / "benchmarks"))  # the benchmark imports its sibling _results
-    try:
-        spec = importlib.util.spec_from_file_location(
-            f"benchmarks_{name}", ROOT / "benchmarks" / f"{name}.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    return module
+from tests.benchmark_loader import load_benchmark
 
 
 def test_both_loops_train_and_report_images_per_second(tmp_path):
-    bench = _benchmark()
+    bench = load_benchmark("gan_throughput")
     images = torch.rand(128, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     ours = bench.ours(images, 1, torch.device("cpu"))
     assert ours > 0
@@ -40,6 +22,6 @@ def test_both_loops_train_and_report_images_per_second(tmp_path):
 
 
 def test_every_work_item_of_the_threads_benchmark_runs():
-    bench = _benchmark("threads")
+    bench = load_benchmark("threads")
     for _, (fn, n) in bench.WORK.items():
         fn(max(1, n // 100))  # bench.timed would also set torch's threads for the whole process
