@@ -65,10 +65,10 @@ from benchmarks._results import print_checks, run_recorded
 from course_utils import models, pretrained
 from course_utils.data import MnistFallbackWarning, load_mnist, split_of
 from course_utils.flows import (
-    evaluations,
     flow_matching_sampler,
     guided_velocity,
     held_out_bpd,
+    sampler_evaluations,
     sampling_labels,
 )
 from course_utils.progress import tqdm
@@ -124,8 +124,7 @@ def sample_flow_matching_nfe(
     evaluations: ``sample_flow_matching``'s draw (x_0, then any step noise, from one generator
     seeded with ``seed``; guidance 1) with Heun's optional final Euler step."""
     steps, euler_last = (nfe, False) if solver != "heun" else heun_plan(nfe)
-    if solver != "ancestral":
-        assert evaluations(solver, steps, euler_last) == nfe
+    assert sampler_evaluations(solver, steps, euler_last) == nfe
     network = fm.ema_model.eval()
     labels = sampling_labels(network.num_classes, n, all_digits=network.num_classes is not None)
     generator = torch.Generator().manual_seed(seed)
@@ -291,8 +290,8 @@ def print_table(rows: list[Row], n: int) -> None:
     print(
         "NFE: network evaluations per digit, counted (a forward hook on the UNet; one call per "
         "evaluation for the whole batch). Euler, ancestral and DDPM/DDIM: one per step; Heun: two "
-        "per step, "
-        "and an odd NFE ends with one Euler step (Heun at 5 = 2 Heun steps + 1 Euler step). "
+        "per step, and an odd NFE ends with one Euler step (Heun at 5 = 2 Heun steps + 1 Euler "
+        "step). "
         "s / 1,000: wall seconds per 1,000 digits (the goal's time); CPU s: this process's CPU "
         "seconds per 1,000 digits, all threads (less sensitive to other work on the machine)."
     )

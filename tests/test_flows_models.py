@@ -19,6 +19,7 @@ from course_utils.flows import (
     sample_flow_matching,
     sample_probability_flow,
     sample_reverse_sde,
+    sampler_evaluations,
     sampling_labels,
     train_flow_matching,
 )
@@ -117,6 +118,8 @@ def test_train_and_sample_a_tiny_flow_matching_model():
         train_flow_matching(fm, images, None, "cpu", progress=False)
     with pytest.raises(ValueError, match="solver"):
         sample_flow_matching(fm, 2, "cpu", solver="rk4")
+    assert [sampler_evaluations(s, 5) for s in ("euler", "heun", "ancestral")] == [5, 10, 5]
+    assert sampler_evaluations("heun", 5, euler_last=True) == 9
     unconditional = build_flow_matching(FlowMatchingConfig(**TINY, conditional=False), "cpu")
     train_flow_matching(unconditional, images, None, "cpu", progress=False)
     with pytest.raises(ValueError, match="without labels"):

@@ -161,11 +161,10 @@ class FlowMatchingFamily(DigitFamily[FlowMatchingConfig, FlowMatching, FlowMatch
         samplers in ``benchmarks/flows.py``) with ``steps`` steps (default 20); ``eta`` is the
         DDPM's and is not used. With ``all_digits`` a conditional model draws the digits 0-9 in
         turn from p(x | y) with guidance 1, a sample of p(x)."""
-        given = {"steps": steps} if steps is not None else {}
+        given = {"solver": "ancestral"} | ({"steps": steps} if steps is not None else {})
         if all_digits and config.conditional:
-            return f"{self.title}, digits 0-9", self.options(all_digits=True, guidance=1.0,
-                                                             solver="ancestral", **given)
-        return self.title, self.options(solver="ancestral", **given)
+            return f"{self.title}, digits 0-9", self.options(all_digits=True, guidance=1.0, **given)
+        return self.title, self.options(**given)
 
 
 __all__ += ["NoOptions"]

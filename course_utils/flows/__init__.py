@@ -36,6 +36,7 @@ from .flow_matching import (
     flow_matching_sampler,
     guided_velocity,
     sample_flow_matching,
+    sampler_evaluations,
     sampling_labels,
     train_flow_matching,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "train_flow_matching",
     "sample_flow_matching",
     "flow_matching_sampler",
+    "sampler_evaluations",
     "FM_SAMPLERS",
     "ancestral_step",
     "sampling_labels",

@@ -33,7 +33,7 @@ from ..diffusion.samplers import guided_eps
 from ..diffusion.training import check_training_fields, drop_labels
 from ..diffusion.unet import SmallUNet
 from .paths import TIME_SAMPLINGS, ancestral_step, flow_matching_loss
-from .solvers import SOLVERS, Field, integrate, solve_ode, time_grid
+from .solvers import SOLVERS, Field, evaluations, integrate, solve_ode, time_grid
 from .training import fit_recipe
 from .velocity import TimeScaled
 
@@ -45,6 +45,7 @@ __all__ = [
     "train_flow_matching",
     "sampling_labels",
     "guided_velocity",
+    "sampler_evaluations",
     "flow_matching_sampler",
     "sample_flow_matching",
 ]
@@ -186,6 +187,14 @@ def guided_velocity(
     return velocity
 
 
+def sampler_evaluations(solver: str, steps: int, euler_last: bool = False) -> int:
+    """Network evaluations of ``flow_matching_sampler``: one per ancestral step, else as
+    ``solvers.evaluations`` counts the ODE solvers' (two per Heun step)."""
+    if solver not in FM_SAMPLERS:
+        raise ValueError(f"--solver must be one of {', '.join(FM_SAMPLERS)}, got {solver!r}")
+    return steps if solver == "ancestral" else evaluations(solver, steps, euler_last)
+
+
 def flow_matching_sampler(
     velocity: Field,
     x0: torch.Tensor,
@@ -199,8 +208,7 @@ def flow_matching_sampler(
     (``solve_ode``; ``euler_last`` as there), or ``ancestral``: the DDPM step on the linear path
     (``paths.ancestral_step``, eta = 1) with its noise drawn from ``generator``; its last step,
     onto the data, adds none (c = 0 there)."""
-    if solver not in FM_SAMPLERS:
-        raise ValueError(f"--solver must be one of {', '.join(FM_SAMPLERS)}, got {solver!r}")
+    sampler_evaluations(solver, steps, euler_last)  # an unknown solver: one line, before any work
     times = time_grid(0.0, 1.0, steps)
     if solver != "ancestral":
         return solve_ode(velocity, x0, times, solver, progress, euler_last=euler_last)
@@ -229,8 +237,6 @@ def sample_flow_matching(
     ``steps`` steps of the EMA network's velocity: Euler, Heun or the ancestral step
     (``flow_matching_sampler``; network calls: one per Euler or ancestral step, two per Heun
     step). ``digit``, ``all_digits`` and ``guidance`` as in ``sample_ddpm``."""
-    if solver not in FM_SAMPLERS:
-        raise ValueError(f"--solver must be one of {', '.join(FM_SAMPLERS)}, got {solver!r}")
     device = get_device(device)
     network = fm.ema_model.to(device).eval()
     labels = sampling_labels(network.num_classes, n, digit, all_digits)
